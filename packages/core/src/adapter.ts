@@ -1,0 +1,117 @@
+/**
+ * The storage-adapter contract: what a store must offer so davsync can serve
+ * and sync it. Paths are member paths (`paths.ts`); absence is `undefined`,
+ * never an exception; conditions a client must see are thrown as `DavError`.
+ * Adapters know nothing of sync: the engine records every mutation made
+ * through it in the change journal.
+ */
+import type { ByteRange, ByteStream, Entry } from './entry';
+import type { JournalStore } from './journal';
+
+export interface WriteOptions {
+  /** Media type to store with the content. */
+  readonly contentType?: string;
+  /**
+   * Compare-and-set: write only if the member's current ETag is this value
+   * (`null`: only if the member does not exist). Otherwise throw
+   * `precondition-failed`. Adapters that cannot do this atomically may check
+   * then write; the middleware evaluates If-Match itself as well.
+   */
+  readonly expectedEtag?: string | null;
+}
+
+export interface CopyOptions {
+  /** Replace an existing destination (deleting it first). Default true. */
+  readonly overwrite?: boolean;
+  /** `0` copies a collection without its members. Default `'infinity'`. */
+  readonly depth?: 0 | 'infinity';
+}
+
+export interface MoveOptions {
+  /** Replace an existing destination (deleting it first). Default true. */
+  readonly overwrite?: boolean;
+}
+
+export interface TransferResult {
+  /** True when the destination did not exist before. */
+  readonly created: boolean;
+}
+
+/**
+ * Dead properties: client-defined properties stored with a member. Names are
+ * Clark notation (`{namespace}local`); values are opaque strings (the
+ * middleware stores the serialised XML content). Dead properties follow
+ * their member on COPY and MOVE and vanish with it on delete.
+ */
+export interface DeadPropertyStore {
+  /** All dead properties of an existing member (empty object when none). */
+  get(path: string): Promise<Record<string, string>>;
+  /**
+   * Sets and removes properties atomically: either every change applies or
+   * none does. Removing an absent property is not an error. Throws
+   * `not-found` when the member does not exist.
+   */
+  patch(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void>;
+}
+
+export interface StorageAdapter {
+  /** The member at `path`, or `undefined`. */
+  stat(path: string): Promise<Entry | undefined>;
+
+  /**
+   * The direct members of a collection, in any order. Throws `not-found` if
+   * `path` does not exist and `conflict` if it is not a collection.
+   */
+  list(path: string): AsyncIterable<Entry>;
+
+  /**
+   * The content of a non-collection, or the given byte range of it (the caller
+   * has checked the range against `size`). Throws `not-found` if absent and
+   * `conflict` for a collection.
+   */
+  read(path: string, range?: ByteRange): Promise<ByteStream>;
+
+  /**
+   * Creates or replaces a non-collection with the streamed body and returns
+   * its new entry. Must not buffer the whole body. Readers never see a
+   * partial write, and a failed write leaves the previous content in place.
+   * Throws `conflict` when the parent is missing or not a collection,
+   * `method-not-allowed` when `path` is a collection, and
+   * `precondition-failed` when `expectedEtag` does not match.
+   */
+  write(path: string, body: ByteStream, options?: WriteOptions): Promise<Entry>;
+
+  /**
+   * Removes a member; a collection is removed with everything below it.
+   * Throws `not-found` if absent and `forbidden` for the root.
+   */
+  remove(path: string): Promise<void>;
+
+  /**
+   * Creates an empty collection. Throws `method-not-allowed` if `path`
+   * exists and `conflict` when the parent is missing or not a collection.
+   */
+  mkcol(path: string): Promise<Entry>;
+
+  /**
+   * Copies a member (a collection with its members, unless depth is 0) and
+   * its dead properties. Throws `not-found` for a missing source, `conflict`
+   * for a missing destination parent, `precondition-failed` when the
+   * destination exists and overwrite is false, and `forbidden` when the
+   * destination is the source or lies inside it.
+   */
+  copy(from: string, to: string, options?: CopyOptions): Promise<TransferResult>;
+
+  /** Moves a member (with its members and dead properties); errors as for `copy`. */
+  move(from: string, to: string, options?: MoveOptions): Promise<TransferResult>;
+
+  /** Dead properties, when the store can keep them. */
+  readonly properties?: DeadPropertyStore;
+
+  /**
+   * A journal kept by the store itself, for stores that must commit a
+   * mutation and its journal entry in one transaction (a database). When
+   * absent the engine uses the journal it was given, or an in-memory one.
+   */
+  readonly journal?: JournalStore;
+}

@@ -1,0 +1,211 @@
+/**
+ * Deltas (RFC 6578 §3.3–3.7): what changed in a collection since a token.
+ * `planDelta` validates the request before anything is sent, so an invalid
+ * token is a clean error rather than a half-written response; the returned
+ * cursor then streams the changes in revision order and, once iterated,
+ * knows the new token and whether it truncated.
+ */
+import { DavError, invalidSyncToken, notFound } from './errors';
+import type { JournalEntry, JournalStore, SyncLevel } from './journal';
+import { parentOf } from './paths';
+import { formatSyncToken, parseSyncToken } from './sync-token';
+
+/** Why a child collection cannot be synced through its parent (RFC 6578 §3.3). */
+export type UnsyncableReason = 'supported-report' | 'sync-traversal-supported';
+
+/** One member in a sync response. */
+export type Change =
+  /** §3.5.1: new, or its mapped resource changed (ETag or properties). */
+  | { readonly type: 'changed'; readonly path: string; readonly collection: boolean; readonly etag: string }
+  /** §3.5.2: removed since the token (also: created then removed). */
+  | { readonly type: 'removed'; readonly path: string; readonly collection: boolean }
+  /** §3.3: a child collection that cannot be synced by traversal; sent once. */
+  | { readonly type: 'forbidden'; readonly path: string; readonly reason: UnsyncableReason };
+
+export interface DeltaOptions {
+  /** RFC 6578 §3.3 sync-level. */
+  readonly level: SyncLevel;
+  /** RFC 6578 §3.7 client limit (DAV:nresults). */
+  readonly limit?: number;
+}
+
+/** Engine-wide settings a delta needs. */
+export interface DeltaSettings {
+  /** Server page size: at most this many changes per response. */
+  readonly pageSize?: number;
+  /** Which collections cannot be synced (by traversal); undefined = all can. */
+  readonly unsyncable?: (collectionPath: string) => UnsyncableReason | undefined;
+}
+
+/** A finished delta, collected. */
+export interface ChangeSet {
+  /** The token describing exactly the state the changes bring the client to. */
+  readonly token: string;
+  /** True when more changes remain: page on with `token` (RFC 6578 §3.6). */
+  readonly truncated: boolean;
+  readonly changes: readonly Change[];
+}
+
+interface DeltaPlan {
+  readonly collection: string;
+  readonly level: SyncLevel;
+  readonly initial: boolean;
+  readonly after: number;
+  readonly through: number;
+  readonly max: number;
+  readonly incarnation: string;
+}
+
+/**
+ * Validates a sync request and returns a cursor over its changes. Throws
+ * `not-found` for a missing collection, `supported-report` for a member that
+ * is not a (syncable) collection, `invalid-sync-token` for a token this
+ * collection cannot honour exactly, and `number-of-matches-within-limits`
+ * for a limit below 1.
+ */
+export async function planDelta(
+  journal: JournalStore,
+  collection: string,
+  token: string | null,
+  options: DeltaOptions,
+  settings: DeltaSettings = {},
+): Promise<DeltaCursor> {
+  const state = await journal.collection(collection);
+  if (state === undefined) {
+    const entry = await journal.get(collection);
+    if (entry !== undefined && !entry.removed) {
+      throw new DavError('supported-report', `sync-collection needs a collection: ${collection}`, collection);
+    }
+    throw notFound(collection);
+  }
+  if (settings.unsyncable?.(collection) === 'supported-report') {
+    throw new DavError('supported-report', `collection cannot be synchronized: ${collection}`, collection);
+  }
+  if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 1)) {
+    throw new DavError('number-of-matches-within-limits', `cannot limit results to ${options.limit}`);
+  }
+  let after = 0;
+  if (token !== null) {
+    const parts = parseSyncToken(token);
+    if (parts === undefined) throw invalidSyncToken('not a token issued by this server');
+    if (parts.incarnation !== state.incarnation) {
+      throw invalidSyncToken('the token belongs to another collection or an earlier incarnation of this one');
+    }
+    if (parts.revision < state.createdRevision) throw invalidSyncToken('the token predates the collection');
+    if (parts.revision > state.currentRevision) throw invalidSyncToken('the token is from the future');
+    const horizon = options.level === 1 ? state.horizon.direct : state.horizon.deep;
+    if (parts.revision < horizon) throw invalidSyncToken('the token is older than the retained change history');
+    after = parts.revision;
+  }
+  return new DeltaCursor(
+    journal,
+    {
+      collection,
+      level: options.level,
+      initial: token === null,
+      after,
+      through: state.currentRevision,
+      max: Math.min(options.limit ?? Infinity, settings.pageSize ?? Infinity),
+      incarnation: state.incarnation,
+    },
+    settings,
+  );
+}
+
+/** Streams a validated delta; read `token` and `truncated` after iterating. */
+export class DeltaCursor implements AsyncIterable<Change> {
+  private started = false;
+  private result: { token: string; truncated: boolean } | undefined;
+
+  constructor(
+    private readonly journal: JournalStore,
+    private readonly plan: DeltaPlan,
+    private readonly settings: DeltaSettings,
+  ) {}
+
+  /** The new sync token; available once iteration has finished. */
+  get token(): string {
+    return this.finished().token;
+  }
+
+  /** Whether the response was truncated; available once iteration has finished. */
+  get truncated(): boolean {
+    return this.finished().truncated;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Change> {
+    if (this.started) throw new Error('davsync: a delta cursor can be iterated only once');
+    this.started = true;
+    const { plan } = this;
+    let emitted = 0;
+    let consumed = plan.after;
+    // Removed collections seen so far in this response: their members'
+    // removals are implied (RFC 6578 §3.5.2, level infinite).
+    const removedCollections = new Set<string>();
+    for await (const batch of this.journal.scan(plan.collection, plan.level, plan.after, plan.through)) {
+      for (const entry of batch) {
+        const change = await this.classify(entry, removedCollections);
+        if (change !== undefined) {
+          if (emitted === plan.max) {
+            // A page never ends inside the changes it promises: the token is
+            // the last revision fully dealt with, so the next page resumes here.
+            this.result = { token: this.tokenAt(consumed), truncated: true };
+            return;
+          }
+          emitted++;
+        }
+        consumed = entry.revision;
+        if (change !== undefined) yield change;
+      }
+    }
+    this.result = { token: this.tokenAt(plan.through), truncated: false };
+  }
+
+  /** Collects the whole delta. */
+  async collect(): Promise<ChangeSet> {
+    const changes: Change[] = [];
+    for await (const c of this) changes.push(c);
+    return { token: this.token, truncated: this.truncated, changes };
+  }
+
+  private async classify(entry: JournalEntry, removedCollections: Set<string>): Promise<Change | undefined> {
+    const { plan, settings } = this;
+    // §3.4: an initial sync lists members, never removals.
+    if (plan.initial && entry.removed) return undefined;
+    if (plan.level === 'infinite') {
+      for (let p = parentOf(entry.path); p !== undefined && p !== plan.collection; p = parentOf(p)) {
+        // Members of a collection that cannot be traversed are not reported.
+        if (settings.unsyncable?.(p) !== undefined) return undefined;
+        if (entry.removed && removedCollections.has(p)) {
+          if (entry.collection) removedCollections.add(entry.path);
+          return undefined;
+        }
+      }
+      if (entry.removed) {
+        if (entry.collection) removedCollections.add(entry.path);
+      } else if (entry.collection) {
+        const reason = settings.unsyncable?.(entry.path);
+        if (reason !== undefined) {
+          // §3.3: the 403 is sent once, when the collection is first reported.
+          if (!plan.initial) {
+            const state = await this.journal.collection(entry.path);
+            if (state !== undefined && state.createdRevision <= plan.after) return undefined;
+          }
+          return { type: 'forbidden', path: entry.path, reason };
+        }
+      }
+    }
+    return entry.removed
+      ? { type: 'removed', path: entry.path, collection: entry.collection }
+      : { type: 'changed', path: entry.path, collection: entry.collection, etag: entry.etag };
+  }
+
+  private tokenAt(revision: number): string {
+    return formatSyncToken({ incarnation: this.plan.incarnation, revision });
+  }
+
+  private finished(): { token: string; truncated: boolean } {
+    if (this.result === undefined) throw new Error('davsync: the delta has not been read to the end');
+    return this.result;
+  }
+}

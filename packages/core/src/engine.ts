@@ -1,0 +1,297 @@
+/**
+ * The sync engine: a storage adapter and a change journal composed. Every
+ * mutation made through the engine runs the store operation and records its
+ * journal entries under one tree lock, so the journal always describes the
+ * store; `refresh` records changes made behind the engine's back; `changes`
+ * answers RFC 6578 deltas from the journal alone.
+ */
+import { z } from 'zod';
+import type { CopyOptions, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+import { type ChangeSet, type DeltaCursor, type DeltaOptions, type UnsyncableReason, planDelta } from './delta';
+import type { ByteStream, Entry } from './entry';
+import { DavError } from './errors';
+import type { JournalChange, JournalStore } from './journal';
+import { MemoryJournal } from './memory-journal';
+import { normalizePath, ROOT } from './paths';
+import { PathLock } from './path-lock';
+import { pruneRule, retentionSchema, type RetentionPolicy } from './retention';
+import { formatSyncToken } from './sync-token';
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+const hasMethods = (...names: string[]) => (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+const optionsSchema = z
+  .object({
+    adapter: z.custom<StorageAdapter>(
+      hasMethods('stat', 'list', 'read', 'write', 'remove', 'mkcol', 'copy', 'move'),
+      'adapter must implement StorageAdapter (stat, list, read, write, remove, mkcol, copy, move)',
+    ),
+    journal: z
+      .custom<JournalStore>(hasMethods('commit', 'get', 'collection', 'scan', 'prune', 'tombstoneCount'), 'journal must implement JournalStore')
+      .optional(),
+    pageSize: z.number().int().positive().optional(),
+    retention: retentionSchema.optional(),
+    unsyncable: z.custom<(path: string) => UnsyncableReason | undefined>(isFunction, 'unsyncable must be a function').optional(),
+    now: z.custom<() => number>(isFunction, 'now must be a function').optional(),
+  })
+  .strict();
+
+/** Options of {@link SyncEngine}; validated at construction. */
+export interface SyncEngineOptions {
+  /** The store to serve. */
+  readonly adapter: StorageAdapter;
+  /** Where to keep the change journal. Default: the adapter's own, else in memory. */
+  readonly journal?: JournalStore;
+  /** Server page size: truncate any sync response after this many changes. Default: no limit (responses stream). */
+  readonly pageSize?: number;
+  /** How much removal history to keep. Default: 100 000 tombstones, no age limit. */
+  readonly retention?: z.input<typeof retentionSchema>;
+  /** Collections that cannot be synced (by traversal); default: every collection can. */
+  readonly unsyncable?: (collectionPath: string) => UnsyncableReason | undefined;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** A change recorded through {@link SyncEngine.record}. */
+export interface RecordedChange {
+  readonly path: string;
+  readonly removed?: boolean;
+  readonly collection?: boolean;
+  readonly etag?: string;
+}
+
+const END = Number.MAX_SAFE_INTEGER;
+
+/**
+ * @example
+ * const engine = new SyncEngine({ adapter: new MemoryAdapter() });
+ * await engine.write('/a.txt', Readable.from(['hello']));
+ * const first = await engine.changes('/', null, { level: 1 });   // lists /a.txt
+ * const next = await engine.changes('/', first.token, { level: 1 }); // nothing
+ */
+export class SyncEngine {
+  readonly adapter: StorageAdapter;
+  readonly journal: JournalStore;
+  private readonly pageSize: number | undefined;
+  private readonly retention: RetentionPolicy;
+  private readonly unsyncable: ((path: string) => UnsyncableReason | undefined) | undefined;
+  private readonly now: () => number;
+  private readonly locks = new PathLock();
+
+  constructor(options: SyncEngineOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+      throw new TypeError(`davsync: invalid engine options: ${why}`);
+    }
+    const o = parsed.data;
+    this.adapter = o.adapter;
+    this.now = o.now ?? Date.now;
+    this.journal = o.journal ?? o.adapter.journal ?? new MemoryJournal({ now: this.now });
+    this.pageSize = o.pageSize;
+    this.retention = retentionSchema.parse(o.retention ?? {});
+    this.unsyncable = o.unsyncable;
+  }
+
+  // ---- synchronization -------------------------------------------------
+
+  /**
+   * Validates a sync request and returns a cursor streaming its changes
+   * (RFC 6578 §3). Validation errors are thrown here, before anything is sent.
+   */
+  openChanges(collection: string, token: string | null, options: DeltaOptions): Promise<DeltaCursor> {
+    return planDelta(this.journal, normalizePath(collection), token, options, {
+      pageSize: this.pageSize,
+      unsyncable: this.unsyncable,
+    });
+  }
+
+  /** What changed in `collection` since `token` (`null`: everything), collected. */
+  async changes(collection: string, token: string | null, options: DeltaOptions): Promise<ChangeSet> {
+    return (await this.openChanges(collection, token, options)).collect();
+  }
+
+  /** The collection's current token (its DAV:sync-token property), or `undefined` if it is not a collection. */
+  async currentToken(collection: string): Promise<string | undefined> {
+    const state = await this.journal.collection(normalizePath(collection));
+    return state === undefined ? undefined : formatSyncToken({ incarnation: state.incarnation, revision: state.currentRevision });
+  }
+
+  /** RFC 6578 §5: true when `token` is the collection's current token (nothing changed since). */
+  async isCurrentToken(collection: string, token: string): Promise<boolean> {
+    return (await this.currentToken(collection)) === token;
+  }
+
+  // ---- mutations ---------------------------------------------------------
+
+  /** Creates or replaces a file; returns its entry and whether it was created. */
+  write(path: string, body: ByteStream, options?: WriteOptions): Promise<{ entry: Entry; created: boolean }> {
+    const p = normalizePath(path);
+    return this.locks.run([p], async () => {
+      const before = await this.adapter.stat(p);
+      const entry = await this.adapter.write(p, body, options);
+      await this.commit([changeOf(entry)]);
+      return { entry, created: before === undefined };
+    });
+  }
+
+  /** Creates a collection. */
+  mkcol(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    return this.locks.run([p], async () => {
+      const entry = await this.adapter.mkcol(p);
+      await this.commit([changeOf(entry)]);
+      return entry;
+    });
+  }
+
+  /** Removes a member (a collection with everything below it). */
+  remove(path: string): Promise<void> {
+    const p = normalizePath(path);
+    return this.locks.run([p], async () => {
+      const before = await this.adapter.stat(p);
+      await this.adapter.remove(p);
+      await this.commit(await this.removalChanges(p, before?.collection ?? false));
+    });
+  }
+
+  /** Copies a member (RFC 4918 §9.8 semantics, see `StorageAdapter.copy`). */
+  copy(from: string, to: string, options?: CopyOptions): Promise<TransferResult> {
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    return this.locks.run([src, dst], async () => {
+      const result = await this.adapter.copy(src, dst, options);
+      await this.commit(await this.reconcile(dst));
+      return result;
+    });
+  }
+
+  /** Moves a member (RFC 4918 §9.9 semantics, see `StorageAdapter.move`). */
+  move(from: string, to: string, options?: MoveOptions): Promise<TransferResult> {
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    return this.locks.run([src, dst], async () => {
+      const before = await this.adapter.stat(src);
+      const result = await this.adapter.move(src, dst, options);
+      const removed = await this.removalChanges(src, before?.collection ?? false);
+      await this.commit([...removed, ...(await this.reconcile(dst))]);
+      return result;
+    });
+  }
+
+  /** Sets and removes dead properties atomically; the member is reported as changed. */
+  patchProperties(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
+    const p = normalizePath(path);
+    const store = this.adapter.properties;
+    if (store === undefined) throw new DavError('forbidden', 'this store cannot keep dead properties', p);
+    return this.locks.run([p], async () => {
+      await store.patch(p, set, remove);
+      const entry = await this.adapter.stat(p);
+      if (entry !== undefined && p !== ROOT) await this.commit([changeOf(entry)]);
+    });
+  }
+
+  /**
+   * Records what changed in the store under `path` without going through the
+   * engine (another program, a restart, an import): compares the store with
+   * the journal and commits the differences. Costs a walk of that subtree.
+   * Returns the number of changes recorded.
+   */
+  refresh(path: string = ROOT): Promise<number> {
+    const p = normalizePath(path);
+    return this.locks.run([p], async () => {
+      const changes = await this.reconcile(p);
+      await this.commit(changes);
+      return changes.length;
+    });
+  }
+
+  /**
+   * Records changes the host made itself (wrap mode, database triggers), in
+   * order. A removed collection takes its recorded members with it.
+   */
+  async record(changes: readonly RecordedChange[]): Promise<void> {
+    for (const c of changes) {
+      const path = normalizePath(c.path);
+      await this.locks.run([path], async () => {
+        if (c.removed) await this.commit(await this.removalChanges(path, c.collection ?? false));
+        else await this.commit([{ path, removed: false, collection: c.collection ?? false, etag: c.etag ?? '' }]);
+      });
+    }
+  }
+
+  /** Prunes history past the retention policy now; returns tombstones dropped. */
+  compact(): Promise<number> {
+    return this.journal.prune(pruneRule(this.retention, this.now()));
+  }
+
+  /** Closes the journal. */
+  async close(): Promise<void> {
+    await this.journal.close?.();
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private async commit(changes: readonly JournalChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.journal.commit(changes);
+    if (changes.some((c) => c.removed)) await this.compact();
+  }
+
+  /** Tombstones for `path` and, first thing after it, every live member below it. */
+  private async removalChanges(path: string, collection: boolean): Promise<JournalChange[]> {
+    const out: JournalChange[] = [{ path, removed: true, collection }];
+    if (collection) {
+      for await (const batch of this.journal.scan(path, 'infinite', 0, END)) {
+        for (const e of batch) if (!e.removed) out.push({ path: e.path, removed: true, collection: e.collection });
+      }
+    }
+    return out;
+  }
+
+  /** The journal changes that make `path`'s subtree match the store. */
+  private async reconcile(path: string): Promise<JournalChange[]> {
+    const changes: JournalChange[] = [];
+    const actual = path === ROOT ? undefined : await this.adapter.stat(path);
+    if (path !== ROOT) {
+      const known = await this.journal.get(path);
+      const knownLive = known !== undefined && !known.removed ? known : undefined;
+      if (actual === undefined) {
+        if (knownLive) changes.push(...(await this.removalChanges(path, knownLive.collection)));
+        return changes;
+      }
+      if (differs(knownLive, actual)) changes.push(changeOf(actual));
+      if (knownLive?.collection && !actual.collection) changes.push(...(await this.removalChanges(path, true)).slice(1));
+      if (!actual.collection) return changes;
+    }
+    await this.reconcileMembers(path, changes);
+    return changes;
+  }
+
+  private async reconcileMembers(dir: string, changes: JournalChange[]): Promise<void> {
+    const known = new Map<string, { collection: boolean; etag: string }>();
+    for await (const batch of this.journal.scan(dir, 1, 0, END)) {
+      for (const e of batch) if (!e.removed) known.set(e.path, e);
+    }
+    const subdirs: string[] = [];
+    for await (const entry of this.adapter.list(dir)) {
+      const k = known.get(entry.path);
+      known.delete(entry.path);
+      if (differs(k, entry)) changes.push(changeOf(entry));
+      if (k?.collection && !entry.collection) changes.push(...(await this.removalChanges(entry.path, true)).slice(1));
+      if (entry.collection) subdirs.push(entry.path);
+    }
+    for (const [gone, k] of known) changes.push(...(await this.removalChanges(gone, k.collection)));
+    for (const d of subdirs) await this.reconcileMembers(d, changes);
+  }
+}
+
+function changeOf(entry: Entry): JournalChange {
+  return { path: entry.path, removed: false, collection: entry.collection, etag: entry.etag };
+}
+
+function differs(known: { collection: boolean; etag: string } | undefined, actual: Entry): boolean {
+  return known === undefined || known.collection !== actual.collection || known.etag !== actual.etag;
+}
+

@@ -1,0 +1,20 @@
+/**
+ * @davsync/core — public API. Everything exported here is subject to semver;
+ * anything not exported is internal.
+ */
+export type { ByteRange, ByteStream, Entry } from './entry';
+export type { CopyOptions, DeadPropertyStore, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden } from './errors';
+export type { DavErrorCode } from './errors';
+export { ROOT, normalizePath, isMemberPath, parentOf, baseName, childPath, isWithin, ancestorsOf, rebase } from './paths';
+export type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from './journal';
+export { MemoryJournal } from './memory-journal';
+export type { MemoryJournalOptions } from './memory-journal';
+export { SYNC_TOKEN_PREFIX, formatSyncToken, parseSyncToken, newIncarnation } from './sync-token';
+export type { SyncTokenParts } from './sync-token';
+export { DeltaCursor, planDelta } from './delta';
+export type { Change, ChangeSet, DeltaOptions, DeltaSettings, UnsyncableReason } from './delta';
+export { retentionSchema, pruneRule } from './retention';
+export type { RetentionOptions, RetentionPolicy } from './retention';
+export { SyncEngine } from './engine';
+export type { RecordedChange, SyncEngineOptions } from './engine';
