@@ -39,7 +39,7 @@ export interface TransferResult {
 
 /**
  * Dead properties: client-defined properties stored with a member. Names are
- * Clark notation (`{namespace}local`); values are opaque strings (the
+ * Clark notation (`{namespace}local`, or a bare `local` in no namespace); values are opaque strings (the
  * middleware stores the serialised XML content). Dead properties follow
  * their member on COPY and MOVE and vanish with it on delete.
  */

@@ -139,12 +139,12 @@ export class DeltaCursor implements AsyncIterable<Change> {
     const { plan } = this;
     let emitted = 0;
     let consumed = plan.after;
-    // Removed collections seen so far in this response: their members'
-    // removals are implied (RFC 6578 §3.5.2, level infinite).
-    const removedCollections = new Set<string>();
+    // Collections within scope whose removal this delta reports, cached:
+    // their members' removals are implied (RFC 6578 §3.5.2, level infinite).
+    const removedInDelta = new Map<string, boolean>();
     for await (const batch of this.journal.scan(plan.collection, plan.level, plan.after, plan.through)) {
       for (const entry of batch) {
-        const change = await this.classify(entry, removedCollections);
+        const change = await this.classify(entry, removedInDelta);
         if (change !== undefined) {
           if (emitted === plan.max) {
             // A page never ends inside the changes it promises: the token is
@@ -168,7 +168,7 @@ export class DeltaCursor implements AsyncIterable<Change> {
     return { token: this.token, truncated: this.truncated, changes };
   }
 
-  private async classify(entry: JournalEntry, removedCollections: Set<string>): Promise<Change | undefined> {
+  private async classify(entry: JournalEntry, removedInDelta: Map<string, boolean>): Promise<Change | undefined> {
     const { plan, settings } = this;
     // §3.4: an initial sync lists members, never removals.
     if (plan.initial && entry.removed) return undefined;
@@ -176,14 +176,11 @@ export class DeltaCursor implements AsyncIterable<Change> {
       for (let p = parentOf(entry.path); p !== undefined && p !== plan.collection; p = parentOf(p)) {
         // Members of a collection that cannot be traversed are not reported.
         if (settings.unsyncable?.(p) !== undefined) return undefined;
-        if (entry.removed && removedCollections.has(p)) {
-          if (entry.collection) removedCollections.add(entry.path);
-          return undefined;
-        }
+        // §3.5.2: no removal of a member of a collection whose removal this
+        // delta reports, whether that removal comes before or after it.
+        if (entry.removed && (await this.removedInDelta(p, removedInDelta))) return undefined;
       }
-      if (entry.removed) {
-        if (entry.collection) removedCollections.add(entry.path);
-      } else if (entry.collection) {
+      if (!entry.removed && entry.collection) {
         const reason = settings.unsyncable?.(entry.path);
         if (reason !== undefined) {
           // §3.3: the 403 is sent once, when the collection is first reported.
@@ -198,6 +195,17 @@ export class DeltaCursor implements AsyncIterable<Change> {
     return entry.removed
       ? { type: 'removed', path: entry.path, collection: entry.collection }
       : { type: 'changed', path: entry.path, collection: entry.collection, etag: entry.etag };
+  }
+
+  /** True when this delta reports `path` as a removed collection. */
+  private async removedInDelta(path: string, cache: Map<string, boolean>): Promise<boolean> {
+    let removed = cache.get(path);
+    if (removed === undefined) {
+      const e = await this.journal.get(path);
+      removed = e !== undefined && e.removed && e.collection && e.revision > this.plan.after && e.revision <= this.plan.through;
+      cache.set(path, removed);
+    }
+    return removed;
   }
 
   private tokenAt(revision: number): string {

@@ -162,7 +162,7 @@ export class SyncEngine {
     const dst = normalizePath(to);
     return this.locks.run([src, dst], async () => {
       const result = await this.adapter.copy(src, dst, options);
-      await this.commit(await this.reconcile(dst));
+      await this.commit(await this.reconcile(dst, true));
       return result;
     });
   }
@@ -175,7 +175,7 @@ export class SyncEngine {
       const before = await this.adapter.stat(src);
       const result = await this.adapter.move(src, dst, options);
       const removed = await this.removalChanges(src, before?.collection ?? false);
-      await this.commit([...removed, ...(await this.reconcile(dst))]);
+      await this.commit([...removed, ...(await this.reconcile(dst, true))]);
       return result;
     });
   }
@@ -250,8 +250,13 @@ export class SyncEngine {
     return out;
   }
 
-  /** The journal changes that make `path`'s subtree match the store. */
-  private async reconcile(path: string): Promise<JournalChange[]> {
+  /**
+   * The journal changes that make `path`'s subtree match the store. With
+   * `remapped` (the destination of a COPY or MOVE) every member there counts
+   * as changed even if its ETag is the same: RFC 6578 §3.5.1 reports newly
+   * mapped members, and their dead properties may differ.
+   */
+  private async reconcile(path: string, remapped = false): Promise<JournalChange[]> {
     const changes: JournalChange[] = [];
     const actual = path === ROOT ? undefined : await this.adapter.stat(path);
     if (path !== ROOT) {
@@ -261,15 +266,15 @@ export class SyncEngine {
         if (knownLive) changes.push(...(await this.removalChanges(path, knownLive.collection)));
         return changes;
       }
-      if (differs(knownLive, actual)) changes.push(changeOf(actual));
+      if (remapped || differs(knownLive, actual)) changes.push(changeOf(actual));
       if (knownLive?.collection && !actual.collection) changes.push(...(await this.removalChanges(path, true)).slice(1));
       if (!actual.collection) return changes;
     }
-    await this.reconcileMembers(path, changes);
+    await this.reconcileMembers(path, changes, remapped);
     return changes;
   }
 
-  private async reconcileMembers(dir: string, changes: JournalChange[]): Promise<void> {
+  private async reconcileMembers(dir: string, changes: JournalChange[], remapped: boolean): Promise<void> {
     const known = new Map<string, { collection: boolean; etag: string }>();
     for await (const batch of this.journal.scan(dir, 1, 0, END)) {
       for (const e of batch) if (!e.removed) known.set(e.path, e);
@@ -278,12 +283,12 @@ export class SyncEngine {
     for await (const entry of this.adapter.list(dir)) {
       const k = known.get(entry.path);
       known.delete(entry.path);
-      if (differs(k, entry)) changes.push(changeOf(entry));
+      if (remapped || differs(k, entry)) changes.push(changeOf(entry));
       if (k?.collection && !entry.collection) changes.push(...(await this.removalChanges(entry.path, true)).slice(1));
       if (entry.collection) subdirs.push(entry.path);
     }
     for (const [gone, k] of known) changes.push(...(await this.removalChanges(gone, k.collection)));
-    for (const d of subdirs) await this.reconcileMembers(d, changes);
+    for (const d of subdirs) await this.reconcileMembers(d, changes, remapped);
   }
 }
 

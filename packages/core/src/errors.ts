@@ -29,7 +29,11 @@ export type DavErrorCode =
   /** The request body or a value in it is larger than allowed. */
   | 'payload-too-large'
   /** The store cannot serve the request right now (e.g. a database is unreachable). */
-  | 'unavailable';
+  | 'unavailable'
+  /** A COPY/MOVE destination on another server (RFC 4918 §9.8.5). */
+  | 'cross-server'
+  /** A request body of a type the method does not accept (e.g. MKCOL with a body, RFC 4918 §9.3). */
+  | 'unsupported-media-type';
 
 /** A condition to report to the client, with a short reason safe to expose. */
 export class DavError extends Error {
@@ -39,6 +43,12 @@ export class DavError extends Error {
     message: string,
     /** The member path the condition is about, when there is one. */
     readonly path?: string,
+    /**
+     * A more specific precondition or postcondition (the local name of a
+     * `DAV:` element of RFC 4918 §16 and its extensions, e.g.
+     * `cannot-modify-protected-property`) for the client's error body.
+     */
+    readonly condition?: string,
   ) {
     super(message.startsWith('davsync:') ? message : `davsync: ${message}`);
   }

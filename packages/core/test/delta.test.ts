@@ -105,6 +105,16 @@ describe('subsequent synchronization (RFC 6578 §3.5)', () => {
     expect(summary(await e.changes('/', t, { level: 'infinite' }))).toEqual(['removed /c/']);
   });
 
+  it('does not report a member removed before its collection was removed', async () => {
+    const e = journalEngine();
+    await e.record([dir('/c'), dir('/c/d'), file('/c/d/x', '1'), file('/c/y', '1')]);
+    const t = (await e.changes('/', null, { level: 'infinite' })).token;
+    await e.record([gone('/c/d/x'), gone('/c/d', true), gone('/c/y'), gone('/c', true)]);
+    expect(summary(await e.changes('/', t, { level: 'infinite' }))).toEqual(['removed /c/']);
+    // Paging with a limit of 1 still never reports the members.
+    expect(summary(await e.changes('/', t, { level: 'infinite', limit: 1 }))).toEqual(['removed /c/']);
+  });
+
   it('reports the members of a collection removed and re-created as removed', async () => {
     const e = journalEngine();
     await e.record([dir('/c'), file('/c/x', '1')]);

@@ -1,0 +1,219 @@
+/**
+ * The reference storage adapter: a whole WebDAV tree in process memory. It
+ * follows the `StorageAdapter` contract to the letter so the core and the
+ * middleware can be tested against it, and so adapter authors can read how
+ * each rule plays out. Nothing survives the process.
+ */
+import {
+  DavError,
+  ROOT,
+  baseName,
+  childPath,
+  conflict,
+  forbidden,
+  isWithin,
+  normalizePath,
+  notFound,
+  parentOf,
+  preconditionFailed,
+  type ByteRange,
+  type ByteStream,
+  type CopyOptions,
+  type DeadPropertyStore,
+  type Entry,
+  type MoveOptions,
+  type StorageAdapter,
+  type TransferResult,
+  type WriteOptions,
+} from '@davsync/core';
+import { streamContent, takeContent } from './content';
+import { patchProperties } from './dead-properties';
+import {
+  CollectionTags,
+  NO_PROPERTIES,
+  copyNode,
+  findNode,
+  newCollection,
+  toEntry,
+  type CollectionNode,
+  type FileNode,
+  type MemoryNode,
+} from './tree';
+
+/** Where a member lives (or would live): its parent collection and its name there. */
+interface Slot {
+  readonly parent: CollectionNode;
+  readonly name: string;
+  readonly current: MemoryNode | undefined;
+}
+
+/**
+ * A `StorageAdapter` that keeps everything in memory, with dead properties.
+ * Meant for tests, demos and as a model for other adapters, not for data
+ * that must survive a restart.
+ *
+ * - Every operation takes effect in one synchronous step, so concurrent
+ *   callers see each member either before or after it, never half-way.
+ * - `write` reads the body to its end before publishing anything: a body
+ *   that fails leaves the previous content and ETag in place. (Holding the
+ *   body in memory is what a memory store does; the contract's "must not
+ *   buffer" is about stores that have somewhere else to put it.)
+ * - File ETags are the SHA-1 of media type and bytes, so they are stable for
+ *   equal content; collection ETags are issued per store and renewed when the
+ *   collection's own dead properties change.
+ * - COPY and MOVE also refuse (`forbidden`) to replace an ancestor of the
+ *   source, the root included: doing so would delete the source on the way.
+ *
+ * @example
+ * const adapter = new MemoryAdapter();
+ * await adapter.mkcol('/notes');
+ * await adapter.write('/notes/a.txt', Readable.from([Buffer.from('hello')]), { contentType: 'text/plain' });
+ * for await (const entry of adapter.list('/notes')) console.log(entry.path, entry.etag);
+ */
+export class MemoryAdapter implements StorageAdapter {
+  readonly #tags = new CollectionTags();
+  readonly #root: CollectionNode = newCollection(this.#tags, Date.now());
+
+  /** Dead properties; a patch is validated whole, then applied in one step. */
+  readonly properties: DeadPropertyStore = {
+    get: async (path) => Object.fromEntries(this.#existing(normalizePath(path)).properties),
+    patch: async (path, set, remove) => {
+      const node = this.#existing(normalizePath(path));
+      node.properties = patchProperties(node.properties, set, remove);
+      // Collections have no content to hash, so their tag follows their properties.
+      if (node.kind === 'collection') node.etag = this.#tags.issue();
+    },
+  };
+
+  async stat(path: string): Promise<Entry | undefined> {
+    const p = normalizePath(path);
+    const node = this.#find(p);
+    return node === undefined ? undefined : toEntry(p, node);
+  }
+
+  async *list(path: string): AsyncIterable<Entry> {
+    const p = normalizePath(path);
+    const node = this.#existing(p);
+    if (node.kind !== 'collection') throw conflict(p, 'not a collection');
+    // Entries are taken up front so changes made while the caller iterates
+    // neither break the iteration nor show up half-way through it.
+    const entries = [...node.members].map(([name, member]) => toEntry(childPath(p, name), member));
+    yield* entries;
+  }
+
+  async read(path: string, range?: ByteRange): Promise<ByteStream> {
+    const p = normalizePath(path);
+    const node = this.#existing(p);
+    if (node.kind !== 'file') throw conflict(p, 'a collection has no content');
+    return streamContent(node.bytes, range);
+  }
+
+  async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
+    const p = normalizePath(path);
+    // Checked before reading the body so a doomed upload is not read at all,
+    // and again after, because the tree may have changed while it streamed.
+    this.#writableSlot(p, options.expectedEtag);
+    const content = await takeContent(body, options.contentType);
+    const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
+    const now = Date.now();
+    const node: FileNode = {
+      kind: 'file',
+      bytes: content.bytes,
+      etag: content.etag,
+      contentType: options.contentType,
+      created: current?.created ?? now,
+      modified: now,
+      // RFC 4918 §9.7.1: replacing the content leaves dead properties alone.
+      properties: current?.properties ?? NO_PROPERTIES,
+    };
+    parent.members.set(name, node);
+    return toEntry(p, node);
+  }
+
+  async remove(path: string): Promise<void> {
+    const p = normalizePath(path);
+    if (p === ROOT) throw forbidden('the root collection cannot be removed', p);
+    const slot = this.#slot(p);
+    if (slot?.current === undefined) throw notFound(p);
+    slot.parent.members.delete(slot.name);
+  }
+
+  async mkcol(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    if (this.#find(p) !== undefined) throw methodNotAllowed(p, 'a member already exists here');
+    const { parent, name } = this.#parentSlot(p);
+    const node = newCollection(this.#tags, Date.now());
+    parent.members.set(name, node);
+    return toEntry(p, node);
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
+    const { source, target } = this.#transfer(from, to, options.overwrite ?? true);
+    const deep = (options.depth ?? 'infinity') === 'infinity';
+    target.parent.members.set(target.name, copyNode(source.node, deep, this.#tags, Date.now()));
+    return { created: target.current === undefined };
+  }
+
+  async move(from: string, to: string, options: MoveOptions = {}): Promise<TransferResult> {
+    const { source, target } = this.#transfer(from, to, options.overwrite ?? true);
+    source.parent.members.delete(source.name);
+    target.parent.members.set(target.name, source.node);
+    return { created: target.current === undefined };
+  }
+
+  /** The node at a normalised path, or `undefined`. */
+  #find(p: string): MemoryNode | undefined {
+    return findNode(this.#root, p === ROOT ? [] : p.slice(1).split('/'));
+  }
+
+  #existing(p: string): MemoryNode {
+    const node = this.#find(p);
+    if (node === undefined) throw notFound(p);
+    return node;
+  }
+
+  /** The slot of a non-root path whose parent is a collection, or `undefined`. */
+  #slot(p: string): Slot | undefined {
+    const parentPath = parentOf(p);
+    const parent = parentPath === undefined ? undefined : this.#find(parentPath);
+    if (parent?.kind !== 'collection') return undefined;
+    const name = baseName(p);
+    return { parent, name, current: parent.members.get(name) };
+  }
+
+  /** Like `#slot`, but a missing parent collection is a `conflict` (RFC 4918 §9.3.1, §9.7.1). */
+  #parentSlot(p: string): Slot {
+    const slot = this.#slot(p);
+    if (slot === undefined) throw conflict(p, 'the parent collection does not exist');
+    return slot;
+  }
+
+  #writableSlot(p: string, expectedEtag: string | null | undefined): Slot {
+    if (p === ROOT) throw methodNotAllowed(p, 'the root is a collection');
+    const slot = this.#parentSlot(p);
+    if (slot.current?.kind === 'collection') throw methodNotAllowed(p, 'cannot write content to a collection');
+    if (expectedEtag !== undefined && (slot.current?.etag ?? null) !== expectedEtag) {
+      throw preconditionFailed(expectedEtag === null ? 'the member exists' : 'the ETag does not match', p);
+    }
+    return slot;
+  }
+
+  /** Checks a COPY or MOVE in the order of the contract and locates both ends. */
+  #transfer(from: string, to: string, overwrite: boolean): { source: Slot & { node: MemoryNode }; target: Slot } {
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    const node = this.#existing(src);
+    if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
+    if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+    const target = this.#parentSlot(dst);
+    if (target.current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+    // `src` is not the root (every destination lies within the root), so it has a slot.
+    const source = this.#slot(src);
+    if (source === undefined) throw notFound(src);
+    return { source: { ...source, node }, target };
+  }
+}
+
+function methodNotAllowed(path: string, why: string): DavError {
+  return new DavError('method-not-allowed', `${why}: ${path}`, path);
+}
