@@ -1,0 +1,95 @@
+/**
+ * Per-request context shared by the method handlers, and the precondition
+ * check every method runs before it changes anything: the If header (RFC
+ * 4918 §10.4, with sync tokens as state tokens per RFC 6578 §5), If-Match
+ * and If-None-Match (RFC 9110 §13.1).
+ */
+import { DavError, preconditionFailed, type Entry, type SyncEngine } from '@davsync/core';
+import type { DavRequest } from './dav-request';
+import { parseDepth, type Depth } from './headers/depth';
+import { evaluateIf, parseIf } from './headers/if';
+import { ifMatchPasses, ifNoneMatchPasses } from './headers/etag-match';
+import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './hrefs';
+import type { ResolvedOptions } from './options';
+import { quoteEtag } from './properties';
+import type { XmlLimits } from './xml/reader';
+
+export class DavContext {
+  readonly target: RequestTarget;
+
+  constructor(
+    readonly req: DavRequest,
+    readonly engine: SyncEngine,
+    readonly options: ResolvedOptions,
+  ) {
+    this.target = decodeTarget(req.url);
+  }
+
+  get path(): string {
+    return this.target.path;
+  }
+
+  header(name: string): string | undefined {
+    return this.req.headers[name];
+  }
+
+  /** The href of a member for responses. */
+  href(path: string, collection: boolean): string {
+    return hrefOf(this.req.base, path, collection);
+  }
+
+  xmlLimits(): XmlLimits {
+    const l = this.options.limits;
+    return { maxBytes: l.xmlBytes, maxDepth: l.xmlDepth, maxElements: l.xmlElements, maxTextLength: l.xmlText };
+  }
+
+  /** Resolves a URI from a header to a member path here, or `undefined` if it is elsewhere. */
+  resolve(reference: string): string | undefined {
+    return pathFromReference(reference, this.req.base, this.req.origin)?.path;
+  }
+
+  /**
+   * Runs the If, If-Match and If-None-Match checks against the request
+   * resource's current `entry` (undefined: it does not exist). A false If
+   * header or If-Match is 412; a false If-None-Match is 412 (the GET/HEAD
+   * caller turns that into 304 itself). A malformed header is 400.
+   */
+  async checkPreconditions(entry: Entry | undefined, options: { ifNoneMatch?: boolean } = {}): Promise<void> {
+    const current = entry === undefined ? undefined : quoteEtag(entry.etag);
+    const ifHeader = this.header('if');
+    if (ifHeader !== undefined) {
+      const l = this.options.limits;
+      const ast = parseIf(ifHeader, { maxLength: l.ifLength, maxLists: l.ifLists, maxConditions: l.ifConditions });
+      const pass = await evaluateIf(ast, '', {
+        etag: async (resource) => {
+          if (resource === '') return current;
+          const p = this.resolve(resource);
+          if (p === undefined) return undefined;
+          const e = await this.engine.adapter.stat(p);
+          return e === undefined ? undefined : quoteEtag(e.etag);
+        },
+        isCurrentToken: async (resource, token) => {
+          const p = resource === '' ? this.path : this.resolve(resource);
+          return p !== undefined && (await this.engine.isCurrentToken(p, token));
+        },
+      });
+      if (!pass) throw preconditionFailed('the If header is false', this.path);
+    }
+    if (!ifMatchPasses(this.header('if-match'), current)) throw preconditionFailed('If-Match', this.path);
+    if (options.ifNoneMatch !== false && !ifNoneMatchPasses(this.header('if-none-match'), current)) {
+      throw preconditionFailed('If-None-Match', this.path);
+    }
+  }
+
+  /** The Depth header (RFC 4918 §10.2); `undefined` when absent, 400 when malformed. */
+  depth(): Depth | undefined {
+    return parseDepth(this.header('depth'));
+  }
+
+  /** The entry at the request path, or a `not-found` error. */
+  async existing(): Promise<Entry> {
+    const entry = await this.engine.adapter.stat(this.path);
+    if (entry === undefined) throw new DavError('not-found', `no member at ${this.path}`, this.path);
+    return entry;
+  }
+}

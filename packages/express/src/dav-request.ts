@@ -1,0 +1,28 @@
+/**
+ * The framework-neutral request and response the handler works on. The
+ * Express/Connect/node:http glue (`node-http.ts`) translates to and from
+ * these, so the handler is tested without sockets and a second host
+ * framework is one small file.
+ */
+
+export interface DavRequest {
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** Request target relative to the mount point, still percent-encoded (may carry a query). */
+  readonly url: string;
+  /** Path prefix of the mount point (`''` at the root, `'/dav'` under `app.use('/dav', …)`). */
+  readonly base: string;
+  /** Header values by lower-case name; repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The request body as bytes; read at most once. */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Scheme and host the client used (`http://host:port`), for absolute URIs in headers. */
+  readonly origin?: string;
+}
+
+export interface DavResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  /** A whole body, or a stream of chunks (large multistatus bodies are streamed). */
+  readonly body?: string | Uint8Array | AsyncIterable<string | Uint8Array>;
+}

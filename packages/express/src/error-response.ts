@@ -1,0 +1,60 @@
+/**
+ * The one place where errors become responses (EXAMPLES E6). A `DavError`
+ * gets its status from the table and, where the protocol defines one, a
+ * `DAV:error` body naming the condition; anything else is a bare 500 whose
+ * detail goes to the log, never to the client.
+ */
+import { DavError, type DavErrorCode } from '@davsync/core';
+import type { DavResponse } from './dav-request';
+import { errorBody } from './xml/error-body';
+import { clark, DAV_NS } from './xml/names';
+
+const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
+  'not-found': { status: 404 },
+  conflict: { status: 409 },
+  'method-not-allowed': { status: 405 },
+  'precondition-failed': { status: 412 },
+  forbidden: { status: 403 },
+  'bad-request': { status: 400 },
+  'invalid-sync-token': { status: 403, condition: 'valid-sync-token' },
+  'number-of-matches-within-limits': { status: 507, condition: 'number-of-matches-within-limits' },
+  'supported-report': { status: 403, condition: 'supported-report' },
+  'insufficient-storage': { status: 507 },
+  'payload-too-large': { status: 413 },
+  unavailable: { status: 503 },
+  'cross-server': { status: 502 },
+  'unsupported-media-type': { status: 415 },
+};
+
+/** Status code of an error code. */
+export function statusOf(code: DavErrorCode): number {
+  return TABLE[code].status;
+}
+
+/** The response for anything thrown while handling a request. */
+export function errorResponse(err: unknown, onError: (err: unknown) => void): DavResponse {
+  if (!(err instanceof DavError)) {
+    onError(err);
+    return { status: 500, headers: { 'content-length': '0' } };
+  }
+  const row = TABLE[err.code];
+  const condition = err.condition ?? row.condition;
+  const headers: Record<string, string> = { 'x-davsync-reason': headerSafe(err.message) };
+  if (row.status === 405) headers['allow'] = ALLOW;
+  if (row.status === 413) headers['connection'] = 'close';
+  if (condition === undefined) return { status: row.status, headers: { ...headers, 'content-length': '0' } };
+  const body = errorBody(clark(DAV_NS, condition));
+  return {
+    status: row.status,
+    headers: { ...headers, 'content-type': 'application/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  };
+}
+
+/** Methods the middleware implements, for Allow headers. */
+export const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT';
+
+/** A reason fit for a header: printable ASCII, bounded. */
+function headerSafe(message: string): string {
+  return message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}

@@ -1,0 +1,66 @@
+/**
+ * The framework-neutral WebDAV handler: one `DavRequest` in, one
+ * `DavResponse` out. Dispatches on the method; every error, from any
+ * method, goes through `errorResponse`.
+ */
+import { SyncEngine } from '@davsync/core';
+import { DavContext } from './context';
+import type { DavRequest, DavResponse } from './dav-request';
+import { ALLOW, errorResponse } from './error-response';
+import { handleCopyMove } from './methods/copy-move';
+import { handleDelete } from './methods/delete';
+import { handleGet } from './methods/get-head';
+import { handleMkcol } from './methods/mkcol';
+import { handleOptions } from './methods/options';
+import { handlePropfind } from './methods/propfind';
+import { handleProppatch } from './methods/proppatch';
+import { handlePut } from './methods/put';
+import { handleReport } from './methods/report';
+import { resolveOptions, type DavsyncOptions } from './options';
+
+type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
+
+const METHODS: Readonly<Record<string, MethodHandler>> = {
+  OPTIONS: handleOptions,
+  GET: handleGet,
+  HEAD: handleGet,
+  PUT: handlePut,
+  DELETE: handleDelete,
+  MKCOL: handleMkcol,
+  COPY: handleCopyMove,
+  MOVE: handleCopyMove,
+  PROPFIND: handlePropfind,
+  PROPPATCH: handleProppatch,
+  REPORT: handleReport,
+};
+
+export interface DavHandler {
+  (req: DavRequest): Promise<DavResponse>;
+  /** The engine serving the store: call it to record changes, compact, or close. */
+  readonly engine: SyncEngine;
+}
+
+/** Creates the neutral handler; options are validated here (TypeError on a bad one). */
+export function createDavHandler(options: DavsyncOptions): DavHandler {
+  const resolved = resolveOptions(options);
+  const engine =
+    resolved.engine ??
+    new SyncEngine({
+      adapter: resolved.adapter!,
+      ...(resolved.pageSize === undefined ? {} : { pageSize: resolved.pageSize }),
+      ...(resolved.retention === undefined ? {} : { retention: resolved.retention }),
+    });
+  const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
+  const handle = async (req: DavRequest): Promise<DavResponse> => {
+    const method = METHODS[req.method];
+    if (method === undefined) {
+      return { status: 405, headers: { allow: ALLOW, 'content-length': '0' } };
+    }
+    try {
+      return await method(new DavContext(req, engine, resolved));
+    } catch (err) {
+      return errorResponse(err, onError);
+    }
+  };
+  return Object.assign(handle, { engine });
+}

@@ -1,0 +1,36 @@
+/**
+ * COPY and MOVE (RFC 4918 §9.8, §9.9): Destination (same server and mount
+ * point, else 502), Overwrite (default T; F with an existing destination is
+ * 412), Depth (COPY: 0 or infinity; MOVE: infinity only). 201 when the
+ * destination was created, 204 when it was replaced.
+ */
+import { badRequest, DavError } from '@davsync/core';
+import type { DavContext } from '../context';
+import type { DavResponse } from '../dav-request';
+import { parseDestination } from '../headers/destination';
+import { parseOverwrite } from '../headers/overwrite';
+import { decodeTarget, otherServer } from '../hrefs';
+
+export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
+  const move = ctx.req.method === 'MOVE';
+  const destination = destinationPath(ctx);
+  const overwrite = parseOverwrite(ctx.header('overwrite'));
+  const depth = ctx.depth() ?? 'infinity';
+  if (depth === 1 || (move && depth !== 'infinity')) throw badRequest(`davsync: ${ctx.req.method} does not allow Depth: ${depth}`);
+  const source = await ctx.existing();
+  if (destination === source.path) throw new DavError('forbidden', 'davsync: source and destination are the same', destination);
+  await ctx.checkPreconditions(source);
+  const result = move
+    ? await ctx.engine.move(source.path, destination, { overwrite })
+    : await ctx.engine.copy(source.path, destination, { overwrite, depth: depth === 0 ? 0 : 'infinity' });
+  return { status: result.created ? 201 : 204, headers: { 'content-length': '0' } };
+}
+
+/** The Destination as a member path under this mount point. */
+function destinationPath(ctx: DavContext): string {
+  const d = parseDestination(ctx.header('destination'));
+  if (d.origin !== undefined && ctx.req.origin !== undefined && d.origin !== ctx.req.origin.toLowerCase()) throw otherServer();
+  const base = ctx.req.base;
+  if (base !== '' && d.path !== base && !d.path.startsWith(`${base}/`)) throw otherServer();
+  return decodeTarget(d.path.slice(base.length) || '/').path;
+}

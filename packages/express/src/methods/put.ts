@@ -1,0 +1,41 @@
+/**
+ * PUT (RFC 9110 §9.3.4, RFC 4918 §9.7): streams the body to the store;
+ * 201 when created, 204 when replaced, with the new ETag. The parent must
+ * exist (409); a collection cannot be PUT to (405).
+ */
+import { badRequest, DavError } from '@davsync/core';
+import type { DavContext } from '../context';
+import type { DavResponse } from '../dav-request';
+import { parseEtagList } from '../headers/etag-match';
+import { quoteEtag } from '../properties';
+
+export async function handlePut(ctx: DavContext): Promise<DavResponse> {
+  // RFC 9110 §14.5: a partial PUT must not be taken for a whole one.
+  if (ctx.header('content-range') !== undefined) throw badRequest('davsync: PUT with Content-Range is not supported');
+  const before = await ctx.engine.adapter.stat(ctx.path);
+  if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
+  await ctx.checkPreconditions(before);
+  const { entry, created } = await ctx.engine.write(ctx.path, ctx.req.body, {
+    ...contentTypeOf(ctx),
+    ...expectedEtagOf(ctx, before?.etag),
+  });
+  return { status: created ? 201 : 204, headers: { etag: quoteEtag(entry.etag), 'content-length': '0' } };
+}
+
+function contentTypeOf(ctx: DavContext): { contentType?: string } {
+  const ct = ctx.header('content-type');
+  return ct === undefined || ct.length > 255 ? {} : { contentType: ct };
+}
+
+/**
+ * Turns the preconditions just checked into a compare-and-set for the store,
+ * so a concurrent writer between the check and the write still loses.
+ */
+function expectedEtagOf(ctx: DavContext, current: string | undefined): { expectedEtag?: string | null } {
+  const ifNoneMatch = ctx.header('if-none-match');
+  if (ifNoneMatch !== undefined && parseEtagList(ifNoneMatch) === '*') return { expectedEtag: null };
+  if (ctx.header('if-match') !== undefined || ctx.header('if') !== undefined) {
+    return current === undefined ? { expectedEtag: null } : { expectedEtag: current };
+  }
+  return {};
+}

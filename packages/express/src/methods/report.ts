@@ -1,0 +1,80 @@
+/**
+ * REPORT (RFC 3253 §3.6) — of which davsync supports one: RFC 6578
+ * `DAV:sync-collection`. The request is validated completely (Depth, body,
+ * token) before the 207 starts, so every refusal is a clean 4xx; then the
+ * changes stream out, followed (when truncated) by a 507 response for the
+ * request-URI and the new token (§3.6).
+ */
+import { badRequest, type Change, type DeltaCursor, type SyncLevel } from '@davsync/core';
+import type { DavContext } from '../context';
+import type { DavResponse } from '../dav-request';
+import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
+import { multistatusChunks, propstatsOf, type MultistatusResponse } from '../xml/multistatus';
+import { DAV } from '../xml/names';
+import type { PropRequest } from '../xml/propfind';
+import { parseXml } from '../xml/reader';
+import { parseSyncCollection } from '../xml/sync-collection';
+
+export async function handleReport(ctx: DavContext): Promise<DavResponse> {
+  const depth = ctx.depth();
+  const request = parseSyncCollection(await parseXml(ctx.req.body, ctx.xmlLimits()));
+  const level = syncLevel(ctx, request.level, depth);
+  const entry = await ctx.existing();
+  await ctx.checkPreconditions(entry);
+  const cursor = await ctx.engine.openChanges(ctx.path, request.token, {
+    level,
+    ...(request.limit === undefined ? {} : { limit: request.limit }),
+  });
+  return {
+    status: 207,
+    headers: { 'content-type': 'application/xml; charset=utf-8' },
+    body: multistatusChunks(responses(ctx, cursor, request.props), () => ({ syncToken: cursor.token })),
+  };
+}
+
+/**
+ * §3.2: with `sync-level`, Depth must be 0 or absent (Depth 1 tolerated
+ * unless `strictSyncDepth`, for python3-caldav). Without it, Appendix A:
+ * the Depth header gives the level (absent or 0: level 1).
+ */
+function syncLevel(ctx: DavContext, level: SyncLevel | undefined, depth: 0 | 1 | 'infinity' | undefined): SyncLevel {
+  if (level !== undefined) {
+    if (depth === undefined || depth === 0 || (depth === 1 && !ctx.options.strictSyncDepth)) return level;
+    throw badRequest('davsync: sync-collection is only defined for Depth: 0');
+  }
+  return depth === 'infinity' ? 'infinite' : 1;
+}
+
+async function* responses(ctx: DavContext, cursor: DeltaCursor, props: PropRequest): AsyncGenerator<MultistatusResponse> {
+  const fromJournal = answerableFromJournal(props);
+  for await (const change of cursor) yield await responseFor(ctx, change, props, fromJournal);
+  if (cursor.truncated) {
+    yield { href: ctx.href(ctx.path, true), status: 507, error: [DAV.numberOfMatchesWithinLimits] };
+  }
+}
+
+async function responseFor(ctx: DavContext, change: Change, props: PropRequest, fromJournal: boolean): Promise<MultistatusResponse> {
+  if (change.type === 'removed') return { href: ctx.href(change.path, change.collection), status: 404 };
+  if (change.type === 'forbidden') {
+    return { href: ctx.href(change.path, true), status: 403, error: [change.reason === 'supported-report' ? DAV.supportedReport : DAV.syncTraversalSupported] };
+  }
+  const href = ctx.href(change.path, change.collection);
+  if (!fromJournal) {
+    const entry = await ctx.engine.adapter.stat(change.path);
+    // A member changed again (or removed) since the delta was planned keeps
+    // its journal state here; the next delta reports what came after.
+    if (entry !== undefined && entry.collection === change.collection) {
+      const { found, missing } = await propertiesOf(entry, props, ctx);
+      return { href, propstats: propstatsOf(found, missing) };
+    }
+  }
+  const names = props.kind === 'prop' ? props.names : [DAV.getetag, DAV.resourcetype];
+  const found = [];
+  const missing = [];
+  for (const name of names) {
+    if (name === DAV.getetag) found.push({ name, value: { text: quoteEtag(change.etag) } });
+    else if (name === DAV.resourcetype) found.push({ name, value: { children: change.collection ? [{ name: DAV.collection }] : [] } });
+    else missing.push(name);
+  }
+  return { href, propstats: propstatsOf(found, missing) };
+}

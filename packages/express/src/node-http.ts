@@ -1,0 +1,151 @@
+/**
+ * The glue between Node's HTTP objects (as seen by Express 4 and 5, Connect
+ * and a bare `http.createServer`) and the neutral handler. The only file that
+ * knows about `req`, `res` and `next`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { DavRequest, DavResponse } from './dav-request';
+
+/** What Express and Connect add to `req`; all optional so bare `http` works too. */
+interface MountedRequest extends IncomingMessage {
+  originalUrl?: string;
+  baseUrl?: string;
+  /** Set by body parsers the host installed before us. */
+  body?: unknown;
+  _body?: boolean;
+}
+
+/** Translates a Node request into a {@link DavRequest}. */
+export function toDavRequest(req: MountedRequest): DavRequest {
+  const url = req.url ?? '/';
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const host = headers['host'];
+  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    url: url.startsWith('/') ? url : `/${url}`,
+    base: mountBase(req),
+    headers,
+    body: requestBody(req),
+    ...(host === undefined ? {} : { origin: `${encrypted ? 'https' : 'http'}://${host}` }),
+  };
+}
+
+/**
+ * The mount point: Express sets `baseUrl`; Connect only rewrites `url` and
+ * keeps `originalUrl`, so the prefix is what `originalUrl` has in front of
+ * `url`'s path.
+ */
+function mountBase(req: MountedRequest): string {
+  if (typeof req.baseUrl === 'string') return req.baseUrl.replace(/\/+$/, '');
+  const original = req.originalUrl;
+  const url = req.url ?? '/';
+  if (typeof original !== 'string' || original === url) return '';
+  const pathOf = (u: string) => u.split(/[?#]/)[0] as string;
+  const o = pathOf(original);
+  const p = pathOf(url);
+  if (p === '/' && !o.endsWith('/')) return o;
+  return o.endsWith(p) ? o.slice(0, o.length - p.length).replace(/\/+$/, '') : '';
+}
+
+/**
+ * The body as bytes. A host body parser may already have read the stream
+ * (e.g. `express.text({ type: '*\/*' })`); then its result is used instead,
+ * so davsync works behind such parsers rather than fighting them.
+ */
+function requestBody(req: MountedRequest): AsyncIterable<Uint8Array> {
+  if (req._body === true || (req.readableEnded && req.body !== undefined)) {
+    const b = req.body;
+    if (Buffer.isBuffer(b)) return Readable.from([b]);
+    if (typeof b === 'string') return Readable.from([Buffer.from(b)]);
+    return Readable.from([]);
+  }
+  // Not `req` itself: leaving a for-await over a Node stream early destroys
+  // it, and with it the socket, so a 413 could never be sent. Unread input
+  // is dealt with by closing the connection after the response instead.
+  return req.iterator({ destroyOnReturn: false });
+}
+
+/** Writes a {@link DavResponse} to a Node response, streaming a streamed body. */
+export async function sendDavResponse(req: IncomingMessage, res: ServerResponse, response: DavResponse): Promise<void> {
+  const head = req.method === 'HEAD';
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  // A body we did not read (refused early) must not be parsed as the next request.
+  if (!req.readableEnded && !req.complete) res.setHeader('connection', 'close');
+  const body = response.body;
+  if (body === undefined || head) {
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.end(body);
+    return;
+  }
+  await sendStream(res, body);
+}
+
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** Bodies up to this size are sent whole, with a Content-Length. */
+const BUFFER_LIMIT = 64 * 1024;
+
+/**
+ * Sends a streamed body. A short one (most sync answers) is collected and
+ * sent in one write with a Content-Length; a long one is written as it is
+ * produced, waiting for the socket to drain, and abandoned if the client
+ * goes away.
+ */
+async function sendStream(res: ServerResponse, body: AsyncIterable<string | Uint8Array>): Promise<void> {
+  const iterator = body[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) {
+      const whole = Buffer.concat(head);
+      res.setHeader('content-length', String(whole.length));
+      res.end(whole);
+      return;
+    }
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.from(next.value);
+    head.push(chunk);
+    size += chunk.length;
+    if (size >= BUFFER_LIMIT) break;
+  }
+  let closed = false;
+  const onClose = () => {
+    closed = true;
+  };
+  res.once('close', onClose);
+  try {
+    for (const chunk of head) res.write(chunk);
+    for (;;) {
+      if (closed) {
+        await iterator.return?.();
+        return;
+      }
+      if (res.writableNeedDrain) await drainOrClose(res);
+      const next = await iterator.next();
+      if (next.done) break;
+      res.write(next.value);
+    }
+    res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Middleware options: one zod schema with defaults. Unknown keys are
+ * refused with a message naming them, so a typo never silently does nothing.
+ */
+import { retentionSchema, SyncEngine, type StorageAdapter } from '@davsync/core';
+import { z } from 'zod';
+import { DEFAULT_IF_LIMITS } from './headers/if';
+import { DEFAULT_XML_LIMITS } from './xml/reader';
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
+
+const limitsSchema = z
+  .object({
+    /** Largest XML request body, in bytes. Default 1 MiB. */
+    xmlBytes: z.number().int().positive().default(DEFAULT_XML_LIMITS.maxBytes),
+    /** Deepest XML element nesting. Default 32. */
+    xmlDepth: z.number().int().positive().default(DEFAULT_XML_LIMITS.maxDepth),
+    /** Most elements in one XML body. Default 10 000. */
+    xmlElements: z.number().int().positive().default(DEFAULT_XML_LIMITS.maxElements),
+    /** Longest text or attribute value in an XML body. Default 64 KiB. */
+    xmlText: z.number().int().positive().default(DEFAULT_XML_LIMITS.maxTextLength),
+    /** Longest If header. Default 8 192 characters. */
+    ifLength: z.number().int().positive().default(DEFAULT_IF_LIMITS.maxLength),
+    /** Most lists in one If header. Default 64. */
+    ifLists: z.number().int().positive().default(DEFAULT_IF_LIMITS.maxLists),
+    /** Most conditions in one If header. Default 256. */
+    ifConditions: z.number().int().positive().default(DEFAULT_IF_LIMITS.maxConditions),
+  })
+  .strict();
+
+export const davsyncOptionsSchema = z
+  .object({
+    /** The store to serve (a SyncEngine is made for it). Give this or `engine`. */
+    adapter: z.custom<StorageAdapter>(isObject, 'adapter must be a StorageAdapter').optional(),
+    /** An engine you made yourself (to share it, or to call its API directly). */
+    engine: z.custom<SyncEngine>((v) => v instanceof SyncEngine, 'engine must be a SyncEngine').optional(),
+    /** Server page size for sync-collection (only with `adapter`). Default: no limit. */
+    pageSize: z.number().int().positive().optional(),
+    /** Removal history to keep (only with `adapter`). */
+    retention: retentionSchema.optional(),
+    /**
+     * RFC 6578 §3.2 makes a Depth other than 0 a 400 when the body has
+     * `sync-level`. python3-caldav sends `Depth: 1` with it, so by default
+     * `Depth: 1` is tolerated; `true` makes it a 400 too.
+     */
+    strictSyncDepth: z.boolean().default(false),
+    /** Answer PROPFIND with `Depth: infinity` (else 403 `propfind-finite-depth`). Default true. */
+    propfindInfinity: z.boolean().default(true),
+    /** Request limits. */
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    /** Called with every unexpected error (answered as a bare 500). Default: console.error. */
+    onError: z.custom<(err: unknown) => void>((v) => typeof v === 'function', 'onError must be a function').optional(),
+  })
+  .strict()
+  .refine((o) => (o.adapter === undefined) !== (o.engine === undefined), 'give exactly one of `adapter` or `engine`')
+  .refine((o) => o.engine === undefined || (o.pageSize === undefined && o.retention === undefined), '`pageSize` and `retention` configure the engine: set them on the engine you pass');
+
+export type DavsyncOptions = z.input<typeof davsyncOptionsSchema>;
+export type ResolvedOptions = z.output<typeof davsyncOptionsSchema>;
+
+/** Validates options, throwing a TypeError whose message names every problem. */
+export function resolveOptions(options: DavsyncOptions): ResolvedOptions {
+  const parsed = davsyncOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+    throw new TypeError(`davsync: invalid options: ${why}`);
+  }
+  return parsed.data;
+}

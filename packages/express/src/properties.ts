@@ -1,0 +1,125 @@
+/**
+ * Properties of a member: the live ones computed from its entry (RFC 4918
+ * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
+ */
+import type { Entry, SyncEngine } from '@davsync/core';
+import type { PropEntry, PropValue } from './xml/multistatus';
+import { DAV } from './xml/names';
+import type { PropRequest } from './xml/propfind';
+
+/** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
+const ALLPROP_LIVE: readonly string[] = [
+  DAV.resourcetype,
+  DAV.getetag,
+  DAV.getcontentlength,
+  DAV.getcontenttype,
+  DAV.getlastmodified,
+  DAV.creationdate,
+  DAV.displayname,
+];
+
+/**
+ * Live properties a client may not set (RFC 4918 §15 marks them protected;
+ * RFC 6578 §4 makes sync-token protected). `displayname` is not here: it is
+ * stored as a dead property when a client sets it.
+ */
+export const PROTECTED: ReadonlySet<string> = new Set([
+  DAV.resourcetype,
+  DAV.getetag,
+  DAV.getcontentlength,
+  DAV.getcontenttype,
+  DAV.getlastmodified,
+  DAV.creationdate,
+  DAV.supportedReportSet,
+  DAV.syncToken,
+  DAV.lockdiscovery,
+  DAV.supportedlock,
+]);
+
+/** The HTTP form of a store ETag. */
+export const quoteEtag = (etag: string): string => `"${etag}"`;
+
+const httpDate = (d: Date): string => d.toUTCString();
+
+/** What property computation needs from the request. */
+export interface PropertySource {
+  readonly engine: SyncEngine;
+}
+
+/** Names of the live properties a member has (for propname and allprop). */
+function liveNames(entry: Entry): string[] {
+  const names: string[] = [DAV.resourcetype, DAV.getetag];
+  if (!entry.collection) names.push(DAV.getcontentlength);
+  if (!entry.collection && entry.contentType !== undefined) names.push(DAV.getcontenttype);
+  if (entry.modified !== undefined) names.push(DAV.getlastmodified);
+  if (entry.created !== undefined) names.push(DAV.creationdate);
+  if (entry.displayName !== undefined) names.push(DAV.displayname);
+  if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
+  return names;
+}
+
+/** The value of one live property, or `undefined` when the member does not have it. */
+async function liveValue(name: string, entry: Entry, src: PropertySource): Promise<PropValue | undefined> {
+  switch (name) {
+    case DAV.resourcetype:
+      return { children: entry.collection ? [{ name: DAV.collection }] : [] };
+    case DAV.getetag:
+      return { text: quoteEtag(entry.etag) };
+    case DAV.getcontentlength:
+      return entry.collection ? undefined : { text: String(entry.size ?? 0) };
+    case DAV.getcontenttype:
+      return entry.collection || entry.contentType === undefined ? undefined : { text: entry.contentType };
+    case DAV.getlastmodified:
+      return entry.modified === undefined ? undefined : { text: httpDate(entry.modified) };
+    case DAV.creationdate:
+      return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
+    case DAV.displayname:
+      return entry.displayName === undefined ? undefined : { text: entry.displayName };
+    case DAV.supportedReportSet:
+      // RFC 6578 §3.2: listed on every collection that supports the report.
+      return entry.collection
+        ? { children: [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }] }
+        : undefined;
+    case DAV.syncToken: {
+      if (!entry.collection) return undefined;
+      const token = await src.engine.currentToken(entry.path);
+      return token === undefined ? undefined : { text: token };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The propstat content for a member: found properties with values (or
+ * without, for propname) and the names it does not have (a 404 propstat).
+ */
+export async function propertiesOf(
+  entry: Entry,
+  request: PropRequest,
+  src: PropertySource,
+): Promise<{ found: PropEntry[]; missing: string[] }> {
+  const dead: Record<string, string> = (await src.engine.adapter.properties?.get(entry.path).catch(() => ({}))) ?? {};
+  if (request.kind === 'propname') {
+    const names = new Set([...liveNames(entry), ...Object.keys(dead)]);
+    return { found: [...names].map((name) => ({ name })), missing: [] };
+  }
+  const names = request.kind === 'prop' ? request.names : [...ALLPROP_LIVE, ...Object.keys(dead), ...request.include];
+  const found: PropEntry[] = [];
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const stored = dead[name];
+    const value = stored !== undefined && !PROTECTED.has(name) ? { xml: stored } : await liveValue(name, entry, src);
+    if (value !== undefined) found.push({ name, value });
+    else if (request.kind === 'prop' || request.include.includes(name)) missing.push(name);
+  }
+  return { found, missing };
+}
+
+/** True when every requested property can be answered from a journal entry (path, kind, ETag). */
+export function answerableFromJournal(request: PropRequest): boolean {
+  return request.kind === 'prop' && request.names.every((n) => n === DAV.getetag || n === DAV.resourcetype);
+}
