@@ -58,7 +58,7 @@ export async function runLitmus(
         ['-k', url],
         {
           cwd,
-          env: { ...process.env, TESTS: suites.join(' ') },
+          env: litmusEnv(suites),
           timeout: options.timeoutMs ?? 120_000,
           maxBuffer: 16 * 1024 * 1024,
         },
@@ -78,6 +78,13 @@ export async function runLitmus(
   } finally {
     await rm(cwd, { recursive: true, force: true });
   }
+}
+
+/** The environment for litmus: the suites to run, and no proxy between it and a loopback server. */
+function litmusEnv(suites: readonly string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TESTS: suites.join(' ') };
+  for (const name of Object.keys(env)) if (/^(https?|all|no)_proxy$/i.test(name)) delete env[name];
+  return env;
 }
 
 /**
