@@ -18,12 +18,13 @@ interface MountedRequest extends IncomingMessage {
 
 /** Translates a Node request into a {@link DavRequest}. */
 export function toDavRequest(req: MountedRequest): DavRequest {
-  const url = req.url ?? '/';
+  const { scheme, authority, path: url } = splitTarget(req.url ?? '/');
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const host = headers['host'];
+  // RFC 9112 §3.2.2: with an absolute-form target, its host wins over Host.
+  const host = authority ?? headers['host'];
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   return {
     method: (req.method ?? 'GET').toUpperCase(),
@@ -31,8 +32,22 @@ export function toDavRequest(req: MountedRequest): DavRequest {
     base: mountBase(req),
     headers,
     body: requestBody(req),
-    ...(host === undefined ? {} : { origin: `${encrypted ? 'https' : 'http'}://${host}` }),
+    ...(host === undefined ? {} : { origin: `${scheme ?? (encrypted ? 'https' : 'http')}://${host}` }),
   };
+}
+
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/;
+
+/**
+ * Splits an absolute-form request target (`GET http://host/a HTTP/1.1`),
+ * which a server MUST accept (RFC 9112 §3.2.2), into scheme, authority and
+ * path; Express and Connect keep the scheme and authority in `url` when they
+ * strip a mount point. An origin-form target is all path.
+ */
+function splitTarget(target: string): { scheme?: string; authority?: string; path: string } {
+  const m = ABSOLUTE_FORM.exec(target);
+  if (m === null) return { path: target };
+  return { scheme: (m[1] as string).toLowerCase(), authority: m[2] as string, path: target.slice(m[0].length) || '/' };
 }
 
 /**
@@ -45,7 +60,7 @@ function mountBase(req: MountedRequest): string {
   const original = req.originalUrl;
   const url = req.url ?? '/';
   if (typeof original !== 'string' || original === url) return '';
-  const pathOf = (u: string) => u.split(/[?#]/)[0] as string;
+  const pathOf = (u: string) => splitTarget(u).path.split(/[?#]/)[0] as string;
   const o = pathOf(original);
   const p = pathOf(url);
   if (p === '/' && !o.endsWith('/')) return o;
@@ -62,12 +77,26 @@ function requestBody(req: MountedRequest): AsyncIterable<Uint8Array> {
     const b = req.body;
     if (Buffer.isBuffer(b)) return Readable.from([b]);
     if (typeof b === 'string') return Readable.from([Buffer.from(b)]);
-    return Readable.from([]);
+    // Parsed into a value (`express.json()` on a JSON PUT, `urlencoded`…):
+    // the bytes are gone and cannot be rebuilt exactly. Reading such a body
+    // fails (a 500, the reason logged through `onError`) rather than letting
+    // a PUT store an empty file in place of the client's content. Only a
+    // request that declared no body at all really had an empty one.
+    const declared = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    return declared ? bodyLostToParser() : Readable.from([]);
   }
   // Not `req` itself: leaving a for-await over a Node stream early destroys
   // it, and with it the socket, so a 413 could never be sent. Unread input
   // is dealt with by closing the connection after the response instead.
   return req.iterator({ destroyOnReturn: false });
+}
+
+/** A body that fails when read: a host body parser consumed it into something other than bytes or text. */
+async function* bodyLostToParser(): AsyncGenerator<Uint8Array> {
+  throw new Error(
+    'davsync: a body parser installed before davsync parsed this request body into an object, so its bytes are lost; ' +
+      'mount davsync before the parser, or restrict the parser to other routes or content types',
+  );
 }
 
 /** Writes a {@link DavResponse} to a Node response, streaming a streamed body. */

@@ -22,7 +22,9 @@
  * - `sync-level` absent → `level: undefined`, and the caller uses the Depth
  *   header instead (Appendix A, for clients of older drafts). Present, it
  *   must be exactly `1` or `infinite` (case-sensitive, as written in §6.3).
- * - `limit`/`nresults` must be an unsigned decimal integer in 1..2^31.
+ * - `limit`/`nresults` must be an unsigned decimal integer up to 2^31. Zero
+ *   is well-formed but cannot be honoured (no page could make progress): the
+ *   engine fails it with 507 `number-of-matches-within-limits` (§3.7).
  * - `DAV:prop` is what §6.1 requires. `DAV:allprop` and `DAV:propname` are
  *   also accepted, as in PROPFIND: not in the RFC, but they have exactly one
  *   sensible meaning, and the property selection is shared with PROPFIND
@@ -56,7 +58,7 @@ export const syncCollectionRequestSchema: z.ZodType<SyncCollectionRequest> = z
   .object({
     token: z.string().min(1).nullable(),
     level: z.union([z.literal(1), z.literal('infinite')]).optional(),
-    limit: z.number().int().min(1).max(MAX_NRESULTS).optional(),
+    limit: z.number().int().min(0).max(MAX_NRESULTS).optional(),
     props: propRequestSchema,
   })
   .strict() as z.ZodType<SyncCollectionRequest>;
@@ -110,10 +112,10 @@ function readLimit(root: XmlElement): number | undefined {
   if (nresults === undefined) throw badRequest('davsync: DAV:limit must contain DAV:nresults');
   const text = textOf(nresults, 'DAV:nresults');
   if (!/^[0-9]+$/.test(text)) {
-    throw badRequest(`davsync: DAV:nresults must be a positive integer, not ${JSON.stringify(text.slice(0, 40))}`);
+    throw badRequest(`davsync: DAV:nresults must be an unsigned integer, not ${JSON.stringify(text.slice(0, 40))}`);
   }
   const n = Number(text);
-  if (n < 1 || n > MAX_NRESULTS) throw badRequest(`davsync: DAV:nresults must be between 1 and ${MAX_NRESULTS}`);
+  if (n > MAX_NRESULTS) throw badRequest(`davsync: DAV:nresults must be at most ${MAX_NRESULTS}`);
   return n;
 }
 

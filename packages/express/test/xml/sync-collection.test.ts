@@ -100,7 +100,12 @@ describe('DAV:limit (RFC 5323 §5.17, RFC 6578 §3.7)', () => {
     expect('limit' in (await parse(body(`<D:sync-token/>${PROP}`)))).toBe(false);
   });
 
-  it.each(['0', '-1', '+5', '1.5', '1e3', 'ten', '', String(2 ** 31 + 1), '9'.repeat(400)])('refuses nresults %j with a 400', async (n) => {
+  it('accepts nresults 0 as well-formed: refusing it is the engine\'s call (507, RFC 6578 §3.7)', async () => {
+    const body = '<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:limit><D:nresults>0</D:nresults></D:limit><D:prop/></D:sync-collection>';
+    expect(parseSyncCollection(await parseXml(body)).limit).toBe(0);
+  });
+
+  it.each(['-1', '+5', '1.5', '1e3', 'ten', '', String(2 ** 31 + 1), '9'.repeat(400)])('refuses nresults %j with a 400', async (n) => {
     await expectDavError(() => parse(withLimit(n)), 'bad-request');
   });
 
