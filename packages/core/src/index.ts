@@ -8,6 +8,7 @@ export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditio
 export type { DavErrorCode } from './errors';
 export { ROOT, normalizePath, isMemberPath, parentOf, baseName, childPath, isWithin, ancestorsOf, rebase } from './paths';
 export type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from './journal';
+export { checkJournalChange } from './journal';
 export { MemoryJournal } from './memory-journal';
 export type { MemoryJournalOptions } from './memory-journal';
 export { SYNC_TOKEN_PREFIX, formatSyncToken, parseSyncToken, newIncarnation } from './sync-token';

@@ -10,6 +10,8 @@
  * a database) implement this interface. The engine holds all RFC 6578 logic;
  * a journal store only stores and indexes.
  */
+import { badRequest } from './errors';
+import { isMemberPath } from './paths';
 
 /** RFC 6578 §3.3: direct members only, or all descendants. */
 export type SyncLevel = 1 | 'infinite';
@@ -82,6 +84,10 @@ export interface JournalStore {
    * Visibility is in commit order: a reader must never see a revision while
    * a lower one is still uncommitted, or a client syncing in between would
    * skip the lower one for ever.
+   *
+   * A change to the root (`/`) is ignored: the root is no one's member.
+   * A change that {@link checkJournalChange} refuses throws `bad-request`
+   * and the whole call records nothing.
    */
   commit(changes: readonly JournalChange[]): Promise<number>;
 
@@ -111,4 +117,24 @@ export interface JournalStore {
 
   /** Releases resources (files, connections). */
   close?(): Promise<void>;
+}
+
+/**
+ * Throws `bad-request` unless `change` is one a journal store can record: a
+ * normalised member path, boolean flags and a string (or absent) ETag. The
+ * engine only ever passes such changes; stores check anyway, because an
+ * invalid path would corrupt their scope indexes (a relative path has no
+ * parent chain ending at the root).
+ */
+export function checkJournalChange(change: JournalChange): void {
+  if (typeof change !== 'object' || change === null) throw badRequest('davsync: a journal change must be an object');
+  if (typeof change.path !== 'string' || !isMemberPath(change.path)) {
+    throw badRequest(`davsync: not a member path in a journal change: ${JSON.stringify(change.path)}`);
+  }
+  if (typeof change.removed !== 'boolean' || typeof change.collection !== 'boolean') {
+    throw badRequest(`davsync: journal change flags must be booleans: ${change.path}`);
+  }
+  if (change.etag !== undefined && typeof change.etag !== 'string') {
+    throw badRequest(`davsync: journal change ETag must be a string: ${change.path}`);
+  }
 }

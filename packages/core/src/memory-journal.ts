@@ -10,6 +10,7 @@
  * of its siblings.
  */
 import type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from './journal';
+import { checkJournalChange } from './journal';
 import { ancestorsOf, parentOf, ROOT } from './paths';
 import { newIncarnation } from './sync-token';
 
@@ -116,6 +117,9 @@ export class MemoryJournal implements JournalStore {
 
   /** Synchronous commit: the memory store has nothing to wait for. */
   commitSync(changes: readonly JournalChange[]): number {
+    // Nothing here can be rolled back, so the whole batch is checked before
+    // anything changes: that is what makes a refused commit record nothing.
+    for (const change of changes) checkJournalChange(change);
     const time = this.now();
     for (const change of changes) {
       if (change.path === ROOT) continue; // the root is no one's member

@@ -23,6 +23,8 @@ export type { TreeSpec } from './tree';
 export { expectDavError } from './assertions';
 export { defineSyncModelSuite } from './sync-model';
 export type { SyncModelSuiteOptions } from './sync-model';
+export { defineJournalSuite } from './journal-suite';
+export type { JournalSuiteContext, JournalSuiteOptions } from './journal-suite';
 
 export interface AdapterSuiteOptions {
   /** Names the adapter in the test titles. */

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import type { StorageAdapter } from '../adapter';
 import { SyncEngine } from '../engine';
 import { isDavError } from '../errors';
-import type { SyncLevel } from '../journal';
+import type { JournalStore, SyncLevel } from '../journal';
 import { isWithin, ROOT } from '../paths';
 
 export interface SyncModelSuiteOptions {
@@ -21,6 +21,12 @@ export interface SyncModelSuiteOptions {
   readonly create: () => StorageAdapter | Promise<StorageAdapter>;
   /** Releases a store made by `create`. */
   readonly cleanup?: (adapter: StorageAdapter) => void | Promise<void>;
+  /**
+   * A new, empty journal store for each run, so the model can run over any
+   * `JournalStore`. The engine closes it at the end of the run. Default: the
+   * engine's choice (the adapter's own journal, else an in-memory one).
+   */
+  readonly journal?: () => JournalStore | Promise<JournalStore>;
   /** Number of random runs per retention setting; default `DAVSYNC_MODEL_RUNS` or 400. */
   readonly runs?: number;
 }
@@ -134,7 +140,8 @@ export function defineSyncModelSuite(options: SyncModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
             const adapter = await options.create();
-            const engine = new SyncEngine({ adapter, retention: { maxTombstones } });
+            const journal = await options.journal?.();
+            const engine = new SyncEngine({ adapter, retention: { maxTombstones }, ...(journal === undefined ? {} : { journal }) });
             const clients: Client[] = [
               { collection: ROOT, level: 'infinite', token: null, mirror: new Map(), paging: false },
               { collection: ROOT, level: 1, token: null, mirror: new Map(), paging: false },

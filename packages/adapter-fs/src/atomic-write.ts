@@ -1,0 +1,168 @@
+/**
+ * Durable, all-or-nothing file writes: the body streams into a temporary
+ * file in the state directory's `tmp/` (on the root's filesystem, so the
+ * final rename is atomic), which is fsynced, renamed over the target, and
+ * made durable by fsyncing the target's directory. Readers see the old file
+ * or the new one, never a mix; a failed body or a full disk leaves the old
+ * content and no temporary file.
+ *
+ * Memory stays flat whatever the size: each chunk is written before the next
+ * one is pulled from the body, which is the backpressure.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp, type BigIntStats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ByteStream } from '@davsync/core';
+import { errorCode } from './fs-errors';
+
+/** A body written to a temporary file, waiting to be published or discarded. */
+export interface StagedFile {
+  /** Where the content waits. */
+  readonly tempPath: string;
+  /** Metadata of the staged file; inode, size and mtime survive the rename. */
+  readonly stats: BigIntStats;
+  /**
+   * Makes the staged file a proper successor of the file it will replace:
+   * the same permission bits (a private file stays private when a client
+   * updates it) and a later mtime, so ETags at one path never repeat (see
+   * `etag.ts`). Owner and group stay the server's.
+   */
+  succeed(previous: BigIntStats): Promise<void>;
+  /** Renames the file to `target` and fsyncs the target's directory; returns its metadata. */
+  publish(target: string): Promise<BigIntStats>;
+  /** Removes the temporary file unless it was published. Never throws. */
+  discard(): Promise<void>;
+}
+
+/** A fresh, unguessable name in `tmpDir`; `kind` shows in it, for whoever looks into the directory. */
+export function tempPathIn(tmpDir: string, kind: string): string {
+  return join(tmpDir, `${kind}-${randomBytes(12).toString('hex')}`);
+}
+
+/**
+ * Streams `body` into a new temporary file in `tmpDir` and fsyncs it. On any
+ * failure (the body throws or is aborted, the disk fills) the temporary file
+ * is removed and the error rethrown unchanged.
+ */
+export async function stageBody(body: ByteStream, tmpDir: string): Promise<StagedFile> {
+  const tempPath = tempPathIn(tmpDir, 'put');
+  const handle = await fsp.open(tempPath, 'wx');
+  try {
+    for await (const chunk of body) await writeFully(handle, chunk);
+    await handle.sync();
+    return new Staged(tempPath, handle, await handle.stat({ bigint: true }));
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fsp.rm(tempPath, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Writes `body` to `target` atomically and durably (stage, fsync, rename,
+ * fsync the directory). The caller makes sure `target`'s directory exists and
+ * that `tmpDir` is on the same filesystem.
+ */
+export async function writeAtomically(body: ByteStream, target: string, tmpDir: string): Promise<BigIntStats> {
+  const staged = await stageBody(body, tmpDir);
+  try {
+    return await staged.publish(target);
+  } finally {
+    await staged.discard();
+  }
+}
+
+/**
+ * Makes the entries of a directory durable (a rename, create or unlink in
+ * it) by fsyncing the directory itself, as POSIX requires.
+ */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync; NTFS journals its metadata.
+  if (process.platform === 'win32') return;
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (err) {
+    // Some filesystems (several network ones) do not support fsync on a directory.
+    if (errorCode(err) !== 'EINVAL' && errorCode(err) !== 'ENOTSUP') throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes the whole chunk: a write may take fewer bytes than offered. */
+async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let at = 0; at < chunk.byteLength; ) {
+    const { bytesWritten } = await handle.write(chunk, at, chunk.byteLength - at);
+    at += bytesWritten;
+  }
+}
+
+// Steps to move an mtime past another. Most filesystems keep nanoseconds (one
+// microsecond suffices, given that `utimes` takes seconds as a double); some
+// keep milliseconds, seconds (ext3, HFS+) or two seconds (FAT).
+const MTIME_STEPS_NS = [1_000n, 1_000_000n, 1_000_000_000n, 2_000_000_000n];
+
+class Staged implements StagedFile {
+  #handle: FileHandle | undefined;
+  #stats: BigIntStats;
+  #published = false;
+
+  constructor(
+    readonly tempPath: string,
+    handle: FileHandle,
+    stats: BigIntStats,
+  ) {
+    this.#handle = handle;
+    this.#stats = stats;
+  }
+
+  get stats(): BigIntStats {
+    return this.#stats;
+  }
+
+  async succeed(previous: BigIntStats): Promise<void> {
+    const handle = this.#open();
+    const mode = previous.mode & 0o7777n;
+    if ((this.#stats.mode & 0o7777n) !== mode) {
+      await handle.chmod(Number(mode));
+      await this.#resync(handle);
+    }
+    for (const step of MTIME_STEPS_NS) {
+      if (this.#stats.mtimeNs > previous.mtimeNs) return;
+      const ns = previous.mtimeNs + step;
+      const seconds = Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+      await handle.utimes(this.#stats.atime, seconds);
+      await this.#resync(handle);
+    }
+  }
+
+  /** Makes a metadata change durable with the content, and re-reads the metadata. */
+  async #resync(handle: FileHandle): Promise<void> {
+    await handle.sync();
+    this.#stats = await handle.stat({ bigint: true });
+  }
+
+  async publish(target: string): Promise<BigIntStats> {
+    const handle = this.#open();
+    this.#handle = undefined;
+    await handle.close();
+    await fsp.rename(this.tempPath, target);
+    this.#published = true;
+    await fsyncDirectory(dirname(target));
+    return this.#stats;
+  }
+
+  async discard(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+    if (!this.#published) await fsp.rm(this.tempPath, { force: true }).catch(() => undefined);
+  }
+
+  #open(): FileHandle {
+    if (this.#handle === undefined) throw new Error('davsync: the staged file was already published or discarded');
+    return this.#handle;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * A ready-to-serve filesystem store: the adapter, its durable journal and
+ * property table in one state database, a sync engine over them, a
+ * reconcile at start-up (changes made while davsync was down) and a watcher
+ * while it runs (changes made by other programs), with a periodic reconcile
+ * as the backstop for anything a watch missed.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
+import { ChangeQueue } from './change-queue';
+import { FsAdapter } from './fs-adapter';
+import { SqliteJournal } from './journal-store';
+import { SqlitePropertyTable } from './sqlite-property-table';
+import { openStateDb } from './state-db';
+import { lockStateDir } from './state-lock';
+import { TreeWatcher } from './tree-watcher';
+
+export interface FsStoreOptions {
+  /** The directory to serve; created if missing. */
+  readonly root: string;
+  /** State directory (journal, properties, temp files). Default `<root>/.davsync`. */
+  readonly stateDir?: string;
+  /** Watch the tree for changes made by other programs. Default true. */
+  readonly watch?: boolean;
+  /** Quiet time before watched changes are recorded, in ms. Default 100. */
+  readonly watchDelayMs?: number;
+  /** Full reconcile every this many ms (0: never; the start-up one always runs). Default 300 000. */
+  readonly reconcileIntervalMs?: number;
+  /** Engine options (page size, retention, …). */
+  readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
+  /** Warnings (e.g. the inotify watch limit was reached). Default: console.warn. */
+  readonly onWarning?: (message: string) => void;
+}
+
+export interface FsStore {
+  readonly adapter: FsAdapter;
+  readonly engine: SyncEngine;
+  /** Records changes the watcher has seen but not yet recorded; resolves when done. */
+  flush(): Promise<void>;
+  /** Stops watching, waits for pending work and closes the state database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a directory for serving.
+ *
+ * @example
+ * const store = await openFsStore({ root: './data' });
+ * app.use(davsync({ engine: store.engine }));
+ * process.on('SIGTERM', () => store.close());
+ */
+export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
+  const root = resolve(options.root);
+  const existing = await stat(root).catch(() => undefined);
+  if (existing === undefined) await mkdir(root, { recursive: true });
+  else if (!existing.isDirectory()) throw new TypeError(`davsync: ${root} is not a directory`);
+  const stateDir = resolve(options.stateDir ?? join(root, '.davsync'));
+  await mkdir(stateDir, { recursive: true });
+  const unlock = await lockStateDir(stateDir);
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+  let db;
+  try {
+    db = openStateDb(join(stateDir, 'state.db'));
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+  const journal = new SqliteJournal(db);
+  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db) });
+  const engine = new SyncEngine({ ...options.engine, adapter, journal });
+  // Torn down in reverse order of setup: timer, watcher, pending refreshes,
+  // the database, and the lock last.
+  const cleanup: Array<() => Promise<void> | void> = [unlock, () => engine.close()];
+  const closeAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    await adapter.ready();
+    // What changed while nobody watched: other programs, or a crash between
+    // a file's rename and its journal entry.
+    await engine.refresh('/');
+    const queue = new ChangeQueue({
+      delayMs: options.watchDelayMs ?? 100,
+      flush: async (paths) => {
+        for (const p of paths) await engine.refresh(p).catch((err: unknown) => warn(`davsync: cannot record changes at ${p}: ${String(err)}`));
+      },
+    });
+    cleanup.push(() => queue.close());
+    if (options.watch ?? true) {
+      const stateMember = isWithin(stateDir, root) && stateDir !== root ? '/' + stateDir.slice(root.length + 1) : undefined;
+      const watcher = new TreeWatcher({
+        root,
+        ignore: (p) => stateMember !== undefined && isWithin(p, stateMember),
+        onChange: (p) => queue.add(p),
+        onLimit: (err) =>
+          warn(
+            `davsync: cannot watch every folder under ${root} (${err.code}: raise fs.inotify.max_user_watches); ` +
+              'changes by other programs in unwatched folders are recorded by the periodic reconcile',
+          ),
+      });
+      await watcher.start();
+      cleanup.push(() => watcher.close());
+    }
+    const every = options.reconcileIntervalMs ?? 300_000;
+    if (every > 0) {
+      const timer = setInterval(() => queue.add('/'), every);
+      timer.unref();
+      cleanup.push(() => clearInterval(timer));
+    }
+    return { adapter, engine, flush: () => queue.flushNow(), close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,11 @@
+export { SqliteJournal } from './journal-store';
+export type { SqliteJournalOptions } from './journal-store';
+export { SqlitePropertyTable } from './sqlite-property-table';
+export type { PropertyTable } from './property-table';
+export { openStateDb, STATE_DB_VERSION } from './state-db';
+export type { StateDatabase, StateDbOptions } from './state-db';
+export { FsAdapter } from './fs-adapter';
+export type { FsAdapterOptions } from './fs-adapter';
+export { contentTypeFor } from './content-type';
+export { openFsStore } from './fs-store';
+export type { FsStore, FsStoreOptions } from './fs-store';

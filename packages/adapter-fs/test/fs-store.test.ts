@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { openFsStore, type FsStore } from '@davsync/adapter-fs';
+import { isDavError, type ChangeSet } from '@davsync/core';
+import { removeTemp, tempDir } from './support/temp-store';
+
+const dirs: string[] = [];
+const stores: FsStore[] = [];
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) await removeTemp(d);
+});
+
+async function open(root: string, watch = false): Promise<FsStore> {
+  const store = await openFsStore({ root, watch, reconcileIntervalMs: 0, watchDelayMs: 50 });
+  stores.push(store);
+  return store;
+}
+
+async function close(store: FsStore): Promise<void> {
+  stores.splice(stores.indexOf(store), 1);
+  await store.close();
+}
+
+function newRoot(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return join(dir, 'root');
+}
+
+const body = (text: string) =>
+  (async function* () {
+    yield Buffer.from(text);
+  })();
+
+const view = (set: ChangeSet) => set.changes.map((c) => `${c.type} ${c.path}`).sort();
+
+describe('openFsStore', () => {
+  it('creates a missing root and keeps its state directory out of every listing and sync', async () => {
+    const root = newRoot();
+    const store = await open(root);
+    await store.engine.write('/a.txt', body('a'));
+    const names = (await fsp.readdir(root)).sort();
+    expect(names).toEqual(['.davsync', 'a.txt']);
+    expect(view(await store.engine.changes('/', null, { level: 'infinite' }))).toEqual(['changed /a.txt']);
+  });
+
+  it('keeps tokens valid across a clean restart and reports what happened in between', async () => {
+    const root = newRoot();
+    let store = await open(root);
+    await store.engine.write('/keep.txt', body('1'));
+    await store.engine.write('/edit.txt', body('1'));
+    const token = (await store.engine.changes('/', null, { level: 'infinite' })).token;
+    await close(store);
+    store = await open(root);
+    expect((await store.engine.changes('/', token, { level: 'infinite' })).changes).toEqual([]);
+    await store.engine.write('/edit.txt', body('2'));
+    expect(view(await store.engine.changes('/', token, { level: 'infinite' }))).toEqual(['changed /edit.txt']);
+  });
+
+  it('records changes other programs made while it was stopped', async () => {
+    const root = newRoot();
+    let store = await open(root);
+    await store.engine.mkcol('/dir');
+    await store.engine.write('/dir/old.txt', body('old'));
+    await store.engine.write('/edit.txt', body('1'));
+    await store.engine.write('/gone.txt', body('1'));
+    await store.engine.write('/renamed.txt', body('r'));
+    const token = (await store.engine.changes('/', null, { level: 'infinite' })).token;
+    await close(store);
+
+    await fsp.writeFile(join(root, 'edit.txt'), 'changed by an editor');
+    await fsp.rm(join(root, 'gone.txt'));
+    await fsp.rename(join(root, 'renamed.txt'), join(root, 'moved.txt'));
+    await fsp.mkdir(join(root, 'copied'));
+    await fsp.writeFile(join(root, 'copied', 'x.txt'), 'x');
+    await fsp.rm(join(root, 'dir'), { recursive: true });
+
+    store = await open(root);
+    expect(view(await store.engine.changes('/', token, { level: 'infinite' }))).toEqual([
+      'changed /copied',
+      'changed /copied/x.txt',
+      'changed /edit.txt',
+      'changed /moved.txt',
+      'removed /dir',
+      'removed /gone.txt',
+      'removed /renamed.txt',
+    ]);
+  });
+
+  it('records changes other programs make while it runs, within seconds', async () => {
+    const root = newRoot();
+    const store = await open(root, true);
+    await store.engine.mkcol('/dir');
+    await store.engine.write('/dir/a.txt', body('a'));
+    await store.engine.write('/b.txt', body('b'));
+    const token = (await store.engine.changes('/', null, { level: 'infinite' })).token;
+
+    await fsp.writeFile(join(root, 'b.txt'), 'saved by an editor');
+    await fsp.writeFile(join(root, 'new.txt'), 'new');
+    await fsp.rm(join(root, 'dir'), { recursive: true });
+    await fsp.mkdir(join(root, 'later'));
+    await fsp.writeFile(join(root, 'later', 'deep.txt'), 'deep');
+
+    const expected = ['changed /b.txt', 'changed /later', 'changed /later/deep.txt', 'changed /new.txt', 'removed /dir'];
+    let seen: string[] = [];
+    // Bounded wait: the watcher records within ~100 ms here; allow 5 s on a loaded machine.
+    for (let i = 0; i < 50 && JSON.stringify(seen) !== JSON.stringify(expected); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = view(await store.engine.changes('/', token, { level: 'infinite' }));
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('notices a folder that replaced a file of the same name, and files created inside it', async () => {
+    const root = newRoot();
+    const store = await open(root, true);
+    await store.engine.write('/x', body('a file'));
+    const token = (await store.engine.changes('/', null, { level: 'infinite' })).token;
+    await fsp.rm(join(root, 'x'));
+    await fsp.mkdir(join(root, 'x'));
+    await store.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    await fsp.writeFile(join(root, 'x', 'inside.txt'), 'inside');
+    const expected = ['changed /x', 'changed /x/inside.txt'];
+    let seen: string[] = [];
+    for (let i = 0; i < 50 && JSON.stringify(seen) !== JSON.stringify(expected); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await store.flush();
+      seen = view(await store.engine.changes('/', token, { level: 'infinite' }));
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('refuses a second store on the same root while the first runs', async () => {
+    const root = newRoot();
+    await open(root);
+    let err: unknown;
+    try {
+      await openFsStore({ root, watch: false });
+    } catch (e) {
+      err = e;
+    }
+    expect(isDavError(err, 'unavailable')).toBe(true);
+    expect(String(err)).toMatch(/in use by process/);
+  });
+
+  it('refuses a root that is a file', async () => {
+    const root = newRoot();
+    await fsp.mkdir(join(root, '..'), { recursive: true });
+    await fsp.writeFile(root, 'not a directory');
+    await expect(openFsStore({ root, watch: false })).rejects.toThrow(/not a directory/);
+  });
+});
