@@ -4,6 +4,10 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFsStore } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import type { StorageAdapter, SyncEngine } from '@davsync/core';
 import { davsync, type DavsyncOptions } from '@davsync/express';
@@ -42,8 +46,8 @@ export async function closeServer(server: Server): Promise<void> {
 export async function startServer(
   options: { mount?: string; adapter?: StorageAdapter } & Omit<DavsyncOptions, 'adapter' | 'engine'> = {},
 ): Promise<TestServer> {
-  const { mount = '', adapter = new MemoryAdapter(), ...rest } = options;
-  const middleware = davsync({ adapter, ...rest });
+  const { mount = '', adapter: given, ...rest } = options;
+  const { middleware, adapter, release } = await makeMiddleware(given, rest);
   const { server, origin } = await listen((req, res) => {
     const url = req.url ?? '/';
     if (mount === '') return middleware(req, res);
@@ -55,7 +59,45 @@ export async function startServer(
     Object.assign(req, { originalUrl: url, url: url.slice(mount.length) || '/' });
     middleware(req, res);
   });
-  return { origin, url: origin + mount, engine: middleware.engine, adapter, close: () => closeServer(server) };
+  return {
+    origin,
+    url: origin + mount,
+    engine: middleware.engine,
+    adapter,
+    close: async () => {
+      await closeServer(server);
+      await release();
+    },
+  };
+}
+
+/**
+ * The middleware over the given adapter, else over the store the run asks
+ * for: the memory adapter by default, a filesystem store in a temporary
+ * directory when `DAVSYNC_TEST_STORE=fs` (`npm test` runs the HTTP suites
+ * both ways).
+ */
+async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<DavsyncOptions, 'adapter' | 'engine'>) {
+  if (given !== undefined || process.env['DAVSYNC_TEST_STORE'] !== 'fs') {
+    const adapter = given ?? new MemoryAdapter();
+    return { middleware: davsync({ adapter, ...rest }), adapter, release: async () => undefined };
+  }
+  const { pageSize, retention, ...http } = rest;
+  const dir = await mkdtemp(join(tmpdir(), 'davsync-http-'));
+  const store = await openFsStore({
+    root: join(dir, 'root'),
+    watch: false,
+    reconcileIntervalMs: 0,
+    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }) },
+  });
+  return {
+    middleware: davsync({ engine: store.engine, ...http }),
+    adapter: store.adapter as StorageAdapter,
+    release: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A sync-collection REPORT body (RFC 6578 §6.1). */
