@@ -403,8 +403,9 @@ async function transferEnds(guard: SafePaths, from: string, to: string, overwrit
 
 /**
  * Renames `from` (a staged copy, or a MOVE's source) to the target. A file
- * replaces a file in one atomic rename; otherwise the old target goes to the
- * trash first (and comes back if the rename fails). Returns what was trashed.
+ * replaces a file in one atomic rename; otherwise the old target is
+ * displaced to the trash first (and comes back if the rename fails, or if a
+ * crash comes before it: see `StateDir.displace`). Returns what was trashed.
  */
 async function place(from: string, kind: 'file' | 'collection', target: Lookup, state: StateDir): Promise<string | undefined> {
   if (target.kind === 'absent' || (target.kind === 'file' && kind === 'file')) {
@@ -412,14 +413,16 @@ async function place(from: string, kind: 'file' | 'collection', target: Lookup, 
     await fsyncDirectory(dirname(target.real));
     return undefined;
   }
-  const trashed = await state.moveToTrash(target.real);
+  const { trashed, settle } = await state.displace(target.real);
   try {
     await fsp.rename(from, target.real);
   } catch (err) {
     await fsp.rename(trashed, target.real).catch(() => undefined);
+    await settle();
     throw err;
   }
   await fsyncDirectory(dirname(target.real));
+  await settle();
   return trashed;
 }
 
