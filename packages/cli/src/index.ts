@@ -1,0 +1,2 @@
+/** davsync CLI — public API (the `davsync` binary is `bin.ts`). */
+export {};
