@@ -20,7 +20,7 @@
  */
 import { ancestorsOf, checkJournalChange, newIncarnation, parentOf, ROOT } from '@davsync/core';
 import type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from '@davsync/core';
-import { closedError, openStateDb, stateDbError, type StateDatabase, type StateDbOptions } from './state-db';
+import { openStateDb, withStateDb, type StateDatabase, type StateDbOptions } from './state-db';
 
 /** Entries per scan batch: one `LIMIT` page of an index range. */
 const BATCH = 512;
@@ -285,12 +285,7 @@ export class SqliteJournal implements JournalStore {
   }
 
   #guard<T>(action: string, fn: () => T): T {
-    if (!this.#db.open) throw closedError(action);
-    try {
-      return fn();
-    } catch (err) {
-      throw stateDbError(err, action);
-    }
+    return withStateDb(this.#db, action, fn);
   }
 }
 

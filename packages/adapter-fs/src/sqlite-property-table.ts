@@ -8,7 +8,7 @@
  */
 import { badRequest, forbidden, isMemberPath, isWithin, ROOT } from '@davsync/core';
 import type { PropertyTable } from './property-table';
-import { closedError, stateDbError, type StateDatabase } from './state-db';
+import { withStateDb, type StateDatabase } from './state-db';
 
 // `{ns}local`, or a bare `local` for a name in no namespace (RFC 4918 allows those).
 const CLARK_NAME = /^(?:\{[^{}]*\})?[^{}]+$/;
@@ -133,12 +133,7 @@ export class SqlitePropertyTable implements PropertyTable {
   }
 
   #guard<T>(action: string, fn: () => T): T {
-    if (!this.#db.open) throw closedError(action);
-    try {
-      return fn();
-    } catch (err) {
-      throw stateDbError(err, action);
-    }
+    return withStateDb(this.#db, action, fn);
   }
 }
 

@@ -207,3 +207,16 @@ function withCause(error: DavError, cause: unknown): DavError {
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Runs `fn` against an open state database, turning driver failures into
+ * the `DavError`s a client may see (`unavailable`, `insufficient-storage`).
+ */
+export function withStateDb<T>(db: StateDatabase, action: string, fn: () => T): T {
+  if (!db.open) throw closedError(action);
+  try {
+    return fn();
+  } catch (err) {
+    throw stateDbError(err, action);
+  }
+}
