@@ -38,6 +38,8 @@ export interface DavHandler {
   (req: DavRequest): Promise<DavResponse>;
   /** The engine serving the store: call it to record changes, compact, or close. */
   readonly engine: SyncEngine;
+  /** Where unexpected errors are reported (the `onError` option). */
+  readonly onError: (err: unknown) => void;
 }
 
 /** Creates the neutral handler; options are validated here (TypeError on a bad one). */
@@ -62,5 +64,5 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return errorResponse(err, onError);
     }
   };
-  return Object.assign(handle, { engine });
+  return Object.assign(handle, { engine, onError });
 }

@@ -26,15 +26,21 @@ export interface DavsyncMiddleware {
  */
 export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   const handle = createDavHandler(options);
-  const middleware = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
+  const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
     const request = toDavRequest(req);
     handle(request)
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {
-        // Only a failure while streaming a body gets here: headers are out,
-        // so the one honest thing left is to cut the connection.
-        if (!res.headersSent && next) next(err);
-        else res.destroy(err instanceof Error ? err : undefined);
+        // Only a failure while producing a streamed body gets here. Before
+        // the headers are out it is a bare 500 (never the host's error page,
+        // which may show a stack trace); after, the one honest thing left is
+        // to cut the connection.
+        handle.onError(err);
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.setHeader('content-length', '0');
+          res.end();
+        } else res.destroy();
       });
   };
   return Object.assign(middleware, { engine: handle.engine });

@@ -27,7 +27,8 @@ export async function handleProppatch(ctx: DavContext): Promise<DavResponse> {
     ];
   } else {
     // §9.2: instructions apply in document order, so the last one per name wins.
-    const set: Record<string, string> = {};
+    // No prototype: a property may be called `__proto__`.
+    const set: Record<string, string> = Object.create(null) as Record<string, string>;
     const remove = new Set<string>();
     for (const op of ops) {
       if (op.op === 'set') {

@@ -1,0 +1,167 @@
+/**
+ * The command line: `util.parseArgs` (strict: an unknown flag is an error,
+ * never ignored), then every value checked and converted, so the commands
+ * receive typed options and a mistake is reported as one line before
+ * anything starts.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { credentialsFromEnv, parseCredentials, type Credentials } from './basic-auth';
+import type { ChangesOptions } from './commands/changes';
+import { messageOf, UsageError } from './errors';
+import { CHANGES_HELP, MAIN_HELP, SERVE_HELP } from './help';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './log';
+import type { ServeOptions } from './server';
+
+/** What `davsync serve` runs with: {@link ServeOptions} with the log level always set. */
+export type ServeCommandOptions = ServeOptions & { readonly logLevel: LogLevel };
+
+export type CommandLine =
+  | { readonly command: 'help'; readonly text: string }
+  | { readonly command: 'version' }
+  | { readonly command: 'serve'; readonly options: ServeCommandOptions }
+  | { readonly command: 'changes'; readonly options: ChangesOptions };
+
+/**
+ * Reads `argv` (without `node` and the script) and the environment.
+ *
+ * @throws UsageError with a one-line message ending in a pointer to the help.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+      throw new UsageError('missing command: serve or changes (see davsync --help)');
+    case '-h':
+    case '--help':
+    case 'help':
+      return { command: 'help', text: rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'changes' ? CHANGES_HELP : MAIN_HELP };
+    case '-v':
+    case '--version':
+      return { command: 'version' };
+    case 'serve':
+      return withHint('davsync serve --help', () => parseServe(rest, env));
+    case 'changes':
+      return withHint('davsync changes --help', () => parseChanges(rest, env));
+    default:
+      throw new UsageError(
+        first.startsWith('-') ? `unknown option '${first}' (see davsync --help)` : `unknown command '${first}': use serve or changes (see davsync --help)`,
+      );
+  }
+}
+
+const SERVE_FLAGS = {
+  memory: { type: 'boolean' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  'page-size': { type: 'string' },
+  retention: { type: 'string' },
+  'log-level': { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const { values, positionals } = parse(args, SERVE_FLAGS);
+  if (values.help) return { command: 'help', text: SERVE_HELP };
+  if (positionals.length > 1) throw new UsageError(`serve takes one folder, got ${positionals.length}`);
+  const dir = positionals[0];
+  if (values.memory && dir !== undefined) throw new UsageError('--memory serves no folder: give DIR or --memory, not both');
+  if (dir === '') throw new UsageError('DIR is empty');
+  const logLevel = values['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const host = values.host ?? '127.0.0.1';
+  if (host === '') throw new UsageError('--host is empty');
+  const options: ServeCommandOptions = {
+    logLevel,
+    host,
+    port: values.port === undefined ? 8080 : integer('--port', values.port, 0, 65535),
+    ...(values.memory ? { memory: true } : { dir: dir ?? './data' }),
+    ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
+    ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
+    ...optionalCredentials(values.user, undefined, env),
+  };
+  return { command: 'serve', options };
+}
+
+const CHANGES_FLAGS = {
+  token: { type: 'string', short: 't' },
+  level: { type: 'string' },
+  limit: { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const { values, positionals } = parse(args, CHANGES_FLAGS);
+  if (values.help) return { command: 'help', text: CHANGES_HELP };
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `changes takes one URL, got ${positionals.length}`);
+  let url: URL;
+  try {
+    url = new URL(positionals[0] as string);
+  } catch {
+    throw new UsageError('URL must be an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('URL must be an absolute http:// or https:// URL');
+  // fetch refuses a URL with credentials in it; take them out and send them
+  // as a header instead, as curl does.
+  let fromUrl: Credentials | undefined;
+  if (url.username !== '' || url.password !== '') {
+    fromUrl = parseCredentials(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`, 'the user:password in URL');
+    url.username = '';
+    url.password = '';
+  }
+  const level = values.level ?? '1';
+  if (level !== '1' && level !== 'infinite') throw new UsageError("--level must be 1 or infinite");
+  if (values.token === '') throw new UsageError('--token is empty');
+  const options: ChangesOptions = {
+    url: url.href,
+    level,
+    ...(values.token === undefined ? {} : { token: values.token }),
+    ...(values.limit === undefined ? {} : { limit: integer('--limit', values.limit, 1, 1_000_000_000) }),
+    ...optionalCredentials(values.user, fromUrl, env),
+  };
+  return { command: 'changes', options };
+}
+
+/** `--user` wins over credentials in the URL, which win over the environment. */
+function optionalCredentials(flag: string | undefined, fromUrl: Credentials | undefined, env: NodeJS.ProcessEnv): { credentials?: Credentials } {
+  const credentials = flag !== undefined ? parseCredentials(flag) : (fromUrl ?? credentialsFromEnv(env));
+  return credentials === undefined ? {} : { credentials };
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(parseArgsMessage(err));
+  }
+}
+
+/**
+ * parseArgs explains itself in long sentences ("Unknown option '--x'. To
+ * specify a positional argument starting with a '-', …"); keep the first.
+ */
+function parseArgsMessage(err: unknown): string {
+  const message = messageOf(err);
+  const first = message.split(/\.(\s|$)/)[0] ?? message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+/** A whole number in [min, max]; the flag is named, the value quoted (it is never a secret). */
+function integer(flag: string, value: string, min: number, max: number): number {
+  const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be a whole number ${range}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function withHint<T>(hint: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${err.message} (see ${hint})`);
+    throw err;
+  }
+}

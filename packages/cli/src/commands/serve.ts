@@ -1,0 +1,64 @@
+/**
+ * `davsync serve [DIR]`: start the server, print the ready line, and on
+ * SIGINT or SIGTERM shut down gracefully — stop accepting, let requests in
+ * flight finish (for at most the grace period), close the store so the
+ * journal is closed cleanly and the folder's lock released — then exit 0.
+ */
+import type { ServeCommandOptions } from '../args';
+import { CliError, oneLine } from '../errors';
+import { createLogger, type LineSink } from '../log';
+import { listeningLine, serve } from '../server';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** Runs until a signal has shut the server down; resolves to the exit code. */
+export async function serveCommand(options: ServeCommandOptions, out: LineSink = process.stdout, err: LineSink = process.stderr): Promise<number> {
+  const log = createLogger(options.logLevel, out, err);
+  const graceMs = options.graceMs ?? 10_000;
+
+  // Listen for signals before the store opens: start-up can take a while
+  // (the folder is reconciled against the journal), and a signal then must
+  // not kill the process halfway through. A first signal is held until the
+  // server is up, then shuts it down; a second one aborts start-up.
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  let pending: NodeJS.Signals | undefined;
+  let starting = true;
+  const handler = (signal: NodeJS.Signals) => {
+    if (starting && pending !== undefined) {
+      err.write(`davsync: ${signal} again during start-up: exiting now\n`);
+      process.exit(1);
+    }
+    pending ??= signal;
+    onSignal(signal);
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  try {
+    let running;
+    try {
+      running = await serve({ ...options, logger: log, graceMs });
+    } finally {
+      starting = false;
+    }
+    // The ready line is the command's output, not a log message: shown at
+    // every level but silent (tests and scripts read the port from it).
+    if (options.logLevel !== 'silent') out.write(`${listeningLine(running)}\n`);
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      if (pending !== undefined) resolve(pending);
+      else onSignal = resolve;
+    });
+    log.info(`davsync: ${signal}: shutting down (requests in flight get up to ${graceMs / 1000} s; signal again to cut them)`);
+    // Another signal while waiting for requests in flight: cut them now, but
+    // still close the store cleanly.
+    onSignal = () => void running.close({ graceMs: 0 });
+    try {
+      await running.close();
+    } catch (e) {
+      throw new CliError(`could not close the store cleanly: ${oneLine(e)}`);
+    }
+    log.info('davsync: stopped');
+    return 0;
+  } finally {
+    for (const s of SIGNALS) process.off(s, handler);
+  }
+}

@@ -1,0 +1,57 @@
+/** The `--help` texts. Kept together so the README and `--help` are easy to compare. */
+
+export const MAIN_HELP = `Usage: davsync <command> [options]
+
+WebDAV with RFC 6578 collection sync.
+
+Commands:
+  serve [DIR]     serve DIR (default ./data) over WebDAV; the root / is a syncable collection
+  changes URL     ask a collection what changed (a sync-collection REPORT) and print it
+
+Options:
+  -h, --help      show help (also: davsync <command> --help)
+  -v, --version   show the version
+
+Exit status: 0 success, 1 failure, 2 bad command line.
+`;
+
+export const SERVE_HELP = `Usage: davsync serve [DIR] [options]
+
+Serve DIR (default ./data, created if missing) as a WebDAV server with RFC 6578
+collection sync. Prints one line when ready; SIGINT or SIGTERM stop it gracefully.
+
+Options:
+      --memory             serve an in-memory store instead of a folder (no DIR)
+  -p, --port N             TCP port (default 8080; 0 picks a free one, shown in the ready line)
+      --host ADDR          address to bind (default 127.0.0.1: this machine only)
+      --page-size N        server page size for sync-collection (default: no limit)
+      --retention N        most removal records kept (default 100000); older tokens need a full sync
+      --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
+  -u, --user NAME:PASS     require HTTP Basic authentication
+  -h, --help               show this help
+
+Environment:
+  DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user (kept out of ps and shell history)
+
+Request log lines and the ready line go to stdout; warnings and errors to stderr.
+`;
+
+export const CHANGES_HELP = `Usage: davsync changes URL [options]
+
+Send a sync-collection REPORT (RFC 6578) to the collection at URL and print what
+changed: one row per member (changed, removed or forbidden, its href and ETag),
+then the new sync token and whether the answer was truncated.
+
+Options:
+  -t, --token TOKEN        only what changed since this token (default: everything)
+      --level 1|infinite   direct members only (default), or the whole tree
+      --limit N            ask for at most N results (the answer is then truncated)
+  -u, --user NAME:PASS     HTTP Basic credentials (or user:pass@ in URL)
+  -h, --help               show this help
+
+Environment:
+  DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user
+
+A token the server no longer accepts (403 valid-sync-token) means a full sync is
+needed: run again without --token.
+`;

@@ -1,0 +1,209 @@
+/**
+ * `serve(options)`: what `davsync serve` runs, as a function for tests and
+ * for embedding — a store (a folder, or memory), the davsync handler on bare
+ * `node:http`, optional Basic authentication, the request log, and a
+ * graceful `close()`.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openFsStore } from '@davsync/adapter-fs';
+import { MemoryAdapter } from '@davsync/adapter-memory';
+import { SyncEngine } from '@davsync/core';
+import { davsync } from '@davsync/express';
+import { createBasicAuth, type Credentials } from './basic-auth';
+import { CliError, describeErrno, oneLine } from './errors';
+import { createLogger, type Logger, type LogLevel } from './log';
+import { authority, exposedWithoutAuth, httpUrl } from './network';
+import { logRequest } from './request-log';
+
+export interface ServeOptions {
+  /** The folder to serve; created if missing. Default `./data`. Not used with `memory`. */
+  readonly dir?: string;
+  /** Serve an in-memory store (gone when the process ends) instead of a folder. */
+  readonly memory?: boolean;
+  /** TCP port; 0 lets the OS choose (read it from the result). Default 8080. */
+  readonly port?: number;
+  /** Address to bind. Default `127.0.0.1`: only this machine can connect. */
+  readonly host?: string;
+  /** Server page size for sync-collection. Default: no limit. */
+  readonly pageSize?: number;
+  /** Most tombstones (removal records) kept; older tokens then need a full sync. Default 100 000. */
+  readonly retention?: number;
+  /** Require HTTP Basic authentication with these credentials. */
+  readonly credentials?: Credentials;
+  /** Log level of the default logger. Default `info`. */
+  readonly logLevel?: LogLevel;
+  /** Where log lines go. Default: `createLogger(logLevel)` (info to stdout, warnings to stderr). */
+  readonly logger?: Logger;
+  /** How long `close()` lets requests in flight finish before cutting them, in ms. Default 10 000. */
+  readonly graceMs?: number;
+}
+
+export interface RunningServer {
+  /** `http://HOST:PORT/`, with the actual port; the root collection. */
+  readonly url: string;
+  readonly port: number;
+  /** The address actually bound (`127.0.0.1`, `::`, …). */
+  readonly address: string;
+  /** What is served: `fs: <dir as given>` or `memory`. */
+  readonly store: string;
+  /** The node:http server (for its events; do not close it directly, use `close()`). */
+  readonly server: Server;
+  /**
+   * Stops accepting connections, lets requests in flight finish (cut after
+   * `graceMs`, default the server's), then closes the store — for a folder,
+   * the journal is closed and the lock released. Safe to call again: a second
+   * call with `{ graceMs: 0 }` cuts the remaining requests now.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** The one line `davsync serve` prints when ready. */
+export function listeningLine(running: Pick<RunningServer, 'url' | 'store'>): string {
+  return `davsync listening on ${running.url} (${running.store})`;
+}
+
+interface Store {
+  readonly engine: SyncEngine;
+  readonly label: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server; resolves once it accepts connections.
+ *
+ * @throws CliError with a one-line message for what a user can fix: the
+ *   folder is a file or unreadable, or in use by another davsync; the port
+ *   is taken; the address is not on this machine.
+ * @example
+ * const running = await serve({ dir: './data', port: 0, logLevel: 'warn' });
+ * await fetch(running.url + 'notes.txt', { method: 'PUT', body: 'hi' });
+ * await running.close();
+ */
+export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const log = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 8080;
+  const defaultGraceMs = options.graceMs ?? 10_000;
+  const store = await openStore(options, log);
+
+  const dav = davsync({
+    engine: store.engine,
+    // A bug, not a user error: the stack is what a bug report needs.
+    onError: (err) => log.error(`davsync: unexpected error (answered 500): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  });
+  const auth = options.credentials === undefined ? undefined : createBasicAuth(options.credentials);
+  let closing = false;
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    logRequest(log, req, res);
+    if (closing) {
+      // Node keeps a keep-alive connection open after its response even once
+      // the server is closing; without this, close() would wait for the
+      // client's keep-alive timeout. Responses started now say `close`…
+      res.setHeader('connection', 'close');
+    }
+    res.once('close', () => {
+      // …and a response that was in flight when closing began frees its
+      // connection as soon as it is done.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+    if (auth !== undefined && !auth.check(req.headers.authorization)) {
+      auth.challenge(res);
+      return;
+    }
+    dav(req, res);
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await store.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot listen on ${authority(host, port)}: ${describeErrno(code) ?? oneLine(err)}`);
+  }
+  // After start-up a server error (e.g. EMFILE on accept) is logged, not fatal.
+  server.on('error', (err) => log.error(`davsync: server error: ${oneLine(err)}`));
+
+  const bound = server.address() as AddressInfo;
+  if (exposedWithoutAuth(bound.address, auth !== undefined)) {
+    log.warn(
+      `davsync: warning: listening on ${bound.address} without authentication — anyone who can reach this port can read and change ` +
+        `every file; set --user NAME:PASSWORD (or DAVSYNC_USER and DAVSYNC_PASSWORD), or bind --host 127.0.0.1`,
+    );
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = (opts: { graceMs?: number } = {}): Promise<void> => {
+    const graceMs = opts.graceMs ?? defaultGraceMs;
+    if (closed !== undefined) {
+      if (graceMs <= 0) server.closeAllConnections();
+      return closed;
+    }
+    closing = true;
+    closed = (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // The grace period is a bound, not a wait: it ends as soon as the last
+      // request in flight is done.
+      const cutTimer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await stopped;
+      clearTimeout(cutTimer);
+      await store.close();
+    })();
+    return closed;
+  };
+
+  return { url: httpUrl(host, bound.port), port: bound.port, address: bound.address, store: store.label, server, close };
+}
+
+async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
+  const retention = options.retention === undefined ? undefined : { maxTombstones: options.retention };
+  const engineOptions = {
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+    ...(retention === undefined ? {} : { retention }),
+  };
+  if (options.memory) {
+    const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
+    return { engine, label: 'memory', close: () => engine.close() };
+  }
+  const dir = options.dir ?? './data';
+  await checkDirectory(dir);
+  try {
+    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m) });
+    return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
+  } catch (err) {
+    throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
+  }
+}
+
+/**
+ * Refuses a folder that cannot be served, with a message naming it, before
+ * the store is opened: the store's own errors would name its state
+ * directory or database rather than the folder the user typed.
+ */
+async function checkDirectory(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // created by the store
+    throw new CliError(`cannot serve ${dir}: ${describeErrno(code) ?? oneLine(err)}`);
+  }
+  if (!info.isDirectory()) throw new CliError(`cannot serve ${dir}: not a directory`);
+  try {
+    // Read to list it, write to store into it, search (x) to reach its members.
+    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new CliError(`cannot serve ${dir}: ${describeErrno((err as NodeJS.ErrnoException).code) ?? oneLine(err)}`);
+  }
+}

@@ -1,0 +1,195 @@
+/** The CLI's small modules, in process: argument parsing, Basic auth, the exposure decision, log lines, output. */
+import { describe, expect, it } from '@jest/globals';
+import { parseCommandLine } from '../src/args';
+import { authorizationHeader, createBasicAuth, credentialsFromEnv, parseCredentials } from '../src/basic-auth';
+import { formatChanges, syncCollectionBody } from '../src/commands/changes';
+import { oneLine, UsageError } from '../src/errors';
+import { createLogger } from '../src/log';
+import { exposedWithoutAuth, httpUrl, isLoopback } from '../src/network';
+import { printable } from '../src/request-log';
+
+function usageError(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseCommandLine: serve', () => {
+  it('defaults: ./data on 127.0.0.1:8080, log level info, no auth', () => {
+    expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', options: { dir: './data', host: '127.0.0.1', port: 8080, logLevel: 'info' } });
+  });
+
+  it('every flag', () => {
+    const line = parseCommandLine(
+      ['serve', '--memory', '-p', '0', '--host', '::1', '--page-size', '50', '--retention', '0', '--log-level', 'debug', '-u', 'al:pa:ss'],
+      {},
+    );
+    expect(line).toEqual({
+      command: 'serve',
+      options: { memory: true, port: 0, host: '::1', pageSize: 50, retention: 0, logLevel: 'debug', credentials: { user: 'al', password: 'pa:ss' } },
+    });
+  });
+
+  it('credentials: --user wins over the environment; the environment alone works', () => {
+    const env = { DAVSYNC_USER: 'env', DAVSYNC_PASSWORD: 'envpw' };
+    expect(parseCommandLine(['serve', '--user', 'flag:pw'], env)).toMatchObject({ options: { credentials: { user: 'flag', password: 'pw' } } });
+    expect(parseCommandLine(['serve'], env)).toMatchObject({ options: { credentials: { user: 'env', password: 'envpw' } } });
+    expect(parseCommandLine(['serve'], { DAVSYNC_USER: '', DAVSYNC_PASSWORD: '' })).not.toHaveProperty('options.credentials');
+  });
+
+  it('refusals name the flag and point at the help, never echo a password', () => {
+    expect(usageError(() => parseCommandLine(['serve', '--port', '-1'], {}))).toMatch(/\(see davsync serve --help\)$/);
+    expect(usageError(() => parseCommandLine(['serve', '--retention', '1.5'], {}))).toMatch(/^--retention must be a whole number of at least 0, not "1.5"/);
+    expect(usageError(() => parseCommandLine(['serve', '--host', ''], {}))).toMatch(/^--host is empty/);
+    expect(usageError(() => parseCommandLine(['serve', '--memory=yes'], {}))).toMatch(/^option '--memory' does not take an argument/);
+    for (const spec of ['alice:', ':secret-pw', 'ali\u0007ce:secret-pw']) {
+      const message = usageError(() => parseCommandLine(['serve', '--user', spec], {}));
+      expect(message).toMatch(/^--user: /);
+      expect(message).not.toContain('secret-pw');
+    }
+  });
+});
+
+describe('parseCommandLine: changes and the rest', () => {
+  it('URL, token, level, limit', () => {
+    expect(parseCommandLine(['changes', 'http://h:1/dav/', '-t', 'urn:t', '--level', 'infinite', '--limit', '10'], {})).toEqual({
+      command: 'changes',
+      options: { url: 'http://h:1/dav/', token: 'urn:t', level: 'infinite', limit: 10 },
+    });
+  });
+
+  it('user:password@ in the URL becomes credentials (percent-decoded) and leaves the URL', () => {
+    expect(parseCommandLine(['changes', 'https://al%40x:p%3Aw@h/dav/'], {})).toEqual({
+      command: 'changes',
+      options: { url: 'https://h/dav/', level: '1', credentials: { user: 'al@x', password: 'p:w' } },
+    });
+  });
+
+  it('help and version', () => {
+    expect(parseCommandLine(['--version'], {})).toEqual({ command: 'version' });
+    expect(parseCommandLine(['-v'], {})).toEqual({ command: 'version' });
+    expect(parseCommandLine(['help', 'changes'], {})).toMatchObject({ text: expect.stringMatching(/^Usage: davsync changes/) });
+    expect(usageError(() => parseCommandLine(['--frob'], {}))).toBe("unknown option '--frob' (see davsync --help)");
+  });
+});
+
+describe('Basic authentication', () => {
+  const auth = createBasicAuth({ user: 'alice', password: 'pä:ss' });
+  const header = (s: string) => `Basic ${Buffer.from(s, 'utf8').toString('base64')}`;
+
+  it('accepts exactly the configured user and password (UTF-8, colons in the password)', () => {
+    expect(auth.check(header('alice:pä:ss'))).toBe(true);
+    expect(auth.check(`basic   ${Buffer.from('alice:pä:ss').toString('base64')} `)).toBe(true); // the scheme is case-insensitive
+    expect(auth.check(authorizationHeader({ user: 'alice', password: 'pä:ss' }))).toBe(true);
+  });
+
+  it('refuses anything else', () => {
+    for (const h of [undefined, '', 'Basic', 'Basic !!!', 'Bearer abc', header('alice:pä:s'), header('alice:pä:ss '), header('Alice:pä:ss'), header('alice'), header('')]) {
+      expect(auth.check(h)).toBe(false);
+    }
+    // Latin-1 bytes of the same characters are different bytes: no match through a lossy decode.
+    expect(auth.check(`Basic ${Buffer.from('alice:pä:ss', 'latin1').toString('base64')}`)).toBe(false);
+  });
+
+  it('parses NAME:PASSWORD and the environment pair', () => {
+    expect(parseCredentials('a:b:c')).toEqual({ user: 'a', password: 'b:c' });
+    expect(() => parseCredentials('nocolon')).toThrow(UsageError);
+    expect(credentialsFromEnv({})).toBeUndefined();
+    expect(() => credentialsFromEnv({ DAVSYNC_PASSWORD: 'x' })).toThrow(/set both DAVSYNC_USER and DAVSYNC_PASSWORD/);
+    expect(() => credentialsFromEnv({ DAVSYNC_USER: 'a:b', DAVSYNC_PASSWORD: 'x' })).toThrow(/cannot contain ':'/);
+  });
+});
+
+describe('the non-loopback warning decision', () => {
+  it('warns for wildcard and network addresses without authentication', () => {
+    for (const address of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'fe80::1', '::ffff:10.0.0.1', 'example.com']) {
+      expect(exposedWithoutAuth(address, false)).toBe(true);
+      expect(exposedWithoutAuth(address, true)).toBe(false);
+    }
+  });
+
+  it('does not warn for loopback', () => {
+    for (const address of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) {
+      expect(isLoopback(address)).toBe(true);
+      expect(exposedWithoutAuth(address, false)).toBe(false);
+    }
+  });
+
+  it('URLs bracket IPv6 addresses', () => {
+    expect(httpUrl('127.0.0.1', 8080)).toBe('http://127.0.0.1:8080/');
+    expect(httpUrl('::1', 1)).toBe('http://[::1]:1/');
+    expect(httpUrl('localhost', 2)).toBe('http://localhost:2/');
+  });
+});
+
+describe('log lines', () => {
+  it('a request path is one printable token: spaces, control characters and raw bytes escaped, length bounded', () => {
+    expect(printable('/a b\r\nGET /forged 200')).toBe('/a%20b%0D%0AGET%20/forged%20200');
+    expect(printable('/caf\u00e9')).toBe('/caf%E9');
+    expect(printable('/\u2028')).toBe('/%u2028');
+    const long = printable(`/${'x'.repeat(5000)}`);
+    expect(long).toHaveLength(1025);
+    expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('levels: info and debug to one sink, warn and error to the other; warn silences info', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const sink = (to: string[]) => ({ write: (s: string) => to.push(s) });
+    const log = createLogger('warn', sink(out), sink(err));
+    log.info('i');
+    log.debug('d');
+    log.warn('w');
+    log.error('e');
+    expect(out).toEqual([]);
+    expect(err).toEqual(['w\n', 'e\n']);
+    const all = createLogger('debug', sink(out), sink(err));
+    all.info('i');
+    all.debug('d');
+    expect(out).toEqual(['i\n', 'd\n']);
+    expect(createLogger('silent').enabled('error')).toBe(false);
+  });
+
+  it('oneLine: no prefix twice, no second line, errno codes in words', () => {
+    expect(oneLine(new Error('davsync: x\n    at y'))).toBe('x');
+    const errno = Object.assign(new Error("EACCES: permission denied, open '/x'"), { code: 'EACCES', syscall: 'open', path: '/x' });
+    expect(oneLine(errno)).toBe('/x: permission denied');
+  });
+});
+
+describe('davsync changes output', () => {
+  it('the REPORT body: elements in RFC 6578 order, the token escaped', () => {
+    expect(syncCollectionBody({ level: '1' })).toContain('<D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>');
+    expect(syncCollectionBody({ level: 'infinite', token: 'urn:a&b<c>', limit: 5 })).toContain(
+      '<D:sync-token>urn:a&#38;b&#60;c&#62;</D:sync-token><D:sync-level>infinite</D:sync-level><D:limit><D:nresults>5</D:nresults></D:limit>',
+    );
+  });
+
+  it('a table, the token and truncation', () => {
+    const text = formatChanges({
+      responses: [
+        { type: 'changed', href: '/notes.txt', status: 200, etag: '"1-2"', conditions: [] },
+        { type: 'removed', href: '/old/', status: 404, etag: undefined, conditions: [] },
+        { type: 'forbidden', href: '/mnt/', status: 403, etag: undefined, conditions: ['{DAV:}sync-traversal-supported'] },
+      ],
+      token: 'urn:t:1',
+      truncated: true,
+    });
+    expect(text).toBe(
+      [
+        'TYPE       HREF        ETAG',
+        'changed    /notes.txt  "1-2"',
+        'removed    /old/',
+        'forbidden  /mnt/',
+        'sync-token: urn:t:1',
+        'truncated: yes (there is more: run again with this token)',
+        '',
+      ].join('\n'),
+    );
+    expect(formatChanges({ responses: [], token: 't', truncated: false })).toBe('no changes\nsync-token: t\ntruncated: no\n');
+  });
+});
