@@ -18,4 +18,4 @@ export type { Change, ChangeSet, DeltaOptions, DeltaSettings, UnsyncableReason }
 export { retentionSchema, pruneRule } from './retention';
 export type { RetentionOptions, RetentionPolicy } from './retention';
 export { SyncEngine } from './engine';
-export type { RecordedChange, SyncEngineOptions } from './engine';
+export type { RecentChange, RecentChanges, RecentChangesOptions, RecordedChange, SyncEngineOptions } from './engine';

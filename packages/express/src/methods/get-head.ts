@@ -2,7 +2,7 @@
  * GET and HEAD (RFC 9110 §9.3.1–9.3.2): content with ETag, Last-Modified,
  * Content-Type and Content-Length; If-None-Match → 304; one byte range
  * (RFC 9110 §14) → 206, an unsatisfiable one → 416. A collection answers
- * with a small HTML index.
+ * with an HTML page for people (`collection-page.ts`).
  */
 import { DavError, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
