@@ -9,7 +9,7 @@ import { DEFAULT_XML_LIMITS } from './xml/reader';
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
-const limitsSchema = z
+export const limitsSchema = z
   .object({
     /** Largest XML request body, in bytes. Default 1 MiB. */
     xmlBytes: z.number().int().positive().default(DEFAULT_XML_LIMITS.maxBytes),

@@ -3,6 +3,7 @@
  * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
  */
 import type { Entry, SyncEngine } from '@davsync/core';
+import { syncPropertyValue } from './sync-properties';
 import type { PropEntry, PropValue } from './xml/multistatus';
 import { DAV } from './xml/names';
 import type { PropRequest } from './xml/propfind';
@@ -76,15 +77,9 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
     case DAV.supportedReportSet:
-      // RFC 6578 §3.2: listed on every collection that supports the report.
-      return entry.collection
-        ? { children: [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }] }
-        : undefined;
-    case DAV.syncToken: {
-      if (!entry.collection) return undefined;
-      const token = await src.engine.currentToken(entry.path);
-      return token === undefined ? undefined : { text: token };
-    }
+    case DAV.syncToken:
+      // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
+      return entry.collection ? syncPropertyValue(name, entry.path, src.engine) : undefined;
     default:
       return undefined;
   }

@@ -27,7 +27,7 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
 }
 
 /** The Destination as a member path under this mount point. */
-function destinationPath(ctx: DavContext): string {
+export function destinationPath(ctx: DavContext): string {
   const d = parseDestination(ctx.header('destination'));
   if (d.origin !== undefined && ctx.req.origin !== undefined && d.origin !== ctx.req.origin.toLowerCase()) throw otherServer();
   const base = ctx.req.base;

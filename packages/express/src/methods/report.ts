@@ -9,13 +9,41 @@ import { badRequest, type Change, type DeltaCursor, type SyncLevel } from '@davs
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
-import { multistatusChunks, propstatsOf, type MultistatusResponse } from '../xml/multistatus';
+import { multistatusChunks, propstatsOf, type MultistatusResponse, type PropEntry } from '../xml/multistatus';
 import { DAV } from '../xml/names';
 import type { PropRequest } from '../xml/propfind';
 import { parseXml } from '../xml/reader';
 import { parseSyncCollection } from '../xml/sync-collection';
 
-export async function handleReport(ctx: DavContext): Promise<DavResponse> {
+/** A changed member whose properties a {@link MemberPropertySource} is asked for. */
+export interface ChangedMember {
+  readonly path: string;
+  readonly collection: boolean;
+  /** The ETag the journal recorded (unquoted). */
+  readonly etag: string;
+}
+
+/** The properties of one member: found ones with values, and the requested names it does not have. */
+export interface MemberProperties {
+  readonly found: PropEntry[];
+  readonly missing: string[];
+}
+
+/**
+ * Where a sync report gets the properties of changed members when the
+ * journal alone cannot answer (anything beyond getetag and resourcetype).
+ * Default: the store, one `stat` per member. Wrap mode passes the host's
+ * properties instead (the store is the host, not an adapter). The report
+ * hands over up to `batchSize` changed members at a time, in report order;
+ * a member missing from the answer (gone meanwhile) is answered from the
+ * journal, like a member the store no longer has.
+ */
+export interface MemberPropertySource {
+  readonly batchSize: number;
+  properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberProperties>>;
+}
+
+export async function handleReport(ctx: DavContext, source?: MemberPropertySource): Promise<DavResponse> {
   const depth = ctx.depth();
   const request = parseSyncCollection(await parseXml(ctx.req.body, ctx.xmlLimits()));
   const level = syncLevel(ctx, request.level, depth);
@@ -28,7 +56,7 @@ export async function handleReport(ctx: DavContext): Promise<DavResponse> {
   return {
     status: 207,
     headers: { 'content-type': 'application/xml; charset=utf-8' },
-    body: multistatusChunks(responses(ctx, cursor, request.props), () => ({ syncToken: cursor.token })),
+    body: multistatusChunks(responses(ctx, cursor, request.props, source), () => ({ syncToken: cursor.token })),
   };
 }
 
@@ -45,11 +73,43 @@ function syncLevel(ctx: DavContext, level: SyncLevel | undefined, depth: 0 | 1 |
   return depth === 'infinity' ? 'infinite' : 1;
 }
 
-async function* responses(ctx: DavContext, cursor: DeltaCursor, props: PropRequest): AsyncGenerator<MultistatusResponse> {
+async function* responses(
+  ctx: DavContext,
+  cursor: DeltaCursor,
+  props: PropRequest,
+  source: MemberPropertySource | undefined,
+): AsyncGenerator<MultistatusResponse> {
   const fromJournal = answerableFromJournal(props);
-  for await (const change of cursor) yield await responseFor(ctx, change, props, fromJournal);
+  if (fromJournal || source === undefined) {
+    for await (const change of cursor) yield await responseFor(ctx, change, props, fromJournal);
+  } else {
+    let batch: Change[] = [];
+    for await (const change of cursor) {
+      batch.push(change);
+      if (batch.length >= source.batchSize) {
+        yield* batchResponses(ctx, batch, props, source);
+        batch = [];
+      }
+    }
+    yield* batchResponses(ctx, batch, props, source);
+  }
   if (cursor.truncated) {
     yield { href: ctx.href(ctx.path, true), status: 507, error: [DAV.numberOfMatchesWithinLimits] };
+  }
+}
+
+/** One batch of changes with the properties of its changed members fetched in one call. */
+async function* batchResponses(ctx: DavContext, batch: readonly Change[], props: PropRequest, source: MemberPropertySource): AsyncGenerator<MultistatusResponse> {
+  const members: ChangedMember[] = [];
+  for (const c of batch) if (c.type === 'changed') members.push({ path: c.path, collection: c.collection, etag: c.etag });
+  const answers = members.length === 0 ? new Map<string, MemberProperties>() : await source.properties(members, props);
+  for (const change of batch) {
+    const answer = change.type === 'changed' ? answers.get(change.path) : undefined;
+    if (change.type === 'changed' && answer !== undefined) {
+      yield { href: ctx.href(change.path, change.collection), propstats: propstatsOf(answer.found, answer.missing) };
+    } else {
+      yield await responseFor(ctx, change, props, true);
+    }
   }
 }
 
