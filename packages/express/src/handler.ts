@@ -54,7 +54,8 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
     });
   const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
   const handle = async (req: DavRequest): Promise<DavResponse> => {
-    const method = METHODS[req.method];
+    // Own keys only: a method token such as `constructor` or `valueOf` must not find Object.prototype's.
+    const method = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined;
     if (method === undefined) {
       return { status: 405, headers: { allow: ALLOW, 'content-length': '0' } };
     }

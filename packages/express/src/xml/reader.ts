@@ -241,7 +241,8 @@ class TreeReader {
 
   private open(tag: SaxesTagNS): void {
     const parent = this.stack[this.stack.length - 1];
-    const namespaces: Record<string, string> = {};
+    // No prototype: a prefix or an attribute may be called `__proto__`, and must be kept like any other.
+    const namespaces: Record<string, string> = Object.create(null) as Record<string, string>;
     let declared = false;
     for (const [prefix, uri] of Object.entries(tag.ns)) {
       namespaces[prefix] = uri;
@@ -249,7 +250,7 @@ class TreeReader {
     }
     const parentScope = parent?.scope ?? this.rootScope;
     const scope = declared ? (Object.assign(Object.create(parentScope), namespaces) as Record<string, string>) : parentScope;
-    const attrs: Record<string, string> = {};
+    const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const attr of Object.values(tag.attributes)) {
       if (attr.prefix === 'xmlns' || (attr.prefix === '' && attr.local === 'xmlns')) continue;
       if (attr.value.length > this.limits.maxTextLength) {

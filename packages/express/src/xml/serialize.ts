@@ -17,7 +17,7 @@ import { XML_LANG, XML_NS, splitClark } from './names';
  * @example serializeElement(bigbox) === '<R:bigbox xmlns:D="DAV:" xmlns:R="urn:x"><R:BoxType>A</R:BoxType></R:bigbox>'
  */
 export function serializeElement(el: XmlElement): string {
-  const rootDecls: Record<string, string> = {};
+  const rootDecls: Record<string, string> = Object.create(null) as Record<string, string>; // a prefix may be `__proto__`
   for (const prefix in el.scope) {
     const uri = el.scope[prefix] as string;
     // `xmlns=""` only undoes an outer default; a fragment has no outside.
