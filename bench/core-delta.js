@@ -7,6 +7,7 @@
 //  3. journal memory per tracked member.
 // Run: npm run bench   (or: node --expose-gc bench/core-delta.js after a build)
 'use strict';
+const { time } = require('./support/measure');
 const os = require('node:os');
 const { MemoryJournal, SyncEngine } = require('@davsync/core');
 
@@ -34,19 +35,6 @@ async function tenChanges(engine, dir, n) {
   for (let i = 0; i < 2; i++) await engine.record([{ path: `${dir}/m${n - 1 - i}.vcf`, removed: true }]);
 }
 
-/** Median, min and max time of `fn` in microseconds over `runs` runs after a warm-up. */
-async function time(fn, runs = 1000, warmup = 200) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t = [];
-  for (let i = 0; i < runs; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - s) / 1000);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
-}
-
 async function deltaBench(n) {
   const before = heap();
   const journal = new MemoryJournal();
@@ -58,7 +46,7 @@ async function deltaBench(n) {
   await tenChanges(engine, '/book', n);
   const check = await engine.changes('/book', token, { level: 1 });
   if (check.changes.length !== 10 || check.changes.filter((c) => c.type === 'removed').length !== 2) throw new Error(`wrong delta at ${n}`);
-  const t = await time(() => engine.changes('/book', token, { level: 1 }));
+  const t = await time(() => engine.changes('/book', token, { level: 1 }), { runs: 1000, warmup: 200, unit: 'us' });
   return { n, ...t, bytesPerMember };
 }
 
@@ -72,7 +60,7 @@ async function quietBench(busyChanges) {
   await tenChanges(engine, '/quiet', 1000);
   const check = await engine.changes('/quiet', token, { level: 'infinite' });
   if (check.changes.length !== 10) throw new Error('wrong quiet delta');
-  return time(() => engine.changes('/quiet', token, { level: 'infinite' }));
+  return time(() => engine.changes('/quiet', token, { level: 'infinite' }), { runs: 1000, warmup: 200, unit: 'us' });
 }
 
 (async () => {

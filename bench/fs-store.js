@@ -8,6 +8,7 @@
 // Files are written straight to the folder before the first start.
 // Run: npm run bench:fs   (uses a temporary directory, removed afterwards)
 'use strict';
+const { time, throughput } = require('./support/measure');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -39,25 +40,6 @@ function request(origin, method, url, { headers = {}, body } = {}) {
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function throughput(fn, count, concurrency) {
-  let next = 0;
-  const s = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < count) await fn(next++); }));
-  return count / (Number(process.hrtime.bigint() - s) / 1e9);
-}
-
-async function time(fn, runs, warmup) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t = [];
-  for (let i = 0; i < runs; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - s) / 1e6);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
 }
 
 const syncBody = (token) =>
@@ -117,7 +99,7 @@ function populate(dir, n) {
       const hrefs = (answer.match(/<D:response>/g) || []).length;
       const removed = (answer.match(/404 Not Found/g) || []).length;
       if (hrefs !== 10 || removed !== 2) throw new Error(`wrong delta for ${coll}: ${hrefs} responses, ${removed} removed`);
-      deltas[coll] = await time(() => report(s.origin, coll, token), 200, 30);
+      deltas[coll] = await time(() => report(s.origin, coll, token), { runs: 200, warmup: 30, unit: 'ms' });
     }
     await stop(s, 'SIGTERM');
     s = await start('davsync', root);

@@ -10,6 +10,7 @@
 //  4. an initial sync of 100 000 members: time, bytes, server peak RSS.
 // Run: npm run bench:http
 'use strict';
+const { time, throughput } = require('./support/measure');
 const { spawn } = require('node:child_process');
 const http = require('node:http');
 const os = require('node:os');
@@ -83,26 +84,6 @@ function checkDelta(xml, expected) {
   }
 }
 
-async function time(fn, runs, warmup) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t = [];
-  for (let i = 0; i < runs; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - s) / 1e6);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
-}
-
-/** Requests per second of `fn` with `concurrency` clients for `count` requests. */
-async function throughput(fn, count, concurrency) {
-  let next = 0;
-  const s = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next++ < count) await fn(); }));
-  return count / (Number(process.hrtime.bigint() - s) / 1e9);
-}
-
 (async () => {
   const f = (x, d = 2) => x.toFixed(d);
   const lines = [`# HTTP sync benchmark — ${new Date().toISOString()}`, `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`, ''];
@@ -116,10 +97,10 @@ async function throughput(fn, count, concurrency) {
       const expected = await tenChanges(dav.origin, coll, n);
       checkDelta((await report(dav.origin, coll, token)).body, expected);
       const bytes = (await report(dav.origin, coll, token)).body.length;
-      deltas[coll] = { ...(await time(() => report(dav.origin, coll, token), 200, 50)), bytes };
+      deltas[coll] = { ...(await time(() => report(dav.origin, coll, token), { runs: 200, warmup: 50, unit: 'ms' })), bytes };
     }
     const pf = await propfind(dav.origin, 'c10k');
-    const pfTime = await time(() => propfind(dav.origin, 'c10k'), 20, 3);
+    const pfTime = await time(() => propfind(dav.origin, 'c10k'), { runs: 20, warmup: 3, unit: 'ms' });
     lines.push('| workload | median ms | min ms | max ms | response bytes |', '|---|---:|---:|---:|---:|');
     for (const [coll, r] of Object.entries(deltas)) lines.push(`| delta k=10, ${coll} | ${f(r.median, 3)} | ${f(r.min, 3)} | ${f(r.max, 3)} | ${r.bytes} |`);
     lines.push(`| PROPFIND Depth 1 getetag, c10k | ${f(pfTime.median)} | ${f(pfTime.min)} | ${f(pfTime.max)} | ${pf.body.length} |`);

@@ -9,6 +9,7 @@
 // the commit figure is that file system's fsync cost; it is removed at exit.
 // Run: npx tsc -b && node bench/journal-sqlite.js
 'use strict';
+const { time } = require('./support/measure');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -39,19 +40,6 @@ async function tenChanges(engine, n) {
   for (let i = 0; i < 2; i++) await engine.record([{ path: `/book/m${n - 1 - i}.vcf`, removed: true }]);
 }
 
-/** Median, min and max time of `fn` in microseconds over `runs` runs after a warm-up. */
-async function time(fn, runs = 1000, warmup = 200) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t = [];
-  for (let i = 0; i < runs; i++) {
-    const s = process.hrtime.bigint();
-    await fn();
-    t.push(Number(process.hrtime.bigint() - s) / 1000);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
-}
-
 /** Delta timings on a journal whose `/book` holds n members. */
 async function deltaBench(journal, n) {
   const engine = new SyncEngine({ adapter: noStore, journal });
@@ -61,7 +49,7 @@ async function deltaBench(journal, n) {
   for (const level of [1, 'infinite']) {
     const check = await engine.changes('/book', token, { level });
     if (check.changes.length !== 10 || check.changes.filter((c) => c.type === 'removed').length !== 2) throw new Error(`wrong delta at ${n}`);
-    out[level] = await time(() => engine.changes('/book', token, { level }));
+    out[level] = await time(() => engine.changes('/book', token, { level }), { runs: 1000, warmup: 200, unit: 'us' });
   }
   await engine.close();
   return out;

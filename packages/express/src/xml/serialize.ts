@@ -9,6 +9,7 @@
  * server to keep with the property. Prefixes are kept as written.
  */
 import type { XmlElement } from './reader';
+import { xmlAttr, xmlText } from './fragment';
 import { XML_LANG, XML_NS, splitClark } from './names';
 
 /**
@@ -39,7 +40,7 @@ function write(
   const attrs: string[] = [];
   const declare = (prefix: string, uri: string): void => {
     scope.set(prefix, uri);
-    attrs.push(` ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${escapeAttr(uri)}"`);
+    attrs.push(` ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${xmlAttr(uri)}"`);
   };
   for (const [prefix, uri] of Object.entries(decls)) declare(prefix, uri);
 
@@ -50,10 +51,10 @@ function write(
   if ((scope.get(prefix) ?? '') !== ns) declare(prefix, ns);
 
   for (const [name, value] of Object.entries(el.attrs)) {
-    attrs.push(` ${attributeQName(name, scope, declare)}="${escapeAttr(value)}"`);
+    attrs.push(` ${attributeQName(name, scope, declare)}="${xmlAttr(value)}"`);
   }
   if (isRoot && el.lang !== undefined && el.attrs[XML_LANG] === undefined) {
-    attrs.push(` xml:lang="${escapeAttr(el.lang)}"`);
+    attrs.push(` xml:lang="${xmlAttr(el.lang)}"`);
   }
 
   const qname = prefix === '' ? local : `${prefix}:${local}`;
@@ -63,7 +64,7 @@ function write(
   }
   out.push(`<${qname}${attrs.join('')}>`);
   for (const item of el.content) {
-    if (typeof item === 'string') out.push(escapeText(item));
+    if (typeof item === 'string') out.push(xmlText(item));
     else write(item, scope, item.namespaces, out, false);
   }
   out.push(`</${qname}>`);
@@ -83,16 +84,4 @@ function attributeQName(
   while (scope.has(`a${n}`)) n++;
   declare(`a${n}`, ns);
   return `a${n}:${local}`;
-}
-
-/** Escapes character data; `\r` as a reference so it survives the parser's line-end normalisation. */
-export function escapeText(s: string): string {
-  return s.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;'));
-}
-
-/** Escapes an attribute value; whitespace as references so attribute-value normalisation keeps it. */
-export function escapeAttr(s: string): string {
-  return s.replace(/[&<"\t\n\r]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`,
-  );
 }

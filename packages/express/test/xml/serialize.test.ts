@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseXml } from '../../src/xml/reader';
-import { escapeAttr, escapeText, serializeElement } from '../../src/xml/serialize';
+import { xmlAttr as escapeAttr, xmlText as escapeText } from '../../src/xml/fragment';
+import { serializeElement } from '../../src/xml/serialize';
 import { plain } from './plain';
 
 describe('serialising a parsed element as a standalone fragment', () => {
