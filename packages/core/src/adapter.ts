@@ -109,9 +109,24 @@ export interface StorageAdapter {
   readonly properties?: DeadPropertyStore;
 
   /**
-   * A journal kept by the store itself, for stores that must commit a
-   * mutation and its journal entry in one transaction (a database). When
-   * absent the engine uses the journal it was given, or an in-memory one.
+   * A journal kept by the store itself, for stores that commit a mutation and
+   * its journal entries in one transaction (a database shared by several
+   * servers). An adapter that has one is *self-journaling*: each of its
+   * mutations (`write`, `mkcol`, `remove`, `copy`, `move`,
+   * `properties.patch`) records its own changes in this journal before it
+   * resolves, exactly as the engine would have recorded them:
+   *
+   * - `write`, `mkcol`, a property patch: the member as changed;
+   * - `remove`: the member, then every live member below it, as removed;
+   * - `copy`: every member of the destination subtree as changed, plus
+   *   removals of whatever the destination replaced that is gone;
+   * - `move`: the source subtree's removals, then the destination's changes
+   *   as for `copy`.
+   *
+   * A failed mutation records nothing. The engine then records nothing for
+   * these mutations itself (it still uses the journal for `refresh`,
+   * `record`, deltas and retention). When absent, the engine records every
+   * mutation in the journal it was given, or an in-memory one.
    */
   readonly journal?: JournalStore;
 }

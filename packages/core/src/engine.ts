@@ -42,7 +42,11 @@ const optionsSchema = z
 export interface SyncEngineOptions {
   /** The store to serve. */
   readonly adapter: StorageAdapter;
-  /** Where to keep the change journal. Default: the adapter's own, else in memory. */
+  /**
+   * Where to keep the change journal. Default: the adapter's own, else in
+   * memory. Not allowed with an adapter that has its own journal (such an
+   * adapter records its mutations there itself, in the same transaction).
+   */
   readonly journal?: JournalStore;
   /** Server page size: truncate any sync response after this many changes. Default: no limit (responses stream). */
   readonly pageSize?: number;
@@ -106,6 +110,13 @@ export class SyncEngine {
   private readonly unsyncable: ((path: string) => UnsyncableReason | undefined) | undefined;
   private readonly now: () => number;
   private readonly locks = new PathLock();
+  /**
+   * The adapter keeps its own journal and records each mutation in it, in
+   * the mutation's own transaction (a database). The engine then records
+   * nothing for mutations made through the adapter: it would record them
+   * twice, and not atomically.
+   */
+  private readonly selfJournaling: boolean;
 
   constructor(options: SyncEngineOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -116,7 +127,11 @@ export class SyncEngine {
     const o = parsed.data;
     this.adapter = o.adapter;
     this.now = o.now ?? Date.now;
-    this.journal = o.journal ?? o.adapter.journal ?? new MemoryJournal({ now: this.now });
+    if (o.adapter.journal !== undefined && o.journal !== undefined && o.journal !== o.adapter.journal) {
+      throw new TypeError('davsync: invalid engine options: journal: this adapter keeps its own journal; do not pass another one');
+    }
+    this.selfJournaling = o.adapter.journal !== undefined;
+    this.journal = o.adapter.journal ?? o.journal ?? new MemoryJournal({ now: this.now });
     this.pageSize = o.pageSize;
     this.retention = retentionSchema.parse(o.retention ?? {});
     this.unsyncable = o.unsyncable;
@@ -198,7 +213,7 @@ export class SyncEngine {
     return this.locks.run([p], async () => {
       const before = await this.adapter.stat(p);
       const entry = await this.adapter.write(p, body, options);
-      await this.commit([changeOf(entry)]);
+      await this.commitMutation(() => [changeOf(entry)]);
       return { entry, created: before === undefined };
     });
   }
@@ -208,7 +223,7 @@ export class SyncEngine {
     const p = normalizePath(path);
     return this.locks.run([p], async () => {
       const entry = await this.adapter.mkcol(p);
-      await this.commit([changeOf(entry)]);
+      await this.commitMutation(() => [changeOf(entry)]);
       return entry;
     });
   }
@@ -217,9 +232,9 @@ export class SyncEngine {
   remove(path: string): Promise<void> {
     const p = normalizePath(path);
     return this.locks.run([p], async () => {
-      const before = await this.adapter.stat(p);
+      const before = this.selfJournaling ? undefined : await this.adapter.stat(p);
       await this.adapter.remove(p);
-      await this.commit(await this.removalChanges(p, before?.collection ?? false));
+      await this.commitMutation(() => this.removalChanges(p, before?.collection ?? false), true);
     });
   }
 
@@ -229,7 +244,7 @@ export class SyncEngine {
     const dst = normalizePath(to);
     return this.locks.run([src, dst], async () => {
       const result = await this.adapter.copy(src, dst, options);
-      await this.commit(await this.reconcile(dst, true));
+      await this.commitMutation(() => this.reconcile(dst, true), true);
       return result;
     });
   }
@@ -239,10 +254,12 @@ export class SyncEngine {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     return this.locks.run([src, dst], async () => {
-      const before = await this.adapter.stat(src);
+      const before = this.selfJournaling ? undefined : await this.adapter.stat(src);
       const result = await this.adapter.move(src, dst, options);
-      const removed = await this.removalChanges(src, before?.collection ?? false);
-      await this.commit([...removed, ...(await this.reconcile(dst, true))]);
+      await this.commitMutation(async () => [
+        ...(await this.removalChanges(src, before?.collection ?? false)),
+        ...(await this.reconcile(dst, true)),
+      ], true);
       return result;
     });
   }
@@ -254,8 +271,10 @@ export class SyncEngine {
     if (store === undefined) throw new DavError('forbidden', 'this store cannot keep dead properties', p);
     return this.locks.run([p], async () => {
       await store.patch(p, set, remove);
-      const entry = await this.adapter.stat(p);
-      if (entry !== undefined && p !== ROOT) await this.commit([changeOf(entry)]);
+      await this.commitMutation(async () => {
+        const entry = await this.adapter.stat(p);
+        return entry !== undefined && p !== ROOT ? [changeOf(entry)] : [];
+      });
     });
   }
 
@@ -299,6 +318,16 @@ export class SyncEngine {
   }
 
   // ---- internals -----------------------------------------------------------
+
+  /**
+   * Records what a mutation made through the adapter changed, unless the
+   * adapter recorded it itself; compacts after a mutation that may have
+   * removed members (`removes`), since tombstones are what retention drops.
+   */
+  private async commitMutation(changes: () => readonly JournalChange[] | Promise<readonly JournalChange[]>, removes = false): Promise<void> {
+    if (!this.selfJournaling) return this.commit(await changes());
+    if (removes) await this.compact();
+  }
 
   private async commit(changes: readonly JournalChange[]): Promise<void> {
     if (changes.length === 0) return;
