@@ -27,7 +27,19 @@ export interface DeltaOptions {
   readonly level: SyncLevel;
   /** RFC 6578 §3.7 client limit (DAV:nresults). */
   readonly limit?: number;
+  /**
+   * What this client may see of each change (access control): the change
+   * itself, another one (a member the client lost access to, reported as
+   * removed), or `undefined` to leave it out. Applied before paging and
+   * before removals inside a removed collection are left out, so a member
+   * whose collection's removal this client is not shown still has its own
+   * removal reported. Default: every change as it is.
+   */
+  readonly view?: DeltaView;
 }
+
+/** See {@link DeltaOptions.view}. */
+export type DeltaView = (change: Change) => Change | undefined | Promise<Change | undefined>;
 
 /** Engine-wide settings a delta needs. */
 export interface DeltaSettings {
@@ -54,6 +66,7 @@ interface DeltaPlan {
   readonly through: number;
   readonly max: number;
   readonly incarnation: string;
+  readonly view: DeltaView | undefined;
 }
 
 /**
@@ -107,6 +120,7 @@ export async function planDelta(
       through: state.currentRevision,
       max: Math.min(options.limit ?? Infinity, settings.pageSize ?? Infinity),
       incarnation: state.incarnation,
+      view: options.view,
     },
     settings,
   );
@@ -169,16 +183,35 @@ export class DeltaCursor implements AsyncIterable<Change> {
   }
 
   private async classify(entry: JournalEntry, removedInDelta: Map<string, boolean>): Promise<Change | undefined> {
+    const { plan } = this;
+    const change = await this.viewed(await this.changeOf(entry));
+    if (change === undefined) return undefined;
+    // §3.4: an initial sync lists members, never removals (nor what a view makes one).
+    if (plan.initial && change.type === 'removed') return undefined;
+    if (plan.level === 'infinite' && change.type === 'removed') {
+      for (let p = parentOf(entry.path); p !== undefined && p !== plan.collection; p = parentOf(p)) {
+        // §3.5.2: no removal of a member of a collection whose removal this
+        // delta reports, whether that removal comes before or after it.
+        if (await this.removedInDelta(p, removedInDelta)) return undefined;
+      }
+    }
+    return change;
+  }
+
+  /** The change as this client's view shows it. */
+  private async viewed(change: Change | undefined): Promise<Change | undefined> {
+    const view = this.plan.view;
+    return change === undefined || view === undefined ? change : await view(change);
+  }
+
+  /** What the journal entry means to this delta, before the client's view. */
+  private async changeOf(entry: JournalEntry): Promise<Change | undefined> {
     const { plan, settings } = this;
-    // §3.4: an initial sync lists members, never removals.
     if (plan.initial && entry.removed) return undefined;
     if (plan.level === 'infinite') {
       for (let p = parentOf(entry.path); p !== undefined && p !== plan.collection; p = parentOf(p)) {
         // Members of a collection that cannot be traversed are not reported.
         if (settings.unsyncable?.(p) !== undefined) return undefined;
-        // §3.5.2: no removal of a member of a collection whose removal this
-        // delta reports, whether that removal comes before or after it.
-        if (entry.removed && (await this.removedInDelta(p, removedInDelta))) return undefined;
       }
       if (!entry.removed && entry.collection) {
         const reason = settings.unsyncable?.(entry.path);
@@ -197,12 +230,16 @@ export class DeltaCursor implements AsyncIterable<Change> {
       : { type: 'changed', path: entry.path, collection: entry.collection, etag: entry.etag };
   }
 
-  /** True when this delta reports `path` as a removed collection. */
+  /** True when this delta reports `path` as a removed collection (to this client: through its view). */
   private async removedInDelta(path: string, cache: Map<string, boolean>): Promise<boolean> {
     let removed = cache.get(path);
     if (removed === undefined) {
       const e = await this.journal.get(path);
-      removed = e !== undefined && e.removed && e.collection && e.revision > this.plan.after && e.revision <= this.plan.through;
+      removed = false;
+      if (e !== undefined && e.collection && e.revision > this.plan.after && e.revision <= this.plan.through) {
+        if (this.plan.view === undefined) removed = e.removed;
+        else removed = (await this.viewed(await this.changeOf(e)))?.type === 'removed';
+      }
       cache.set(path, removed);
     }
     return removed;

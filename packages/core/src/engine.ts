@@ -16,6 +16,7 @@ import { normalizePath, ROOT } from './paths';
 import { PathLock } from './path-lock';
 import { newestEntries } from './recent';
 import { pruneRule, retentionSchema, type RetentionPolicy } from './retention';
+import { MemoryRevocationLog, type RevocationLog } from './revocations';
 import { formatSyncToken } from './sync-token';
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
@@ -35,6 +36,7 @@ const optionsSchema = z
     retention: retentionSchema.optional(),
     unsyncable: z.custom<(path: string) => UnsyncableReason | undefined>(isFunction, 'unsyncable must be a function').optional(),
     now: z.custom<() => number>(isFunction, 'now must be a function').optional(),
+    revocations: z.custom<RevocationLog>(hasMethods('record', 'revokedAt'), 'revocations must implement RevocationLog').optional(),
   })
   .strict();
 
@@ -56,6 +58,8 @@ export interface SyncEngineOptions {
   readonly unsyncable?: (collectionPath: string) => UnsyncableReason | undefined;
   /** Clock, for tests. */
   readonly now?: () => number;
+  /** Where {@link SyncEngine.revokeAccess} keeps revocations. Default: in memory. */
+  readonly revocations?: RevocationLog;
 }
 
 /** A change recorded through {@link SyncEngine.record}. */
@@ -110,6 +114,8 @@ export class SyncEngine {
   private readonly unsyncable: ((path: string) => UnsyncableReason | undefined) | undefined;
   private readonly now: () => number;
   private readonly locks = new PathLock();
+  /** Who lost read access to what, and when (see `revocations.ts`). */
+  readonly revocations: RevocationLog;
   /**
    * The adapter keeps its own journal and records each mutation in it, in
    * the mutation's own transaction (a database). The engine then records
@@ -135,6 +141,7 @@ export class SyncEngine {
     this.pageSize = o.pageSize;
     this.retention = retentionSchema.parse(o.retention ?? {});
     this.unsyncable = o.unsyncable;
+    this.revocations = o.revocations ?? new MemoryRevocationLog();
   }
 
   // ---- synchronization -------------------------------------------------
@@ -307,6 +314,56 @@ export class SyncEngine {
     }
   }
 
+  // ---- access changes (for hosts with an `authorize` hook) ------------------
+
+  /**
+   * Tells sync that users may now read `paths` (and everything below them)
+   * who could not before. Davsync cannot see a host's permissions change, so
+   * without this call a newly readable member reaches a user's mirror only
+   * when it next changes. Records every live member of those subtrees as
+   * changed (RFC 6578 §3.5.1: a member newly visible is reported as
+   * changed); users who could already read them get them again, harmlessly.
+   * Cost: one journal entry per member below `paths`. Returns that count.
+   *
+   * @example
+   * acl.grant('bob', '/projects/apollo');
+   * await engine.grantAccess(['/projects/apollo']);
+   */
+  grantAccess(paths: readonly string[]): Promise<number> {
+    const ps = paths.map(normalizePath);
+    return this.locks.run(ps, async () => {
+      const changes = await this.liveSubtrees(ps);
+      await this.commit(changes);
+      return changes.length;
+    });
+  }
+
+  /**
+   * Tells sync that `users` may no longer read `paths` (and everything below
+   * them). Their next delta from an older token reports each of those members
+   * they may not read any more as removed (RFC 6578 §3.5.2); other users see
+   * them as changed, harmlessly. Call it after the host's permissions have
+   * changed, so the `authorize` hook already answers with the new rights.
+   * Cost: one journal entry per member below `paths`, and one revocation
+   * record per user and member. Returns the number of members.
+   *
+   * @example
+   * acl.revoke('bob', '/projects/apollo');
+   * await engine.revokeAccess(['bob'], ['/projects/apollo']);
+   */
+  revokeAccess(users: readonly string[], paths: readonly string[]): Promise<number> {
+    const ps = paths.map(normalizePath);
+    return this.locks.run(ps, async () => {
+      const changes = await this.liveSubtrees(ps);
+      if (changes.length === 0) return 0;
+      const revision = await this.journal.commit(changes);
+      // Every entry of that commit has a revision <= `revision` and > any
+      // token issued before it, so one revision serves them all.
+      await this.revocations.record(users, changes.map((c) => c.path), revision);
+      return changes.length;
+    });
+  }
+
   /** Prunes history past the retention policy now; returns tombstones dropped. */
   compact(): Promise<number> {
     return this.journal.prune(pruneRule(this.retention, this.now()));
@@ -333,6 +390,27 @@ export class SyncEngine {
     if (changes.length === 0) return;
     await this.journal.commit(changes);
     if (changes.some((c) => c.removed)) await this.compact();
+  }
+
+  /** Every live member at or below `paths`, per the journal, as a change with its current state. */
+  private async liveSubtrees(paths: readonly string[]): Promise<JournalChange[]> {
+    const seen = new Set<string>();
+    const out: JournalChange[] = [];
+    const add = (e: { path: string; removed: boolean; collection: boolean; etag: string }): void => {
+      if (e.removed || seen.has(e.path)) return;
+      seen.add(e.path);
+      out.push({ path: e.path, removed: false, collection: e.collection, etag: e.etag });
+    };
+    for (const path of paths) {
+      if (path !== ROOT) {
+        const entry = await this.journal.get(path);
+        if (entry === undefined || entry.removed) continue;
+        add(entry);
+        if (!entry.collection) continue;
+      }
+      for await (const batch of this.journal.scan(path, 'infinite', 0, END)) for (const e of batch) add(e);
+    }
+    return out;
   }
 
   /** Tombstones for `path` and, first thing after it, every live member below it. */

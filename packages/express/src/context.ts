@@ -5,6 +5,7 @@
  * and If-None-Match (RFC 9110 §13.1).
  */
 import { DavError, preconditionFailed, type Entry, type SyncEngine } from '@davsync/core';
+import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
 import { parseDepth, type Depth } from './headers/depth';
 import { evaluateIf, parseIf } from './headers/if';
@@ -31,6 +32,40 @@ export class DavContext {
 
   header(name: string): string | undefined {
     return this.req.headers[name];
+  }
+
+  /** True when an `authorize` hook is set: responses must be filtered member by member. */
+  get restricted(): boolean {
+    return this.options.authorize !== undefined;
+  }
+
+  /** Whether the request's user may do `action` on `path` (always, without an `authorize` hook). */
+  async may(action: AccessAction, path: string): Promise<boolean> {
+    const authorize = this.options.authorize;
+    if (authorize === undefined) return true;
+    return (await authorize({ user: this.req.user, method: this.req.method, path, action })) === true;
+  }
+
+  /** Throws 403 `need-privileges` unless the user may do `action` on `path`. */
+  async require(action: AccessAction, path: string): Promise<void> {
+    if (!(await this.may(action, path))) throw accessDenied(action, path);
+  }
+
+  /**
+   * Throws 403 unless the user may do `action` on every member below the
+   * collection `path` (the target itself is checked by the caller). Walks the
+   * subtree, so only with an `authorize` hook.
+   */
+  async requireBelow(action: AccessAction, path: string): Promise<void> {
+    if (!this.restricted) return;
+    const pending = [path];
+    while (pending.length > 0) {
+      const dir = pending.pop() as string;
+      for await (const member of this.engine.adapter.list(dir)) {
+        await this.require(action, member.path);
+        if (member.collection) pending.push(member.path);
+      }
+    }
   }
 
   /** The href of a member for responses. */
@@ -64,13 +99,15 @@ export class DavContext {
         etag: async (resource) => {
           if (resource === '') return current;
           const p = this.resolve(resource);
-          if (p === undefined) return undefined;
+          // A member the user may not read is, to them, a member that does not exist.
+          if (p === undefined || !(await this.may('read', p))) return undefined;
           const e = await this.engine.adapter.stat(p);
           return e === undefined ? undefined : quoteEtag(e.etag);
         },
         isCurrentToken: async (resource, token) => {
           const p = resource === '' ? this.path : this.resolve(resource);
-          return p !== undefined && (await this.engine.isCurrentToken(p, token));
+          if (p === undefined || (p !== this.path && !(await this.may('sync', p)))) return false;
+          return await this.engine.isCurrentToken(p, token);
         },
       });
       if (!pass) throw preconditionFailed('the If header is false', this.path);

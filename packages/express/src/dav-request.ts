@@ -18,6 +18,8 @@ export interface DavRequest {
   readonly body: AsyncIterable<Uint8Array>;
   /** Scheme and host the client used (`http://host:port`), for absolute URIs in headers. */
   readonly origin?: string;
+  /** The authenticated user, for the `authorize` hook (`undefined`: anonymous). */
+  readonly user?: string;
 }
 
 export interface DavResponse {

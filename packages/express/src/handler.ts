@@ -4,6 +4,7 @@
  * method, goes through `errorResponse`.
  */
 import { SyncEngine } from '@davsync/core';
+import type { AccessAction } from './access';
 import { DavContext } from './context';
 import type { DavRequest, DavResponse } from './dav-request';
 import { ALLOW, errorResponse } from './error-response';
@@ -19,6 +20,24 @@ import { handleReport } from './methods/report';
 import { resolveOptions, type DavsyncOptions } from './options';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
+
+/**
+ * What the user must be allowed to do on the request's target before the
+ * method runs (`access.ts`); COPY and MOVE check their destination and
+ * subtree themselves, DELETE its subtree.
+ */
+const TARGET_ACCESS: Readonly<Record<string, AccessAction>> = {
+  GET: 'read',
+  HEAD: 'read',
+  PROPFIND: 'read',
+  COPY: 'read',
+  PUT: 'write',
+  DELETE: 'write',
+  MKCOL: 'write',
+  PROPPATCH: 'write',
+  MOVE: 'write',
+  REPORT: 'sync',
+};
 
 const METHODS: Readonly<Record<string, MethodHandler>> = {
   OPTIONS: handleOptions,
@@ -60,7 +79,10 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return { status: 405, headers: { allow: ALLOW, 'content-length': '0' } };
     }
     try {
-      return await method(new DavContext(req, engine, resolved));
+      const ctx = new DavContext(req, engine, resolved);
+      const action = Object.hasOwn(TARGET_ACCESS, req.method) ? TARGET_ACCESS[req.method] : undefined;
+      if (action !== undefined) await ctx.require(action, ctx.path);
+      return await method(ctx);
     } catch (err) {
       return errorResponse(err, onError);
     }

@@ -7,6 +7,7 @@ export type { DavsyncMiddleware, NextFunction } from './middleware';
 export { createDavHandler } from './handler';
 export type { DavHandler } from './handler';
 export type { DavRequest, DavResponse } from './dav-request';
+export type { AccessAction, AccessRequest, Authorize } from './access';
 export { davsyncOptionsSchema } from './options';
 export type { DavsyncOptions } from './options';
 export { readSyncResponse, readDavError } from './xml/sync-response';

@@ -26,8 +26,22 @@ export interface DavsyncMiddleware {
  */
 export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   const handle = createDavHandler(options);
+  const userOf = options.user;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
-    const request = toDavRequest(req);
+    let request = toDavRequest(req);
+    if (userOf !== undefined) {
+      let user: string | undefined;
+      try {
+        user = userOf(req);
+      } catch (err) {
+        handle.onError(err);
+        res.statusCode = 500;
+        res.setHeader('content-length', '0');
+        res.end();
+        return;
+      }
+      if (user !== undefined) request = { ...request, user: String(user) };
+    }
     handle(request)
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {

@@ -4,6 +4,8 @@
  */
 import { retentionSchema, SyncEngine, type StorageAdapter } from '@davsync/core';
 import { z } from 'zod';
+import type { IncomingMessage } from 'node:http';
+import type { Authorize } from './access';
 import { DEFAULT_IF_LIMITS } from './headers/if';
 import { DEFAULT_XML_LIMITS } from './xml/reader';
 
@@ -48,6 +50,17 @@ export const davsyncOptionsSchema = z
     propfindInfinity: z.boolean().default(true),
     /** Request limits. */
     limits: limitsSchema.default(limitsSchema.parse({})),
+    /**
+     * Access control: asked for the target of every request and for every
+     * member a response would show (see `access.ts`). Default: everyone may
+     * do everything (authenticate and authorize in the host instead).
+     */
+    authorize: z.custom<Authorize>((v) => typeof v === 'function', 'authorize must be a function').optional(),
+    /**
+     * The user a request is made by, for `authorize` (e.g. `(req) => req.user?.id`
+     * after the host's authentication). Default: nobody (`undefined`).
+     */
+    user: z.custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'user must be a function').optional(),
     /** Called with every unexpected error (answered as a bare 500). Default: console.error. */
     onError: z.custom<(err: unknown) => void>((v) => typeof v === 'function', 'onError must be a function').optional(),
   })

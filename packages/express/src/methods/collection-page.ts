@@ -66,7 +66,7 @@ async function gather(ctx: DavContext, path: string): Promise<CollectionPage> {
   const self = ctx.href(path, true);
   const last = shown[shown.length - 1];
   const more = total - skipped > shown.length;
-  const recent = await ctx.engine.recentChanges(path, { limit: RECENT_CHANGES, level: 'infinite' });
+  const recent = await recentChanges(ctx, path);
   const parent = parentOf(path);
   return {
     title: displayPath(ctx, path),
@@ -102,6 +102,19 @@ async function gather(ctx: DavContext, path: string): Promise<CollectionPage> {
 }
 
 /**
+ * The collection's recent changes the user may read. With an `authorize`
+ * hook a removal is shown only if the user may read that path, like a
+ * change; the page may then list fewer than the limit.
+ */
+async function recentChanges(ctx: DavContext, path: string) {
+  const recent = await ctx.engine.recentChanges(path, { limit: RECENT_CHANGES, level: 'infinite' });
+  if (recent === undefined || !ctx.restricted) return recent;
+  const changes = [];
+  for (const c of recent.changes) if (await ctx.may('read', c.path)) changes.push(c);
+  return { ...recent, changes };
+}
+
+/**
  * One pass over the listing: counts every member, skips those at or before
  * the cursor, and keeps the first {@link MEMBERS_PER_PAGE} after it (sorting
  * and cutting whenever twice that many are held, so memory stays O(page)).
@@ -116,6 +129,7 @@ async function selectMembers(
   let skipped = 0;
   let total = 0;
   for await (const entry of ctx.engine.adapter.list(path)) {
+    if (!(await ctx.may('read', entry.path))) continue;
     total++;
     const key: SortKey = { name: baseName(entry.path), collection: entry.collection };
     if (after !== undefined && compareKeys(key, after) <= 0) {

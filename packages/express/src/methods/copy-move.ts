@@ -20,10 +20,30 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   const source = await ctx.existing();
   if (destination === source.path) throw new DavError('forbidden', 'davsync: source and destination are the same', destination);
   await ctx.checkPreconditions(source);
+  await authorizeTransfer(ctx, move, source.path, source.collection && depth !== 0, destination);
   const result = move
     ? await ctx.engine.move(source.path, destination, { overwrite })
     : await ctx.engine.copy(source.path, destination, { overwrite, depth: depth === 0 ? 0 : 'infinity' });
   return { status: result.created ? 201 : 204, headers: { 'content-length': '0' } };
+}
+
+/**
+ * The user must be able to read everything copied (else a copy would
+ * disclose it), write the destination and whatever it replaces, and for a
+ * MOVE write everything moved away (`collection`: the source has members
+ * that go along). The source itself was checked by the handler (read for COPY, write
+ * for MOVE).
+ */
+async function authorizeTransfer(ctx: DavContext, move: boolean, source: string, collection: boolean, destination: string): Promise<void> {
+  if (!ctx.restricted) return;
+  if (move) await ctx.require('read', source);
+  await ctx.require('write', destination);
+  // An overwritten destination collection is deleted with all it holds.
+  const replaced = await ctx.engine.adapter.stat(destination);
+  if (replaced?.collection) await ctx.requireBelow('write', destination);
+  if (!collection) return;
+  await ctx.requireBelow('read', source);
+  if (move) await ctx.requireBelow('write', source);
 }
 
 /** The Destination as a member path under this mount point. */

@@ -12,6 +12,7 @@ export async function handleDelete(ctx: DavContext): Promise<DavResponse> {
   }
   if (ctx.path === '/') throw new DavError('forbidden', 'davsync: the root collection cannot be deleted', '/');
   await ctx.checkPreconditions(entry);
+  if (entry.collection) await ctx.requireBelow('write', ctx.path);
   await ctx.engine.remove(ctx.path);
   return { status: 204, headers: { 'content-length': '0' } };
 }

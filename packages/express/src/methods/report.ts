@@ -5,7 +5,7 @@
  * changes stream out, followed (when truncated) by a 507 response for the
  * request-URI and the new token (§3.6).
  */
-import { badRequest, type Change, type DeltaCursor, type SyncLevel } from '@davsync/core';
+import { badRequest, parseSyncToken, type Change, type DeltaCursor, type DeltaView, type SyncLevel } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
@@ -52,6 +52,7 @@ export async function handleReport(ctx: DavContext, source?: MemberPropertySourc
   const cursor = await ctx.engine.openChanges(ctx.path, request.token, {
     level,
     ...(request.limit === undefined ? {} : { limit: request.limit }),
+    view: viewOf(ctx, request.token),
   });
   return {
     status: 207,
@@ -71,6 +72,27 @@ function syncLevel(ctx: DavContext, level: SyncLevel | undefined, depth: 0 | 1 |
     throw badRequest('davsync: sync-collection is only defined for Depth: 0');
   }
   return depth === 'infinity' ? 'infinite' : 1;
+}
+
+/**
+ * What the user may see of each change (every change, without an
+ * `authorize` hook). A member the user may not read is left out, unless the
+ * user lost read access to it after their token was issued
+ * (`SyncEngine.revokeAccess`): then it is reported as removed (RFC 6578
+ * §3.5.2), to that user only. Who never could read a member is never told
+ * its name.
+ */
+function viewOf(ctx: DavContext, token: string | null): DeltaView | undefined {
+  if (!ctx.restricted) return undefined;
+  const user = ctx.req.user;
+  // The token is validated by openChanges before any change is viewed.
+  const since = token === null ? undefined : parseSyncToken(token)?.revision;
+  return async (change) => {
+    if (await ctx.may('read', change.path)) return change;
+    if (change.type === 'forbidden' || since === undefined || user === undefined) return undefined;
+    const revoked = await ctx.engine.revocations.revokedAt(user, change.path);
+    return revoked !== undefined && revoked > since ? { type: 'removed', path: change.path, collection: change.collection } : undefined;
+  };
 }
 
 async function* responses(

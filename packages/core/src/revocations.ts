@@ -1,0 +1,41 @@
+/**
+ * Read-access revocations, per user. davsync's access control asks the host
+ * who may read what *now*; that alone cannot tell a member a user lost
+ * access to (which their next delta must report as removed, RFC 6578
+ * §3.5.2) from one they never could read (which must not even be named to
+ * them). The host says when a user lost access (`SyncEngine.revokeAccess`),
+ * and this log keeps, per user and member path, the journal revision at
+ * which that happened: a delta from a token older than that revision
+ * reports the member as removed to that user only.
+ *
+ * One entry per (user, member) revoked; an entry is replaced by a later
+ * revocation of the same member. The in-memory log forgets everything on
+ * restart (a user then keeps a stale copy of what was revoked, and sees no
+ * later change of it); durable stores provide their own.
+ */
+
+export interface RevocationLog {
+  /** Records that each of `users` lost read access to each of `paths` at `revision`. */
+  record(users: readonly string[], paths: readonly string[], revision: number): Promise<void>;
+  /** The latest revision at which `user` lost read access to `path`, or `undefined`. */
+  revokedAt(user: string, path: string): Promise<number | undefined>;
+  /** Releases resources. */
+  close?(): Promise<void>;
+}
+
+/** A {@link RevocationLog} in memory. */
+export class MemoryRevocationLog implements RevocationLog {
+  private readonly byUser = new Map<string, Map<string, number>>();
+
+  async record(users: readonly string[], paths: readonly string[], revision: number): Promise<void> {
+    for (const user of users) {
+      let revoked = this.byUser.get(user);
+      if (revoked === undefined) this.byUser.set(user, (revoked = new Map()));
+      for (const path of paths) revoked.set(path, Math.max(revision, revoked.get(path) ?? 0));
+    }
+  }
+
+  async revokedAt(user: string, path: string): Promise<number | undefined> {
+    return this.byUser.get(user)?.get(path);
+  }
+}
