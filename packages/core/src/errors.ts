@@ -28,6 +28,10 @@ export type DavErrorCode =
   | 'insufficient-storage'
   /** The request body or a value in it is larger than allowed. */
   | 'payload-too-large'
+  /** The request target is longer than allowed. */
+  | 'uri-too-long'
+  /** The client stopped sending the request body for too long. */
+  | 'request-timeout'
   /** The store cannot serve the request right now (e.g. a database is unreachable). */
   | 'unavailable'
   /** A COPY/MOVE destination on another server (RFC 4918 §9.8.5). */

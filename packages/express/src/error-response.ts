@@ -21,6 +21,8 @@ const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
   'supported-report': { status: 403, condition: 'supported-report' },
   'insufficient-storage': { status: 507 },
   'payload-too-large': { status: 413 },
+  'uri-too-long': { status: 414 },
+  'request-timeout': { status: 408 },
   unavailable: { status: 503 },
   'cross-server': { status: 502 },
   'unsupported-media-type': { status: 415 },
@@ -41,7 +43,8 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   const condition = err.condition ?? row.condition;
   const headers: Record<string, string> = { 'x-davsync-reason': headerSafe(err.message) };
   if (row.status === 405) headers['allow'] = ALLOW;
-  if (row.status === 413) headers['connection'] = 'close';
+  // The unread rest of the body must not be taken for the next request.
+  if (row.status === 413 || row.status === 408) headers['connection'] = 'close';
   if (condition === undefined) return { status: row.status, headers: { ...headers, 'content-length': '0' } };
   const body = errorBody(clark(DAV_NS, condition));
   return {

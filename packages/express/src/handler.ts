@@ -3,7 +3,8 @@
  * `DavResponse` out. Dispatches on the method; every error, from any
  * method, goes through `errorResponse`.
  */
-import { SyncEngine } from '@davsync/core';
+import { DavError, SyncEngine } from '@davsync/core';
+import { withIdleTimeout } from './body-timeout';
 import type { AccessAction } from './access';
 import { DavContext } from './context';
 import type { DavRequest, DavResponse } from './dav-request';
@@ -79,7 +80,10 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return { status: 405, headers: { allow: ALLOW, 'content-length': '0' } };
     }
     try {
-      const ctx = new DavContext(req, engine, resolved);
+      if (req.url.length > resolved.limits.urlLength) {
+        throw new DavError('uri-too-long', `davsync: request target longer than ${resolved.limits.urlLength} characters`);
+      }
+      const ctx = new DavContext({ ...req, body: withIdleTimeout(req.body, resolved.limits.bodyIdleMs) }, engine, resolved);
       const action = Object.hasOwn(TARGET_ACCESS, req.method) ? TARGET_ACCESS[req.method] : undefined;
       if (action !== undefined) await ctx.require(action, ctx.path);
       return await method(ctx);

@@ -27,6 +27,14 @@ export const limitsSchema = z
     ifLists: z.number().int().positive().default(DEFAULT_IF_LIMITS.maxLists),
     /** Most conditions in one If header. Default 256. */
     ifConditions: z.number().int().positive().default(DEFAULT_IF_LIMITS.maxConditions),
+    /** Longest request target (path and query, still percent-encoded), else 414. Default 8 192 characters. */
+    urlLength: z.number().int().positive().default(8192),
+    /**
+     * Longest wait for the next bytes of a request body, in milliseconds,
+     * else 408 and nothing is stored. Default 30 000. (The whole request is
+     * also bounded by the host server's `requestTimeout`, 300 s in Node.)
+     */
+    bodyIdleMs: z.number().int().positive().default(30_000),
   })
   .strict();
 

@@ -159,10 +159,13 @@ describe('request targets that try to escape or smuggle structure', () => {
     '/c/%c3%28',
   ];
 
-  it.each(targets)('GET, PROPFIND, PUT, DELETE and MOVE of %s are 400, never 5xx, and change nothing', async (target) => {
-    for (const method of ['GET', 'PROPFIND', 'PUT', 'DELETE', 'MOVE', 'MKCOL', 'REPORT']) {
-      const headers: Record<string, string> = method === 'MOVE' ? { destination: '/c/moved.txt' } : {};
-      const body = method === 'PUT' ? 'overwritten' : method === 'REPORT' ? syncBody('', '1') : undefined;
+  const PROPPATCH_BODY =
+    '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:p>v</Z:p></D:prop></D:set></D:propertyupdate>';
+
+  it.each(targets)('every method on %s is 400, never 5xx, and changes nothing', async (target) => {
+    for (const method of ['GET', 'HEAD', 'PROPFIND', 'PROPPATCH', 'PUT', 'DELETE', 'COPY', 'MOVE', 'MKCOL', 'REPORT']) {
+      const headers: Record<string, string> = method === 'MOVE' || method === 'COPY' ? { destination: '/c/moved.txt' } : {};
+      const body = method === 'PUT' ? 'overwritten' : method === 'REPORT' ? syncBody('', '1') : method === 'PROPPATCH' ? PROPPATCH_BODY : undefined;
       const r = await rawRequest(s.origin, method, target, { headers, ...(body === undefined ? {} : { body }) });
       expect([method, target, r.status]).toEqual([method, target, 400]);
       await expectEmptyOrXml(r.text);
