@@ -11,6 +11,7 @@ import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from './change-queue';
 import { FsAdapter } from './fs-adapter';
 import { SqliteJournal } from './journal-store';
+import { SqliteRevocationLog } from './sqlite-revocation-log';
 import { SqlitePropertyTable } from './sqlite-property-table';
 import { openStateDb } from './state-db';
 import { lockStateDir } from './state-lock';
@@ -68,7 +69,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   }
   const journal = new SqliteJournal(db);
   const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db) });
-  const engine = new SyncEngine({ ...options.engine, adapter, journal });
+  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), ...options.engine, adapter, journal });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // the database, and the lock last.
   const cleanup: Array<() => Promise<void> | void> = [unlock, () => engine.close()];

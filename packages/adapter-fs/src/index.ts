@@ -1,6 +1,7 @@
 export { SqliteJournal } from './journal-store';
 export type { SqliteJournalOptions } from './journal-store';
 export { SqlitePropertyTable } from './sqlite-property-table';
+export { SqliteRevocationLog } from './sqlite-revocation-log';
 export type { PropertyTable } from './property-table';
 export { openStateDb, STATE_DB_VERSION } from './state-db';
 export type { StateDatabase, StateDbOptions } from './state-db';

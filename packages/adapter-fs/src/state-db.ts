@@ -1,7 +1,7 @@
 /**
  * The state database: one SQLite file beside the served tree (by default
- * `<root>/.davsync/state.db`) holding the change journal and the dead
- * properties. It is opened once per store, in WAL mode with
+ * `<root>/.davsync/state.db`) holding the change journal, the dead
+ * properties and the read-access revocations. It is opened once per store, in WAL mode with
  * `synchronous = FULL`, so a commit that has returned survives `kill -9` and
  * power loss, and readers never block the writer.
  *
@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { DavError, newIncarnation } from '@davsync/core';
 
 /** The schema version this build writes and understands. */
-export const STATE_DB_VERSION = 1;
+export const STATE_DB_VERSION = 2;
 
 /** Options of {@link openStateDb}. */
 export interface StateDbOptions {
@@ -87,6 +87,17 @@ const MIGRATIONS: ReadonlyArray<(db: StateDatabase) => void> = [
     seed.run('head', 0);
     seed.run('tombstones', 0);
     seed.run('root_incarnation', newIncarnation());
+  },
+  // 2: read-access revocations per user (SyncEngine.revokeAccess).
+  (db) => {
+    db.exec(`
+      CREATE TABLE revocations (
+        user TEXT NOT NULL,
+        path TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (user, path)
+      ) STRICT, WITHOUT ROWID;
+    `);
   },
 ];
 

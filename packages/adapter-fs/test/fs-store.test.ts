@@ -3,6 +3,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { openFsStore, type FsStore } from '@davsync/adapter-fs';
 import { isDavError, type ChangeSet } from '@davsync/core';
+import Database from 'better-sqlite3';
 import { removeTemp, tempDir } from './support/temp-store';
 
 const dirs: string[] = [];
@@ -152,5 +153,40 @@ describe('openFsStore', () => {
     await fsp.mkdir(join(root, '..'), { recursive: true });
     await fsp.writeFile(root, 'not a directory');
     await expect(openFsStore({ root, watch: false })).rejects.toThrow(/not a directory/);
+  });
+});
+
+describe('read-access revocations', () => {
+  it('survive a restart, so the user who lost access still gets the removal', async () => {
+    const root = newRoot();
+    const first = await open(root);
+    await first.engine.write('/a.txt', body('a'));
+    const token = (await first.engine.changes('/', null, { level: 1 })).token;
+    expect(await first.engine.revokeAccess(['bob'], ['/a.txt'])).toBe(1);
+    const revision = await first.engine.revocations.revokedAt('bob', '/a.txt');
+    expect(revision).toEqual(expect.any(Number));
+    await close(first);
+
+    const second = await open(root);
+    expect(await second.engine.revocations.revokedAt('bob', '/a.txt')).toBe(revision);
+    expect(await second.engine.revocations.revokedAt('alice', '/a.txt')).toBeUndefined();
+    // The revocation's revision is after the token: a delta from it reports /a.txt.
+    expect(view(await second.engine.changes('/', token, { level: 1 }))).toEqual(['changed /a.txt']);
+  });
+
+  it('upgrades a version 1 state database, keeping its journal', async () => {
+    const root = newRoot();
+    const first = await open(root);
+    await first.engine.write('/kept.txt', body('k'));
+    await close(first);
+    // Make it a version 1 file again, as an older davsync left it.
+    const db = new Database(join(root, '.davsync', 'state.db'));
+    db.exec('DROP TABLE revocations');
+    db.pragma('user_version = 1');
+    db.close();
+    const second = await open(root);
+    expect(view(await second.engine.changes('/', null, { level: 1 }))).toEqual(['changed /kept.txt']);
+    await second.engine.revokeAccess(['bob'], ['/kept.txt']);
+    expect(await second.engine.revocations.revokedAt('bob', '/kept.txt')).toEqual(expect.any(Number));
   });
 });
