@@ -38,6 +38,11 @@ export const limitsSchema = z
   })
   .strict();
 
+/** The `authorize` option (see `access.ts`). */
+export const authorizeSchema = z.custom<Authorize>((v) => typeof v === 'function', 'authorize must be a function');
+/** The `user` option: who a request is from, for `authorize`. */
+export const userSchema = z.custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'user must be a function');
+
 export const davsyncOptionsSchema = z
   .object({
     /** The store to serve (a SyncEngine is made for it). Give this or `engine`. */
@@ -63,12 +68,12 @@ export const davsyncOptionsSchema = z
      * member a response would show (see `access.ts`). Default: everyone may
      * do everything (authenticate and authorize in the host instead).
      */
-    authorize: z.custom<Authorize>((v) => typeof v === 'function', 'authorize must be a function').optional(),
+    authorize: authorizeSchema.optional(),
     /**
      * The user a request is made by, for `authorize` (e.g. `(req) => req.user?.id`
      * after the host's authentication). Default: nobody (`undefined`).
      */
-    user: z.custom<(req: IncomingMessage) => string | undefined>((v) => typeof v === 'function', 'user must be a function').optional(),
+    user: userSchema.optional(),
     /** Called with every unexpected error (answered as a bare 500). Default: console.error. */
     onError: z.custom<(err: unknown) => void>((v) => typeof v === 'function', 'onError must be a function').optional(),
   })

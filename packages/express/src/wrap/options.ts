@@ -4,7 +4,7 @@
  */
 import { retentionSchema, type JournalStore } from '@davsync/core';
 import { z } from 'zod';
-import { limitsSchema } from '../options';
+import { authorizeSchema, limitsSchema, userSchema } from '../options';
 import type { TrackedOption } from './tracked';
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
@@ -106,6 +106,15 @@ export const wrapOptionsSchema = z
      * Default 10 s.
      */
     preconditionWaitMs: z.number().int().positive().default(10_000),
+    /**
+     * Access control for what davsync answers itself: sync-collection
+     * REPORTs (the collection needs `sync`; each member reported needs
+     * `read`, and revocations are reported as removals, as in full-server
+     * mode). Everything else is the host's request, authorized by the host.
+     */
+    authorize: authorizeSchema.optional(),
+    /** Who a request is from, for `authorize`. */
+    user: userSchema.optional(),
     /** Called with every unexpected error. Default: console.error. */
     onError: z.custom<(err: unknown) => void>(isFunction, 'onError must be a function').optional(),
   })

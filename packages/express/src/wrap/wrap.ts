@@ -146,7 +146,13 @@ class Wrap {
     });
     this.adopter = new Adopter(this.engine, journal, this.adapter, this.tracked);
     this.onError = o.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
-    this.davOptions = resolveOptions({ engine: this.engine, strictSyncDepth: o.strictSyncDepth, limits: o.limits, onError: this.onError });
+    this.davOptions = resolveOptions({
+      engine: this.engine,
+      strictSyncDepth: o.strictSyncDepth,
+      limits: o.limits,
+      onError: this.onError,
+      ...(o.authorize === undefined ? {} : { authorize: o.authorize }),
+    });
     const list = o.list;
     this.deps = {
       journal,
@@ -176,7 +182,8 @@ class Wrap {
     };
     let ctx: DavContext;
     try {
-      ctx = new DavContext(toDavRequest(req), this.engine, this.davOptions);
+      const user = this.o.user?.(req);
+      ctx = new DavContext({ ...toDavRequest(req), ...(user === undefined ? {} : { user: String(user) }) }, this.engine, this.davOptions);
     } catch {
       return pass(); // a target davsync cannot decode is the host's to judge
     }
@@ -250,7 +257,9 @@ class Wrap {
     const request = { ...ctx.req, body: Readable.from([body]) };
     let response: DavResponse;
     try {
-      response = await handleReport(new DavContext(request, this.engine, this.davOptions), this.source);
+      const reportCtx = new DavContext(request, this.engine, this.davOptions);
+      await reportCtx.require('sync', reportCtx.path);
+      response = await handleReport(reportCtx, this.source);
     } catch (err) {
       response = errorResponse(err, this.onError);
     }

@@ -1,0 +1,45 @@
+/**
+ * Wrap mode with an `authorize` hook: the sync reports davsync answers for
+ * the host are filtered per user like in full-server mode, and a user who
+ * may not sync a collection gets 403 from davsync.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { dav, multistatus, XML_HEADERS } from '../support/dav';
+import { syncBody } from '../support/server';
+import { Acl, as, userFromHeader } from '../access/acl';
+import { FakeHost, startWrapped, type Wrapped } from './fake-host';
+
+let w: Wrapped | undefined;
+afterEach(async () => {
+  await w?.close();
+  w = undefined;
+});
+
+async function syncAs(user: string, path: string, token: string | null = null) {
+  return dav(`${w!.origin}${path}`, 'REPORT', { headers: as(user, XML_HEADERS), body: syncBody(token, '1') });
+}
+
+describe('wrap mode with authorize', () => {
+  it('filters sync reports per user and reports a revocation as a removal', async () => {
+    const host = new FakeHost();
+    host.mkcol('/books');
+    host.mkcol('/books/team');
+    host.put('/books/team/alice.vcf', 'a');
+    host.put('/books/team/bob.vcf', 'b');
+    const acl = new Acl().grantRead('bob', '/books/team').deny('bob', '/books/team/alice.vcf').grantRead('carol', '/books/other');
+    w = await startWrapped({ authorize: acl.authorize, user: userFromHeader }, host);
+    await w.wrap.adopt(host.listing());
+
+    const first = await syncAs('bob', '/books/team/');
+    expect(first.status).toBe(207);
+    const bob = await multistatus(first.text);
+    expect(bob.responses.map((r) => r.href)).toEqual(['/books/team/bob.vcf']);
+
+    expect((await syncAs('carol', '/books/team/')).status).toBe(403);
+
+    acl.deny('bob', '/books/team/bob.vcf');
+    await w.wrap.engine.revokeAccess(['bob'], ['/books/team/bob.vcf']);
+    const next = await multistatus((await syncAs('bob', '/books/team/', bob.syncToken!)).text);
+    expect(next.responses.map((r) => [r.href, r.status])).toEqual([['/books/team/bob.vcf', 404]]);
+  });
+});
