@@ -163,7 +163,7 @@ export class DeltaCursor implements AsyncIterable<Change> {
           if (emitted === plan.max) {
             // A page never ends inside the changes it promises: the token is
             // the last revision fully dealt with, so the next page resumes here.
-            this.result = { token: this.tokenAt(consumed), truncated: true };
+            this.result = await this.settle(consumed, true);
             return;
           }
           emitted++;
@@ -172,7 +172,28 @@ export class DeltaCursor implements AsyncIterable<Change> {
         if (change !== undefined) yield change;
       }
     }
-    this.result = { token: this.tokenAt(plan.through), truncated: false };
+    this.result = await this.settle(plan.through, false);
+  }
+
+  /**
+   * The answer's token and truncation, unless tombstones in this delta's
+   * range were pruned while it was read: the scan may then have skipped a
+   * removal, and a token past it would make the client miss it for ever.
+   * The client then gets its own token back in a truncated answer; asking
+   * again with it, it is refused (403 valid-sync-token, now older than the
+   * retained history) and starts over with a full sync. Rare: pruning runs
+   * only past the retention limit.
+   */
+  private async settle(revision: number, truncated: boolean): Promise<{ token: string; truncated: boolean }> {
+    const { plan } = this;
+    if (!plan.initial) {
+      const state = await this.journal.collection(plan.collection);
+      if (state !== undefined && state.incarnation === plan.incarnation) {
+        const horizon = plan.level === 1 ? state.horizon.direct : state.horizon.deep;
+        if (horizon > plan.after) return { token: this.tokenAt(plan.after), truncated: true };
+      }
+    }
+    return { token: this.tokenAt(revision), truncated };
   }
 
   /** Collects the whole delta. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDavError, parseSyncToken } from '@davsync/core';
+import { isDavError, MemoryJournal, parseSyncToken, type JournalStore, type SyncLevel } from '@davsync/core';
 import { dir, file, gone, journalEngine, summary } from './helpers';
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -246,6 +246,47 @@ describe('token validation (RFC 6578 §3.2 DAV:valid-sync-token)', () => {
     await e.record([file('/f', '1')]);
     expect(isDavError(await rejection(e.changes('/nope', null, { level: 1 })), 'not-found')).toBe(true);
     expect(isDavError(await rejection(e.changes('/f', null, { level: 1 })), 'supported-report')).toBe(true);
+  });
+});
+
+describe('pruning while a delta is read', () => {
+  /** A journal that prunes every tombstone just as a scan starts, as a concurrent compaction would. */
+  class PruningJournal extends MemoryJournal {
+    pruneOnScan = false;
+    override async *scan(collection: string, level: SyncLevel, after: number, through: number) {
+      if (this.pruneOnScan) await this.prune({ maxTombstones: 0 });
+      yield* super.scan(collection, level, after, through);
+    }
+  }
+
+  it('never hands out a token past a removal the scan may have missed: the client is sent back to a full sync', async () => {
+    const journal = new PruningJournal();
+    const e = journalEngine({ journal: journal as JournalStore });
+    await e.record([file('/a', '1'), file('/b', '1'), file('/c', '1')]);
+    const token = (await e.changes('/', null, { level: 1 })).token;
+    await e.record([gone('/b'), file('/c', '2')]);
+    journal.pruneOnScan = true;
+    const delta = await e.changes('/', token, { level: 1 });
+    // The removal of /b was pruned under the scan: what was read is sent,
+    // but the answer is truncated and carries the client's own token...
+    expect(summary(delta)).toEqual(['changed /c 2']);
+    expect(delta.truncated).toBe(true);
+    expect(delta.token).toBe(token);
+    journal.pruneOnScan = false;
+    // ...which is now refused, so the client resyncs and cannot miss /b's removal.
+    expect(isDavError(await rejection(e.changes('/', delta.token, { level: 1 })), 'invalid-sync-token')).toBe(true);
+  });
+
+  it('leaves a delta alone when nothing in its range was pruned', async () => {
+    const journal = new PruningJournal();
+    const e = journalEngine({ journal: journal as JournalStore });
+    await e.record([file('/a', '1')]);
+    const token = (await e.changes('/', null, { level: 1 })).token;
+    await e.record([file('/a', '2')]);
+    journal.pruneOnScan = true;
+    const delta = await e.changes('/', token, { level: 1 });
+    expect(delta.truncated).toBe(false);
+    expect(parseSyncToken(delta.token)!.revision).toBe(parseSyncToken(token)!.revision + 1);
   });
 });
 
