@@ -1,1 +1,13 @@
-export {};
+/**
+ * @davsync/adapter-postgres — public API. Everything exported here is
+ * subject to semver; anything not exported is internal.
+ */
+export { openPostgresStore } from './postgres-store';
+export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
+export { PostgresAdapter } from './postgres-adapter';
+export type { PostgresAdapterOptions } from './postgres-adapter';
+export { PostgresJournal } from './postgres-journal';
+export type { PostgresJournalOptions } from './postgres-journal';
+export { migrate, SCHEMA_VERSION } from './schema';
+export { CHUNK_SIZE } from './bodies';
+export { databaseError } from './pg-errors';

@@ -7,8 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from '@jest/globals';
 import { openFsStore } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
+import { openPostgresStore } from '@davsync/adapter-postgres';
+import { startTestPostgres, type TestPostgres } from '@davsync/adapter-postgres/testing';
 import type { StorageAdapter, SyncEngine } from '@davsync/core';
 import { davsync, type DavsyncOptions } from '@davsync/express';
 
@@ -74,11 +77,14 @@ export async function startServer(
 /**
  * The middleware over the given adapter, else over the store the run asks
  * for: the memory adapter by default, a filesystem store in a temporary
- * directory when `DAVSYNC_TEST_STORE=fs` (`npm test` runs the HTTP suites
- * both ways).
+ * directory when `DAVSYNC_TEST_STORE=fs`, a PostgreSQL store in a schema
+ * of its own when `DAVSYNC_TEST_STORE=postgres` (`npm test` runs the HTTP
+ * suites every way).
  */
 async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<DavsyncOptions, 'adapter' | 'engine'>) {
-  if (given !== undefined || process.env['DAVSYNC_TEST_STORE'] !== 'fs') {
+  const mode = process.env['DAVSYNC_TEST_STORE'];
+  if (given === undefined && mode === 'postgres') return makePostgresMiddleware(rest);
+  if (given !== undefined || mode !== 'fs') {
     const adapter = given ?? new MemoryAdapter();
     return { middleware: davsync({ adapter, ...rest }), adapter, release: async () => undefined };
   }
@@ -96,6 +102,59 @@ async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<Davs
     release: async () => {
       await store.close();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One PostgreSQL database per test file (a throwaway server, or
+ * `DAVSYNC_TEST_PG_URL`), started on first use; each test server gets a
+ * fresh schema in it, so it starts empty. The database goes when the file
+ * is done and its last server is closed (a file may close its servers in
+ * its own `afterAll`, which runs after this module's).
+ */
+let postgres: Promise<{ server: TestPostgres; url: string }> | undefined;
+let schemas = 0;
+let openStores = 0;
+let fileDone = false;
+
+async function stopPostgres(): Promise<void> {
+  const pg = postgres;
+  postgres = undefined;
+  if (pg === undefined) return;
+  const { server, url } = await pg;
+  await server.dropDatabase(url);
+  await server.close();
+}
+
+afterAll(async () => {
+  fileDone = true;
+  if (openStores === 0) await stopPostgres();
+}, 60_000);
+
+async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>) {
+  postgres ??= startTestPostgres().then(async (server) => ({ server, url: await server.createDatabase('davsync_http') }));
+  const { url } = await postgres;
+  const { pageSize, retention, ...http } = rest;
+  const schema = `http_${schemas++}`;
+  const store = await openPostgresStore({
+    connectionString: url,
+    schema,
+    poolOptions: { max: 4 },
+    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }) },
+  });
+  openStores++;
+  return {
+    middleware: davsync({ engine: store.engine, ...http }),
+    adapter: store.adapter as StorageAdapter,
+    release: async () => {
+      try {
+        await store.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await store.close();
+      } finally {
+        openStores--;
+        if (fileDone && openStores === 0) await stopPostgres();
+      }
     },
   };
 }

@@ -72,7 +72,9 @@ export function syncSuite(t: Harness): void {
     await adapter.remove('/b.txt');
     await adapter.mkcol('/c');
     await adapter.write('/c/x.txt', bodyOf('x'));
-    expect(await engine.refresh()).toBe(4);
+    // A self-journaling adapter (one with its own journal) recorded these
+    // itself, so refresh finds nothing left to record; the delta is the same.
+    expect(await engine.refresh()).toBe(adapter.journal === undefined ? 4 : 0);
     expect(view(await engine.changes('/', token, { level: 'infinite' }))).toEqual([
       'changed /a.txt',
       'changed /c',

@@ -1,0 +1,90 @@
+/**
+ * The served tree in the `members` table: one row per member, keyed by its
+ * path. Paths sort bytewise (`COLLATE "C"`), so everything below `/a` is the
+ * key range between `/a/` and `/a0` (`0` follows `/` in ASCII): removing,
+ * copying or moving a subtree is one statement over one index range, and
+ * `/ab` or `/a.b` never fall inside it.
+ */
+import type { Entry } from '@davsync/core';
+import { ROOT } from '@davsync/core';
+
+/** A member row as the adapter reads it. */
+export interface MemberRow {
+  readonly path: string;
+  readonly collection: boolean;
+  readonly etag: string;
+  readonly size: string | null;
+  readonly content_type: string | null;
+  readonly blob: string | null;
+  readonly created: Date;
+  readonly modified: Date;
+}
+
+/** The exclusive bounds of the key range holding the members strictly below `path`. */
+export function below(path: string): [string, string] {
+  return path === ROOT ? ['/', '0'] : [`${path}/`, `${path}0`];
+}
+
+/** A fresh collection ETag, made in SQL so every instance draws from the same kind of value. */
+const NEW_COLLECTION_TAG = `'col-' || replace(gen_random_uuid()::text, '-', '')`;
+
+export function memberSql(s: string) {
+  const columns = 'path, collection, etag, size, content_type, blob, created, modified';
+  // $1 the subtree's root, $2 and $3 the bounds of the range below it.
+  const subtree = '(path = $1 OR (path > $2 AND path < $3))';
+  return {
+    columns,
+    /** Takes the store-wide write lock; see `lockClock`. */
+    lockClock: `SELECT revision FROM ${s}.clock FOR UPDATE`,
+    stat: `SELECT ${columns} FROM ${s}.members WHERE path = $1`,
+    /** A member and its parent in one snapshot. */
+    slot: `SELECT ${columns} FROM ${s}.members WHERE path = ANY ($1::text[])`,
+    /** A page of a collection's members in key order, after `$2`. */
+    listPage: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
+    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size)
+                 VALUES ($1, $2, false, $3, $4, $5, $6, $7) RETURNING ${columns}`,
+    updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6, modified = now()
+                 WHERE path = $1 RETURNING ${columns}`,
+    insertCollection: `INSERT INTO ${s}.members (path, parent, collection, etag) VALUES ($1, $2, true, ${NEW_COLLECTION_TAG})
+                       RETURNING ${columns}`,
+    /** Removes a subtree and returns the blobs it referred to. */
+    removeSubtree: `DELETE FROM ${s}.members WHERE ${subtree} RETURNING blob`,
+    /** Paths, types and ETags of a subtree, parents before their members. */
+    subtree: `SELECT path, collection, etag FROM ${s}.members WHERE ${subtree} ORDER BY path`,
+    /**
+     * Copies a subtree ($4: also the members below, $5 the destination, $6
+     * its parent). Files share their source's blob; collections get new
+     * ETags; dates are the copy's own; dead properties come along.
+     */
+    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties)
+                  SELECT $5 || substr(path, length($1) + 1),
+                         CASE WHEN path = $1 THEN $6 ELSE $5 || substr(parent, length($1) + 1) END,
+                         collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE etag END,
+                         size, content_type, blob, chunk_size, properties
+                  FROM ${s}.members WHERE path = $1 OR ($4::boolean AND path > $2 AND path < $3)`,
+    /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates and properties stay. */
+    moveSubtree: `UPDATE ${s}.members SET path = $4 || substr(path, length($1) + 1),
+                         parent = CASE WHEN path = $1 THEN $5 ELSE $4 || substr(parent, length($1) + 1) END
+                  WHERE ${subtree}`,
+    properties: `SELECT properties FROM ${s}.members WHERE path = $1`,
+    setProperties: `UPDATE ${s}.members SET properties = $2::jsonb,
+                           etag = CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE etag END
+                     WHERE path = $1 RETURNING ${columns}`,
+  };
+}
+
+export type MemberSql = ReturnType<typeof memberSql>;
+
+/** The public view of a row; dates are fresh objects so callers cannot alter anything shared. */
+export function toEntry(row: MemberRow): Entry {
+  const dates = { created: new Date(row.created.getTime()), modified: new Date(row.modified.getTime()) };
+  if (row.collection) return { path: row.path, collection: true, etag: row.etag, ...dates };
+  return {
+    path: row.path,
+    collection: false,
+    etag: row.etag,
+    size: Number(row.size ?? 0),
+    ...(row.content_type === null ? {} : { contentType: row.content_type }),
+    ...dates,
+  };
+}

@@ -1,0 +1,340 @@
+/**
+ * The PostgreSQL storage adapter: members, bodies, dead properties and the
+ * change journal in one database, shared by any number of davsync
+ * instances. It is *self-journaling* (see `StorageAdapter.journal`): every
+ * mutation runs in one transaction that changes the tree and records its
+ * journal entries, so a failed mutation records nothing and a committed one
+ * is in the journal on every instance at once.
+ *
+ * Concurrency across instances: the engine's path lock only covers its own
+ * process, so each mutation first takes the store-wide lock on the `clock`
+ * row, then checks its preconditions, changes the tree and journals, and
+ * commits. Mutations are thereby serialized at their commit point and every
+ * check sees all earlier mutations of every instance; this is also what
+ * hands out revisions in commit order. What happens before the lock (a body
+ * streaming into new chunks) runs in parallel. Readers take no locks.
+ */
+import type { Pool, PoolClient } from 'pg';
+import {
+  DavError,
+  ROOT,
+  badRequest,
+  conflict,
+  forbidden,
+  isWithin,
+  normalizePath,
+  notFound,
+  parentOf,
+  preconditionFailed,
+  type ByteRange,
+  type ByteStream,
+  type CopyOptions,
+  type DeadPropertyStore,
+  type Entry,
+  type JournalChange,
+  type MoveOptions,
+  type StorageAdapter,
+  type TransferResult,
+  type WriteOptions,
+} from '@davsync/core';
+import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
+import { below, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
+import { liveEntry, PostgresJournal, recordChanges, removalsBelow, type JournalSql } from './postgres-journal';
+import { quoteSchema } from './schema';
+import { inTransaction, query, type Queryable } from './transaction';
+
+/** Options of {@link PostgresAdapter}. */
+export interface PostgresAdapterOptions {
+  /** Connections to the database, with the schema migrated (`migrate`, or use `openPostgresStore`). */
+  readonly pool: Pool;
+  /** The PostgreSQL schema holding the tables. Default `davsync`. */
+  readonly schema?: string;
+  /** Largest body `write` accepts, in bytes. Default 1 GiB. */
+  readonly maxBodyBytes?: number;
+  /** Clock for tombstone ages (ms since the epoch); default `Date.now`. */
+  readonly now?: () => number;
+  /** End the pool when the journal is closed (`engine.close()`). Default false. */
+  readonly ownsPool?: boolean;
+}
+
+/** Members listed per query: a huge collection is listed in pages, never loaded whole. */
+const LIST_PAGE = 1000;
+// `{ns}local`, or a bare `local` for a name in no namespace.
+const CLARK_NAME = /^(?:\{[^{}]*\})?[^{}]+$/;
+
+/** Where a member lives (or would live): its parent row and its own row. */
+interface Slot {
+  readonly parent: MemberRow | undefined;
+  readonly current: MemberRow | undefined;
+}
+
+/**
+ * @example
+ * const store = await openPostgresStore({ connectionString: process.env.DATABASE_URL });
+ * app.use(davsync({ engine: store.engine }));
+ */
+export class PostgresAdapter implements StorageAdapter {
+  readonly journal: PostgresJournal;
+  readonly properties: DeadPropertyStore;
+  readonly #pool: Pool;
+  readonly #members: MemberSql;
+  readonly #bodies: BodySql;
+  readonly #journal: JournalSql;
+  readonly #maxBodyBytes: number;
+
+  constructor(options: PostgresAdapterOptions) {
+    const s = quoteSchema(options.schema ?? 'davsync');
+    this.#pool = options.pool;
+    this.#members = memberSql(s);
+    this.#bodies = bodySql(s);
+    this.#maxBodyBytes = options.maxBodyBytes ?? 1024 ** 3;
+    this.journal = new PostgresJournal({
+      pool: options.pool,
+      schema: options.schema ?? 'davsync',
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.ownsPool === undefined ? {} : { ownsPool: options.ownsPool }),
+    });
+    this.#journal = this.journal.sql;
+    this.properties = {
+      get: (path) => this.#getProperties(normalizePath(path)),
+      patch: (path, set, remove) => this.#patchProperties(normalizePath(path), set, remove),
+    };
+  }
+
+  async stat(path: string): Promise<Entry | undefined> {
+    const rows = await query<MemberRow>(this.#pool, 'reading a member', { text: this.#members.stat, values: [normalizePath(path)] });
+    return rows[0] === undefined ? undefined : toEntry(rows[0]);
+  }
+
+  async *list(path: string): AsyncIterable<Entry> {
+    const p = normalizePath(path);
+    const self = await this.stat(p);
+    if (self === undefined) throw notFound(p);
+    if (!self.collection) throw conflict(p, 'not a collection');
+    // Keyset pages: each is one index range, and a member added or removed
+    // between pages neither repeats nor shifts the others.
+    let after = '';
+    for (;;) {
+      const rows = await query<MemberRow>(this.#pool, 'listing a collection', { text: this.#members.listPage, values: [p, after, LIST_PAGE] });
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < LIST_PAGE) return;
+      after = (rows[rows.length - 1] as MemberRow).path;
+    }
+  }
+
+  read(path: string, range?: ByteRange): Promise<ByteStream> {
+    return readBody(this.#pool, this.#bodies, normalizePath(path), range);
+  }
+
+  async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
+    const p = normalizePath(path);
+    // Checked before the body is read, so a doomed upload is not stored at
+    // all, and again under the lock, since anything may change meanwhile.
+    checkWritable(p, await this.#slot(this.#pool, p), options.expectedEtag);
+    return inTransaction(this.#pool, 'writing a member', async (client) => {
+      // The body goes into new chunks before the lock: uploads to any
+      // member, on any instance, stream in parallel.
+      const stored = await storeBody(client, this.#bodies, body, options.contentType, this.#maxBodyBytes);
+      await this.#lock(client);
+      const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
+      const type = options.contentType ?? null;
+      const rows =
+        current === undefined
+          ? await query<MemberRow>(client, 'writing a member', {
+              text: this.#members.insertFile,
+              values: [p, parentOf(p), stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+            })
+          : await query<MemberRow>(client, 'writing a member', {
+              text: this.#members.updateFile,
+              values: [p, stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+            });
+      if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);
+      const entry = toEntry(rows[0] as MemberRow);
+      await this.#record(client, [{ path: p, removed: false, collection: false, etag: entry.etag }]);
+      return entry;
+    });
+  }
+
+  async remove(path: string): Promise<void> {
+    const p = normalizePath(path);
+    if (p === ROOT) throw forbidden('the root collection cannot be removed', p);
+    await inTransaction(this.#pool, 'removing a member', async (client) => {
+      await this.#lock(client);
+      const { current } = await this.#slot(client, p);
+      if (current === undefined) throw notFound(p);
+      const changes: JournalChange[] = [{ path: p, removed: true, collection: current.collection }];
+      if (current.collection) changes.push(...(await removalsBelow(client, this.#journal, p)));
+      await this.#removeSubtree(client, p);
+      await this.#record(client, changes);
+    });
+  }
+
+  async mkcol(path: string): Promise<Entry> {
+    const p = normalizePath(path);
+    return inTransaction(this.#pool, 'creating a collection', async (client) => {
+      await this.#lock(client);
+      const { parent, current } = await this.#slot(client, p);
+      if (current !== undefined) throw methodNotAllowed(p, 'a member already exists here');
+      if (parent?.collection !== true) throw conflict(p, 'the parent collection does not exist');
+      const rows = await query<MemberRow>(client, 'creating a collection', { text: this.#members.insertCollection, values: [p, parentOf(p)] });
+      const entry = toEntry(rows[0] as MemberRow);
+      await this.#record(client, [{ path: p, removed: false, collection: true, etag: entry.etag }]);
+      return entry;
+    });
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
+    const deep = (options.depth ?? 'infinity') === 'infinity';
+    return this.#transfer('copy', from, to, options.overwrite ?? true, async (client, src, dst) => {
+      const [lo, hi] = below(src);
+      await query(client, 'copying', { text: this.#members.copySubtree, values: [src, lo, hi, deep, dst, parentOf(dst)] });
+      return [];
+    });
+  }
+
+  async move(from: string, to: string, options: MoveOptions = {}): Promise<TransferResult> {
+    return this.#transfer('move', from, to, options.overwrite ?? true, async (client, src, dst, source) => {
+      const removals: JournalChange[] = [{ path: src, removed: true, collection: source.collection }];
+      if (source.collection) removals.push(...(await removalsBelow(client, this.#journal, src)));
+      const [lo, hi] = below(src);
+      await query(client, 'moving', { text: this.#members.moveSubtree, values: [src, lo, hi, dst, parentOf(dst)] });
+      return removals;
+    });
+  }
+
+  // ---- internals -------------------------------------------------------------
+
+  /**
+   * COPY and MOVE: the checks in the order of the contract, then (under the
+   * lock) the destination removed, `place` run, and the journal entries the
+   * engine would record: `place`'s own (a move's source removals), every
+   * member of the new destination subtree as changed, and removals of the
+   * members the destination had that are gone now.
+   */
+  #transfer(
+    kind: 'copy' | 'move',
+    from: string,
+    to: string,
+    overwrite: boolean,
+    place: (client: PoolClient, src: string, dst: string, source: MemberRow) => Promise<JournalChange[]>,
+  ): Promise<TransferResult> {
+    const src = normalizePath(from);
+    const dst = normalizePath(to);
+    return inTransaction(this.#pool, kind === 'copy' ? 'copying' : 'moving', async (client) => {
+      await this.#lock(client);
+      const [source] = await query<MemberRow>(client, 'reading a member', { text: this.#members.stat, values: [src] });
+      if (source === undefined) throw notFound(src);
+      if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
+      if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+      const { parent, current } = await this.#slot(client, dst);
+      if (parent?.collection !== true) throw conflict(dst, 'the parent collection does not exist');
+      if (current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+      // What the journal knew at the destination, to report what is gone.
+      const known = new Map<string, boolean>();
+      const top = await liveEntry(client, this.#journal, dst);
+      if (top !== undefined) known.set(dst, top.collection);
+      if (top?.collection === true) for (const r of await removalsBelow(client, this.#journal, dst)) known.set(r.path, r.collection);
+      const replacedBlobs = current === undefined ? [] : await this.#removeSubtree(client, dst, false);
+      const changes = await place(client, src, dst, source);
+      await dropUnreferenced(client, this.#bodies, replacedBlobs);
+      const [lo, hi] = below(dst);
+      const placed = await query<{ path: string; collection: boolean; etag: string }>(client, 'reading a subtree', {
+        text: this.#members.subtree,
+        values: [dst, lo, hi],
+      });
+      for (const m of placed) {
+        changes.push({ path: m.path, removed: false, collection: m.collection, etag: m.etag });
+        known.delete(m.path);
+      }
+      for (const [path, collection] of known) changes.push({ path, removed: true, collection });
+      await this.#record(client, changes);
+      return { created: current === undefined };
+    });
+  }
+
+  /** Takes the store-wide lock every mutation holds from its checks to its commit. */
+  async #lock(client: PoolClient): Promise<void> {
+    await query(client, 'locking the store', { text: this.#members.lockClock });
+  }
+
+  async #record(client: PoolClient, changes: readonly JournalChange[]): Promise<void> {
+    await recordChanges(client, this.#journal, changes, this.journal.now());
+  }
+
+  /** The rows of `path` and of its parent, from one snapshot. */
+  async #slot(db: Queryable, path: string): Promise<Slot> {
+    const parentPath = parentOf(path);
+    const rows = await query<MemberRow>(db, 'reading a member', {
+      text: this.#members.slot,
+      values: [parentPath === undefined ? [path] : [path, parentPath]],
+    });
+    return { current: rows.find((r) => r.path === path), parent: rows.find((r) => r.path === parentPath) };
+  }
+
+  /** Deletes a subtree's rows (and, unless told not to, its unreferenced bodies); returns its blobs. */
+  async #removeSubtree(client: PoolClient, path: string, dropBodies = true): Promise<number[]> {
+    const [lo, hi] = below(path);
+    const rows = await query<{ blob: string | null }>(client, 'removing members', { text: this.#members.removeSubtree, values: [path, lo, hi] });
+    const blobs = rows.map((r) => blobOf(r)).filter((b): b is number => b !== null);
+    if (dropBodies) await dropUnreferenced(client, this.#bodies, blobs);
+    return blobs;
+  }
+
+  async #getProperties(path: string): Promise<Record<string, string>> {
+    const rows = await query<{ properties: Record<string, string> }>(this.#pool, 'reading dead properties', {
+      text: this.#members.properties,
+      values: [path],
+    });
+    if (rows[0] === undefined) throw notFound(path);
+    return { ...rows[0].properties };
+  }
+
+  async #patchProperties(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
+    const toSet = Object.entries(set);
+    for (const name of [...remove, ...toSet.map(([n]) => n)]) {
+      if (!CLARK_NAME.test(name)) throw badRequest(`dead property name is not in Clark notation: ${JSON.stringify(name)}`);
+      if (name.includes('\0')) throw badRequest('NUL in a dead property name');
+    }
+    for (const [name, value] of toSet) {
+      if (typeof value !== 'string') throw badRequest(`dead property value must be a string: ${name}`);
+      // jsonb cannot hold U+0000, and XML cannot carry it either.
+      if (value.includes('\0')) throw badRequest(`NUL in the value of dead property ${name}`);
+    }
+    await inTransaction(this.#pool, 'patching dead properties', async (client) => {
+      await this.#lock(client);
+      const rows = await query<{ properties: Record<string, string> }>(client, 'reading dead properties', {
+        text: this.#members.properties,
+        values: [path],
+      });
+      if (rows[0] === undefined) throw notFound(path);
+      const next: Record<string, string> = { ...rows[0].properties };
+      for (const name of remove) delete next[name];
+      for (const [name, value] of toSet) next[name] = value;
+      const [row] = await query<MemberRow>(client, 'patching dead properties', {
+        text: this.#members.setProperties,
+        values: [path, JSON.stringify(next)],
+      });
+      // Collections have no content to hash, so their tag follows their properties.
+      if (path !== ROOT) await this.#record(client, [{ path, removed: false, collection: (row as MemberRow).collection, etag: (row as MemberRow).etag }]);
+    });
+  }
+}
+
+/** The slot of a write, checked as the contract orders: root, parent, type, ETag. */
+function checkWritable(path: string, slot: Slot, expectedEtag: string | null | undefined): Slot {
+  if (path === ROOT) throw methodNotAllowed(path, 'the root is a collection');
+  if (slot.parent?.collection !== true) throw conflict(path, 'the parent collection does not exist');
+  if (slot.current?.collection === true) throw methodNotAllowed(path, 'cannot write content to a collection');
+  if (expectedEtag !== undefined && (slot.current?.etag ?? null) !== expectedEtag) {
+    throw preconditionFailed(expectedEtag === null ? 'the member exists' : 'the ETag does not match', path);
+  }
+  return slot;
+}
+
+function blobOf(row: { blob: string | null }): number | null {
+  return row.blob === null ? null : Number(row.blob);
+}
+
+function methodNotAllowed(path: string, why: string): DavError {
+  return new DavError('method-not-allowed', `${why}: ${path}`, path);
+}
