@@ -51,6 +51,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
 const SERVE_FLAGS = {
   memory: { type: 'boolean' },
+  postgres: { type: 'string' },
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   'page-size': { type: 'string' },
@@ -67,6 +68,11 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
   const dir = positionals[0];
   if (values.memory && dir !== undefined) throw new UsageError('--memory serves no folder: give DIR or --memory, not both');
   if (dir === '') throw new UsageError('DIR is empty');
+  const postgres = values.postgres;
+  if (postgres !== undefined) {
+    if (dir !== undefined || values.memory) throw new UsageError('--postgres serves a database: give DIR, --memory or --postgres, only one');
+    if (!/^postgres(ql)?:\/\//.test(postgres)) throw new UsageError('--postgres takes a postgresql:// connection string');
+  }
   const logLevel = values['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const host = values.host ?? '127.0.0.1';
@@ -75,7 +81,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     logLevel,
     host,
     port: values.port === undefined ? 8080 : integer('--port', values.port, 0, 65535),
-    ...(values.memory ? { memory: true } : { dir: dir ?? './data' }),
+    ...(values.memory ? { memory: true } : postgres !== undefined ? { postgres } : { dir: dir ?? './data' }),
     ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
     ...optionalCredentials(values.user, undefined, env),

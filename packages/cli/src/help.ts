@@ -22,6 +22,10 @@ collection sync. Prints one line when ready; SIGINT or SIGTERM stop it gracefull
 
 Options:
       --memory             serve an in-memory store instead of a folder (no DIR)
+      --postgres URL       serve the store in a PostgreSQL database (postgresql://user@host/db;
+                           tables go in schema "davsync", created if missing). Run several
+                           servers on one database behind a load balancer: they share one
+                           change history. The password can come from PGPASSWORD instead.
   -p, --port N             TCP port (default 8080; 0 picks a free one, shown in the ready line)
       --host ADDR          address to bind (default 127.0.0.1: this machine only)
       --page-size N        server page size for sync-collection (default: no limit)

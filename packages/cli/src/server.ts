@@ -1,6 +1,6 @@
 /**
  * `serve(options)`: what `davsync serve` runs, as a function for tests and
- * for embedding — a store (a folder, or memory), the davsync handler on bare
+ * for embedding — a store (a folder, memory, or a PostgreSQL database), the davsync handler on bare
  * `node:http`, optional Basic authentication, the request log, and a
  * graceful `close()`.
  */
@@ -23,6 +23,11 @@ export interface ServeOptions {
   readonly dir?: string;
   /** Serve an in-memory store (gone when the process ends) instead of a folder. */
   readonly memory?: boolean;
+  /**
+   * Serve the store in this PostgreSQL database (`postgresql://…` connection
+   * string) instead of a folder; several servers may share it.
+   */
+  readonly postgres?: string;
   /** TCP port; 0 lets the OS choose (read it from the result). Default 8080. */
   readonly port?: number;
   /** Address to bind. Default `127.0.0.1`: only this machine can connect. */
@@ -47,7 +52,7 @@ export interface RunningServer {
   readonly port: number;
   /** The address actually bound (`127.0.0.1`, `::`, …). */
   readonly address: string;
-  /** What is served: `fs: <dir as given>` or `memory`. */
+  /** What is served: `fs: <dir as given>`, `memory` or `postgres: <URL without password>`. */
   readonly store: string;
   /** The node:http server (for its events; do not close it directly, use `close()`). */
   readonly server: Server;
@@ -175,6 +180,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
     return { engine, label: 'memory', close: () => engine.close() };
   }
+  if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, log);
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
   try {
@@ -182,6 +188,32 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
+  }
+}
+
+/**
+ * A PostgreSQL store. The adapter (and the `pg` driver) are loaded only
+ * here, so serving a folder never pays for them.
+ */
+async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
+  const label = `postgres: ${redactPassword(url)}`;
+  try {
+    const { openPostgresStore } = await import('@davsync/adapter-postgres');
+    const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
+    return { engine: store.engine, label, close: () => store.close() };
+  } catch (err) {
+    throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
+  }
+}
+
+/** The connection string with its password replaced, for logs and the ready line. */
+export function redactPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    return '(a connection string that is not a URL)';
   }
 }
 
