@@ -7,6 +7,7 @@ export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
 export { PostgresAdapter } from './postgres-adapter';
 export type { PostgresAdapterOptions } from './postgres-adapter';
 export { PostgresJournal } from './postgres-journal';
+export { PostgresRevocationLog } from './postgres-revocation-log';
 export type { PostgresJournalOptions } from './postgres-journal';
 export { migrate, SCHEMA_VERSION } from './schema';
 export { CHUNK_SIZE } from './bodies';

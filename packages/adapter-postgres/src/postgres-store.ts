@@ -6,6 +6,7 @@
  */
 import { Pool, type PoolConfig } from 'pg';
 import { SyncEngine, type SyncEngineOptions } from '@davsync/core';
+import { PostgresRevocationLog } from './postgres-revocation-log';
 import { PostgresAdapter } from './postgres-adapter';
 import { migrate } from './schema';
 
@@ -80,7 +81,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.engine?.now === undefined ? {} : { now: options.engine.now }),
   });
-  const engine = new SyncEngine({ ...options.engine, adapter });
+  const engine = new SyncEngine({ revocations: new PostgresRevocationLog({ pool, schema }), ...options.engine, adapter });
   let closed = false;
   return {
     adapter,

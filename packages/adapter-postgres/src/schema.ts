@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -203,6 +203,15 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       IF dropped > 0 THEN UPDATE ${s}.clock SET tombstones = tomb; END IF;
       RETURN dropped;
     END $fn$;
+  `,
+  // 2: read-access revocations per user (SyncEngine.revokeAccess).
+  (s) => `
+    CREATE TABLE ${s}.revocations (
+      "user" text COLLATE "C" NOT NULL,
+      path text COLLATE "C" NOT NULL,
+      revision bigint NOT NULL,
+      PRIMARY KEY ("user", path)
+    );
   `,
 ];
 

@@ -182,6 +182,32 @@ describe('bodies', () => {
   });
 });
 
+describe('read-access revocations', () => {
+  it('are shared by every instance on the database, and kept across restarts', async () => {
+    const schema = await freshSchema();
+    const pool = await newPool();
+    try {
+      const a = await openPostgresStore({ pool, schema });
+      await a.engine.write('/a.txt', bodyOf('a'));
+      const token = (await a.engine.changes('/', null, { level: 1 })).token;
+      expect(await a.engine.revokeAccess(['bob', 'carol'], ['/a.txt'])).toBe(1);
+      const revision = await a.engine.revocations.revokedAt('bob', '/a.txt');
+      expect(revision).toEqual(expect.any(Number));
+      await a.close();
+      // Another instance (a new store object on the same schema) sees them.
+      const b = await openPostgresStore({ pool, schema });
+      expect(await b.engine.revocations.revokedAt('bob', '/a.txt')).toBe(revision);
+      expect(await b.engine.revocations.revokedAt('carol', '/a.txt')).toBe(revision);
+      expect(await b.engine.revocations.revokedAt('alice', '/a.txt')).toBeUndefined();
+      expect((await b.engine.changes('/', token, { level: 1 })).changes.map((c) => `${c.type} ${c.path}`)).toEqual(['changed /a.txt']);
+      await b.close();
+    } finally {
+      await endPool(pool);
+      await dropSchema(schema);
+    }
+  });
+});
+
 describe('schema', () => {
   it('is created once when many instances start together on an empty database', async () => {
     const { url } = await database();
