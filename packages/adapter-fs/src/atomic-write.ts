@@ -31,6 +31,12 @@ export interface StagedFile {
   succeed(previous: BigIntStats): Promise<void>;
   /** Renames the file to `target` and fsyncs the target's directory; returns its metadata. */
   publish(target: string): Promise<BigIntStats>;
+  /**
+   * Renames the file to `target` only; the caller makes the rename durable
+   * by fsyncing `target`'s directory (`DirectorySyncer`) before it reports
+   * success. Returns its metadata.
+   */
+  rename(target: string): Promise<BigIntStats>;
   /** Removes the temporary file unless it was published. Never throws. */
   discard(): Promise<void>;
 }
@@ -145,12 +151,17 @@ class Staged implements StagedFile {
   }
 
   async publish(target: string): Promise<BigIntStats> {
+    const stats = await this.rename(target);
+    await fsyncDirectory(dirname(target));
+    return stats;
+  }
+
+  async rename(target: string): Promise<BigIntStats> {
     const handle = this.#open();
     this.#handle = undefined;
     await handle.close();
     await fsp.rename(this.tempPath, target);
     this.#published = true;
-    await fsyncDirectory(dirname(target));
     return this.#stats;
   }
 

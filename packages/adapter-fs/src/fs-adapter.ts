@@ -28,6 +28,7 @@ import {
 } from '@davsync/core';
 import { fsyncDirectory, stageBody } from './atomic-write';
 import { CommitLock } from './commit-lock';
+import { DirectorySyncer } from './directory-syncer';
 import { contentTypeFor } from './content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from './dead-properties';
 import { readMembers } from './directory';
@@ -103,6 +104,7 @@ export class FsAdapter implements StorageAdapter {
 
   readonly #table: PropertyTable;
   readonly #lock = new CommitLock();
+  readonly #directories = new DirectorySyncer();
   #context: Promise<Context> | undefined;
 
   constructor(options: FsAdapterOptions) {
@@ -175,18 +177,23 @@ export class FsAdapter implements StorageAdapter {
     const p = writable(await guard.lookup(path), options.expectedEtag).path;
     const staged = await mapFsErrors(p, () => stageBody(body, state.tmp));
     try {
-      return await this.#lock.run(async () => {
+      const { entry, real } = await this.#lock.run(async () => {
         const target = writable(await guard.lookup(p), options.expectedEtag);
         await mapFsErrors(p, async () => {
           if (target.kind === 'file') await staged.succeed(target.stats);
-          await staged.publish(target.real);
+          await staged.rename(target.real);
         }, PLACE_ERRORS(p));
         // A new member starts without dead properties, even if a member removed
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
-        return fileEntry(p, staged.stats, contentType);
+        return { entry: fileEntry(p, staged.stats, contentType), real: target.real };
       });
+      // The rename is durable once its folder is fsynced. Outside the lock,
+      // and shared by concurrent writes into the same folder: the lock only
+      // has to order the checks and renames, not wait for the disk.
+      await mapFsErrors(p, () => this.#directories.sync(dirname(real)));
+      return entry;
     } finally {
       await staged.discard();
     }
