@@ -9,7 +9,7 @@
 // the commit figure is that file system's fsync cost; it is removed at exit.
 // Run: npx tsc -b && node bench/journal-sqlite.js
 'use strict';
-const { time } = require('./support/measure');
+const { timeTenChangeDelta } = require('./support/delta');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -45,12 +45,7 @@ async function deltaBench(journal, n) {
   const engine = new SyncEngine({ adapter: noStore, journal });
   const token = await engine.currentToken('/book');
   await tenChanges(engine, n);
-  const out = { n };
-  for (const level of [1, 'infinite']) {
-    const check = await engine.changes('/book', token, { level });
-    if (check.changes.length !== 10 || check.changes.filter((c) => c.type === 'removed').length !== 2) throw new Error(`wrong delta at ${n}`);
-    out[level] = await time(() => engine.changes('/book', token, { level }), { runs: 1000, warmup: 200, unit: 'us' });
-  }
+  const out = await timeTenChangeDelta(engine, token, n, { runs: 1000, warmup: 200 });
   await engine.close();
   return out;
 }

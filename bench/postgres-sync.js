@@ -12,7 +12,7 @@
 'use strict';
 const os = require('node:os');
 const { Pool } = require('pg');
-const { time } = require('./support/measure');
+const { timeTenChangeDelta } = require('./support/delta');
 const { openPostgresStore } = require('@davsync/adapter-postgres');
 const { startTestPostgres } = require('@davsync/adapter-postgres/testing');
 
@@ -48,12 +48,7 @@ async function deltaBench(url, n) {
   const { engine } = store;
   const token = await engine.currentToken('/book');
   await tenChanges(engine, n);
-  const out = { n };
-  for (const level of [1, 'infinite']) {
-    const check = await engine.changes('/book', token, { level });
-    if (check.changes.length !== 10 || check.changes.filter((c) => c.type === 'removed').length !== 2) throw new Error(`wrong delta at ${n}`);
-    out[level] = await time(() => engine.changes('/book', token, { level }), { runs: 500, warmup: 100, unit: 'us' });
-  }
+  const out = await timeTenChangeDelta(engine, token, n, { runs: 500, warmup: 100 });
   await store.close();
   return out;
 }
