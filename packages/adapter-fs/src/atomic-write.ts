@@ -8,11 +8,19 @@
  *
  * Memory stays flat whatever the size: each chunk is written before the next
  * one is pulled from the body, which is the backpressure.
+ *
+ * Only the calls that wait for the disk — writing content and fsync — go
+ * through libuv's thread pool. Opening, closing, `fstat`, `rename` and the
+ * like are metadata calls that take microseconds on a local filesystem, and
+ * a thread-pool round trip costs several times that in CPU and context
+ * switches, on every PUT; they are made synchronously. (The state database
+ * needs a local filesystem anyway: SQLite's WAL mode does not work over a
+ * network one.)
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, type BigIntStats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, promises as fsp, renameSync, write, fsync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { ByteStream } from '@davsync/core';
 import { errorCode } from './fs-errors';
 
@@ -53,13 +61,13 @@ export function tempPathIn(tmpDir: string, kind: string): string {
  */
 export async function stageBody(body: ByteStream, tmpDir: string): Promise<StagedFile> {
   const tempPath = tempPathIn(tmpDir, 'put');
-  const handle = await fsp.open(tempPath, 'wx');
+  const fd = openSync(tempPath, 'wx');
   try {
-    for await (const chunk of body) await writeFully(handle, chunk);
-    await handle.sync();
-    return new Staged(tempPath, handle, await handle.stat({ bigint: true }));
+    for await (const chunk of body) await writeFully(fd, chunk);
+    await fsyncAsync(fd);
+    return new Staged(tempPath, fd, fstatSync(fd, { bigint: true }));
   } catch (err) {
-    await handle.close().catch(() => undefined);
+    closeSync(fd);
     await fsp.rm(tempPath, { force: true }).catch(() => undefined);
     throw err;
   }
@@ -86,23 +94,26 @@ export async function writeAtomically(body: ByteStream, target: string, tmpDir: 
 export async function fsyncDirectory(dir: string): Promise<void> {
   // Windows cannot open a directory for fsync; NTFS journals its metadata.
   if (process.platform === 'win32') return;
-  const handle = await fsp.open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncAsync(fd);
   } catch (err) {
     // Some filesystems (several network ones) do not support fsync on a directory.
     if (errorCode(err) !== 'EINVAL' && errorCode(err) !== 'ENOTSUP') throw err;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
+// Looked up on the module at each call (not bound once), so a test can
+// make them fail like a full disk.
+const fsyncAsync = (fd: number): Promise<void> => promisify(fsync)(fd);
+const writeAsync = (fd: number, chunk: Uint8Array, at: number): Promise<number> =>
+  new Promise((resolve, reject) => write(fd, chunk, at, chunk.byteLength - at, null, (err, n) => (err ? reject(err) : resolve(n))));
+
 /** Writes the whole chunk: a write may take fewer bytes than offered. */
-async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let at = 0; at < chunk.byteLength; ) {
-    const { bytesWritten } = await handle.write(chunk, at, chunk.byteLength - at);
-    at += bytesWritten;
-  }
+async function writeFully(fd: number, chunk: Uint8Array): Promise<void> {
+  for (let at = 0; at < chunk.byteLength; ) at += await writeAsync(fd, chunk, at);
 }
 
 // Steps to move an mtime past another. Most filesystems keep nanoseconds (one
@@ -111,16 +122,16 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
 const MTIME_STEPS_NS = [1_000n, 1_000_000n, 1_000_000_000n, 2_000_000_000n];
 
 class Staged implements StagedFile {
-  #handle: FileHandle | undefined;
+  #fd: number | undefined;
   #stats: BigIntStats;
   #published = false;
 
   constructor(
     readonly tempPath: string,
-    handle: FileHandle,
+    fd: number,
     stats: BigIntStats,
   ) {
-    this.#handle = handle;
+    this.#fd = fd;
     this.#stats = stats;
   }
 
@@ -129,25 +140,25 @@ class Staged implements StagedFile {
   }
 
   async succeed(previous: BigIntStats): Promise<void> {
-    const handle = this.#open();
+    const fd = this.#open();
     const mode = previous.mode & 0o7777n;
     if ((this.#stats.mode & 0o7777n) !== mode) {
-      await handle.chmod(Number(mode));
-      await this.#resync(handle);
+      fchmodSync(fd, Number(mode));
+      await this.#resync(fd);
     }
     for (const step of MTIME_STEPS_NS) {
       if (this.#stats.mtimeNs > previous.mtimeNs) return;
       const ns = previous.mtimeNs + step;
       const seconds = Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
-      await handle.utimes(this.#stats.atime, seconds);
-      await this.#resync(handle);
+      futimesSync(fd, this.#stats.atime, seconds);
+      await this.#resync(fd);
     }
   }
 
   /** Makes a metadata change durable with the content, and re-reads the metadata. */
-  async #resync(handle: FileHandle): Promise<void> {
-    await handle.sync();
-    this.#stats = await handle.stat({ bigint: true });
+  async #resync(fd: number): Promise<void> {
+    await fsyncAsync(fd);
+    this.#stats = fstatSync(fd, { bigint: true });
   }
 
   async publish(target: string): Promise<BigIntStats> {
@@ -157,23 +168,29 @@ class Staged implements StagedFile {
   }
 
   async rename(target: string): Promise<BigIntStats> {
-    const handle = this.#open();
-    this.#handle = undefined;
-    await handle.close();
-    await fsp.rename(this.tempPath, target);
+    const fd = this.#open();
+    this.#fd = undefined;
+    closeSync(fd);
+    renameSync(this.tempPath, target);
     this.#published = true;
     return this.#stats;
   }
 
   async discard(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    await handle?.close().catch(() => undefined);
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // Nothing useful to do: the file is removed next.
+      }
+    }
     if (!this.#published) await fsp.rm(this.tempPath, { force: true }).catch(() => undefined);
   }
 
-  #open(): FileHandle {
-    if (this.#handle === undefined) throw new Error('davsync: the staged file was already published or discarded');
-    return this.#handle;
+  #open(): number {
+    if (this.#fd === undefined) throw new Error('davsync: the staged file was already published or discarded');
+    return this.#fd;
   }
 }

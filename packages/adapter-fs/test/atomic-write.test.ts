@@ -2,12 +2,22 @@
  * Atomic, durable writes: all or nothing, old or new for every reader, no
  * leftovers on failure, and memory that stays flat however large the body.
  */
+// The module object itself (not an import namespace), so a test can replace its `write`.
+import fs = require('node:fs');
 import { chmodSync, mkdirSync, promises as fsp, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { failingBody, bodyOf, expectDavError, patternBytes, readText } from '@davsync/core/testing';
 import { stageBody, writeAtomically } from '../src/atomic-write';
 import { removeTemp, tempDir, tempStore } from './support/temp-store';
+
+/** Makes every content write fail as on a full disk (until `jest.restoreAllMocks`). */
+function diskFull(): void {
+  jest.spyOn(fs, 'write').mockImplementation(((...args: unknown[]) => {
+    const callback = args[args.length - 1] as (err: Error) => void;
+    process.nextTick(() => callback(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })));
+  }) as unknown as typeof fs.write);
+}
 
 let dir: string;
 let tmp: string;
@@ -46,11 +56,7 @@ describe('writeAtomically', () => {
 
   it('leaves the old content and no temporary file when the disk fills up', async () => {
     writeFileSync(target, 'old content');
-    // Every FileHandle shares one prototype: make its writes fail like a full disk.
-    const probe = await fsp.open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    jest.spyOn(proto, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    diskFull();
     await expect(writeAtomically(bodyOf('new content'), target, tmp)).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(readFileSync(target, 'utf8')).toBe('old content');
     expect(readdirSync(tmp)).toEqual([]);
@@ -136,10 +142,7 @@ describe('FsAdapter writes', () => {
     const store = await tempStore();
     try {
       const before = await store.adapter.write('/f.txt', bodyOf('old'));
-      const probe = await fsp.open(join(store.dir, 'probe'), 'w');
-      const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
-      await probe.close();
-      jest.spyOn(proto, 'write').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+      diskFull();
       await expectDavError('insufficient-storage', () => store.adapter.write('/f.txt', bodyOf('new')));
       jest.restoreAllMocks();
       expect(await readText(store.adapter, '/f.txt')).toBe('old');
