@@ -327,7 +327,8 @@ export class FsAdapter implements StorageAdapter {
   async #storeContentType(path: string, contentType: string | undefined, fresh: boolean): Promise<string> {
     const derived = contentTypeFor(path);
     if (contentType !== undefined && contentType !== derived) await this.#table.patch(path, { [CONTENT_TYPE_PROPERTY]: contentType }, []);
-    else if (!fresh) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY]);
+    // Only when one is stored: the common overwrite then costs a read, not a write transaction.
+    else if (!fresh && (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] !== undefined) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY]);
     return contentType ?? derived;
   }
 

@@ -37,6 +37,7 @@ function prepare(db: StateDatabase) {
     ),
     remove: db.prepare<[string, string]>('DELETE FROM properties WHERE path = ? AND name = ?'),
     removeTree: db.prepare<[Subtree]>(`DELETE FROM properties WHERE ${SUBTREE}`),
+    anyInTree: db.prepare<[Subtree], 1>(`SELECT 1 FROM properties WHERE ${SUBTREE} LIMIT 1`).pluck(),
     // `to || substr(...)` rebases a descendant; lengths are computed by SQLite
     // because it counts characters where JavaScript counts UTF-16 units.
     copyTree: db.prepare<[Subtree & { to: string; fromBase: string; toBase: string }]>(
@@ -119,7 +120,12 @@ export class SqlitePropertyTable implements PropertyTable {
 
   async removeTree(path: string): Promise<void> {
     const p = memberPath(path);
-    this.#guard('removing properties', () => this.#s.removeTree.run(subtree(p)));
+    this.#guard('removing properties', () => {
+      // Usually there is nothing to remove (every new file asks): a read
+      // then costs no write transaction and no wait for the write lock.
+      const tree = subtree(p);
+      if (this.#s.anyInTree.get(tree) !== undefined) this.#s.removeTree.run(tree);
+    });
   }
 
   /** Checks a copy or move: onto itself is a no-op, into its own subtree (or over an ancestor) is refused. */
