@@ -11,9 +11,10 @@ import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from './change-queue';
 import { FsAdapter } from './fs-adapter';
 import { SqliteJournal } from './journal-store';
+import { JournalWriterThread } from './journal-writer';
 import { SqliteRevocationLog } from './sqlite-revocation-log';
 import { SqlitePropertyTable } from './sqlite-property-table';
-import { openStateDb } from './state-db';
+import { openStateDb, type StateDatabase } from './state-db';
 import { lockStateDir } from './state-lock';
 import { TreeWatcher } from './tree-watcher';
 
@@ -60,18 +61,24 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   await mkdir(stateDir, { recursive: true });
   const unlock = await lockStateDir(stateDir);
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  let db;
+  const file = join(stateDir, 'state.db');
+  let db: StateDatabase | undefined;
+  let writer: JournalWriterThread;
   try {
-    db = openStateDb(join(stateDir, 'state.db'));
+    db = openStateDb(file);
+    writer = await JournalWriterThread.start(file);
   } catch (err) {
+    db?.close();
     await unlock();
     throw err;
   }
-  const journal = new SqliteJournal(db);
+  // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
+  const journal = new SqliteJournal(db, { writes: writer });
   const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db) });
   const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), ...options.engine, adapter, journal });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // the database, and the lock last.
+  // (engine.close closes the journal, which closes its writer thread first.)
   const cleanup: Array<() => Promise<void> | void> = [unlock, () => engine.close()];
   const closeAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();

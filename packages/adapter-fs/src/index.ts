@@ -1,5 +1,6 @@
 export { SqliteJournal } from './journal-store';
-export type { SqliteJournalOptions } from './journal-store';
+export { JournalWriterThread } from './journal-writer';
+export type { GroupOutcome, JournalWrites, SqliteJournalOptions } from './journal-store';
 export { SqlitePropertyTable } from './sqlite-property-table';
 export { SqliteRevocationLog } from './sqlite-revocation-log';
 export type { PropertyTable } from './property-table';

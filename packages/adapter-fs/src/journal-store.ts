@@ -27,11 +27,31 @@ const BATCH = 512;
 /** Tombstones read per step of a large prune. */
 const PRUNE_BATCH = 512;
 
+/**
+ * Where a journal's writes run when not on its own connection: the fs store
+ * gives each journal a writer thread (`JournalWriterThread`), so that a
+ * commit's fsync never blocks the event loop.
+ */
+export interface JournalWrites {
+  commit(changes: readonly JournalChange[]): Promise<number>;
+  prune(rule: PruneRule): Promise<number>;
+  /** Called by the journal's `close`, before it closes its own connection. */
+  close?(): Promise<void>;
+}
+
 /** Options of {@link SqliteJournal}. */
 export interface SqliteJournalOptions {
   /** Clock for tombstone ages (ms since the epoch); default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Run `commit` and `prune` there instead of on this connection (which then
+   * only reads). The writer must use the same database file.
+   */
+  readonly writes?: JournalWrites;
 }
+
+/** One change list's outcome in {@link SqliteJournal.commitGroup}. */
+export type GroupOutcome = { readonly revision: number } | { readonly error: unknown };
 
 interface EntryRow {
   readonly revision: number;
@@ -118,6 +138,8 @@ export class SqliteJournal implements JournalStore {
   readonly #commit: (changes: readonly JournalChange[]) => number;
   readonly #prune: (rule: PruneRule) => number;
   readonly #collection: (path: string) => CollectionState | undefined;
+  readonly #group: (lists: readonly (readonly JournalChange[])[]) => GroupOutcome[];
+  readonly #writes: JournalWrites | undefined;
 
   /** Opens (or creates) the state database at `file` and a journal over it; `close()` closes the file. */
   static open(file: string, options: SqliteJournalOptions & StateDbOptions = {}): SqliteJournal {
@@ -140,10 +162,33 @@ export class SqliteJournal implements JournalStore {
     this.#commit = (changes) => commit.immediate(changes);
     this.#prune = (rule) => prune.immediate(rule);
     this.#collection = (path) => collection.deferred(path);
+    // Inside the outer transaction each list is a savepoint: a refused list
+    // rolls back alone, the others commit together.
+    const group = db.transaction((lists: readonly (readonly JournalChange[])[]) =>
+      lists.map((changes): GroupOutcome => {
+        try {
+          return { revision: commit(changes) };
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    this.#group = (lists) => group.immediate(lists);
+    this.#writes = options.writes;
   }
 
   async commit(changes: readonly JournalChange[]): Promise<number> {
+    if (this.#writes !== undefined) return this.#writes.commit(changes);
     return this.#guard('committing changes', () => this.#commit(changes));
+  }
+
+  /**
+   * Commits several independent change lists in one transaction (one fsync),
+   * in order, each all or nothing: the group commit of the writer thread.
+   * Synchronous, on this connection.
+   */
+  commitGroup(lists: readonly (readonly JournalChange[])[]): GroupOutcome[] {
+    return this.#guard('committing changes', () => this.#group(lists));
   }
 
   async get(path: string): Promise<JournalEntry | undefined> {
@@ -171,6 +216,12 @@ export class SqliteJournal implements JournalStore {
   }
 
   async prune(rule: PruneRule): Promise<number> {
+    if (this.#writes !== undefined) return this.#writes.prune(rule);
+    return this.#guard('pruning', () => this.#prune(rule));
+  }
+
+  /** `prune`, synchronously on this connection (for the writer thread). */
+  pruneNow(rule: PruneRule): number {
     return this.#guard('pruning', () => this.#prune(rule));
   }
 
@@ -178,8 +229,9 @@ export class SqliteJournal implements JournalStore {
     return this.#guard('counting tombstones', () => this.#meta('tombstones') as number);
   }
 
-  /** Closes the state database (and so any `SqlitePropertyTable` sharing it). Idempotent. */
+  /** Closes the writer (when there is one) and the state database (and so any `SqlitePropertyTable` sharing it). Idempotent. */
   async close(): Promise<void> {
+    await this.#writes?.close?.();
     if (this.#db.open) this.#db.close();
   }
 

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { MemoryAdapter } from '@davsync/adapter-memory';
-import { SqliteJournal, STATE_DB_VERSION, openStateDb } from '@davsync/adapter-fs';
+import { JournalWriterThread, SqliteJournal, STATE_DB_VERSION, openStateDb } from '@davsync/adapter-fs';
 import { ROOT, SyncEngine, type JournalEntry, type JournalStore, type SyncLevel } from '@davsync/core';
 import { defineJournalSuite, defineSyncModelSuite, expectDavError } from '@davsync/core/testing';
 
@@ -41,6 +41,64 @@ defineJournalSuite({
     const file = files.get(store);
     if (file !== undefined) rmSync(dirname(file), { recursive: true, force: true });
   },
+});
+
+/** A journal whose writes run on a writer thread, as the fs store opens it. */
+async function openThreadedJournal(now?: () => number): Promise<SqliteJournal> {
+  const file = newDbFile();
+  const db = openStateDb(file);
+  const writes = await JournalWriterThread.start(file, now === undefined ? {} : { now });
+  const journal = new SqliteJournal(db, { writes });
+  files.set(journal, file);
+  return journal;
+}
+
+defineJournalSuite({
+  name: 'SqliteJournal with a writer thread',
+  create: ({ now }) => openThreadedJournal(now),
+  cleanup: (store) => {
+    const file = files.get(store);
+    if (file !== undefined) rmSync(dirname(file), { recursive: true, force: true });
+  },
+  runs: Number(process.env['DAVSYNC_JOURNAL_RUNS']) || 40,
+});
+
+describe('the writer thread', () => {
+  it('commits concurrent change lists in order, each all or nothing, visible on the reading connection once resolved', async () => {
+    const journal = await openThreadedJournal();
+    try {
+      const lists = Array.from({ length: 20 }, (_, i) =>
+        i === 7
+          ? [{ path: '/ok-before-bad', removed: false, collection: false, etag: 'x' }, { path: 'not a path', removed: false, collection: false }]
+          : [{ path: `/f${i}`, removed: false, collection: false, etag: `e${i}` }],
+      );
+      const results = await Promise.allSettled(lists.map((l) => journal.commit(l)));
+      const revisions = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      // 19 lists of one change each: revisions 1..19, in the order they were sent.
+      expect(revisions).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
+      expect(results[7]).toMatchObject({ status: 'rejected', reason: { code: 'bad-request' } });
+      // The refused list left nothing, not even its valid first change.
+      expect(await journal.get('/ok-before-bad')).toBeUndefined();
+      expect((await journal.get('/f19'))?.revision).toBe(19);
+      expect((await journal.collection('/'))?.currentRevision).toBe(19);
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('answers unavailable once closed, and closing twice is harmless', async () => {
+    const journal = await openThreadedJournal();
+    await journal.close();
+    await journal.close();
+    await expectDavError('unavailable', () => journal.commit([{ path: '/x', removed: false, collection: false, etag: 'e' }]));
+  });
+
+  it('fails to start, as openStateDb would, on a file that is not a database', async () => {
+    const file = newDbFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, 'not a database, just text that is long enough to look like a header'.repeat(20));
+    await expectDavError('unavailable', () => JournalWriterThread.start(file));
+  });
 });
 
 async function scanAll(j: JournalStore, c: string, level: SyncLevel, after = 0): Promise<JournalEntry[]> {
