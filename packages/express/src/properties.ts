@@ -94,7 +94,10 @@ export async function propertiesOf(
   request: PropRequest,
   src: PropertySource,
 ): Promise<{ found: PropEntry[]; missing: string[] }> {
-  const dead: Record<string, string> = (await src.engine.adapter.properties?.get(entry.path).catch(() => ({}))) ?? {};
+  // A request for protected (live) properties only, such as getetag, never
+  // reads a stored value: skip the store, which may cost a lookup per member.
+  const liveOnly = request.kind === 'prop' && request.names.every((name) => PROTECTED.has(name));
+  const dead: Record<string, string> = liveOnly ? {} : ((await src.engine.adapter.properties?.get(entry.path).catch(() => ({}))) ?? {});
   if (request.kind === 'propname') {
     const names = new Set([...liveNames(entry), ...Object.keys(dead)]);
     return { found: [...names].map((name) => ({ name })), missing: [] };
