@@ -140,10 +140,12 @@ export class FsAdapter implements StorageAdapter {
     if (found.kind === 'absent') throw notFound(found.path);
     if (found.kind === 'file') throw conflict(found.path, 'not a collection');
     const p = found.path;
+    // The media types stored for this folder's files, in one query (most have none).
+    const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const member of readMembers(found.real, guard, p === ROOT)) {
-        yield await this.#entry(childPath(p, member.name), member.kind, member.stats);
+        yield await this.#entry(childPath(p, member.name), member.kind, member.stats, types);
       }
     } catch (err) {
       // The directory may have gone, or been replaced by a file, since the lookup.
@@ -314,9 +316,10 @@ export class FsAdapter implements StorageAdapter {
     return found.path;
   }
 
-  async #entry(path: string, kind: 'file' | 'collection', stats: BigIntStats): Promise<Entry> {
+  /** The entry of a member; `types`, when given, holds the stored media types of its folder (see `list`). */
+  async #entry(path: string, kind: 'file' | 'collection', stats: BigIntStats, types?: ReadonlyMap<string, string>): Promise<Entry> {
     if (kind === 'collection') return { path, collection: true, etag: collectionEtag(stats), ...datesOf(stats) };
-    const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
+    const stored = types === undefined ? (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] : types.get(path);
     return fileEntry(path, stats, stored ?? contentTypeFor(path));
   }
 

@@ -12,4 +12,11 @@ export interface PropertyTable extends DeadPropertyStore {
   moveTree(from: string, to: string): Promise<void>;
   /** Drops the properties of `path` and everything below it. */
   removeTree(path: string): Promise<void>;
+  /**
+   * The value of property `name` for each direct member of `collection`
+   * that has one, keyed by member path: one query for a whole listing
+   * instead of one per member. Optional; without it a listing asks `get`
+   * for each member.
+   */
+  valuesIn?(collection: string, name: string): Promise<ReadonlyMap<string, string>>;
 }

@@ -38,6 +38,9 @@ function prepare(db: StateDatabase) {
     remove: db.prepare<[string, string]>('DELETE FROM properties WHERE path = ? AND name = ?'),
     removeTree: db.prepare<[Subtree]>(`DELETE FROM properties WHERE ${SUBTREE}`),
     anyInTree: db.prepare<[Subtree], 1>(`SELECT 1 FROM properties WHERE ${SUBTREE} LIMIT 1`).pluck(),
+    namedBelow: db.prepare<[{ lo: string; hi: string; name: string }], { path: string; value: string }>(
+      'SELECT path, value FROM properties WHERE path > :lo AND path < :hi AND name = :name',
+    ),
     // `to || substr(...)` rebases a descendant; lengths are computed by SQLite
     // because it counts characters where JavaScript counts UTF-16 units.
     copyTree: db.prepare<[Subtree & { to: string; fromBase: string; toBase: string }]>(
@@ -116,6 +119,16 @@ export class SqlitePropertyTable implements PropertyTable {
   async moveTree(from: string, to: string): Promise<void> {
     const [src, dst] = this.#transfer(from, to);
     if (src !== dst) this.#guard('moving properties', () => this.#replaceTree(src, dst, true));
+  }
+
+  async valuesIn(collection: string, name: string): Promise<ReadonlyMap<string, string>> {
+    const { lo, hi } = subtree(memberPath(collection));
+    return this.#guard('reading properties', () => {
+      const out = new Map<string, string>();
+      // The range holds every descendant; keep the direct members.
+      for (const row of this.#s.namedBelow.all({ lo, hi, name })) if (!row.path.includes('/', lo.length)) out.set(row.path, row.value);
+      return out;
+    });
   }
 
   async removeTree(path: string): Promise<void> {

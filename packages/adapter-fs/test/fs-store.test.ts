@@ -156,6 +156,21 @@ describe('openFsStore', () => {
   });
 });
 
+describe('listings', () => {
+  it('carry the media types stored by PUTs, read for the whole folder at once', async () => {
+    const store = await open(newRoot());
+    await store.adapter.mkcol('/d');
+    await store.adapter.write('/d/a.txt', body('a'), { contentType: 'text/x-a' });
+    await store.adapter.write('/d/b.txt', body('b'));
+    await store.adapter.mkcol('/d/sub');
+    await store.adapter.write('/d/sub/c.txt', body('c'), { contentType: 'text/x-c' });
+    const types: Record<string, string | undefined> = {};
+    for await (const e of store.adapter.list('/d')) types[e.path] = e.contentType;
+    expect(types).toEqual({ '/d/a.txt': 'text/x-a', '/d/b.txt': 'text/plain', '/d/sub': undefined });
+    for await (const e of store.adapter.list('/d/sub')) expect(e.contentType).toBe('text/x-c');
+  });
+});
+
 describe('read-access revocations', () => {
   it('survive a restart, so the user who lost access still gets the removal', async () => {
     const root = newRoot();

@@ -151,6 +151,20 @@ describe('subtrees', () => {
   });
 });
 
+describe('one property across a folder (valuesIn)', () => {
+  it("gives the folder's direct members that have the property, and nothing deeper or beside it", async () => {
+    await props.patch('/d/a.txt', { '{urn:x}t': 'A' }, []);
+    await props.patch('/d/b.txt', { '{urn:x}other': 'no' }, []);
+    await props.patch('/d/sub', { '{urn:x}t': 'S' }, []);
+    await props.patch('/d/sub/deep.txt', { '{urn:x}t': 'deep' }, []);
+    await props.patch('/d0.txt', { '{urn:x}t': 'beside' }, []);
+    await props.patch('/top.txt', { '{urn:x}t': 'top' }, []);
+    expect(Object.fromEntries(await props.valuesIn('/d', '{urn:x}t'))).toEqual({ '/d/a.txt': 'A', '/d/sub': 'S' });
+    expect(Object.fromEntries(await props.valuesIn('/', '{urn:x}t'))).toEqual({ '/top.txt': 'top', '/d0.txt': 'beside' });
+    expect((await props.valuesIn('/empty', '{urn:x}t')).size).toBe(0);
+  });
+});
+
 describe('sharing the state database', () => {
   it('works beside a journal on the same connection, and is unavailable once the journal closed it', async () => {
     const journal = new SqliteJournal(db);
