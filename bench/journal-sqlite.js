@@ -9,7 +9,7 @@
 // the commit figure is that file system's fsync cost; it is removed at exit.
 // Run: npx tsc -b && node bench/journal-sqlite.js
 'use strict';
-const { timeTenChangeDelta } = require('./support/delta');
+const { deltaTable, timeTenChangeDelta } = require('./support/delta');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -69,14 +69,7 @@ async function deltaBench(journal, n) {
   console.log('|---:|---:|---:|---:|');
   console.log(`| ${N.toLocaleString('en')} | ${(commitMs / 1000).toFixed(2)} | ${f((commitMs * 1000) / N)} | ${Math.round(N / (commitMs / 1000)).toLocaleString('en')} |`);
   console.log(`\nstate.db after ${N.toLocaleString('en')} members, checkpointed on close: ${(dbBytes / 2 ** 20).toFixed(1)} MiB`);
-  console.log('\n| collection size | level | delta k=10 median µs | min µs | max µs | ratio to 1 000 |');
-  console.log('|---:|---|---:|---:|---:|---:|');
-  for (const level of [1, 'infinite']) {
-    for (const r of rows) {
-      const t = r[level];
-      console.log(`| ${r.n.toLocaleString('en')} | ${level} | ${f(t.median)} | ${f(t.min)} | ${f(t.max)} | ${(t.median / rows[0][level].median).toFixed(2)} |`);
-    }
-  }
+  console.log(`\n${deltaTable(rows)}`);
 })()
   .catch((err) => {
     console.error(err);

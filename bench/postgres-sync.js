@@ -12,7 +12,7 @@
 'use strict';
 const os = require('node:os');
 const { Pool } = require('pg');
-const { timeTenChangeDelta } = require('./support/delta');
+const { deltaTable, timeTenChangeDelta } = require('./support/delta');
 const { openPostgresStore } = require('@davsync/adapter-postgres');
 const { startTestPostgres } = require('@davsync/adapter-postgres/testing');
 
@@ -90,14 +90,7 @@ async function writeThroughput(url, schema, instances, writers, seconds) {
     await versionPool.end();
     console.log(`# PostgreSQL store benchmark — ${new Date().toISOString()}`);
     console.log(`node ${process.version}, PostgreSQL ${v.server_version} (${pg.throwaway ? 'throwaway cluster on a Unix socket, fsync on' : 'DAVSYNC_TEST_PG_URL'}), ${os.cpus().length} × ${os.cpus()[0].model}`);
-    console.log('\n| collection size | level | delta k=10 median µs | min µs | max µs | ratio to 1 000 |');
-    console.log('|---:|---|---:|---:|---:|---:|');
-    for (const level of [1, 'infinite']) {
-      for (const r of rows) {
-        const t = r[level];
-        console.log(`| ${r.n.toLocaleString('en')} | ${level} | ${f(t.median)} | ${f(t.min)} | ${f(t.max)} | ${(t.median / rows[0][level].median).toFixed(2)} |`);
-      }
-    }
+    console.log(`\n${deltaTable(rows)}`);
     console.log(`\n| write throughput (16 concurrent writers, ${seconds} s) | writes/s |`);
     console.log('|---|---:|');
     console.log(`| one instance | ${Math.round(one)} |`);

@@ -15,4 +15,17 @@ async function timeTenChangeDelta(engine, token, n, { runs, warmup, unit = 'us' 
   return out;
 }
 
-module.exports = { timeTenChangeDelta };
+/** The markdown table of `timeTenChangeDelta` results (one per collection size, smallest first). */
+function deltaTable(rows) {
+  const f = (x) => x.toFixed(1);
+  const lines = ['| collection size | level | delta k=10 median µs | min µs | max µs | ratio to 1 000 |', '|---:|---|---:|---:|---:|---:|'];
+  for (const level of [1, 'infinite']) {
+    for (const r of rows) {
+      const t = r[level];
+      lines.push(`| ${r.n.toLocaleString('en')} | ${level} | ${f(t.median)} | ${f(t.min)} | ${f(t.max)} | ${(t.median / rows[0][level].median).toFixed(2)} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+module.exports = { timeTenChangeDelta, deltaTable };
