@@ -84,7 +84,6 @@ async function writeThroughput(url, schema, instances, writers, seconds) {
     const one = await writeThroughput(url, 'bench_w1', 1, 16, seconds);
     const two = await writeThroughput(url, 'bench_w2', 2, 16, seconds);
 
-    const f = (x) => x.toFixed(1);
     const versionPool = new Pool({ connectionString: url, max: 1 });
     const { rows: [v] } = await versionPool.query('SHOW server_version');
     await versionPool.end();
