@@ -31,7 +31,7 @@ import { CommitLock } from './commit-lock';
 import { DirectorySyncer } from './directory-syncer';
 import { contentTypeFor } from './content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from './dead-properties';
-import { readMembers } from './directory';
+import { readMemberBatches } from './directory';
 import { collectionEtag, fileEtag } from './etag';
 import { errorCode, mapFsErrors, toDavError, type ErrorOverrides } from './fs-errors';
 import type { PropertyTable } from './property-table';
@@ -144,8 +144,11 @@ export class FsAdapter implements StorageAdapter {
     const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
     try {
       // Streamed: a collection of any size is listed in constant memory.
-      for await (const member of readMembers(found.real, guard, p === ROOT)) {
-        yield await this.#entry(childPath(p, member.name), member.kind, member.stats, types);
+      for await (const batch of readMemberBatches(found.real, guard, p === ROOT)) {
+        for (const member of batch) {
+          const path = childPath(p, member.name);
+          yield types === undefined ? await this.#entry(path, member.kind, member.stats) : entryOf(path, member.kind, member.stats, types);
+        }
       }
     } catch (err) {
       // The directory may have gone, or been replaced by a file, since the lookup.
@@ -316,10 +319,9 @@ export class FsAdapter implements StorageAdapter {
     return found.path;
   }
 
-  /** The entry of a member; `types`, when given, holds the stored media types of its folder (see `list`). */
-  async #entry(path: string, kind: 'file' | 'collection', stats: BigIntStats, types?: ReadonlyMap<string, string>): Promise<Entry> {
-    if (kind === 'collection') return { path, collection: true, etag: collectionEtag(stats), ...datesOf(stats) };
-    const stored = types === undefined ? (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] : types.get(path);
+  async #entry(path: string, kind: 'file' | 'collection', stats: BigIntStats): Promise<Entry> {
+    if (kind === 'collection') return entryOf(path, kind, stats, NO_TYPES);
+    const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
     return fileEntry(path, stats, stored ?? contentTypeFor(path));
   }
 
@@ -449,6 +451,14 @@ function missingParent(found: Absent): DavError {
 
 function methodNotAllowed(path: string, why: string): DavError {
   return new DavError('method-not-allowed', `${why}: ${path}`, path);
+}
+
+const NO_TYPES: ReadonlyMap<string, string> = new Map();
+
+/** A member's entry, given the stored media types of its folder (`PropertyTable.valuesIn`). */
+function entryOf(path: string, kind: 'file' | 'collection', stats: BigIntStats, types: ReadonlyMap<string, string>): Entry {
+  if (kind === 'collection') return { path, collection: true, etag: collectionEtag(stats), ...datesOf(stats) };
+  return fileEntry(path, stats, types.get(path) ?? contentTypeFor(path));
 }
 
 function fileEntry(path: string, stats: BigIntStats, contentType: string): Entry {
