@@ -62,6 +62,18 @@ function liveNames(entry: Entry): string[] {
 /** The value of one live property, or `undefined` when the member does not have it. */
 async function liveValue(name: string, entry: Entry, src: PropertySource): Promise<PropValue | undefined> {
   switch (name) {
+    case DAV.supportedReportSet:
+    case DAV.syncToken:
+      // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
+      return entry.collection ? syncPropertyValue(name, entry.path, src.engine) : undefined;
+    default:
+      return entryValue(name, entry);
+  }
+}
+
+/** The live properties that come from the entry alone (no await: PROPFIND asks for them per member). */
+function entryValue(name: string, entry: Entry): PropValue | undefined {
+  switch (name) {
     case DAV.resourcetype:
       return { children: entry.collection ? [{ name: DAV.collection }] : [] };
     case DAV.getetag:
@@ -76,10 +88,6 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
       return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
-    case DAV.supportedReportSet:
-    case DAV.syncToken:
-      // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
-      return entry.collection ? syncPropertyValue(name, entry.path, src.engine) : undefined;
     default:
       return undefined;
   }
@@ -110,7 +118,12 @@ export async function propertiesOf(
     if (seen.has(name)) continue;
     seen.add(name);
     const stored = dead[name];
-    const value = stored !== undefined && !PROTECTED.has(name) ? { xml: stored } : await liveValue(name, entry, src);
+    const value =
+      stored !== undefined && !PROTECTED.has(name)
+        ? { xml: stored }
+        : name === DAV.syncToken || name === DAV.supportedReportSet
+          ? await liveValue(name, entry, src)
+          : entryValue(name, entry);
     if (value !== undefined) found.push({ name, value });
     else if (request.kind === 'prop' || request.include.includes(name)) missing.push(name);
   }

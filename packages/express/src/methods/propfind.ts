@@ -34,7 +34,7 @@ async function* responses(ctx: DavContext, entry: Entry, request: PropRequest, d
     const dir = pending.shift() as string;
     for await (const member of ctx.engine.adapter.list(dir)) {
       // A member the user may not read is not listed, nor anything below it.
-      if (!(await ctx.may('read', member.path))) continue;
+      if (ctx.restricted && !(await ctx.may('read', member.path))) continue;
       yield await responseFor(ctx, member, request);
       if (depth === 'infinity' && member.collection) pending.push(member.path);
     }
