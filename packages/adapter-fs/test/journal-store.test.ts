@@ -27,6 +27,11 @@ let counter = 0;
 const newDbFile = (): string => join(work(), `db${counter++}`, 'state.db');
 
 const files = new WeakMap<JournalStore, string>();
+/** Deletes the directory of a journal made by `openJournal` or `openThreadedJournal`. */
+const removeJournalFile = (store: JournalStore): void => {
+  const file = files.get(store);
+  if (file !== undefined) rmSync(dirname(file), { recursive: true, force: true });
+};
 function openJournal(now?: () => number): SqliteJournal {
   const file = newDbFile();
   const journal = SqliteJournal.open(file, now === undefined ? {} : { now });
@@ -37,10 +42,7 @@ function openJournal(now?: () => number): SqliteJournal {
 defineJournalSuite({
   name: 'SqliteJournal',
   create: ({ now }) => openJournal(now),
-  cleanup: (store) => {
-    const file = files.get(store);
-    if (file !== undefined) rmSync(dirname(file), { recursive: true, force: true });
-  },
+  cleanup: removeJournalFile,
 });
 
 /** A journal whose writes run on a writer thread, as the fs store opens it. */
@@ -56,10 +58,7 @@ async function openThreadedJournal(now?: () => number): Promise<SqliteJournal> {
 defineJournalSuite({
   name: 'SqliteJournal with a writer thread',
   create: ({ now }) => openThreadedJournal(now),
-  cleanup: (store) => {
-    const file = files.get(store);
-    if (file !== undefined) rmSync(dirname(file), { recursive: true, force: true });
-  },
+  cleanup: removeJournalFile,
   runs: Number(process.env['DAVSYNC_JOURNAL_RUNS']) || 40,
 });
 
