@@ -36,12 +36,16 @@ export interface XmlNode {
 /** Characters XML 1.0 cannot carry at all (§2.2 `Char`), lone surrogates included. */
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
+/** Character data that {@link xmlText} leaves as it is: XML characters other than `&`, `<`, `>` and `\r`. */
+const PLAIN_TEXT = /^[\t\n\x20-\x25\x27-\x3B\x3D\x3F-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
 /**
  * Escapes character data: `&`, `<` and `>`; `\r` as a reference so a
  * parser's line-end normalisation keeps it; characters XML cannot represent
  * become U+FFFD rather than a broken document.
  */
 export function xmlText(s: string): string {
+  if (PLAIN_TEXT.test(s)) return s; // the common case: nothing to escape or replace
   return s
     .replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#13;'))
     .replace(NOT_XML_CHAR, '\uFFFD');
