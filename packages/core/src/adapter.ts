@@ -65,6 +65,14 @@ export interface StorageAdapter {
   list(path: string): AsyncIterable<Entry>;
 
   /**
+   * Optional: {@link list} a batch at a time — the same members and errors
+   * — for an adapter that reads members in batches anyway. A listing of
+   * thousands of members then costs one await per batch instead of one per
+   * member. Callers use `listInBatches`, which falls back to `list`.
+   */
+  listBatches?(path: string): AsyncIterable<readonly Entry[]>;
+
+  /**
    * The content of a non-collection, or the given byte range of it (the caller
    * has checked the range against `size`). Throws `not-found` if absent and
    * `conflict` for a collection.

@@ -11,6 +11,7 @@ import { type ChangeSet, type DeltaCursor, type DeltaOptions, type UnsyncableRea
 import type { ByteStream, Entry } from './entry';
 import { DavError } from './errors';
 import type { JournalChange, JournalStore, SyncLevel } from './journal';
+import { listInBatches } from './listing';
 import { MemoryJournal } from './memory-journal';
 import { normalizePath, ROOT } from './paths';
 import { PathLock } from './path-lock';
@@ -454,12 +455,14 @@ export class SyncEngine {
       for (const e of batch) if (!e.removed) known.set(e.path, e);
     }
     const subdirs: string[] = [];
-    for await (const entry of this.adapter.list(dir)) {
-      const k = known.get(entry.path);
-      known.delete(entry.path);
-      if (remapped || differs(k, entry)) changes.push(changeOf(entry));
-      if (k?.collection && !entry.collection) changes.push(...(await this.removalChanges(entry.path, true)).slice(1));
-      if (entry.collection) subdirs.push(entry.path);
+    for await (const batch of listInBatches(this.adapter, dir)) {
+      for (const entry of batch) {
+        const k = known.get(entry.path);
+        known.delete(entry.path);
+        if (remapped || differs(k, entry)) changes.push(changeOf(entry));
+        if (k?.collection && !entry.collection) changes.push(...(await this.removalChanges(entry.path, true)).slice(1));
+        if (entry.collection) subdirs.push(entry.path);
+      }
     }
     for (const [gone, k] of known) changes.push(...(await this.removalChanges(gone, k.collection)));
     for (const d of subdirs) await this.reconcileMembers(d, changes, remapped);

@@ -4,6 +4,7 @@
  */
 export type { ByteRange, ByteStream, Entry } from './entry';
 export type { CopyOptions, DeadPropertyStore, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+export { listInBatches } from './listing';
 export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden } from './errors';
 export type { DavErrorCode } from './errors';
 export { ROOT, normalizePath, isMemberPath, parentOf, baseName, childPath, isWithin, ancestorsOf, rebase } from './paths';

@@ -5,6 +5,7 @@
  */
 import type { StorageAdapter } from '../adapter';
 import type { ByteRange, Entry } from '../entry';
+import { listInBatches } from '../listing';
 import { childPath } from '../paths';
 import { bodyOf, readAll } from './bodies';
 
@@ -58,6 +59,16 @@ export async function readText(adapter: StorageAdapter, path: string, range?: By
 export async function listAll(adapter: StorageAdapter, path: string): Promise<Entry[]> {
   const out: Entry[] = [];
   for await (const entry of adapter.list(path)) out.push(entry);
+  return out;
+}
+
+/** Collects a listing made with `listInBatches`, checking that no batch is empty. */
+export async function listAllInBatches(adapter: StorageAdapter, path: string): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for await (const batch of listInBatches(adapter, path)) {
+    if (batch.length === 0) throw new Error(`listInBatches(${path}) yielded an empty batch`);
+    out.push(...batch);
+  }
   return out;
 }
 

@@ -8,7 +8,8 @@ import { expect } from '@jest/globals';
 import { expectDavError } from '../assertions';
 import { bodyOf, readAll } from '../bodies';
 import type { Harness } from '../harness';
-import { COLLECTION, listAll, listPaths, readText, seed, snapshot, writeText } from '../tree';
+import type { Entry } from '../../entry';
+import { COLLECTION, listAll, listAllInBatches, listPaths, readText, seed, snapshot, writeText } from '../tree';
 
 export function crudSuite(t: Harness): void {
   // ---- stat ----------------------------------------------------------------
@@ -182,6 +183,16 @@ export function crudSuite(t: Harness): void {
     expect(entries.map((e) => e.path).sort()).toEqual(['/a/f.txt', '/a/sub']);
     expect(entries.find((e) => e.path === '/a/f.txt')).toMatchObject({ collection: false, size: 5 });
     expect(entries.find((e) => e.path === '/a/sub')).toMatchObject({ collection: true });
+  });
+
+  t.test('lists the same members and entries a batch at a time (listInBatches, the adapter\'s listBatches where it has one)', async (adapter) => {
+    await seed(adapter, { '/a': COLLECTION, '/a/f.txt': 'hello', '/a/sub': COLLECTION, '/a/g.txt': 'g' });
+    const batched = await listAllInBatches(adapter, '/a');
+    const byPath = (x: Entry, y: Entry) => (x.path < y.path ? -1 : 1);
+    expect([...batched].sort(byPath)).toEqual((await listAll(adapter, '/a')).sort(byPath));
+    expect(batched.map((e) => e.path).sort()).toEqual(['/a/f.txt', '/a/g.txt', '/a/sub']);
+    await expectDavError('conflict', () => listAllInBatches(adapter, '/a/f.txt'));
+    await expectDavError('not-found', () => listAllInBatches(adapter, '/missing'));
   });
 
   t.test('lists the members of the root', async (adapter) => {

@@ -5,7 +5,7 @@
 import { expect } from '@jest/globals';
 import { bodyOf, chunked, patternBytes, readAll } from '../bodies';
 import type { Harness } from '../harness';
-import { listAll, readText } from '../tree';
+import { listAll, listAllInBatches, readText } from '../tree';
 
 const MiB = 1024 * 1024;
 const MEMBERS = 1000;
@@ -72,6 +72,10 @@ export function largeSuite(t: Harness): void {
       }
       const entries = await listAll(adapter, '/many');
       expect(entries.map((e) => e.path).sort()).toEqual(expected);
+      // A batch at a time (adapters that read a large folder in batches, or on another thread): the same entries.
+      const batched = await listAllInBatches(adapter, '/many');
+      expect(new Map(batched.map((e) => [e.path, e]))).toEqual(new Map(entries.map((e) => [e.path, e])));
+      expect(batched).toHaveLength(MEMBERS);
       expect(entries.filter((e) => e.collection)).toHaveLength(MEMBERS / 10);
       expect(await readText(adapter, '/many/member-0999')).toBe('content 999');
     },
