@@ -4,7 +4,7 @@
  * everything the adapter does to the tree is atomic and durable before it
  * returns.
  */
-import { promises as fsp, type BigIntStats } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   DavError,
@@ -32,7 +32,9 @@ import { DirectorySyncer } from './directory-syncer';
 import { contentTypeFor } from './content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from './dead-properties';
 import { readMemberBatches } from './directory';
-import { collectionEtag, fileEtag } from './etag';
+import type { ListingThread } from './listing-thread';
+import { fileEtag } from './etag';
+import { factsOf, type MemberFacts } from './member-facts';
 import { errorCode, mapFsErrors, toDavError, type ErrorOverrides } from './fs-errors';
 import type { PropertyTable } from './property-table';
 import { SAFE_READ_FLAGS, SafePaths, type Absent, type Found, type Lookup } from './safe-path';
@@ -52,6 +54,13 @@ export interface FsAdapterOptions {
   readonly stateDir?: string;
   /** Where dead properties are kept (and the media types PUTs name). */
   readonly properties: PropertyTable;
+  /**
+   * A thread that reads large folders while the caller writes the listing
+   * out (`ListingThread.start()`; `openFsStore` starts one). The caller
+   * closes it. Without one, or once it has stopped, folders are read on
+   * the calling thread.
+   */
+  readonly listing?: ListingThread;
 }
 
 /** What the adapter learns when it first touches the disk. */
@@ -103,6 +112,7 @@ export class FsAdapter implements StorageAdapter {
   readonly properties: DeadPropertyStore;
 
   readonly #table: PropertyTable;
+  readonly #listing: ListingThread | undefined;
   readonly #lock = new CommitLock();
   readonly #directories = new DirectorySyncer();
   #context: Promise<Context> | undefined;
@@ -116,6 +126,7 @@ export class FsAdapter implements StorageAdapter {
     this.root = resolve(options.root);
     this.stateDir = resolve(options.stateDir ?? join(this.root, '.davsync'));
     this.#table = options.properties;
+    this.#listing = options.listing;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
   }
 
@@ -131,10 +142,14 @@ export class FsAdapter implements StorageAdapter {
   async stat(path: string): Promise<Entry | undefined> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
-    return found.kind === 'absent' ? undefined : this.#entry(found.path, found.kind, found.stats);
+    return found.kind === 'absent' ? undefined : this.#entry(found.path, factsOf(found.kind, found.stats));
   }
 
   async *list(path: string): AsyncIterable<Entry> {
+    for await (const batch of this.listBatches(path)) yield* batch;
+  }
+
+  async *listBatches(path: string): AsyncIterable<readonly Entry[]> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
     if (found.kind === 'absent') throw notFound(found.path);
@@ -144,11 +159,13 @@ export class FsAdapter implements StorageAdapter {
     const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
     try {
       // Streamed: a collection of any size is listed in constant memory.
-      for await (const batch of readMemberBatches(found.real, guard, p === ROOT)) {
+      for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
+        const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
-          yield types === undefined ? await this.#entry(path, member.kind, member.stats) : entryOf(path, member.kind, member.stats, types);
+          entries.push(types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types));
         }
+        yield entries;
       }
     } catch (err) {
       // The directory may have gone, or been replaced by a file, since the lookup.
@@ -192,7 +209,7 @@ export class FsAdapter implements StorageAdapter {
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
-        return { entry: fileEntry(p, staged.stats, contentType), real: target.real };
+        return { entry: fileEntry(p, factsOf('file', staged.stats), contentType), real: target.real };
       });
       // The rename is durable once its folder is fsynced. Outside the lock,
       // and shared by concurrent writes into the same folder: the lock only
@@ -241,7 +258,7 @@ export class FsAdapter implements StorageAdapter {
       return { p, real: found.real, stats: await fsp.lstat(found.real, { bigint: true }) };
     });
     await fsyncDirectory(dirname(made.real));
-    return this.#entry(made.p, 'collection', made.stats);
+    return this.#entry(made.p, factsOf('collection', made.stats));
   }
 
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
@@ -319,10 +336,10 @@ export class FsAdapter implements StorageAdapter {
     return found.path;
   }
 
-  async #entry(path: string, kind: 'file' | 'collection', stats: BigIntStats): Promise<Entry> {
-    if (kind === 'collection') return entryOf(path, kind, stats, NO_TYPES);
+  async #entry(path: string, facts: MemberFacts): Promise<Entry> {
+    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES);
     const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
-    return fileEntry(path, stats, stored ?? contentTypeFor(path));
+    return fileEntry(path, facts, stored ?? contentTypeFor(path));
   }
 
   /**
@@ -456,17 +473,17 @@ function methodNotAllowed(path: string, why: string): DavError {
 const NO_TYPES: ReadonlyMap<string, string> = new Map();
 
 /** A member's entry, given the stored media types of its folder (`PropertyTable.valuesIn`). */
-function entryOf(path: string, kind: 'file' | 'collection', stats: BigIntStats, types: ReadonlyMap<string, string>): Entry {
-  if (kind === 'collection') return { path, collection: true, etag: collectionEtag(stats), ...datesOf(stats) };
-  return fileEntry(path, stats, types.get(path) ?? contentTypeFor(path));
+function entryOf(path: string, facts: MemberFacts, types: ReadonlyMap<string, string>): Entry {
+  if (facts.kind === 'collection') return { path, collection: true, etag: facts.etag, ...datesOf(facts) };
+  return fileEntry(path, facts, types.get(path) ?? contentTypeFor(path));
 }
 
-function fileEntry(path: string, stats: BigIntStats, contentType: string): Entry {
-  return { path, collection: false, etag: fileEtag(stats), size: Number(stats.size), contentType, ...datesOf(stats) };
+function fileEntry(path: string, facts: MemberFacts, contentType: string): Entry {
+  return { path, collection: false, etag: facts.etag, size: facts.size, contentType, ...datesOf(facts) };
 }
 
 /** Fresh dates (millisecond precision) for an entry; no creation date where the filesystem keeps none. */
-function datesOf(stats: BigIntStats): { modified: Date; created?: Date } {
-  const modified = new Date(Number(stats.mtimeNs / 1_000_000n));
-  return stats.birthtimeNs > 0n ? { modified, created: new Date(Number(stats.birthtimeNs / 1_000_000n)) } : { modified };
+function datesOf(facts: MemberFacts): { modified: Date; created?: Date } {
+  const modified = new Date(facts.modifiedMs);
+  return facts.createdMs >= 0 ? { modified, created: new Date(facts.createdMs) } : { modified };
 }

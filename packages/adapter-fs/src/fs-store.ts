@@ -12,6 +12,7 @@ import { ChangeQueue } from './change-queue';
 import { FsAdapter } from './fs-adapter';
 import { SqliteJournal } from './journal-store';
 import { JournalWriterThread } from './journal-writer';
+import { ListingThread } from './listing-thread';
 import { SqliteRevocationLog } from './sqlite-revocation-log';
 import { SqlitePropertyTable } from './sqlite-property-table';
 import { openStateDb, type StateDatabase } from './state-db';
@@ -63,23 +64,26 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const file = join(stateDir, 'state.db');
   let db: StateDatabase | undefined;
-  let writer: JournalWriterThread;
+  let writer: JournalWriterThread | undefined;
+  let listing: ListingThread;
   try {
     db = openStateDb(file);
     writer = await JournalWriterThread.start(file);
+    listing = await ListingThread.start();
   } catch (err) {
+    await writer?.close();
     db?.close();
     await unlock();
     throw err;
   }
   // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
   const journal = new SqliteJournal(db, { writes: writer });
-  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db) });
+  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db), listing });
   const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), ...options.engine, adapter, journal });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
-  // the database, and the lock last.
+  // the database, the listing thread, and the lock last.
   // (engine.close closes the journal, which closes its writer thread first.)
-  const cleanup: Array<() => Promise<void> | void> = [unlock, () => engine.close()];
+  const cleanup: Array<() => Promise<void> | void> = [unlock, () => listing.close(), () => engine.close()];
   const closeAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };

@@ -7,6 +7,7 @@ export type { PropertyTable } from './property-table';
 export { openStateDb, STATE_DB_VERSION } from './state-db';
 export type { StateDatabase, StateDbOptions } from './state-db';
 export { FsAdapter } from './fs-adapter';
+export { ListingThread } from './listing-thread';
 export type { FsAdapterOptions } from './fs-adapter';
 export { contentTypeFor } from './content-type';
 export { openFsStore } from './fs-store';

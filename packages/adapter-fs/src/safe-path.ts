@@ -101,6 +101,36 @@ export interface SafePathsOptions {
   readonly platform?: NodeJS.Platform;
 }
 
+/**
+ * What decides which directory entries a listing shows, as plain data, so a
+ * listing thread applies the same rules as {@link SafePaths}.
+ */
+export interface ListingRules {
+  readonly rootDev: bigint;
+  /** Lower-cased. */
+  readonly stateName?: string;
+  readonly stateId?: FileId;
+  readonly platform: NodeJS.Platform;
+}
+
+/** Whether a name found on disk may be listed: one the OS holds here and not the state directory's. */
+export function listableName(name: string, atRoot: boolean, rules: ListingRules): boolean {
+  if (nameProblem(name, rules.platform) !== undefined) return false;
+  return !(atRoot && rules.stateName !== undefined && name.toLowerCase() === rules.stateName);
+}
+
+/**
+ * Whether a listing shows what `stats` describe, and as what: regular files
+ * and directories on the root's filesystem, except the state directory.
+ */
+export function listedKind(stats: BigIntStats, rules: ListingRules): 'file' | 'collection' | undefined {
+  if (stats.dev !== rules.rootDev) return undefined;
+  if (rules.stateId !== undefined && stats.ino === rules.stateId.ino && stats.dev === rules.stateId.dev) return undefined;
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'collection';
+  return undefined;
+}
+
 /** A member path with the real path it maps to. */
 export interface Resolved {
   /** The normalised member path. */
@@ -132,17 +162,23 @@ export class SafePaths {
   readonly #root: string;
   readonly #rootDev: bigint;
   readonly #stateName: string | undefined;
-  readonly #stateId: FileId | undefined;
   readonly #platform: NodeJS.Platform;
   readonly #pathMax: number;
+  /** The rules `list` applies (also on the listing thread). */
+  readonly listingRules: ListingRules;
 
   constructor(options: SafePathsOptions) {
     this.#root = options.root;
     this.#rootDev = options.rootDev;
     this.#stateName = options.stateName?.toLowerCase();
-    this.#stateId = options.stateId;
     this.#platform = options.platform ?? process.platform;
     this.#pathMax = pathMaxBytes(this.#platform);
+    this.listingRules = {
+      rootDev: options.rootDev,
+      platform: this.#platform,
+      ...(this.#stateName === undefined ? {} : { stateName: this.#stateName }),
+      ...(options.stateId === undefined ? {} : { stateId: options.stateId }),
+    };
   }
 
   /**
@@ -201,17 +237,12 @@ export class SafePaths {
    * and directories on the root's filesystem, except the state directory.
    */
   visibleKind(stats: BigIntStats): 'file' | 'collection' | undefined {
-    if (stats.dev !== this.#rootDev) return undefined;
-    if (this.#stateId !== undefined && stats.ino === this.#stateId.ino && stats.dev === this.#stateId.dev) return undefined;
-    if (stats.isFile()) return 'file';
-    if (stats.isDirectory()) return 'collection';
-    return undefined;
+    return listedKind(stats, this.listingRules);
   }
 
   /** Whether a name found on disk may be listed: one the OS holds here and not the state directory's. */
   isListableName(name: string, atRoot: boolean): boolean {
-    if (nameProblem(name, this.#platform) !== undefined) return false;
-    return !(atRoot && this.#stateName !== undefined && name.toLowerCase() === this.#stateName);
+    return listableName(name, atRoot, this.listingRules);
   }
 
   #whyHidden(stats: BigIntStats): string {
