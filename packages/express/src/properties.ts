@@ -93,15 +93,42 @@ function entryValue(name: string, entry: Entry): PropValue | undefined {
   }
 }
 
+/** Found properties with values (or without, for propname) and the names a member does not have (a 404 propstat). */
+export interface MemberPropstats {
+  readonly found: PropEntry[];
+  readonly missing: string[];
+}
+
+/**
+ * When every property `request` names comes from the entry alone (getetag,
+ * resourcetype, getcontentlength, …: protected, so never a stored value,
+ * and not a sync property, which asks the journal), a synchronous way to
+ * answer it for any member; otherwise `undefined`. A listing asks once per
+ * request and then answers each member without an await.
+ */
+export function entryPropertiesFor(request: PropRequest): ((entry: Entry) => MemberPropstats) | undefined {
+  if (request.kind !== 'prop') return undefined;
+  const names = [...new Set(request.names)];
+  if (!names.every((name) => PROTECTED.has(name) && name !== DAV.syncToken && name !== DAV.supportedReportSet)) return undefined;
+  return (entry) => {
+    const found: PropEntry[] = [];
+    const missing: string[] = [];
+    for (const name of names) {
+      const value = entryValue(name, entry);
+      if (value !== undefined) found.push({ name, value });
+      else missing.push(name);
+    }
+    return { found, missing };
+  };
+}
+
 /**
  * The propstat content for a member: found properties with values (or
  * without, for propname) and the names it does not have (a 404 propstat).
  */
-export async function propertiesOf(
-  entry: Entry,
-  request: PropRequest,
-  src: PropertySource,
-): Promise<{ found: PropEntry[]; missing: string[] }> {
+export async function propertiesOf(entry: Entry, request: PropRequest, src: PropertySource): Promise<MemberPropstats> {
+  const fromEntry = entryPropertiesFor(request);
+  if (fromEntry !== undefined) return fromEntry(entry);
   // A request for protected (live) properties only, such as getetag, never
   // reads a stored value: skip the store, which may cost a lookup per member.
   const liveOnly = request.kind === 'prop' && request.names.every((name) => PROTECTED.has(name));

@@ -17,7 +17,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { DAV } from './names';
-import { DAV_DECLARED, PrefixTable, elementXml, nodeXml, xmlText, type XmlNode } from './fragment';
+import { DAV_DECLARED, PrefixTable, nodeXml, startElement, xmlText, type ElementStart, type XmlNode } from './fragment';
 import { errorXml, type ErrorCondition } from './error-body';
 
 /**
@@ -90,8 +90,15 @@ export function propstatsOf(found: readonly PropEntry[], missing: readonly strin
 
 /** `HTTP/1.1 404 Not Found`: the `DAV:status` form (RFC 4918 §14.28). */
 export function statusLine(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+    if (STATUS_CODES[status] !== undefined) STATUS_LINES.set(status, line);
+  }
+  return line;
 }
+
+const STATUS_LINES = new Map<number, string>();
 
 const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n';
 const OPEN = `${XML_DECLARATION}<D:multistatus xmlns:D="DAV:">`;
@@ -111,6 +118,13 @@ const CLOSE = '</D:multistatus>';
 export class MultistatusWriter {
   private state: 'new' | 'open' | 'closed' = 'new';
   private readonly prefixes = new PrefixTable();
+  /**
+   * Property element starts by Clark name. A property sits directly in
+   * `DAV:prop`, where only `DAV:` is declared, and a namespace's prefix never
+   * changes within a document, so a name always starts the same way; a
+   * listing writes the same few names once per member.
+   */
+  private readonly propStarts = new Map<string, ElementStart>();
 
   open(): string {
     if (this.state !== 'new') throw new Error('davsync: multistatus already opened');
@@ -145,15 +159,26 @@ export class MultistatusWriter {
     let prop = '';
     for (const entry of ps.props) {
       const value = entry.value;
-      if (value === undefined) prop += elementXml(entry.name, this.prefixes, DAV_DECLARED, '');
+      if (value === undefined) prop += this.propElement(entry.name, '');
       else if ('xml' in value) prop += value.xml; // a stored dead property, self-contained
-      else if ('children' in value) prop += nodeXml({ name: entry.name, children: value.children }, this.prefixes, DAV_DECLARED);
-      else prop += elementXml(entry.name, this.prefixes, DAV_DECLARED, xmlText(value.text));
+      else if ('children' in value) {
+        prop += value.children.length === 0 ? this.propElement(entry.name, '') : nodeXml({ name: entry.name, children: value.children }, this.prefixes, DAV_DECLARED);
+      } else prop += this.propElement(entry.name, xmlText(value.text));
     }
     let out = `<D:propstat><D:prop>${prop}</D:prop><D:status>${statusLine(ps.status)}</D:status>`;
     if (ps.error !== undefined && ps.error.length > 0) out += errorXml(ps.error, this.prefixes, DAV_DECLARED);
     if (ps.description !== undefined) out += `<D:responsedescription>${xmlText(ps.description)}</D:responsedescription>`;
     return `${out}</D:propstat>`;
+  }
+
+  /** A property element around serialised content (empty → `<x/>`). */
+  private propElement(name: string, content: string): string {
+    let start = this.propStarts.get(name);
+    if (start === undefined) {
+      start = startElement(name, this.prefixes, DAV_DECLARED);
+      this.propStarts.set(name, start);
+    }
+    return content === '' ? `${start.head}/>` : `${start.head}>${content}</${start.qname}>`;
   }
 }
 
@@ -166,20 +191,25 @@ export class MultistatusWriter {
  * @example Readable.from(multistatusChunks(changes, () => ({ syncToken: cursor.token() }))).pipe(res)
  */
 export async function* multistatusChunks(
-  responses: Iterable<MultistatusResponse> | AsyncIterable<MultistatusResponse>,
+  responses: Iterable<MultistatusResponse | readonly MultistatusResponse[]> | AsyncIterable<MultistatusResponse | readonly MultistatusResponse[]>,
   trailer?: MultistatusTrailer | (() => MultistatusTrailer | Promise<MultistatusTrailer>),
   options: { chunkSize?: number } = {},
 ): AsyncGenerator<string, void, undefined> {
-  const chunkSize = options.chunkSize ?? 16 * 1024;
+  const chunkSize = options.chunkSize ?? 64 * 1024;
   const writer = new MultistatusWriter();
   let pending = writer.open();
-  for await (const r of responses) {
-    pending += writer.response(r);
-    if (pending.length >= chunkSize) {
-      yield pending;
-      pending = '';
+  for await (const item of responses) {
+    // A batch of responses (a listing's) costs one await instead of one each.
+    for (const r of isBatch(item) ? item : [item]) {
+      pending += writer.response(r);
+      if (pending.length >= chunkSize) {
+        yield pending;
+        pending = '';
+      }
     }
   }
   const end = typeof trailer === 'function' ? await trailer() : trailer;
   yield pending + writer.close(end);
 }
+
+const isBatch = (item: MultistatusResponse | readonly MultistatusResponse[]): item is readonly MultistatusResponse[] => Array.isArray(item);
