@@ -6,6 +6,7 @@
  * the other way round, with the mount point in front.
  */
 import { badRequest, DavError, normalizePath } from '@davsync/core';
+import { splitSimpleRef, type SimpleRef } from './headers/uri';
 
 export interface RequestTarget {
   /** Decoded, normalised member path. */
@@ -60,29 +61,48 @@ export function hrefOf(base: string, path: string, collection: boolean): string 
 }
 
 /**
- * Resolves an href or absolute URI from a header (Destination, a tagged If
- * list) to a member path under this mount point. Returns `undefined` when it
- * names another server or a place outside the mount point.
+ * Resolves an href or absolute URI from a header (a tagged If list) or a
+ * host's multistatus to a member path under this mount point. Returns
+ * `undefined` when it names another server or a place outside the mount
+ * point; throws `bad-request` when it is not a Simple-ref (RFC 4918 §8.3)
+ * or its path would be refused as a request target (dot segments, an
+ * encoded separator or NUL).
  */
 export function pathFromReference(reference: string, base: string, origin: string | undefined): RequestTarget | undefined {
-  let pathPart = reference;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(reference)) {
-    let url: URL;
-    try {
-      url = new URL(reference);
-    } catch {
-      throw badRequest('davsync: malformed URI in header');
-    }
-    if (origin !== undefined && url.origin.toLowerCase() !== origin.toLowerCase()) return undefined;
-    pathPart = url.pathname;
-  } else if (!reference.startsWith('/')) {
-    throw badRequest('davsync: a URI reference in a header must be absolute');
-  }
+  const parts = splitSimpleRef(reference);
+  if (parts === undefined) throw badRequest('davsync: a URI in a header must be an absolute URI with a host, or an absolute path');
+  return targetOf(parts, base, origin);
+}
+
+/**
+ * The member path a taken-apart reference (a Destination, an If resource
+ * tag) names under mount point `base` of the server at `origin`, or
+ * `undefined` when it lies elsewhere. The one mapping from URIs in requests
+ * to member paths, so COPY/MOVE and If agree on what a URI names.
+ */
+export function targetOf(parts: SimpleRef, base: string, origin: string | undefined): RequestTarget | undefined {
+  if (parts.origin !== undefined && origin !== undefined && !sameOrigin(parts.origin, origin)) return undefined;
+  let path = parts.path;
   if (base !== '') {
-    if (pathPart !== base && !pathPart.startsWith(base + '/')) return undefined;
-    pathPart = pathPart.slice(base.length) || '/';
+    if (path !== base && !path.startsWith(base + '/')) return undefined;
+    path = path.slice(base.length) || '/';
   }
-  return decodeTarget(pathPart);
+  return decodeTarget(path);
+}
+
+/** Same scheme, host and port, with default ports and case folded the way WHATWG URL does (for http and https). */
+function sameOrigin(a: string, b: string): boolean {
+  return normalOrigin(a) === normalOrigin(b);
+}
+
+function normalOrigin(origin: string): string {
+  try {
+    const o = new URL(origin).origin;
+    // Schemes without a defined origin (not http, https, …) compare as written, case folded.
+    return o === 'null' ? origin.toLowerCase() : o;
+  } catch {
+    return origin.toLowerCase();
+  }
 }
 
 /** Thrown for a Destination on another server or outside the mount point (RFC 4918 §9.8.5: 502). */

@@ -13,18 +13,12 @@
  * decodes the path segment by segment as it does the request target.
  */
 import { badRequest } from '@davsync/core';
-import { isSimpleRef } from './uri';
+import { isSimpleRef, splitSimpleRef, type SimpleRef } from './uri';
 
 /** A syntactically valid Destination. */
-export interface Destination {
+export interface Destination extends SimpleRef {
   /** The value as written (white space trimmed). */
-  reference: string;
-  /** `scheme://authority`, scheme and host lower-cased, for an absolute URI; `undefined` for an absolute path. */
-  origin: string | undefined;
-  /** The path, still percent-encoded; `/` when an absolute URI has an empty path. */
-  path: string;
-  /** The query without `?`, when there is one. */
-  query: string | undefined;
+  readonly reference: string;
 }
 
 /** Longest Destination accepted: far beyond any real path, small enough to refuse abuse. */
@@ -46,18 +40,7 @@ export function parseDestination(value: string | undefined): Destination {
   if (!isSimpleRef(reference)) {
     throw badRequest(`davsync: Destination is not an absolute URI or path: ${JSON.stringify(reference.slice(0, 80))}`);
   }
-  const q = reference.indexOf('?');
-  const beforeQuery = q < 0 ? reference : reference.slice(0, q);
-  const query = q < 0 ? undefined : reference.slice(q + 1);
-  if (reference.startsWith('/')) return { reference, origin: undefined, path: beforeQuery, query };
-
-  // absolute-URI: scheme ":" "//" authority path-abempty
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(.*)$/.exec(beforeQuery);
-  if (m === null || m[2] === '') throw badRequest('davsync: Destination URI must have a host (scheme://host/path)');
-  const scheme = (m[1] as string).toLowerCase();
-  const authority = m[2] as string;
-  // userinfo is case-sensitive, the host is not (RFC 3986 §3.2.2)
-  const at = authority.lastIndexOf('@');
-  const host = at < 0 ? authority.toLowerCase() : authority.slice(0, at + 1) + authority.slice(at + 1).toLowerCase();
-  return { reference, origin: `${scheme}://${host}`, path: m[3] === '' ? '/' : (m[3] as string), query };
+  const parts = splitSimpleRef(reference);
+  if (parts === undefined) throw badRequest('davsync: Destination URI must have a host (scheme://host/path)');
+  return { reference, ...parts };
 }

@@ -34,3 +34,38 @@ export function isAbsoluteUri(s: string): boolean {
 export function isSimpleRef(s: string): boolean {
   return ABSOLUTE_URI.test(s) || PATH_ABSOLUTE.test(s);
 }
+
+/** A {@link isSimpleRef Simple-ref} taken apart. */
+export interface SimpleRef {
+  /** `scheme://authority`, scheme and host lower-cased, for an absolute URI; `undefined` for an absolute path. */
+  readonly origin: string | undefined;
+  /** The path, still percent-encoded; `/` when an absolute URI has an empty path. */
+  readonly path: string;
+  /** The query without `?`, when there is one. */
+  readonly query: string | undefined;
+}
+
+/**
+ * Takes a Simple-ref apart, or returns `undefined` when `reference` is not
+ * one, or is an absolute URI without an authority (`urn:…` names no place
+ * on a server). Paths are left encoded and unresolved: the caller decodes
+ * them segment by segment, as it does a request target.
+ *
+ * @example splitSimpleRef('http://WWW.example.com/b%20c?x') → { origin: 'http://www.example.com', path: '/b%20c', query: 'x' }
+ */
+export function splitSimpleRef(reference: string): SimpleRef | undefined {
+  if (!isSimpleRef(reference)) return undefined;
+  const q = reference.indexOf('?');
+  const beforeQuery = q < 0 ? reference : reference.slice(0, q);
+  const query = q < 0 ? undefined : reference.slice(q + 1);
+  if (reference.startsWith('/')) return { origin: undefined, path: beforeQuery, query };
+  // absolute-URI: scheme ":" "//" authority path-abempty
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(.*)$/.exec(beforeQuery);
+  if (m === null || m[2] === '') return undefined;
+  const scheme = (m[1] as string).toLowerCase();
+  const authority = m[2] as string;
+  // userinfo is case-sensitive, the host is not (RFC 3986 §3.2.2)
+  const at = authority.lastIndexOf('@');
+  const host = at < 0 ? authority.toLowerCase() : authority.slice(0, at + 1) + authority.slice(at + 1).toLowerCase();
+  return { origin: `${scheme}://${host}`, path: m[3] === '' ? '/' : (m[3] as string), query };
+}

@@ -9,7 +9,7 @@ import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { parseDestination } from '../headers/destination';
 import { parseOverwrite } from '../headers/overwrite';
-import { decodeTarget, otherServer } from '../hrefs';
+import { otherServer, targetOf } from '../hrefs';
 
 export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   const move = ctx.req.method === 'MOVE';
@@ -48,9 +48,7 @@ async function authorizeTransfer(ctx: DavContext, move: boolean, source: string,
 
 /** The Destination as a member path under this mount point. */
 export function destinationPath(ctx: DavContext): string {
-  const d = parseDestination(ctx.header('destination'));
-  if (d.origin !== undefined && ctx.req.origin !== undefined && d.origin !== ctx.req.origin.toLowerCase()) throw otherServer();
-  const base = ctx.req.base;
-  if (base !== '' && d.path !== base && !d.path.startsWith(`${base}/`)) throw otherServer();
-  return decodeTarget(d.path.slice(base.length) || '/').path;
+  const target = targetOf(parseDestination(ctx.header('destination')), ctx.req.base, ctx.req.origin);
+  if (target === undefined) throw otherServer();
+  return target.path;
 }
