@@ -349,6 +349,9 @@ class Wrap {
       async (href) => {
         const target = safely(() => pathFromReference(href, ctx.req.base, ctx.req.origin));
         if (target === undefined || !(await this.syncable(target.path))) return undefined;
+        // A user who may not sync the collection gets the host's answer for it
+        // as it is, as for an untracked one: no token they could not use.
+        if (!(await ctx.may('sync', target.path))) return undefined;
         return this.engine.currentToken(target.path);
       },
       { maxBytes: this.o.mergeBytes, maxTextLength: this.o.mergeBytes, maxElements: Number.MAX_SAFE_INTEGER, maxDepth: 64 },

@@ -4,7 +4,7 @@
  * may not sync a collection gets 403 from davsync.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { dav, multistatus, XML_HEADERS } from '../support/dav';
+import { D, dav, multistatus, propfindBody, XML_HEADERS } from '../support/dav';
 import { syncBody } from '../support/server';
 import { Acl, as, userFromHeader } from '../access/acl';
 import { FakeHost, startWrapped, type Wrapped } from './fake-host';
@@ -41,5 +41,23 @@ describe('wrap mode with authorize', () => {
     await w.wrap.engine.revokeAccess(['bob'], ['/books/team/bob.vcf']);
     const next = await multistatus((await syncAs('bob', '/books/team/', bob.syncToken!)).text);
     expect(next.responses.map((r) => [r.href, r.status])).toEqual([['/books/team/bob.vcf', 404]]);
+  });
+
+  it('merges the sync token into a host PROPFIND only for users who may sync the collection', async () => {
+    const host = new FakeHost();
+    host.mkcol('/books');
+    host.mkcol('/books/team');
+    host.put('/books/team/bob.vcf', 'b');
+    const acl = new Acl().grantRead('bob', '/books/team').grantRead('carol', '/books/other');
+    w = await startWrapped({ authorize: acl.authorize, user: userFromHeader }, host);
+    await w.wrap.adopt(host.listing());
+    const tokenFor = async (user: string) => {
+      const r = await dav(`${w!.origin}/books/team/`, 'PROPFIND', { headers: as(user, { ...XML_HEADERS, depth: '0' }), body: propfindBody('<D:sync-token/>') });
+      expect(r.status).toBe(207);
+      return (await multistatus(r.text)).get('/books/team/').statusOf(D('sync-token'));
+    };
+    expect(await tokenFor('bob')).toBe(200);
+    // The host answers carol's PROPFIND (it authorizes its own requests); davsync adds no token to it.
+    expect(await tokenFor('carol')).toBe(404);
   });
 });
