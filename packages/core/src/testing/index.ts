@@ -18,7 +18,7 @@ import { defineSyncModelSuite } from './sync-model';
 
 export { bodyOf, chunked, failingBody, patternBytes, pausedBody, readAll } from './bodies';
 export type { PausedBody } from './bodies';
-export { COLLECTION, listAll, readText, seed, snapshot, writeText } from './tree';
+export { COLLECTION, listAll, listAllInBatches, readText, seed, snapshot, writeText } from './tree';
 export type { TreeSpec } from './tree';
 export { expectDavError } from './assertions';
 export { defineSyncModelSuite } from './sync-model';
