@@ -76,7 +76,10 @@ export class ListingThread {
    * `skip`, in batches. Reading starts at once (before the first `next()`),
    * so it overlaps with whatever the caller does first. Errors come as the
    * Node error of the failed call (with its `code`); a thread that stops
-   * midway fails the listing as `unavailable`.
+   * midway fails the listing as `unavailable`. `FsAdapter` calls this;
+   * users only start the thread, pass it and close it.
+   *
+   * @internal
    */
   list(real: string, atRoot: boolean, rules: ListingRules, skip: readonly string[]): ThreadListing {
     if (this.#stopped) throw stoppedError();

@@ -12,3 +12,4 @@ export { serve, listeningLine } from './server';
 export type { ServeOptions, RunningServer } from './server';
 export type { Credentials } from './basic-auth';
 export type { LogLevel, Logger } from './log';
+export { LOG_LEVELS } from './log';

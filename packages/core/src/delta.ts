@@ -131,6 +131,11 @@ export class DeltaCursor implements AsyncIterable<Change> {
   private started = false;
   private result: { token: string; truncated: boolean } | undefined;
 
+  /**
+   * Cursors come from `SyncEngine.openChanges`.
+   *
+   * @internal
+   */
   constructor(
     private readonly journal: JournalStore,
     private readonly plan: DeltaPlan,

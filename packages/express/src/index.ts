@@ -12,6 +12,7 @@ export { davsyncOptionsSchema } from './options';
 export type { DavsyncOptions } from './options';
 export { readSyncResponse, readDavError } from './xml/sync-response';
 export type { SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';
+export type { XmlInput } from './xml/reader';
 export { davsyncWrap } from './wrap/wrap';
 export type { DavsyncWrap, WrapChange } from './wrap/wrap';
 export { wrapOptionsSchema } from './wrap/options';

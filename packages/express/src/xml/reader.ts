@@ -63,7 +63,7 @@ export interface XmlElement {
   readonly content: ReadonlyArray<XmlElement | string>;
 }
 
-/** What {@link parseXml} reads: a whole body, or its chunks as they arrive (e.g. a Node request stream). */
+/** An XML body to read: a whole body, or its chunks as they arrive (e.g. a Node request stream). */
 export type XmlInput = string | Uint8Array | AsyncIterable<Uint8Array | string>;
 
 /**
