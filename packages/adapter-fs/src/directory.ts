@@ -4,12 +4,12 @@
  * guard would let a client address (no symlinks, sockets, FIFOs, devices,
  * mount points, state directory, or names the OS could not be asked for).
  */
-import { lstatSync, promises as fsp } from 'node:fs';
+import { lstatSync, promises as fsp, type Dir } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode } from './fs-errors';
 import type { ListingThread } from './listing-thread';
 import { factsOf, type MemberFacts } from './member-facts';
-import type { SafePaths } from './safe-path';
+import { listableName, listedKind, type ListingRules, type SafePaths } from './safe-path';
 
 /** A visible member of a directory. */
 export interface DirectoryMember {
@@ -46,6 +46,7 @@ export async function* readMembers(real: string, guard: SafePaths, atRoot: boole
  * caller works through the first (see `listing-thread.ts`).
  */
 export async function* readMemberBatches(real: string, guard: SafePaths, atRoot: boolean, thread?: ListingThread): AsyncGenerator<DirectoryMember[]> {
+  const rules = guard.listingRules;
   const dir = await fsp.opendir(real, { bufferSize: 128 });
   let open = true;
   const close = () => {
@@ -53,35 +54,18 @@ export async function* readMemberBatches(real: string, guard: SafePaths, atRoot:
     open = false;
   };
   try {
-    // A name that is not valid UTF-8 decodes with U+FFFD and then names no file
-    // (its lstat fails), unless a file with the decoded name exists too: list
-    // such names once.
-    const replaced = new Set<string>();
+    const seen = new Set<string>();
     for (let done = false, first = true; !done; first = false) {
-      const names: string[] = [];
-      while (names.length < BATCH) {
-        // Synchronous like the lstats: the entries come from Dir's buffer, refilled 128 at a time.
-        const dirent = dir.readSync();
-        if (dirent === null) {
-          done = true;
-          break;
-        }
-        const name = dirent.name;
-        if (!guard.isListableName(name, atRoot)) continue;
-        if (name.includes('\uFFFD')) {
-          if (replaced.has(name)) continue;
-          replaced.add(name);
-        }
-        names.push(name);
-      }
+      const read = readNames(dir, BATCH, atRoot, rules, seen);
+      done = read.done;
       if (first && !done && thread?.available) {
         // A large folder: the thread reads it again from the start, leaving
         // out the names of this first batch, which are listed here meanwhile.
         close();
-        yield* handOver(real, guard, atRoot, thread, names);
+        yield* handOver(real, atRoot, rules, thread, read.names);
         return;
       }
-      const members = statBatch(real, names, guard);
+      const members = statMembers(real, read.names, rules);
       if (members.length > 0) yield members;
     }
   } finally {
@@ -89,10 +73,10 @@ export async function* readMemberBatches(real: string, guard: SafePaths, atRoot:
   }
 }
 
-async function* handOver(real: string, guard: SafePaths, atRoot: boolean, thread: ListingThread, firstNames: string[]): AsyncGenerator<DirectoryMember[]> {
-  const rest = thread.list(real, atRoot, guard.listingRules, firstNames);
+async function* handOver(real: string, atRoot: boolean, rules: ListingRules, thread: ListingThread, firstNames: string[]): AsyncGenerator<DirectoryMember[]> {
+  const rest = thread.list(real, atRoot, rules, firstNames);
   try {
-    const members = statBatch(real, firstNames, guard);
+    const members = statMembers(real, firstNames, rules);
     if (members.length > 0) yield members;
     yield* rest.batches;
   } finally {
@@ -100,21 +84,47 @@ async function* handOver(real: string, guard: SafePaths, atRoot: boolean, thread
   }
 }
 
-function statBatch(real: string, names: readonly string[], guard: SafePaths): DirectoryMember[] {
-  // Synchronous, a batch at a time (see the note on BATCH): ~3 µs per lstat
-  // of a cached inode against ~19 µs of CPU through the thread pool.
+/**
+ * Up to `max` listable names from `dir`, synchronously (the entries come
+ * from Dir's buffer, refilled 128 at a time), and whether the directory
+ * ended. Names in `seen` are skipped. A name that is not valid UTF-8
+ * decodes with U+FFFD and then names no file (its lstat fails), unless a
+ * file with the decoded name exists too: such names go into `seen`, so
+ * they are listed once. Used here and on the listing thread.
+ */
+export function readNames(dir: Dir, max: number, atRoot: boolean, rules: ListingRules, seen: Set<string>): { names: string[]; done: boolean } {
+  const names: string[] = [];
+  while (names.length < max) {
+    const dirent = dir.readSync();
+    if (dirent === null) return { names, done: true };
+    const name = dirent.name;
+    if (!listableName(name, atRoot, rules) || seen.has(name)) continue;
+    if (name.includes('\uFFFD')) seen.add(name);
+    names.push(name);
+  }
+  return { names, done: false };
+}
+
+/**
+ * The visible members among `names` in the directory at `real`, each
+ * `lstat`ed synchronously (see the note on BATCH): ~3 µs per lstat of a
+ * cached inode against ~19 µs of CPU through the thread pool. Names removed
+ * meanwhile are skipped. Used here and on the listing thread.
+ */
+export function statMembers(real: string, names: readonly string[], rules: ListingRules): DirectoryMember[] {
   const out: DirectoryMember[] = [];
   for (const name of names) {
+    const memberReal = join(real, name);
     let stats;
     try {
-      stats = lstatSync(join(real, name), { bigint: true, throwIfNoEntry: false });
+      stats = lstatSync(memberReal, { bigint: true, throwIfNoEntry: false });
     } catch (err) {
       if (errorCode(err) === 'ENOTDIR') continue;
       throw err;
     }
     if (stats === undefined) continue;
-    const kind = guard.visibleKind(stats);
-    if (kind !== undefined) out.push({ name, real: join(real, name), kind, facts: factsOf(kind, stats) });
+    const kind = listedKind(stats, rules);
+    if (kind !== undefined) out.push({ name, real: memberReal, kind, facts: factsOf(kind, stats) });
   }
   return out;
 }

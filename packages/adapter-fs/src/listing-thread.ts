@@ -58,9 +58,12 @@ export class ListingThread {
     const worker = new Worker(WORKER_FILE);
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`davsync: the listing thread failed to start: ${err.message}`));
+      const onExit = (code: number) => reject(new Error(`davsync: the listing thread exited (${code}) before it started`));
       worker.once('error', onError);
+      worker.once('exit', onExit);
       worker.once('online', () => {
         worker.off('error', onError);
+        worker.off('exit', onExit);
         resolve(new ListingThread(worker));
       });
     });

@@ -5,12 +5,11 @@
  * most {@link WINDOW} batches per listing, so a huge folder never piles up
  * in the main thread's message queue.
  */
-import { lstatSync, opendirSync, type Dir } from 'node:fs';
-import { join } from 'node:path';
+import { opendirSync, type Dir } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { readNames, statMembers } from './directory';
 import { errorCode } from './fs-errors';
-import { factsOf } from './member-facts';
-import { listableName, listedKind, type ListingRules } from './safe-path';
+import type { ListingRules } from './safe-path';
 
 /** Members per batch: big enough that a message costs little per member, small enough to stream. */
 export const BATCH = 256;
@@ -129,45 +128,27 @@ function main(): void {
   });
 }
 
-/** Up to {@link BATCH} visible members, read and `lstat`ed the way `directory.ts` does on the main thread. */
+/** The next batch of visible members, read and `lstat`ed as on the main thread (`directory.ts`), packed. */
 function readBatch(id: number, listing: Listing): ListingBatch {
-  const names: string[] = [];
-  const etags: string[] = [];
-  const kinds = new Uint8Array(BATCH);
-  const numbers = new Float64Array(BATCH * 3);
-  let done = false;
-  while (names.length < BATCH) {
-    const dirent = listing.dir.readSync();
-    if (dirent === null) {
-      done = true;
-      break;
-    }
-    const name = dirent.name;
-    if (!listableName(name, listing.atRoot, listing.rules)) continue;
-    // Names the main thread listed, and second spellings of a name that is
-    // not valid UTF-8 (see `readMemberBatches`), are listed once.
-    if (listing.seen.has(name)) continue;
-    if (name.includes('\uFFFD')) listing.seen.add(name);
-    let stats;
-    try {
-      stats = lstatSync(join(listing.real, name), { bigint: true, throwIfNoEntry: false });
-    } catch (err) {
-      if (errorCode(err) === 'ENOTDIR') continue;
-      throw err;
-    }
-    if (stats === undefined) continue; // removed since the directory was read
-    const kind = listedKind(stats, listing.rules);
-    if (kind === undefined) continue;
-    const facts = factsOf(kind, stats);
-    const i = names.length;
-    names.push(name);
-    etags.push(facts.etag);
-    kinds[i] = kind === 'file' ? 1 : 2;
+  const { names, done } = readNames(listing.dir, BATCH, listing.atRoot, listing.rules, listing.seen);
+  const members = statMembers(listing.real, names, listing.rules);
+  const kinds = new Uint8Array(members.length);
+  const numbers = new Float64Array(members.length * 3);
+  members.forEach(({ facts }, i) => {
+    kinds[i] = facts.kind === 'file' ? 1 : 2;
     numbers[i * 3] = facts.size;
     numbers[i * 3 + 1] = facts.modifiedMs;
     numbers[i * 3 + 2] = facts.createdMs;
-  }
-  return { id, names: names.join('/'), etags: etags.join('/'), kinds, numbers, count: names.length, done };
+  });
+  return {
+    id,
+    names: members.map((m) => m.name).join('/'),
+    etags: members.map((m) => m.facts.etag).join('/'),
+    kinds,
+    numbers,
+    count: members.length,
+    done,
+  };
 }
 
 main();

@@ -240,11 +240,6 @@ export class SafePaths {
     return listedKind(stats, this.listingRules);
   }
 
-  /** Whether a name found on disk may be listed: one the OS holds here and not the state directory's. */
-  isListableName(name: string, atRoot: boolean): boolean {
-    return listableName(name, atRoot, this.listingRules);
-  }
-
   #whyHidden(stats: BigIntStats): string {
     if (stats.isSymbolicLink()) return 'symbolic links are not followed';
     if (stats.dev !== this.#rootDev) return 'another filesystem is mounted here';

@@ -62,6 +62,21 @@ describe('ListingThread', () => {
     }
   });
 
+  it('applies the listing rules: the state directory by name at the root only, and by device and inode anywhere', async () => {
+    populate(root, 100, 0);
+    mkdirSync(join(root, '.DavSync'));
+    mkdirSync(join(root, 'state-elsewhere'));
+    const state = lstatSync(join(root, 'state-elsewhere'), { bigint: true });
+    const withState = { ...rules(), stateName: '.davsync', stateId: { dev: state.dev, ino: state.ino } };
+    const atRoot = (await collect(thread.list(root, true, withState, []).batches)).map((m) => m.name);
+    expect(atRoot).toHaveLength(100);
+    expect(atRoot).not.toContain('.DavSync');
+    expect(atRoot).not.toContain('state-elsewhere');
+    const below = (await collect(thread.list(root, false, withState, []).batches)).map((m) => m.name);
+    expect(below).toContain('.DavSync');
+    expect(below).not.toContain('state-elsewhere');
+  });
+
   it('fails with the error of the failed call: a missing folder, a file', async () => {
     writeFileSync(join(root, 'file'), 'x');
     await expect(collect(thread.list(join(root, 'missing'), false, rules(), []).batches)).rejects.toMatchObject({ code: 'ENOENT' });

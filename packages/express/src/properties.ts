@@ -145,12 +145,7 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
     if (seen.has(name)) continue;
     seen.add(name);
     const stored = dead[name];
-    const value =
-      stored !== undefined && !PROTECTED.has(name)
-        ? { xml: stored }
-        : name === DAV.syncToken || name === DAV.supportedReportSet
-          ? await liveValue(name, entry, src)
-          : entryValue(name, entry);
+    const value = stored !== undefined && !PROTECTED.has(name) ? { xml: stored } : await liveValue(name, entry, src);
     if (value !== undefined) found.push({ name, value });
     else if (request.kind === 'prop' || request.include.includes(name)) missing.push(name);
   }
