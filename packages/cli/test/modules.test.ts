@@ -43,7 +43,7 @@ describe('parseCommandLine: serve', () => {
 
   it('refusals name the flag and point at the help, never echo a password', () => {
     expect(usageError(() => parseCommandLine(['serve', '--port', '-1'], {}))).toMatch(/\(see davsync serve --help\)$/);
-    expect(usageError(() => parseCommandLine(['serve', '--retention', '1.5'], {}))).toMatch(/^--retention must be a whole number of at least 0, not "1.5"/);
+    expect(usageError(() => parseCommandLine(['serve', '--retention', '1.5'], {}))).toMatch(/^--retention must be a whole number \(0 or more\), not "1.5"/);
     expect(usageError(() => parseCommandLine(['serve', '--host', ''], {}))).toMatch(/^--host is empty/);
     expect(usageError(() => parseCommandLine(['serve', '--memory=yes'], {}))).toMatch(/^option '--memory' does not take an argument/);
     for (const spec of ['alice:', ':secret-pw', 'ali\u0007ce:secret-pw']) {
@@ -51,6 +51,34 @@ describe('parseCommandLine: serve', () => {
       expect(message).toMatch(/^--user: /);
       expect(message).not.toContain('secret-pw');
     }
+  });
+});
+
+describe('parseCommandLine: negative and dash-led values', () => {
+  // parseArgs alone calls `--page-size -3` "ambiguous", which says nothing about what is wrong.
+  it.each([
+    [['serve', '--page-size', '-3'], '--page-size must be a positive whole number, not "-3" (see davsync serve --help)'],
+    [['serve', '--page-size=-3'], '--page-size must be a positive whole number, not "-3" (see davsync serve --help)'],
+    [['serve', '--page-size', '0'], '--page-size must be a positive whole number, not "0" (see davsync serve --help)'],
+    [['serve', '-p', '-1'], '--port must be a whole number from 0 to 65535, not "-1" (see davsync serve --help)'],
+    [['serve', '--port', '-1'], '--port must be a whole number from 0 to 65535, not "-1" (see davsync serve --help)'],
+    [['serve', '--retention', '-5'], '--retention must be a whole number (0 or more), not "-5" (see davsync serve --help)'],
+    [['serve', '--retention=-0.5'], '--retention must be a whole number (0 or more), not "-0.5" (see davsync serve --help)'],
+    [['changes', 'http://h/', '--limit', '-2'], '--limit must be a whole number from 1 to 1000000000, not "-2" (see davsync changes --help)'],
+  ])('%j', (args, message) => {
+    expect(usageError(() => parseCommandLine(args, {}))).toBe(message);
+  });
+
+  it('a value that starts with a dash but is no number: how to give it, without repeating it (it may be a password)', () => {
+    const message = usageError(() => parseCommandLine(['serve', '-u', '-secret:pw'], {}));
+    expect(message).toBe("--user needs a value, and the next argument starts with '-'; to give a value that starts with '-', write --user=VALUE (see davsync serve --help)");
+    expect(usageError(() => parseCommandLine(['changes', 'http://h/', '--token', '-x'], {}))).toMatch(/^--token needs a value.* write --token=VALUE/);
+    expect(parseCommandLine(['changes', 'http://h/', '--token=-x'], {})).toMatchObject({ options: { token: '-x' } });
+  });
+
+  it('a negative number after a boolean flag or after -- stays what it was', () => {
+    expect(usageError(() => parseCommandLine(['serve', '--memory', '-3'], {}))).toMatch(/^unknown option '-3'/);
+    expect(parseCommandLine(['serve', '--', '-3'], {})).toMatchObject({ options: { dir: '-3' } });
   });
 });
 
