@@ -93,6 +93,7 @@ const CHANGES_FLAGS = {
   token: { type: 'string', short: 't' },
   level: { type: 'string' },
   limit: { type: 'string' },
+  json: { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -124,6 +125,7 @@ function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandL
     level,
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.limit === undefined ? {} : { limit: integer('--limit', values.limit, 1, 1_000_000_000) }),
+    ...(values.json === true ? { json: true } : {}),
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'changes', options };

@@ -2,7 +2,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandLine } from '../src/args';
 import { authorizationHeader, createBasicAuth, credentialsFromEnv, parseCredentials } from '../src/basic-auth';
-import { formatChanges, syncCollectionBody } from '../src/commands/changes';
+import { formatChanges, formatChangesJson, syncCollectionBody } from '../src/commands/changes';
+import { displayHref } from '../src/display-href';
 import { oneLine, UsageError } from '../src/errors';
 import { createLogger } from '../src/log';
 import { exposedWithoutAuth, httpUrl, isLoopback } from '../src/network';
@@ -88,6 +89,7 @@ describe('parseCommandLine: changes and the rest', () => {
       command: 'changes',
       options: { url: 'http://h:1/dav/', token: 'urn:t', level: 'infinite', limit: 10 },
     });
+    expect(parseCommandLine(['changes', 'http://h/', '--json'], {})).toMatchObject({ options: { json: true } });
   });
 
   it('user:password@ in the URL becomes credentials (percent-decoded) and leaves the URL', () => {
@@ -190,6 +192,35 @@ describe('log lines', () => {
 });
 
 describe('davsync changes output', () => {
+  it('hrefs shown decoded, but never as something else: an encoded / stays, controls and bidi marks stay encoded', () => {
+    expect(displayHref('/dav/my%20notes%C3%A9.txt')).toBe('/dav/my notesé.txt');
+    expect(displayHref('http://h/dav/a%2Fb/c%25d')).toBe('http://h/dav/a%2Fb/c%d');
+    expect(displayHref('/a%0D%0Ab%1B%5B2J%E2%80%AEtxt.exe')).toBe('/a%0D%0Ab%1B[2J%E2%80%AEtxt.exe');
+    expect(displayHref('/bad%E2%28x/ok%20')).toBe('/bad%E2%28x/ok ');
+    expect(displayHref('/100%/x')).toBe('/100%/x');
+  });
+
+  it('--json: the hrefs as sent, etag null when absent', () => {
+    const json = JSON.parse(
+      formatChangesJson({
+        token: 'urn:t:2',
+        truncated: true,
+        responses: [
+          { type: 'changed', href: '/a%20b', status: 200, etag: '"e"', conditions: [] },
+          { type: 'removed', href: '/c', status: 404, etag: undefined, conditions: [] },
+        ],
+      }),
+    );
+    expect(json).toEqual({
+      token: 'urn:t:2',
+      truncated: true,
+      responses: [
+        { type: 'changed', href: '/a%20b', status: 200, etag: '"e"', conditions: [] },
+        { type: 'removed', href: '/c', status: 404, etag: null, conditions: [] },
+      ],
+    });
+  });
+
   it('the REPORT body: elements in RFC 6578 order, the token escaped', () => {
     expect(syncCollectionBody({ level: '1' })).toContain('<D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>');
     expect(syncCollectionBody({ level: 'infinite', token: 'urn:a&b<c>', limit: 5 })).toContain(
