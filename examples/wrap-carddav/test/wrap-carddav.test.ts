@@ -1,13 +1,15 @@
 /**
  * The proofs, with tsdav (a real CardDAV client no one here wrote) against
  * the example CardDAV host with davsync in front of it, over loopback:
- * discovery sees the sync token and the sync-collection report; tsdav's
+ * the address-book listing from a known home URL sees the sync token and
+ * the sync-collection report (discovery from the server URL alone needs
+ * principals, which this host does not have); tsdav's
  * `syncCollection` sees adds, changes and deletes made over HTTP and through
  * the explicit API; a stale sync token in an If header stops a PUT with 412
  * before the host runs; a host failure records nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createVCard, deleteVCard, fetchAddressBooks, syncCollection, updateVCard, type DAVResponse } from 'tsdav';
+import { createAccount, createVCard, deleteVCard, fetchAddressBooks, syncCollection, updateVCard, type DAVResponse } from 'tsdav';
 import { AddressBooks } from '../src/carddav-host';
 import { startCardDavServer, type CardDavServer } from '../src/server';
 
@@ -51,7 +53,7 @@ const etagOf = (path: string): string => `"${server.store.getCard(path)?.etag}"`
 const byHref = (members: DAVResponse[]) => Object.fromEntries(members.map((r) => [r.href, r.status === 404 ? 404 : r.props?.['getetag']]));
 
 describe('a CardDAV host with davsync in front, seen by tsdav', () => {
-  it('discovers the address book with a sync token and the sync-collection report', async () => {
+  it('lists the address book from its home URL, with a sync token and the sync-collection report', async () => {
     const [found] = await fetchAddressBooks({
       account: { accountType: 'carddav', serverUrl: server.origin, rootUrl: `${server.origin}/`, homeUrl: `${server.origin}/addressbooks/alice/` },
     });
@@ -61,6 +63,13 @@ describe('a CardDAV host with davsync in front, seen by tsdav', () => {
     expect(found?.reports).toContain('syncCollection');
     const { token } = await sync();
     expect(found?.syncToken).toBe(token);
+  });
+
+  it('discovery from the server URL alone fails: the host has no principals (what the README says)', async () => {
+    // createDAVClient and DAVClient.login() run the same discovery.
+    await expect(createAccount({ account: { accountType: 'carddav', serverUrl: server.origin } })).rejects.toThrow('cannot find principalUrl');
+    // The principal lookup went to the host untouched.
+    expect(server.hostRequests).toContain('PROPFIND /');
   });
 
   it('lists the data the host had before (adopted, not re-uploaded) with address data', async () => {

@@ -93,6 +93,7 @@ const CHANGES_FLAGS = {
   token: { type: 'string', short: 't' },
   level: { type: 'string' },
   limit: { type: 'string' },
+  json: { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -124,6 +125,7 @@ function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandL
     level,
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.limit === undefined ? {} : { limit: integer('--limit', values.limit, 1, 1_000_000_000) }),
+    ...(values.json === true ? { json: true } : {}),
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'changes', options };
@@ -137,10 +139,50 @@ function optionalCredentials(flag: string | undefined, fromUrl: Credentials | un
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: T) {
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    return parseArgs({ args: negativeValuesInline(args, options), options, allowPositionals: true, strict: true });
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const option = /option '(-[^']*)'/i.exec(messageOf(err))?.[1];
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined && /ambiguous/.test(messageOf(err))) {
+      // The value is not repeated: it may be a password (--user).
+      const long = longName(option, options);
+      throw new UsageError(`${long} needs a value, and the next argument starts with '-'; to give a value that starts with '-', write ${long}=VALUE`);
+    }
     throw new UsageError(parseArgsMessage(err));
   }
+}
+
+/**
+ * parseArgs refuses `--page-size -3` as "ambiguous" (the value could be a
+ * forgotten value followed by a flag). A negative number is never a flag,
+ * so it is passed inline (`--page-size=-3`) and the value check below says
+ * what is wrong with it.
+ */
+function negativeValuesInline(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const long = longName(arg, options);
+    if (next !== undefined && /^-[0-9.]/.test(next) && options[long.slice(2)]?.type === 'string') {
+      out.push(`${long}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** `-p` → `--port`; a long option or anything else as it is. */
+function longName(arg: string, options: NonNullable<ParseArgsConfig['options']>): string {
+  if (/^-[^-]$/.test(arg)) {
+    const name = Object.keys(options).find((k) => options[k]?.short === arg.slice(1));
+    if (name !== undefined) return `--${name}`;
+  }
+  return arg;
 }
 
 /**
@@ -157,8 +199,9 @@ function parseArgsMessage(err: unknown): string {
 function integer(flag: string, value: string, min: number, max: number): number {
   const n = /^[0-9]+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`${flag} must be a whole number ${range}, not ${JSON.stringify(value)}`);
+    const what =
+      max !== Number.MAX_SAFE_INTEGER ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive whole number' : `a whole number (${min} or more)`;
+    throw new UsageError(`${flag} must be ${what}, not ${JSON.stringify(value)}`);
   }
   return n;
 }

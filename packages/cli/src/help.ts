@@ -43,19 +43,21 @@ Request log lines and the ready line go to stdout; warnings and errors to stderr
 export const CHANGES_HELP = `Usage: davsync changes URL [options]
 
 Send a sync-collection REPORT (RFC 6578) to the collection at URL and print what
-changed: one row per member (changed, removed or forbidden, its href and ETag),
-then the new sync token and whether the answer was truncated.
+changed: one row per member (changed, removed or forbidden, its href with names
+decoded, and its ETag), then the new sync token and whether the answer was
+truncated.
 
 Options:
   -t, --token TOKEN        only what changed since this token (default: everything)
       --level 1|infinite   direct members only (default), or the whole tree
       --limit N            ask for at most N results (the answer is then truncated)
+      --json               print one JSON document (hrefs as sent) instead of the table
   -u, --user NAME:PASS     HTTP Basic credentials (or user:pass@ in URL)
   -h, --help               show this help
 
 Environment:
   DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user
 
-A token the server no longer accepts (403 valid-sync-token) means a full sync is
-needed: run again without --token.
+A token the server refuses (403 valid-sync-token: not one of its tokens for this
+collection, or too old) means a full sync is needed: run again without --token.
 `;

@@ -110,10 +110,53 @@ describe('davsync changes', () => {
     expect((await ok([url, '--level', 'infinite'])).rows.map((r) => r.href).sort()).toEqual(['/sub/', '/sub/x.txt']);
   });
 
-  it('a token the server no longer accepts: says a full sync is needed, exit 1', async () => {
+  it('a token the server refuses: says why when davsync says, and that a full sync is needed, exit 1', async () => {
     const { url } = await startServe(['--memory']);
-    const message = await fails([url, '--token', 'urn:x-davsync:sync:aaaaaaaaaaaaaaaa:1']);
-    expect(message).toBe('davsync: the sync token is no longer valid (403 valid-sync-token): a full sync is needed — run again without --token');
+    // Another collection's (or an earlier incarnation's) token.
+    expect(await fails([url, '--token', 'urn:x-davsync:sync:aaaaaaaaaaaaaaaa:1'])).toBe(
+      'davsync: the server refused the sync token (403 valid-sync-token: the token belongs to another collection or an earlier incarnation of this one); run again without --token for a full sync',
+    );
+    // Never a token at all: not called "no longer valid".
+    expect(await fails([url, '--token', 'garbage'])).toBe(
+      'davsync: the server refused the sync token (403 valid-sync-token: not a token issued by this server); run again without --token for a full sync',
+    );
+  });
+
+  it('a token another server refuses without saying why: both possibilities named, none asserted', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      const body = '<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>';
+      res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect(await fails([`http://127.0.0.1:${port}/`, '--token', 'garbage'])).toBe(
+        'davsync: the server refused the sync token (403 valid-sync-token: not one of its tokens for this collection, or too old); run again without --token for a full sync',
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('shows names decoded in the table, and the hrefs as sent with --json', async () => {
+    const { url } = await startServe(['--memory']);
+    const put1 = await put(`${url}my%20notes%C3%A9.txt`, 'n');
+    await put(`${url}a%0Ab.txt`, 'x'); // a newline in a name must not break the table's line
+    const r = await changes([url]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const rows = lines(r.stdout).slice(1, 3).sort();
+    expect(rows).toEqual([expect.stringMatching(/^changed {2}\/a%0Ab\.txt {6}"/), expect.stringMatching(/^changed {2}\/my notesé\.txt {2}"/)]);
+
+    const json = await changes([url, '--json']);
+    expect(json).toMatchObject({ code: 0, stderr: '' });
+    const parsed = JSON.parse(json.stdout) as { token: string; truncated: boolean; responses: Array<{ href: string; etag: string | null }> };
+    expect(parsed.token).toMatch(/^urn:x-davsync:sync:/);
+    expect(parsed.truncated).toBe(false);
+    expect(parsed.responses.map((x) => x.href).sort()).toEqual(['/a%0Ab.txt', '/my%20notes%C3%A9.txt']);
+    expect(parsed.responses.find((x) => x.href.startsWith('/my'))?.etag).toBe(put1.headers.get('etag'));
   });
 
   it('connection refused: one line, exit 1', async () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandLine } from '../src/args';
 import { authorizationHeader, createBasicAuth, credentialsFromEnv, parseCredentials } from '../src/basic-auth';
-import { formatChanges, syncCollectionBody } from '../src/commands/changes';
+import { formatChanges, formatChangesJson, syncCollectionBody } from '../src/commands/changes';
+import { displayHref } from '../src/display-href';
 import { oneLine, UsageError } from '../src/errors';
 import { createLogger } from '../src/log';
 import { exposedWithoutAuth, httpUrl, isLoopback } from '../src/network';
@@ -43,7 +44,7 @@ describe('parseCommandLine: serve', () => {
 
   it('refusals name the flag and point at the help, never echo a password', () => {
     expect(usageError(() => parseCommandLine(['serve', '--port', '-1'], {}))).toMatch(/\(see davsync serve --help\)$/);
-    expect(usageError(() => parseCommandLine(['serve', '--retention', '1.5'], {}))).toMatch(/^--retention must be a whole number of at least 0, not "1.5"/);
+    expect(usageError(() => parseCommandLine(['serve', '--retention', '1.5'], {}))).toMatch(/^--retention must be a whole number \(0 or more\), not "1.5"/);
     expect(usageError(() => parseCommandLine(['serve', '--host', ''], {}))).toMatch(/^--host is empty/);
     expect(usageError(() => parseCommandLine(['serve', '--memory=yes'], {}))).toMatch(/^option '--memory' does not take an argument/);
     for (const spec of ['alice:', ':secret-pw', 'ali\u0007ce:secret-pw']) {
@@ -54,12 +55,41 @@ describe('parseCommandLine: serve', () => {
   });
 });
 
+describe('parseCommandLine: negative and dash-led values', () => {
+  // parseArgs alone calls `--page-size -3` "ambiguous", which says nothing about what is wrong.
+  it.each([
+    [['serve', '--page-size', '-3'], '--page-size must be a positive whole number, not "-3" (see davsync serve --help)'],
+    [['serve', '--page-size=-3'], '--page-size must be a positive whole number, not "-3" (see davsync serve --help)'],
+    [['serve', '--page-size', '0'], '--page-size must be a positive whole number, not "0" (see davsync serve --help)'],
+    [['serve', '-p', '-1'], '--port must be a whole number from 0 to 65535, not "-1" (see davsync serve --help)'],
+    [['serve', '--port', '-1'], '--port must be a whole number from 0 to 65535, not "-1" (see davsync serve --help)'],
+    [['serve', '--retention', '-5'], '--retention must be a whole number (0 or more), not "-5" (see davsync serve --help)'],
+    [['serve', '--retention=-0.5'], '--retention must be a whole number (0 or more), not "-0.5" (see davsync serve --help)'],
+    [['changes', 'http://h/', '--limit', '-2'], '--limit must be a whole number from 1 to 1000000000, not "-2" (see davsync changes --help)'],
+  ])('%j', (args, message) => {
+    expect(usageError(() => parseCommandLine(args, {}))).toBe(message);
+  });
+
+  it('a value that starts with a dash but is no number: how to give it, without repeating it (it may be a password)', () => {
+    const message = usageError(() => parseCommandLine(['serve', '-u', '-secret:pw'], {}));
+    expect(message).toBe("--user needs a value, and the next argument starts with '-'; to give a value that starts with '-', write --user=VALUE (see davsync serve --help)");
+    expect(usageError(() => parseCommandLine(['changes', 'http://h/', '--token', '-x'], {}))).toMatch(/^--token needs a value.* write --token=VALUE/);
+    expect(parseCommandLine(['changes', 'http://h/', '--token=-x'], {})).toMatchObject({ options: { token: '-x' } });
+  });
+
+  it('a negative number after a boolean flag or after -- stays what it was', () => {
+    expect(usageError(() => parseCommandLine(['serve', '--memory', '-3'], {}))).toMatch(/^unknown option '-3'/);
+    expect(parseCommandLine(['serve', '--', '-3'], {})).toMatchObject({ options: { dir: '-3' } });
+  });
+});
+
 describe('parseCommandLine: changes and the rest', () => {
   it('URL, token, level, limit', () => {
     expect(parseCommandLine(['changes', 'http://h:1/dav/', '-t', 'urn:t', '--level', 'infinite', '--limit', '10'], {})).toEqual({
       command: 'changes',
       options: { url: 'http://h:1/dav/', token: 'urn:t', level: 'infinite', limit: 10 },
     });
+    expect(parseCommandLine(['changes', 'http://h/', '--json'], {})).toMatchObject({ options: { json: true } });
   });
 
   it('user:password@ in the URL becomes credentials (percent-decoded) and leaves the URL', () => {
@@ -162,6 +192,35 @@ describe('log lines', () => {
 });
 
 describe('davsync changes output', () => {
+  it('hrefs shown decoded, but never as something else: an encoded / stays, controls and bidi marks stay encoded', () => {
+    expect(displayHref('/dav/my%20notes%C3%A9.txt')).toBe('/dav/my notesé.txt');
+    expect(displayHref('http://h/dav/a%2Fb/c%25d')).toBe('http://h/dav/a%2Fb/c%d');
+    expect(displayHref('/a%0D%0Ab%1B%5B2J%E2%80%AEtxt.exe')).toBe('/a%0D%0Ab%1B[2J%E2%80%AEtxt.exe');
+    expect(displayHref('/bad%E2%28x/ok%20')).toBe('/bad%E2%28x/ok ');
+    expect(displayHref('/100%/x')).toBe('/100%/x');
+  });
+
+  it('--json: the hrefs as sent, etag null when absent', () => {
+    const json = JSON.parse(
+      formatChangesJson({
+        token: 'urn:t:2',
+        truncated: true,
+        responses: [
+          { type: 'changed', href: '/a%20b', status: 200, etag: '"e"', conditions: [] },
+          { type: 'removed', href: '/c', status: 404, etag: undefined, conditions: [] },
+        ],
+      }),
+    );
+    expect(json).toEqual({
+      token: 'urn:t:2',
+      truncated: true,
+      responses: [
+        { type: 'changed', href: '/a%20b', status: 200, etag: '"e"', conditions: [] },
+        { type: 'removed', href: '/c', status: 404, etag: null, conditions: [] },
+      ],
+    });
+  });
+
   it('the REPORT body: elements in RFC 6578 order, the token escaped', () => {
     expect(syncCollectionBody({ level: '1' })).toContain('<D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>');
     expect(syncCollectionBody({ level: 'infinite', token: 'urn:a&b<c>', limit: 5 })).toContain(

@@ -205,7 +205,7 @@ describe('davsync serve: bad command lines and start-up failures', () => {
     [['serve', '--bogus'], /unknown option '--bogus'/],
     [['serve', '--port', 'eighty'], /--port must be a whole number from 0 to 65535, not "eighty"/],
     [['serve', '--port', '70000'], /--port must be/],
-    [['serve', '--page-size', '0'], /--page-size must be a whole number of at least 1/],
+    [['serve', '--page-size', '0'], /--page-size must be a positive whole number/],
     [['serve', '--log-level', 'loud'], /--log-level must be one of silent, error, warn, info, debug/],
     [['serve', 'a', 'b'], /serve takes one folder/],
     [['serve', 'dir', '--memory'], /give DIR or --memory, not both/],

@@ -5,6 +5,7 @@
  * detail goes to the log, never to the client.
  */
 import { DavError, type DavErrorCode } from '@davsync/core';
+import { CLIENT_CLOSED_STATUS, ClientClosedError } from './client-closed';
 import type { DavResponse } from './dav-request';
 import { errorBody } from './xml/error-body';
 import { clark, DAV_NS } from './xml/names';
@@ -35,6 +36,8 @@ export function statusOf(code: DavErrorCode): number {
 
 /** The response for anything thrown while handling a request. */
 export function errorResponse(err: unknown, onError: (err: unknown) => void): DavResponse {
+  // Not a failure of ours, and no one to answer: not reported, not a 500.
+  if (err instanceof ClientClosedError) return { status: CLIENT_CLOSED_STATUS, headers: { 'content-length': '0' } };
   if (!(err instanceof DavError)) {
     onError(err);
     return { status: 500, headers: { 'content-length': '0' } };

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { failingAsClientClosed } from './client-closed';
 import type { DavRequest, DavResponse } from './dav-request';
 
 /** What Express and Connect add to `req`; all optional so bare `http` works too. */
@@ -88,7 +89,7 @@ function requestBody(req: MountedRequest): AsyncIterable<Uint8Array> {
   // Not `req` itself: leaving a for-await over a Node stream early destroys
   // it, and with it the socket, so a 413 could never be sent. Unread input
   // is dealt with by closing the connection after the response instead.
-  return req.iterator({ destroyOnReturn: false });
+  return failingAsClientClosed(req.iterator({ destroyOnReturn: false }), () => req.complete);
 }
 
 /** A body that fails when read: a host body parser consumed it into something other than bytes or text. */

@@ -74,7 +74,10 @@ export const davsyncOptionsSchema = z
      * after the host's authentication). Default: nobody (`undefined`).
      */
     user: userSchema.optional(),
-    /** Called with every unexpected error (answered as a bare 500). Default: console.error. */
+    /**
+     * Called with every unexpected error (answered as a bare 500). Default: console.error.
+     * A client closing its connection mid-request is not one (see `client-closed.ts`).
+     */
     onError: z.custom<(err: unknown) => void>((v) => typeof v === 'function', 'onError must be a function').optional(),
   })
   .strict()

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { readDavError, readSyncResponse, type SyncResponse } from '@davsync/express';
 import { authorizationHeader, type Credentials } from '../basic-auth';
+import { displayHref } from '../display-href';
 import { CliError, describeErrno, oneLine } from '../errors';
 import type { LineSink } from '../log';
 
@@ -19,6 +20,8 @@ export interface ChangesOptions {
   /** Ask for at most this many results (RFC 6578 §3.7); the answer is then truncated. */
   readonly limit?: number;
   readonly credentials?: Credentials;
+  /** Print the answer as one JSON document (raw hrefs) instead of the table (decoded names). */
+  readonly json?: boolean;
 }
 
 const VALID_SYNC_TOKEN = '{DAV:}valid-sync-token';
@@ -37,8 +40,8 @@ export function syncCollectionBody(options: Pick<ChangesOptions, 'token' | 'leve
  * Sends the REPORT and reads the 207.
  *
  * @throws CliError with one line for: no connection, 401, 403
- *   valid-sync-token (a full sync is needed), any other status, or a 207
- *   that is not a sync-collection answer.
+ *   valid-sync-token (the token refused: a full sync is needed), any other
+ *   status, or a 207 that is not a sync-collection answer.
  */
 export async function fetchChanges(options: ChangesOptions): Promise<SyncResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/xml; charset=utf-8' };
@@ -60,9 +63,7 @@ export async function fetchChanges(options: ChangesOptions): Promise<SyncRespons
     }
   }
   const conditions = await readDavError(body);
-  if (res.status === 403 && conditions.includes(VALID_SYNC_TOKEN)) {
-    throw new CliError('the sync token is no longer valid (403 valid-sync-token): a full sync is needed — run again without --token');
-  }
+  if (res.status === 403 && conditions.includes(VALID_SYNC_TOKEN)) throw new CliError(refusedToken(res.headers.get('x-davsync-reason')));
   const what = `REPORT ${options.url}: ${res.status} ${res.statusText || STATUS_CODES[res.status] || ''}`.trimEnd();
   if (res.status === 401) {
     throw new CliError(`${what} (${options.credentials === undefined ? 'give --user NAME:PASSWORD, or set DAVSYNC_USER and DAVSYNC_PASSWORD' : 'wrong user name or password'})`);
@@ -73,7 +74,8 @@ export async function fetchChanges(options: ChangesOptions): Promise<SyncRespons
 }
 
 /**
- * The answer as a table, then the token and whether there is more:
+ * The answer as a table (names decoded, see `display-href.ts`), then the
+ * token and whether there is more:
  *
  *     TYPE     HREF          ETAG
  *     changed  /notes.txt    "1a2b-5-xyz"
@@ -86,7 +88,7 @@ export function formatChanges(result: SyncResponse): string {
   if (result.responses.length === 0) {
     lines.push('no changes');
   } else {
-    const rows = [['TYPE', 'HREF', 'ETAG'], ...result.responses.map((r) => [r.type, r.href, r.etag ?? ''])];
+    const rows = [['TYPE', 'HREF', 'ETAG'], ...result.responses.map((r) => [r.type, displayHref(r.href), r.etag ?? ''])];
     const typeWidth = Math.max(...rows.map((r) => (r[0] as string).length));
     const hrefWidth = Math.max(...rows.map((r) => (r[1] as string).length));
     for (const [type, href, etag] of rows) {
@@ -98,10 +100,33 @@ export function formatChanges(result: SyncResponse): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The answer for scripts: one JSON document with the hrefs exactly as the
+ * server sent them (percent-encoded), `etag` null when absent.
+ */
+export function formatChangesJson(result: SyncResponse): string {
+  const responses = result.responses.map((r) => ({ type: r.type, href: r.href, status: r.status, etag: r.etag ?? null, conditions: r.conditions }));
+  return `${JSON.stringify({ token: result.token, truncated: result.truncated, responses }, null, 2)}\n`;
+}
+
 /** The command: fetch, print, exit 0 (errors are thrown as {@link CliError}). */
 export async function changesCommand(options: ChangesOptions, out: LineSink = process.stdout): Promise<number> {
-  out.write(formatChanges(await fetchChanges(options)));
+  const result = await fetchChanges(options);
+  out.write(options.json === true ? formatChangesJson(result) : formatChanges(result));
   return 0;
+}
+
+/**
+ * Why a token was refused. RFC 6578 gives one condition for every case — a
+ * token that was never the server's, one for another collection, one older
+ * than the history it keeps — so without more from the server, the message
+ * names them all rather than guess. A davsync server says which in
+ * `X-Davsync-Reason`; other servers' tokens have forms of their own, so the
+ * token is not judged here.
+ */
+function refusedToken(reason: string | null): string {
+  const why = reason === null ? 'not one of its tokens for this collection, or too old' : reason.replace(/^davsync: /, '').replace(/^invalid sync token: /, '');
+  return `the server refused the sync token (403 valid-sync-token: ${why}); run again without --token for a full sync`;
 }
 
 /** Why fetch could not get an answer: undici puts the socket error in `cause`. */

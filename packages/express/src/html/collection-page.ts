@@ -122,9 +122,13 @@ export function* renderCollectionPage(page: CollectionPage): Generator<string> {
 }
 
 function top(page: CollectionPage): Html {
-  const crumbs = page.crumbs.map((c, i) =>
-    i === page.crumbs.length - 1 ? html`<a href="${c.href}" aria-current="page">${c.label}</a>` : html`<a href="${c.href}">${c.label}</a> / `,
-  );
+  // The breadcrumb reads as the path itself (`/dav/docs/2024`, `/notes`):
+  // each part a link, joined by `/` — except after a part that already ends
+  // in one (the root of an unmounted store is `/`), which would read `/ / notes`.
+  const crumbs = page.crumbs.map((c, i) => {
+    if (i === page.crumbs.length - 1) return html`<a href="${c.href}" aria-current="page">${c.label}</a>`;
+    return c.label.endsWith('/') ? html`<a href="${c.href}">${c.label}</a>` : html`<a href="${c.href}">${c.label}</a>/`;
+  });
   const parent = page.parentHref === undefined ? html`` : html`<a href="${page.parentHref}" rel="up">↑ Parent collection</a>`;
   return html`<!doctype html>
 <html lang="en">

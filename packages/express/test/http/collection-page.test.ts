@@ -100,9 +100,30 @@ describe('the collection page', () => {
     expect(html).toContain('<h1>2024</h1>');
     const crumbs = /<nav class="crumbs"[^>]*>(.*?)<\/nav>/.exec(html)?.[1];
     expect(crumbs).toBe(
-      '<a href="/dav/">/dav</a> / <a href="/dav/docs/">docs</a> / <a href="/dav/docs/2024/" aria-current="page">2024</a>',
+      '<a href="/dav/">/dav</a>/<a href="/dav/docs/">docs</a>/<a href="/dav/docs/2024/" aria-current="page">2024</a>',
     );
     expect(html).toContain('<a href="/dav/docs/" rel="up">↑ Parent collection</a>');
+  });
+
+  it('a breadcrumb that reads as the path, with no mount point too (never `/ / names`)', async () => {
+    const text = (html: string) => (/<nav class="crumbs"[^>]*>(.*?)<\/nav>/.exec(html)?.[1] ?? '').replace(/<[^>]*>/g, '');
+    await mkcol(`${s.url}/names/`);
+    await mkcol(`${s.url}/names/sub/`);
+    expect(text(await page('/names/sub/'))).toBe('/dav/names/sub');
+    expect(text(await page('/'))).toBe('/dav');
+    const bare = await startServer();
+    try {
+      await mkcol(`${bare.url}/names/`);
+      await mkcol(`${bare.url}/names/sub/`);
+      const get = async (path: string) => (await dav(`${bare.url}${path}`, 'GET', { headers: { accept: 'text/html' } })).text;
+      expect(text(await get('/'))).toBe('/');
+      expect(text(await get('/names/'))).toBe('/names');
+      expect(/<nav class="crumbs"[^>]*>(.*?)<\/nav>/.exec(await get('/names/sub/'))?.[1]).toBe(
+        '<a href="/">/</a><a href="/names/">names</a>/<a href="/names/sub/" aria-current="page">sub</a>',
+      );
+    } finally {
+      await bare.close();
+    }
   });
 
   it('has no parent link at the root, and says when a collection is empty', async () => {
