@@ -7,10 +7,8 @@
  * `DavError` of the same name, here and nowhere else.
  */
 import { DavError, type DavErrorCode } from '@davsync/core';
-import { ProtocolError, type ProtocolErrorReason } from '@davsync/protocol';
 import type { DavResponse } from './dav-request';
-import { errorBody } from './xml/error-body';
-import { clark, DAV_NS } from './xml/names';
+import { clark, DAV_NS, errorBody, ProtocolError, type ProtocolErrorReason } from '@davsync/protocol';
 
 const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
   'not-found': { status: 404 },

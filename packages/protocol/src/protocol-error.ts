@@ -8,8 +8,8 @@
 
 /**
  * Why a request or a header was refused. The names are those of the
- * server's error codes (`DavErrorCode` in `@davsync/core`), so the mapping
- * is one to one.
+ * server's error codes (`DavErrorCode` of the sync engine's package), so
+ * the mapping is one to one.
  */
 export type ProtocolErrorReason =
   /** Malformed: outside the grammar, over a limit other than the size, an unknown encoding. */

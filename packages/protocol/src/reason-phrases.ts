@@ -1,9 +1,9 @@
 /**
  * Reason phrases for the `DAV:status` lines a multistatus carries
  * (RFC 4918 §14.28: `HTTP/1.1 404 Not Found`). The protocol does not import
- * `node:http`, so it keeps its own table: the IANA HTTP status registry as
- * Node's `STATUS_CODES` spells it (a test checks the two agree), so the
- * lines written are the ones the server always wrote.
+ * Node's HTTP module, so it keeps its own table: the IANA HTTP status
+ * registry as that module's `STATUS_CODES` spells it (a test checks the two
+ * agree), so the lines written are the ones the server always wrote.
  */
 const REASON_PHRASES: Readonly<Record<number, string>> = Object.freeze({
   100: 'Continue',

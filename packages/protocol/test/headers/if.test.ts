@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isDavError } from '@davsync/core';
+import { isProtocolError } from '../../src/protocol-error';
 import { evaluateIf, parseIf, type IfCondition, type IfHeader, type IfResolver } from '../../src/headers/if';
-import { expectDavError } from '../xml/plain';
+import { expectProtocolError } from '../xml/plain';
 
 const LOCK_A = 'urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2';
 const LOCK_B = 'urn:uuid:58f202ac-22cf-11d1-b12d-002035b29092';
@@ -139,28 +139,28 @@ describe('malformed If headers are a 400', () => {
     ['a non-Latin-1 character in an entity tag', '(["\u0100"])'],
   ];
   it.each(bad)('refuses %s', async (_, value) => {
-    const err = await expectDavError(() => parseIf(value), 'bad-request');
+    const err = await expectProtocolError(() => parseIf(value), 'bad-request');
     expect(err.message).toMatch(/^davsync: malformed If header: /);
   });
 
   it('refuses headers over the length limit', async () => {
-    await expectDavError(() => parseIf(`(<urn:${'x'.repeat(9000)}>)`), 'bad-request');
-    await expectDavError(() => parseIf('(<a:b>)', { maxLength: 6 }), 'bad-request');
+    await expectProtocolError(() => parseIf(`(<urn:${'x'.repeat(9000)}>)`), 'bad-request');
+    await expectProtocolError(() => parseIf('(<a:b>)', { maxLength: 6 }), 'bad-request');
   });
 
   it('refuses more lists or conditions than the limits allow', async () => {
     expect(parseIf('(<a:b>)'.repeat(64)).lists).toHaveLength(64);
-    await expectDavError(() => parseIf('(<a:b>)'.repeat(65)), 'bad-request');
-    await expectDavError(() => parseIf(`(${'<a:b>'.repeat(257)})`), 'bad-request');
-    await expectDavError(() => parseIf('(<a:b> <a:c>)', { maxConditions: 1 }), 'bad-request');
-    await expectDavError(() => parseIf('(<a:b>) (<a:c>)', { maxLists: 1 }), 'bad-request');
+    await expectProtocolError(() => parseIf('(<a:b>)'.repeat(65)), 'bad-request');
+    await expectProtocolError(() => parseIf(`(${'<a:b>'.repeat(257)})`), 'bad-request');
+    await expectProtocolError(() => parseIf('(<a:b> <a:c>)', { maxConditions: 1 }), 'bad-request');
+    await expectProtocolError(() => parseIf('(<a:b>) (<a:c>)', { maxLists: 1 }), 'bad-request');
   });
 });
 
 describe('generated If headers', () => {
   const alphabet = fc.constantFrom('(', ')', '<', '>', '[', ']', '"', 'W', '/', 'N', 'o', 't', ' ', '\t', '\n', 'a', ':', 'b', '#', '\\', '%', '2', '0', 'é');
 
-  it('always yield a valid AST or a bad-request DavError, never another exception', () => {
+  it('always yield a valid AST or a bad-request ProtocolError, never another exception', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: alphabet, maxLength: 60 }), fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 40 })), (value) => {
         try {
@@ -168,7 +168,7 @@ describe('generated If headers', () => {
           expect(h.lists.length).toBeGreaterThan(0);
           for (const l of h.lists) expect(l.conditions.length).toBeGreaterThan(0);
         } catch (err) {
-          expect(isDavError(err, 'bad-request')).toBe(true);
+          expect(isProtocolError(err, 'bad-request')).toBe(true);
         }
       }),
       { numRuns: 2000 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDestination } from '../../src/headers/destination';
-import { expectDavError } from '../xml/plain';
+import { expectProtocolError } from '../xml/plain';
 
 describe('Destination (RFC 4918 §10.3, Simple-ref §8.3)', () => {
   it('takes an absolute URI apart, lower-casing scheme and host for comparison (the §9.8.8 example)', () => {
@@ -58,10 +58,10 @@ describe('Destination (RFC 4918 §10.3, Simple-ref §8.3)', () => {
     ['an empty host', 'http:///a'],
     ['angle brackets', '</a>'],
   ])('refuses %s with a 400', async (_, v) => {
-    await expectDavError(() => parseDestination(v), 'bad-request');
+    await expectProtocolError(() => parseDestination(v), 'bad-request');
   });
 
   it('refuses an overlong value', async () => {
-    await expectDavError(() => parseDestination(`/${'a'.repeat(9000)}`), 'bad-request');
+    await expectProtocolError(() => parseDestination(`/${'a'.repeat(9000)}`), 'bad-request');
   });
 });

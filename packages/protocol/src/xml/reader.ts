@@ -9,12 +9,12 @@
  * - the body size, nesting depth, element count and the length of any one
  *   text or attribute value are bounded; the size limit is checked as bytes
  *   arrive, and reading stops at the first violation;
- * - every failure is a {@link DavError} (`payload-too-large` for the size,
+ * - every failure is a {@link ProtocolError} (`payload-too-large` for the size,
  *   `bad-request` otherwise) with a short reason, never another exception.
  */
 import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
-import { DavError, badRequest } from '@davsync/core';
+import { ProtocolError, badRequest } from '../protocol-error';
 import { XML_LANG, clark } from './names';
 
 /** Bounds on a request body; see {@link DEFAULT_XML_LIMITS}. */
@@ -69,7 +69,7 @@ export type XmlInput = string | Uint8Array | AsyncIterable<Uint8Array | string>;
 /**
  * Parses a request body that must be an XML document.
  *
- * @throws DavError `payload-too-large` over `maxBytes`; `bad-request` for an
+ * @throws ProtocolError `payload-too-large` over `maxBytes`; `bad-request` for an
  *   empty body, a DOCTYPE, malformed XML, an unbound prefix, a non-UTF-8/16
  *   encoding or any other limit.
  * @example const root = await parseXml(req, { maxBytes: 64 * 1024 }); root.name === '{DAV:}propfind'
@@ -195,7 +195,7 @@ class TreeReader {
   private count(n: number): void {
     this.bytes += n;
     if (this.bytes > this.limits.maxBytes) {
-      throw new DavError('payload-too-large', `davsync: XML body larger than ${this.limits.maxBytes} bytes`);
+      throw new ProtocolError('payload-too-large', `davsync: XML body larger than ${this.limits.maxBytes} bytes`);
     }
   }
 
@@ -224,7 +224,7 @@ class TreeReader {
     try {
       run();
     } catch (err) {
-      if (err instanceof DavError) throw err;
+      if (err instanceof ProtocolError) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw badRequest(`davsync: malformed XML: ${why.length > 160 ? `${why.slice(0, 160)}…` : why}`);
     }

@@ -11,7 +11,7 @@
  * so both share {@link PropRequest} and {@link readPropRequest}.
  */
 import { z } from 'zod';
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, type XmlElement } from './reader';
 
@@ -39,7 +39,7 @@ export const propRequestSchema: z.ZodType<PropRequest> = z.discriminatedUnion('k
  * empty PROPFIND request body MUST be treated as if it were an 'allprop'
  * request.").
  *
- * @throws DavError `bad-request` when the root is not `DAV:propfind` or it
+ * @throws ProtocolError `bad-request` when the root is not `DAV:propfind` or it
  *   holds none, or more than one, of `prop`/`allprop`/`propname`.
  * @example parsePropfind(await parseXmlIfPresent(req)) // → { kind: 'prop', names: ['{DAV:}getetag'] }
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseOverwrite } from '../../src/headers/overwrite';
-import { expectDavError } from '../xml/plain';
+import { expectProtocolError } from '../xml/plain';
 
 describe('Overwrite (RFC 4918 §10.6)', () => {
   it('reads T and F', () => {
@@ -18,6 +18,6 @@ describe('Overwrite (RFC 4918 §10.6)', () => {
   });
 
   it.each(['', 'true', 'false', 'Y', 'N', '1', '0', 'T F'])('refuses %j with a 400', async (v) => {
-    await expectDavError(() => parseOverwrite(v), 'bad-request');
+    await expectProtocolError(() => parseOverwrite(v), 'bad-request');
   });
 });

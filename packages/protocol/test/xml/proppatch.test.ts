@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseXml } from '../../src/xml/reader';
 import { parsePropPatch } from '../../src/xml/proppatch';
-import { expectDavError, plain } from './plain';
+import { expectProtocolError, plain } from './plain';
 
 const parse = async (body: string) => parsePropPatch(await parseXml(body));
 
@@ -80,16 +80,16 @@ describe('PROPPATCH bodies (RFC 4918 §9.2, §14.19)', () => {
   });
 
   it('refuses a root other than DAV:propertyupdate', async () => {
-    await expectDavError(() => parse('<propertyupdate><set><prop><a/></prop></set></propertyupdate>'), 'bad-request');
+    await expectProtocolError(() => parse('<propertyupdate><set><prop><a/></prop></set></propertyupdate>'), 'bad-request');
   });
 
   it('refuses a set or remove without DAV:prop', async () => {
-    await expectDavError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:set/></D:propertyupdate>'), 'bad-request');
-    await expectDavError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:remove><a/></D:remove></D:propertyupdate>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:set/></D:propertyupdate>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:remove><a/></D:remove></D:propertyupdate>'), 'bad-request');
   });
 
   it('refuses an update with no instruction at all', async () => {
-    await expectDavError(() => parse('<D:propertyupdate xmlns:D="DAV:"/>'), 'bad-request');
-    await expectDavError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop/></D:set></D:propertyupdate>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propertyupdate xmlns:D="DAV:"/>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop/></D:set></D:propertyupdate>'), 'bad-request');
   });
 });

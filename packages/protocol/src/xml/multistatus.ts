@@ -15,10 +15,10 @@
  * Hrefs are written as given: the caller percent-encodes them (RFC 4918
  * §8.3); this module only XML-escapes.
  */
-import { STATUS_CODES } from 'node:http';
 import { DAV } from './names';
 import { DAV_DECLARED, PrefixTable, nodeXml, startElement, xmlText, type ElementStart, type XmlNode } from './fragment';
 import { errorXml, type ErrorCondition } from './error-body';
+import { reasonPhrase } from '../reason-phrases';
 
 /**
  * A property value to write inside `DAV:prop` (RFC 4918 §14.18).
@@ -92,8 +92,9 @@ export function propstatsOf(found: readonly PropEntry[], missing: readonly strin
 export function statusLine(status: number): string {
   let line = STATUS_LINES.get(status);
   if (line === undefined) {
-    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
-    if (STATUS_CODES[status] !== undefined) STATUS_LINES.set(status, line);
+    const phrase = reasonPhrase(status);
+    line = `HTTP/1.1 ${status} ${phrase ?? ''}`.trimEnd();
+    if (phrase !== undefined) STATUS_LINES.set(status, line);
   }
   return line;
 }

@@ -12,7 +12,7 @@
  * and the path lies under the mount point (else 502, RFC 4918 §9.8.5), and
  * decodes the path segment by segment as it does the request target.
  */
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 import { isSimpleRef, splitSimpleRef, type SimpleRef } from './uri';
 
 /** A syntactically valid Destination. */
@@ -27,7 +27,7 @@ export const MAX_DESTINATION_LENGTH = 8192;
 /**
  * Parses a Destination header value.
  *
- * @throws DavError `bad-request` when it is missing (COPY and MOVE require
+ * @throws ProtocolError `bad-request` when it is missing (COPY and MOVE require
  *   it), not a Simple-ref (white space, a fragment, bad percent-encoding, a
  *   relative reference), or an absolute URI without an authority
  *   (`urn:…` names no place to copy to).

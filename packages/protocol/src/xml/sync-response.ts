@@ -5,7 +5,7 @@
  * own sync loop) read responses with the same hardened XML reader the
  * server uses for requests, instead of pattern-matching XML text.
  */
-import { DavError } from '@davsync/core';
+import { ProtocolError } from '../protocol-error';
 import { DAV } from './names';
 import { DEFAULT_XML_LIMITS, childrenNamed, parseXmlIfPresent, trimXmlSpace, type XmlElement, type XmlInput } from './reader';
 
@@ -81,7 +81,7 @@ export async function readSyncResponse(input: XmlInput, limits: SyncResponseLimi
   try {
     root = await parseXmlIfPresent(input, { ...RESPONSE_LIMITS, ...limits });
   } catch (err) {
-    throw invalid(err instanceof DavError ? err.message.replace(/^davsync: /, '') : String(err), err);
+    throw invalid(err instanceof ProtocolError ? err.message.replace(/^davsync: /, '') : String(err), err);
   }
   if (root === undefined) throw invalid('the body is empty');
   if (root.name !== DAV.multistatus) throw invalid(`the document is ${root.name}, not {DAV:}multistatus`);

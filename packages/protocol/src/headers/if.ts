@@ -27,7 +27,7 @@
  *   spaces and backslash escapes (`["I am an ETag"]` in §10.4.6).
  * - One header is either all untagged or all tagged lists; mixing is a 400.
  */
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 import { strongMatch } from './etag-match';
 import { isAbsoluteUri, isSimpleRef } from './uri';
 
@@ -72,7 +72,7 @@ export const NO_LOCK_TOKEN = 'DAV:no-lock';
 /**
  * Parses an If header value.
  *
- * @throws DavError `bad-request` (with a short reason) for anything outside
+ * @throws ProtocolError `bad-request` (with a short reason) for anything outside
  *   the grammar or over the limits; never another exception.
  * @example
  * parseIf('</home/c/> (<http://example.com/ns/sync/12345>)')

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isDavError } from '@davsync/core';
+import { isProtocolError } from '../../src/protocol-error';
 import { ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from '../../src/headers/etag-match';
-import { expectDavError } from '../xml/plain';
+import { expectProtocolError } from '../xml/plain';
 
 describe('entity-tag lists (RFC 9110 §13.1.1, §13.1.2)', () => {
   it('reads * and comma-separated entity tags, as written', () => {
@@ -27,22 +27,22 @@ describe('entity-tag lists (RFC 9110 §13.1.1, §13.1.2)', () => {
     ['two tags without a comma', '"a" "b"'],
     ['a control character', '"a\u0001"'],
   ])('refuses %s with a 400', async (_, v) => {
-    await expectDavError(() => parseEtagList(v), 'bad-request');
+    await expectProtocolError(() => parseEtagList(v), 'bad-request');
   });
 
   it('refuses overlong headers and too many tags', async () => {
-    await expectDavError(() => parseEtagList(`"${'a'.repeat(9000)}"`), 'bad-request');
-    await expectDavError(() => parseEtagList(Array.from({ length: 3 }, (_, i) => `"${i}"`).join(','), { maxTags: 2 }), 'bad-request');
+    await expectProtocolError(() => parseEtagList(`"${'a'.repeat(9000)}"`), 'bad-request');
+    await expectProtocolError(() => parseEtagList(Array.from({ length: 3 }, (_, i) => `"${i}"`).join(','), { maxTags: 2 }), 'bad-request');
   });
 
-  it('never throws anything but a bad-request DavError for arbitrary input', () => {
+  it('never throws anything but a bad-request ProtocolError for arbitrary input', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('"', 'W', '/', ',', ' ', '*', 'a', '\t', 'é') }), (v) => {
         try {
           const r = parseEtagList(v);
           expect(r === '*' || Array.isArray(r)).toBe(true);
         } catch (err) {
-          expect(isDavError(err, 'bad-request')).toBe(true);
+          expect(isProtocolError(err, 'bad-request')).toBe(true);
         }
       }),
       { numRuns: 500 },
@@ -90,7 +90,7 @@ describe('evaluating If-Match and If-None-Match', () => {
   });
 
   it('refuses a malformed header rather than guessing', async () => {
-    await expectDavError(() => ifMatchPasses('abc', '"1"'), 'bad-request');
-    await expectDavError(() => ifNoneMatchPasses('"1" x', '"1"'), 'bad-request');
+    await expectProtocolError(() => ifMatchPasses('abc', '"1"'), 'bad-request');
+    await expectProtocolError(() => ifNoneMatchPasses('"1" x', '"1"'), 'bad-request');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseXml } from '../../src/xml/reader';
 import { MAX_NRESULTS, parseSyncCollection, type SyncCollectionRequest } from '../../src/xml/sync-collection';
-import { expectDavError, fixture } from './plain';
+import { expectProtocolError, fixture } from './plain';
 
 const GETETAG = '{DAV:}getetag';
 const BIGBOX = '{urn:ns.example.com:boxschema}bigbox';
@@ -52,19 +52,19 @@ describe('DAV:sync-token', () => {
   });
 
   it('is required: the RFC says the body MUST contain it', async () => {
-    await expectDavError(() => parse(body(`<D:sync-level>1</D:sync-level>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-level>1</D:sync-level>${PROP}`)), 'bad-request');
   });
 
   it('must be plain text', async () => {
-    await expectDavError(() => parse(body(`<D:sync-token><D:href>x</D:href></D:sync-token>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-token><D:href>x</D:href></D:sync-token>${PROP}`)), 'bad-request');
   });
 
   it('may not appear twice', async () => {
-    await expectDavError(() => parse(body(`<D:sync-token/><D:sync-token>a:b</D:sync-token>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-token/><D:sync-token>a:b</D:sync-token>${PROP}`)), 'bad-request');
   });
 
   it('must be in the DAV: namespace', async () => {
-    await expectDavError(
+    await expectProtocolError(
       () => parse(`<D:sync-collection xmlns:D="DAV:" xmlns:X="urn:x"><X:sync-token/>${PROP}</D:sync-collection>`),
       'bad-request',
     );
@@ -83,7 +83,7 @@ describe('DAV:sync-level', () => {
   });
 
   it.each(['0', '2', 'infinity', 'Infinite', '', '1 1'])('refuses %j with a 400', async (level) => {
-    await expectDavError(() => parse(body(`<D:sync-token/><D:sync-level>${level}</D:sync-level>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-token/><D:sync-level>${level}</D:sync-level>${PROP}`)), 'bad-request');
   });
 });
 
@@ -106,11 +106,11 @@ describe('DAV:limit (RFC 5323 §5.17, RFC 6578 §3.7)', () => {
   });
 
   it.each(['-1', '+5', '1.5', '1e3', 'ten', '', String(2 ** 31 + 1), '9'.repeat(400)])('refuses nresults %j with a 400', async (n) => {
-    await expectDavError(() => parse(withLimit(n)), 'bad-request');
+    await expectProtocolError(() => parse(withLimit(n)), 'bad-request');
   });
 
   it('requires nresults inside limit', async () => {
-    await expectDavError(() => parse(body(`<D:sync-token/><D:limit/>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-token/><D:limit/>${PROP}`)), 'bad-request');
   });
 });
 
@@ -121,7 +121,7 @@ describe('the requested properties', () => {
   });
 
   it('are required: a body without DAV:prop is a 400 (§6.1)', async () => {
-    await expectDavError(() => parse(body('<D:sync-token/><D:sync-level>1</D:sync-level>')), 'bad-request');
+    await expectProtocolError(() => parse(body('<D:sync-token/><D:sync-level>1</D:sync-level>')), 'bad-request');
   });
 
   it('also accept DAV:allprop and DAV:propname, as PROPFIND does (an extension, not in the RFC)', async () => {
@@ -130,7 +130,7 @@ describe('the requested properties', () => {
   });
 
   it('refuse more than one of prop, allprop and propname', async () => {
-    await expectDavError(() => parse(body(`<D:sync-token/><D:allprop/>${PROP}`)), 'bad-request');
+    await expectProtocolError(() => parse(body(`<D:sync-token/><D:allprop/>${PROP}`)), 'bad-request');
   });
 });
 
@@ -144,14 +144,14 @@ describe('extensibility and the root element', () => {
   });
 
   it('does not take a sync-collection in another namespace for DAV:sync-collection (403 supported-report, RFC 3253 §3.6)', async () => {
-    await expectDavError(() => parse(`<sync-collection><sync-token/><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>`), 'supported-report');
-    await expectDavError(
+    await expectProtocolError(() => parse(`<sync-collection><sync-token/><sync-level>1</sync-level><prop><getetag/></prop></sync-collection>`), 'supported-report');
+    await expectProtocolError(
       () => parse(`<S:sync-collection xmlns:S="urn:other" xmlns:D="DAV:"><D:sync-token/>${PROP}</S:sync-collection>`),
       'supported-report',
     );
   });
 
   it('answers another REPORT body with supported-report', async () => {
-    await expectDavError(() => parse('<C:calendar-multiget xmlns:C="urn:ietf:params:xml:ns:caldav"/>'), 'supported-report');
+    await expectProtocolError(() => parse('<C:calendar-multiget xmlns:C="urn:ietf:params:xml:ns:caldav"/>'), 'supported-report');
   });
 });

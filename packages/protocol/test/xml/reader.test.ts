@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isDavError } from '@davsync/core';
+import { isProtocolError } from '../../src/protocol-error';
 import { DEFAULT_XML_LIMITS, parseXml, parseXmlIfPresent, trimXmlSpace } from '../../src/xml/reader';
-import { chunks, expectDavError, fixture, plain } from './plain';
+import { chunks, expectProtocolError, fixture, plain } from './plain';
 
 describe('reading XML into a namespace-resolved tree', () => {
   it('names elements by namespace and local name, whatever the prefix (XML Namespaces; RFC 4918 §8.2)', async () => {
@@ -53,9 +53,9 @@ describe('reading XML into a namespace-resolved tree', () => {
 
 describe('an empty body', () => {
   it('is a 400 where a body is required', async () => {
-    await expectDavError(() => parseXml(''), 'bad-request');
-    await expectDavError(() => parseXml(' \r\n\t'), 'bad-request');
-    await expectDavError(() => parseXml(chunks('', 4)), 'bad-request');
+    await expectProtocolError(() => parseXml(''), 'bad-request');
+    await expectProtocolError(() => parseXml(' \r\n\t'), 'bad-request');
+    await expectProtocolError(() => parseXml(chunks('', 4)), 'bad-request');
   });
 
   it('is undefined where the method gives it a meaning (PROPFIND, RFC 4918 §9.1)', async () => {
@@ -75,24 +75,24 @@ describe('refusing DTDs and entities (RFC 4918 §20.6: no entity expansion, no e
  <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
 ]>
 <D:propfind xmlns:D="DAV:"><D:prop><x>&lol9;</x></D:prop></D:propfind>`;
-    const err = await expectDavError(() => parseXml(lol), 'bad-request');
+    const err = await expectProtocolError(() => parseXml(lol), 'bad-request');
     expect(err.message).toMatch(/DOCTYPE/);
   });
 
   it('refuses an external entity (XXE)', async () => {
     const xxe = `<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><D:propfind xmlns:D="DAV:"><D:prop><x>&xxe;</x></D:prop></D:propfind>`;
-    await expectDavError(() => parseXml(xxe), 'bad-request');
-    await expectDavError(() => parseXml(chunks(xxe, 3)), 'bad-request');
+    await expectProtocolError(() => parseXml(xxe), 'bad-request');
+    await expectProtocolError(() => parseXml(chunks(xxe, 3)), 'bad-request');
   });
 
   it('refuses an external DTD and a parameter entity', async () => {
-    await expectDavError(() => parseXml('<!DOCTYPE a SYSTEM "http://evil.example/x.dtd"><a/>'), 'bad-request');
-    await expectDavError(() => parseXml('<!DOCTYPE a [<!ENTITY % p SYSTEM "http://evil.example/p">%p;]><a/>'), 'bad-request');
-    await expectDavError(() => parseXml('<!DOCTYPE a><a/>'), 'bad-request');
+    await expectProtocolError(() => parseXml('<!DOCTYPE a SYSTEM "http://evil.example/x.dtd"><a/>'), 'bad-request');
+    await expectProtocolError(() => parseXml('<!DOCTYPE a [<!ENTITY % p SYSTEM "http://evil.example/p">%p;]><a/>'), 'bad-request');
+    await expectProtocolError(() => parseXml('<!DOCTYPE a><a/>'), 'bad-request');
   });
 
   it('refuses references to undefined entities', async () => {
-    await expectDavError(() => parseXml('<a>&nbsp;</a>'), 'bad-request');
+    await expectProtocolError(() => parseXml('<a>&nbsp;</a>'), 'bad-request');
   });
 });
 
@@ -112,31 +112,31 @@ describe('malformed XML is a 400 with a short reason, never another exception', 
     ['JSON', '{"propfind": true}'],
   ];
   it.each(cases)('refuses %s', async (_, body) => {
-    const err = await expectDavError(() => parseXml(body), 'bad-request');
+    const err = await expectProtocolError(() => parseXml(body), 'bad-request');
     expect(err.message.length).toBeLessThan(240);
   });
 
-  it('never throws anything but a DavError for arbitrary text', async () => {
+  it('never throws anything but a ProtocolError for arbitrary text', async () => {
     const xmlish = fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', 'D', ':', '=', '"', ' ', '&', ';', '!', '?', '[', ']', 'x', '-', '\n') });
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), xmlish), async (body) => {
         try {
           await parseXml(body);
         } catch (err) {
-          expect(isDavError(err, 'bad-request')).toBe(true);
+          expect(isProtocolError(err, 'bad-request')).toBe(true);
         }
       }),
       { numRuns: 500 },
     );
   });
 
-  it('never throws anything but a DavError for arbitrary bytes', async () => {
+  it('never throws anything but a ProtocolError for arbitrary bytes', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 1, max: 8 }), async (bytes, size) => {
         try {
           await parseXml(chunks(bytes, size));
         } catch (err) {
-          expect(isDavError(err, 'bad-request')).toBe(true);
+          expect(isProtocolError(err, 'bad-request')).toBe(true);
         }
       }),
       { numRuns: 300 },
@@ -151,14 +151,14 @@ describe('limits', () => {
 
   it('answers a body over maxBytes with payload-too-large', async () => {
     const body = `<a>${'x'.repeat(200)}</a>`;
-    await expectDavError(() => parseXml(body, { maxBytes: 100 }), 'payload-too-large');
-    await expectDavError(() => parseXml(Buffer.from(body), { maxBytes: 100 }), 'payload-too-large');
+    await expectProtocolError(() => parseXml(body, { maxBytes: 100 }), 'payload-too-large');
+    await expectProtocolError(() => parseXml(Buffer.from(body), { maxBytes: 100 }), 'payload-too-large');
     await expect(parseXml(body, { maxBytes: body.length })).resolves.toBeDefined();
   });
 
   it('counts bytes, not characters', async () => {
     const body = `<a>${'é'.repeat(60)}</a>`; // 127 bytes, 67 characters
-    await expectDavError(() => parseXml(body, { maxBytes: 100 }), 'payload-too-large');
+    await expectProtocolError(() => parseXml(body, { maxBytes: 100 }), 'payload-too-large');
   });
 
   it('stops reading a stream as soon as the size limit is exceeded', async () => {
@@ -175,7 +175,7 @@ describe('limits', () => {
         closed = true;
       }
     }
-    await expectDavError(() => parseXml(endless(), { maxBytes: 10 * 1024 }), 'payload-too-large');
+    await expectProtocolError(() => parseXml(endless(), { maxBytes: 10 * 1024 }), 'payload-too-large');
     expect(pulled).toBe(10);
     expect(closed).toBe(true);
   });
@@ -183,8 +183,8 @@ describe('limits', () => {
   it('refuses nesting deeper than maxDepth', async () => {
     const nest = (n: number): string => '<a>'.repeat(n) + '</a>'.repeat(n);
     await expect(parseXml(nest(32))).resolves.toBeDefined();
-    await expectDavError(() => parseXml(nest(33)), 'bad-request');
-    await expectDavError(() => parseXml(nest(5), { maxDepth: 4 }), 'bad-request');
+    await expectProtocolError(() => parseXml(nest(33)), 'bad-request');
+    await expectProtocolError(() => parseXml(nest(5), { maxDepth: 4 }), 'bad-request');
   });
 
   it('refuses deep nesting long before the end of the stream', async () => {
@@ -195,20 +195,20 @@ describe('limits', () => {
         yield '<a>';
       }
     }
-    await expectDavError(() => parseXml(deep()), 'bad-request');
+    await expectProtocolError(() => parseXml(deep()), 'bad-request');
     expect(pulled).toBe(33);
   });
 
   it('refuses more than maxElements elements', async () => {
     const many = (n: number): string => `<a>${'<b/>'.repeat(n - 1)}</a>`;
     await expect(parseXml(many(10_000))).resolves.toBeDefined();
-    await expectDavError(() => parseXml(many(10_001)), 'bad-request');
+    await expectProtocolError(() => parseXml(many(10_001)), 'bad-request');
   });
 
   it('refuses text or an attribute value longer than maxTextLength', async () => {
-    await expectDavError(() => parseXml(`<a>${'x'.repeat(65)}</a>`, { maxTextLength: 64 }), 'bad-request');
-    await expectDavError(() => parseXml(`<a>${'x'.repeat(40)}<b/>${'x'.repeat(40)}</a>`, { maxTextLength: 64 }), 'bad-request');
-    await expectDavError(() => parseXml(`<a v="${'x'.repeat(65)}"/>`, { maxTextLength: 64 }), 'bad-request');
+    await expectProtocolError(() => parseXml(`<a>${'x'.repeat(65)}</a>`, { maxTextLength: 64 }), 'bad-request');
+    await expectProtocolError(() => parseXml(`<a>${'x'.repeat(40)}<b/>${'x'.repeat(40)}</a>`, { maxTextLength: 64 }), 'bad-request');
+    await expectProtocolError(() => parseXml(`<a v="${'x'.repeat(65)}"/>`, { maxTextLength: 64 }), 'bad-request');
     await expect(parseXml(`<a>${'x'.repeat(64)}</a>`, { maxTextLength: 64 })).resolves.toBeDefined();
   });
 });
@@ -240,12 +240,12 @@ describe('streaming and encodings', () => {
   });
 
   it('refuses invalid UTF-8', async () => {
-    await expectDavError(() => parseXml(Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e])), 'bad-request');
-    await expectDavError(() => parseXml(Buffer.from([0x3c, 0x61, 0x2f, 0x3e, 0xe2, 0x82])), 'bad-request');
+    await expectProtocolError(() => parseXml(Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e])), 'bad-request');
+    await expectProtocolError(() => parseXml(Buffer.from([0x3c, 0x61, 0x2f, 0x3e, 0xe2, 0x82])), 'bad-request');
   });
 
   it('refuses a declared encoding other than UTF-8/UTF-16 in a byte body', async () => {
-    await expectDavError(() => parseXml(Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')), 'bad-request');
+    await expectProtocolError(() => parseXml(Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')), 'bad-request');
     // A string body is already decoded; its declaration no longer describes bytes.
     await expect(parseXml('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')).resolves.toBeDefined();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDepth } from '../../src/headers/depth';
-import { expectDavError } from '../xml/plain';
+import { expectProtocolError } from '../xml/plain';
 
 describe('Depth (RFC 4918 §10.2)', () => {
   it('reads 0, 1 and infinity', () => {
@@ -20,6 +20,6 @@ describe('Depth (RFC 4918 §10.2)', () => {
   });
 
   it.each(['', '2', '-1', '01', 'infinite', 'inf', '0, 1', '1 1', 'one', '0x0'])('refuses %j with a 400', async (v) => {
-    await expectDavError(() => parseDepth(v), 'bad-request');
+    await expectProtocolError(() => parseDepth(v), 'bad-request');
   });
 });

@@ -1,8 +1,8 @@
-/** Test helpers: element trees as plain objects, fixtures, and DavError expectations. */
+/** Test helpers: element trees as plain objects, fixtures, and ProtocolError expectations. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
-import { DavError, type DavErrorCode } from '@davsync/core';
+import { ProtocolError, type ProtocolErrorReason } from '../../src/protocol-error';
 import type { XmlElement } from '../../src/xml/reader';
 
 /** A plain, prefix-free picture of an element: what the document means, not how it is spelled. */
@@ -26,17 +26,17 @@ export function fixture(name: string): string {
   return readFileSync(join(__dirname, '..', 'fixtures', name), 'utf8');
 }
 
-/** Asserts that `run` throws (or rejects with) a DavError of `code`, and returns it. */
-export async function expectDavError(run: () => unknown, code: DavErrorCode): Promise<DavError> {
+/** Asserts that `run` throws (or rejects with) a ProtocolError of `reason`, and returns it. */
+export async function expectProtocolError(run: () => unknown, reason: ProtocolErrorReason): Promise<ProtocolError> {
   let caught: unknown;
   try {
     await run();
   } catch (err) {
     caught = err;
   }
-  expect(caught).toBeInstanceOf(DavError);
-  const err = caught as DavError;
-  expect(err.code).toBe(code);
+  expect(caught).toBeInstanceOf(ProtocolError);
+  const err = caught as ProtocolError;
+  expect(err.reason).toBe(reason);
   expect(err.message.startsWith('davsync:')).toBe(true);
   return err;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseXml, parseXmlIfPresent } from '../../src/xml/reader';
 import { parsePropfind } from '../../src/xml/propfind';
-import { expectDavError } from './plain';
+import { expectProtocolError } from './plain';
 
 const parse = async (body: string) => parsePropfind(await parseXmlIfPresent(body));
 
@@ -58,13 +58,13 @@ describe('PROPFIND bodies (RFC 4918 §9.1, §14.20)', () => {
   });
 
   it('refuses a root other than DAV:propfind', async () => {
-    await expectDavError(() => parse('<propfind><prop/></propfind>'), 'bad-request');
-    await expectDavError(async () => parsePropfind(await parseXml('<D:propertyupdate xmlns:D="DAV:"/>')), 'bad-request');
+    await expectProtocolError(() => parse('<propfind><prop/></propfind>'), 'bad-request');
+    await expectProtocolError(async () => parsePropfind(await parseXml('<D:propertyupdate xmlns:D="DAV:"/>')), 'bad-request');
   });
 
   it('refuses a propfind with none, or several, of prop/allprop/propname', async () => {
-    await expectDavError(() => parse('<D:propfind xmlns:D="DAV:"/>'), 'bad-request');
-    await expectDavError(() => parse('<D:propfind xmlns:D="DAV:"><D:allprop/><D:propname/></D:propfind>'), 'bad-request');
-    await expectDavError(() => parse('<D:propfind xmlns:D="DAV:"><D:prop/><D:prop/></D:propfind>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propfind xmlns:D="DAV:"/>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propfind xmlns:D="DAV:"><D:allprop/><D:propname/></D:propfind>'), 'bad-request');
+    await expectProtocolError(() => parse('<D:propfind xmlns:D="DAV:"><D:prop/><D:prop/></D:propfind>'), 'bad-request');
   });
 });

@@ -17,7 +17,7 @@
  * Comments and processing instructions inside a value are not kept.
  */
 import { z } from 'zod';
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, type XmlElement } from './reader';
 import { serializeElement } from './serialize';
@@ -42,7 +42,7 @@ export const propPatchSchema: z.ZodType<PropPatchOp[]> = z
 /**
  * Reads a PROPPATCH body into its ordered instructions.
  *
- * @throws DavError `bad-request` when the root is not `DAV:propertyupdate`,
+ * @throws ProtocolError `bad-request` when the root is not `DAV:propertyupdate`,
  *   a `set`/`remove` has no `DAV:prop`, or there is no instruction at all.
  * @example parsePropPatch(await parseXml(req)) // → [{ op: 'set', name: '{urn:x}author', value: '<R:author …>…</R:author>' }]
  */

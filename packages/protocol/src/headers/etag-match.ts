@@ -14,7 +14,7 @@
  *
  * Entity tags are kept as written (`"abc"`, `W/"abc"`), quotes included.
  */
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 
 /** Bounds for a list header. */
 export interface EtagListLimits {
@@ -32,7 +32,7 @@ const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
  * Parses an If-Match or If-None-Match value into `'*'` or its entity tags
  * (empty list elements are skipped, as RFC 9110 §5.6.1 requires).
  *
- * @throws DavError `bad-request` for anything that is not that grammar
+ * @throws ProtocolError `bad-request` for anything that is not that grammar
  *   (including `*` mixed with tags).
  * @example parseEtagList('"a", W/"b"') → ['"a"', 'W/"b"']; parseEtagList('*') → '*'
  */

@@ -8,13 +8,13 @@
  * "If a resource does not contain the Overwrite header it MUST treat the
  * request as if it has an Overwrite header of value "T"" (§10.6).
  */
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 
 /**
  * True when COPY/MOVE may overwrite an existing destination. Absent → true;
  * `t`/`f` are accepted as ABNF literals are case-insensitive (RFC 5234 §2.3).
  *
- * @throws DavError `bad-request` for any other value.
+ * @throws ProtocolError `bad-request` for any other value.
  * @example parseOverwrite('F') === false; parseOverwrite(undefined) === true
  */
 export function parseOverwrite(value: string | undefined): boolean {

@@ -33,7 +33,7 @@
  *   known element is a 400, since we could only guess which one was meant.
  */
 import { z } from 'zod';
-import { DavError, badRequest } from '@davsync/core';
+import { ProtocolError, badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, trimXmlSpace, type XmlElement } from './reader';
 import { propRequestSchema, readPropRequest, type PropRequest } from './propfind';
@@ -66,7 +66,7 @@ export const syncCollectionRequestSchema: z.ZodType<SyncCollectionRequest> = z
 /**
  * Reads a REPORT body as a `DAV:sync-collection` request.
  *
- * @throws DavError `supported-report` when the root is not
+ * @throws ProtocolError `supported-report` when the root is not
  *   `{DAV:}sync-collection` (RFC 3253 §3.6: an unsupported report is 403;
  *   a `sync-collection` in another namespace is another report);
  *   `bad-request` for a malformed body.
@@ -74,7 +74,7 @@ export const syncCollectionRequestSchema: z.ZodType<SyncCollectionRequest> = z
  */
 export function parseSyncCollection(root: XmlElement): SyncCollectionRequest {
   if (root.name !== DAV.syncCollection) {
-    throw new DavError('supported-report', `davsync: REPORT ${root.name} is not supported here`);
+    throw new ProtocolError('supported-report', `davsync: REPORT ${root.name} is not supported here`);
   }
   const tokenEl = single(root, DAV.syncToken);
   if (tokenEl === undefined) {

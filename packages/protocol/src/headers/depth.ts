@@ -10,7 +10,7 @@
  * sync-collection: only 0, RFC 6578 §3.2, and the Depth value stands in for
  * a missing DAV:sync-level, Appendix A).
  */
-import { badRequest } from '@davsync/core';
+import { badRequest } from '../protocol-error';
 
 /** RFC 4918 §10.2 */
 export type Depth = 0 | 1 | 'infinity';
@@ -20,7 +20,7 @@ export type Depth = 0 | 1 | 'infinity';
  * Surrounding white space is ignored and `infinity` is case-insensitive
  * (ABNF literals are, RFC 5234 §2.3).
  *
- * @throws DavError `bad-request` for any other value.
+ * @throws ProtocolError `bad-request` for any other value.
  * @example parseDepth('1') === 1; parseDepth(undefined) === undefined; parseDepth('2') // throws
  */
 export function parseDepth(value: string | undefined): Depth | undefined {
