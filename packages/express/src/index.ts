@@ -10,8 +10,6 @@ export type { DavRequest, DavResponse } from './dav-request';
 export type { AccessAction, AccessRequest, Authorize } from './access';
 export { davsyncOptionsSchema } from './options';
 export type { DavsyncOptions } from './options';
-export { readSyncResponse, readDavError } from '@davsync/protocol';
-export type { SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits, XmlInput } from '@davsync/protocol';
 export { davsyncWrap } from './wrap/wrap';
 export type { DavsyncWrap, WrapChange } from './wrap/wrap';
 export { wrapOptionsSchema } from './wrap/options';
