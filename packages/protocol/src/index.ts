@@ -17,7 +17,7 @@ export type { XmlElement, XmlInput, XmlLimits } from './xml/reader';
 export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
 
 // Request bodies.
-export { parsePropfind, propRequestSchema, readPropRequest } from './xml/propfind';
+export { parsePropfind, propRequestSchema } from './xml/propfind';
 export type { PropRequest } from './xml/propfind';
 export { parsePropPatch, propPatchSchema } from './xml/proppatch';
 export type { PropPatchOp } from './xml/proppatch';
