@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { readSyncResponse } from '@davsync/express';
+import { readSyncResponse } from '@davsync/protocol';
 import { cleanup, LISTENING, lines, run, runToEnd, startServe, syncBody, tempDir } from './support';
 
 afterEach(cleanup);

@@ -7,13 +7,10 @@
 import { DavError, preconditionFailed, type Entry, type SyncEngine } from '@davsync/core';
 import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
-import { parseDepth, type Depth } from './headers/depth';
-import { evaluateIf, parseIf } from './headers/if';
-import { ifMatchPasses, ifNoneMatchPasses } from './headers/etag-match';
+import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseDepth, parseIf, type Depth, type XmlLimits } from '@davsync/protocol';
 import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './hrefs';
 import type { ResolvedOptions } from './options';
 import { quoteEtag } from './properties';
-import type { XmlLimits } from './xml/reader';
 
 export class DavContext {
   readonly target: RequestTarget;

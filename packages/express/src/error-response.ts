@@ -2,13 +2,14 @@
  * The one place where errors become responses (EXAMPLES E6). A `DavError`
  * gets its status from the table and, where the protocol defines one, a
  * `DAV:error` body naming the condition; anything else is a bare 500 whose
- * detail goes to the log, never to the client.
+ * detail goes to the log, never to the client. A parser's refusal (a
+ * `ProtocolError` of `@davsync/protocol`) is first turned into the
+ * `DavError` of the same name, here and nowhere else.
  */
 import { DavError, type DavErrorCode } from '@davsync/core';
 import { CLIENT_CLOSED_STATUS, ClientClosedError } from './client-closed';
 import type { DavResponse } from './dav-request';
-import { errorBody } from './xml/error-body';
-import { clark, DAV_NS } from './xml/names';
+import { clark, DAV_NS, errorBody, ProtocolError, type ProtocolErrorReason } from '@davsync/protocol';
 
 const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
   'not-found': { status: 404 },
@@ -29,6 +30,18 @@ const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
   'unsupported-media-type': { status: 415 },
 };
 
+/** Each protocol refusal is the server's error of the same name, so it answers as it always did. */
+const FROM_PROTOCOL: Record<ProtocolErrorReason, DavErrorCode> = {
+  'bad-request': 'bad-request',
+  'payload-too-large': 'payload-too-large',
+  'supported-report': 'supported-report',
+};
+
+/** The `DavError` a protocol refusal stands for: same code, same message. */
+export function fromProtocolError(err: ProtocolError): DavError {
+  return new DavError(FROM_PROTOCOL[err.reason], err.message);
+}
+
 /** Status code of an error code. */
 export function statusOf(code: DavErrorCode): number {
   return TABLE[code].status;
@@ -38,6 +51,7 @@ export function statusOf(code: DavErrorCode): number {
 export function errorResponse(err: unknown, onError: (err: unknown) => void): DavResponse {
   // Not a failure of ours, and no one to answer: not reported, not a 500.
   if (err instanceof ClientClosedError) return { status: CLIENT_CLOSED_STATUS, headers: { 'content-length': '0' } };
+  if (err instanceof ProtocolError) return errorResponse(fromProtocolError(err), onError);
   if (!(err instanceof DavError)) {
     onError(err);
     return { status: 500, headers: { 'content-length': '0' } };

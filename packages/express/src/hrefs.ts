@@ -6,7 +6,7 @@
  * the other way round, with the mount point in front.
  */
 import { badRequest, DavError, normalizePath } from '@davsync/core';
-import { splitSimpleRef, type SimpleRef } from './headers/uri';
+import { splitSimpleRef, type SimpleRef } from '@davsync/protocol';
 
 export interface RequestTarget {
   /** Decoded, normalised member path. */

@@ -6,8 +6,7 @@ import { retentionSchema, SyncEngine, type StorageAdapter } from '@davsync/core'
 import { z } from 'zod';
 import type { IncomingMessage } from 'node:http';
 import type { Authorize } from './access';
-import { DEFAULT_IF_LIMITS } from './headers/if';
-import { DEFAULT_XML_LIMITS } from './xml/reader';
+import { DEFAULT_IF_LIMITS, DEFAULT_XML_LIMITS } from '@davsync/protocol';
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 

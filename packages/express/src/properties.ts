@@ -4,9 +4,7 @@
  */
 import type { Entry, SyncEngine } from '@davsync/core';
 import { syncPropertyValue } from './sync-properties';
-import type { PropEntry, PropValue } from './xml/multistatus';
-import { DAV } from './xml/names';
-import type { PropRequest } from './xml/propfind';
+import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [

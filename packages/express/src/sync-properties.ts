@@ -11,8 +11,7 @@
  * of what sync adds to a WebDAV server.
  */
 import type { SyncEngine } from '@davsync/core';
-import type { PropValue } from './xml/multistatus';
-import { DAV } from './xml/names';
+import { DAV, type PropValue } from '@davsync/protocol';
 
 /** The names of the sync properties. */
 export const SYNC_PROPERTY_NAMES: readonly string[] = [DAV.syncToken, DAV.supportedReportSet];

@@ -4,7 +4,7 @@
  * server out and for seeing what a token covers.
  */
 import { STATUS_CODES } from 'node:http';
-import { readDavError, readSyncResponse, type SyncResponse } from '@davsync/express';
+import { readDavError, readSyncResponse, type SyncResponse } from '@davsync/protocol';
 import { authorizationHeader, type Credentials } from '../basic-auth';
 import { displayHref } from '../display-href';
 import { CliError, describeErrno, oneLine } from '../errors';

@@ -7,8 +7,7 @@
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
-import { parseDestination } from '../headers/destination';
-import { parseOverwrite } from '../headers/overwrite';
+import { parseDestination, parseOverwrite } from '@davsync/protocol';
 import { otherServer, targetOf } from '../hrefs';
 
 export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {

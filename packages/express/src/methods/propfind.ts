@@ -7,9 +7,7 @@ import { DavError, listInBatches, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { entryPropertiesFor, propertiesOf, type MemberPropstats } from '../properties';
-import { multistatusChunks, propstatsOf, type MultistatusResponse } from '../xml/multistatus';
-import { parsePropfind, type PropRequest } from '../xml/propfind';
-import { parseXmlIfPresent } from '../xml/reader';
+import { multistatusChunks, parsePropfind, parseXmlIfPresent, propstatsOf, type MultistatusResponse, type PropRequest } from '@davsync/protocol';
 
 export async function handlePropfind(ctx: DavContext): Promise<DavResponse> {
   const depth = ctx.depth() ?? 'infinity'; // §9.1: absent means infinity

@@ -7,10 +7,7 @@
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { PROTECTED } from '../properties';
-import { multistatusChunks } from '../xml/multistatus';
-import { DAV } from '../xml/names';
-import { parsePropPatch } from '../xml/proppatch';
-import { parseXml } from '../xml/reader';
+import { DAV, multistatusChunks, parsePropPatch, parseXml } from '@davsync/protocol';
 
 export async function handleProppatch(ctx: DavContext): Promise<DavResponse> {
   const ops = parsePropPatch(await parseXml(ctx.req.body, ctx.xmlLimits()));

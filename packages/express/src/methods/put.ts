@@ -6,7 +6,7 @@
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
-import { parseEtagList } from '../headers/etag-match';
+import { parseEtagList } from '@davsync/protocol';
 import { quoteEtag } from '../properties';
 
 export async function handlePut(ctx: DavContext): Promise<DavResponse> {

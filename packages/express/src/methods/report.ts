@@ -9,11 +9,7 @@ import { badRequest, parseSyncToken, type Change, type DeltaCursor, type DeltaVi
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
-import { multistatusChunks, propstatsOf, type MultistatusResponse, type PropEntry } from '../xml/multistatus';
-import { DAV } from '../xml/names';
-import type { PropRequest } from '../xml/propfind';
-import { parseXml } from '../xml/reader';
-import { parseSyncCollection } from '../xml/sync-collection';
+import { DAV, multistatusChunks, parseSyncCollection, parseXml, propstatsOf, type MultistatusResponse, type PropEntry, type PropRequest } from '@davsync/protocol';
 
 /** A changed member whose properties a {@link MemberPropertySource} is asked for. */
 export interface ChangedMember {

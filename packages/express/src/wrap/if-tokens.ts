@@ -18,7 +18,7 @@
  * token the client sent.
  */
 import { SYNC_TOKEN_PREFIX } from '@davsync/core';
-import { NO_LOCK_TOKEN, type IfCondition, type IfHeader, type IfList } from '../headers/if';
+import { NO_LOCK_TOKEN, type IfCondition, type IfHeader, type IfList } from '@davsync/protocol';
 
 /** True for a state token davsync issued (or could have): a sync token. */
 export const isSyncToken = (token: string): boolean => token.startsWith(SYNC_TOKEN_PREFIX);

@@ -14,9 +14,7 @@
  * Everything else is written back as the host wrote it (same elements,
  * attributes, text and prefixes; the XML declaration becomes UTF-8).
  */
-import { DAV, DAV_NS } from '../xml/names';
-import { parseXml, type XmlElement, type XmlLimits } from '../xml/reader';
-import { serializeElement } from '../xml/serialize';
+import { DAV, DAV_NS, parseXml, serializeElement, type XmlElement, type XmlLimits } from '@davsync/protocol';
 
 /** Which of the two properties the client asked for. */
 export interface WantedProperties {

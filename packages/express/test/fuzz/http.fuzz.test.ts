@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import type { StorageAdapter } from '@davsync/core';
 import { createDavHandler, type DavHandler, type DavRequest, type DavResponse } from '@davsync/express';
-import { parseXml } from '../../src/xml/reader';
+import { parseXml } from '@davsync/protocol';
 import { hrefOf } from '../../src/hrefs';
 import { multistatus } from '../support/dav';
-import { bodyOf, chunked, cleanDocumentOf, fuzzParams, fuzzTimeout, mutatedDocument, mutatedDocumentOf, propertyupdateDoc, propfindDoc, syncCollectionDoc, pathSegment, printIf, validIf, type MutatedDocument, type XmlNode } from './generators';
+import { bodyOf, chunked, cleanDocumentOf, fuzzParams, fuzzTimeout, mutatedDocument, mutatedDocumentOf, propertyupdateDoc, propfindDoc, syncCollectionDoc, pathSegment, printIf, validIf, type MutatedDocument, type XmlNode } from '../../../protocol/test/fuzz/generators';
 
 const ORIGIN = 'http://127.0.0.1:8080';
 const XML_LIMIT = 16 * 1024;

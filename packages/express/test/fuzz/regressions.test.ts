@@ -6,8 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import { createDavHandler, type DavHandler, type DavResponse } from '@davsync/express';
-import { parseXml } from '../../src/xml/reader';
-import { serializeElement } from '../../src/xml/serialize';
+import { parseXml, serializeElement } from '@davsync/protocol';
 import { multistatus } from '../support/dav';
 
 async function text(body: DavResponse['body']): Promise<string> {

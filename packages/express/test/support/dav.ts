@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { expect } from '@jest/globals';
-import { parseXml, type XmlElement } from '../../src/xml/reader';
+import { parseXml, type XmlElement } from '@davsync/protocol';
 
 export const D = (local: string): string => `{DAV:}${local}`;
 

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseXml } from '../../src/xml/reader';
+import { parseXml } from '@davsync/protocol';
 import { listen, closeServer } from '../support/server';
 import { davsyncWrap, type DavsyncWrap, type WrapOptions } from '@davsync/express';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { davsyncWrap } from '@davsync/express';
-import { evaluateIf, parseIf, type IfResolver } from '../../src/headers/if';
+import { evaluateIf, parseIf, type IfResolver } from '@davsync/protocol';
 import { strongEtag } from '../../src/wrap/adopt';
 import { CollectionGate } from '../../src/wrap/gate';
 import { decideSyncTokens, formatIf, syncTokenResources } from '../../src/wrap/if-tokens';
