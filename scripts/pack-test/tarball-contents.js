@@ -45,6 +45,11 @@ function tarballProblems(manifest, files, installed) {
     if (!has.has(required)) problems.push(`missing ${required}`);
   }
   if (!files.some((f) => f.endsWith('.d.ts'))) problems.push('no .d.ts files');
+  // npm publishes a scoped package's first version as restricted (paid,
+  // private) unless told otherwise.
+  if (manifest.name.startsWith('@') && manifest.publishConfig?.access !== 'public') {
+    problems.push('scoped, but publishConfig.access is not "public"');
+  }
   for (const f of files) {
     for (const [pattern, what] of FORBIDDEN) if (pattern.test(f)) problems.push(`${f} is ${what}`);
   }
