@@ -3,10 +3,11 @@
 // publishable package, install the tarballs into a fresh project outside the
 // repository, and use them there as a user would: check each tarball's
 // files, load every entry point with require() and import, type-check a
-// consumer of both kinds, run the README's embedding snippet as an ES module
-// and as CommonJS, and run the installed `davsync` command. Exits non-zero
-// if anything fails; removes its temporary folder (DAVSYNC_PACK_TEST_KEEP=1
-// keeps it, for a look after a failure).
+// consumer of both kinds, run the conformance kit under jest, run the
+// README's embedding snippet as an ES module and as CommonJS, and run the
+// installed `davsync` command. Exits non-zero if anything fails; removes
+// its temporary folder (DAVSYNC_PACK_TEST_KEEP=1 keeps it, for a look after
+// a failure).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -108,6 +109,8 @@ async function main() {
         // the consumer check needs: the versions this repository tests with.
         dependencies.express = expressManifest?.devDependencies?.express ?? '5.3.0';
         dependencies['@types/node'] = rootManifest.devDependencies['@types/node'];
+        // The conformance kit's optional peers, as an adapter author installs them.
+        for (const peer of ['jest', 'fast-check']) dependencies[peer] = rootManifest.devDependencies[peer];
         const manifest = {
           name: 'davsync-pack-test-project',
           version: '0.0.0',
@@ -157,6 +160,28 @@ async function main() {
         const tsconfig = writeConsumerTypes(project, names);
         await run(process.execPath, [TSC, '-p', tsconfig], { cwd: project, env: childEnv, timeoutMs: 3 * MINUTE });
         return '';
+      });
+    }
+
+    if (specs.includes('@davsync/core/testing')) {
+      await step('conformance kit (@davsync/core/testing) under jest, over the memory adapter', async () => {
+        const dir = path.join(project, 'kit');
+        fs.mkdirSync(dir);
+        fs.writeFileSync(
+          path.join(dir, 'memory.test.js'),
+          [
+            "const { defineAdapterSuite } = require('@davsync/core/testing');",
+            "const { MemoryAdapter } = require('@davsync/adapter-memory');",
+            "defineAdapterSuite({ name: 'memory', create: () => new MemoryAdapter() });",
+            '',
+          ].join('\n'),
+        );
+        // Fewer random model runs than the repository's own suite: this checks
+        // that the kit loads and runs from the tarballs, not the adapter.
+        const env = { ...childEnv, DAVSYNC_MODEL_RUNS: '50' };
+        const { stdout, stderr } = await run('npx', ['--no-install', 'jest', '--ci', '--rootDir', dir], { cwd: project, env, timeoutMs: 5 * MINUTE });
+        const summary = /^Tests:.*$/m.exec(stderr + stdout);
+        return summary ? summary[0].replace(/\s+/g, ' ') : '';
       });
     }
 
