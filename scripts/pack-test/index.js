@@ -17,7 +17,7 @@ const { tarballProblems } = require('./tarball-contents');
 const { embeddingSnippet, mountPath, asEsModule, asCommonJs } = require('./readme-snippet');
 const { writeConsumerTypes } = require('./consumer-types');
 const { syncExchange } = require('./dav-check');
-const { run, startServer } = require('./processes');
+const { run, startServer, stopAll } = require('./processes');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSC = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
@@ -73,6 +73,7 @@ async function main() {
   };
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => {
+      stopAll();
       cleanup();
       process.exit(130);
     });
@@ -133,7 +134,7 @@ async function main() {
         const installed = path.join(project, 'node_modules', ...pkg.name.split('/'));
         for (const p of tarballProblems(pkg.manifest, packed.get(pkg.name).files, installed)) problems.push(`${pkg.name}: ${p}`);
       }
-      if (problems.length > 0) throw new Error(`${problems.length} problems\n${problems.slice(0, 30).join('\n')}`);
+      if (problems.length > 0) throw new Error(`${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.slice(0, 30).join('\n')}`);
       return '';
     });
 
@@ -185,13 +186,14 @@ async function main() {
       });
     }
 
-    const snippet = embeddingSnippet(path.join(ROOT, 'README.md'));
-    const mount = mountPath(snippet).replace(/\/?$/, '/');
-    for (const [kind, file, source] of [
-      ['ES module', 'server.mjs', asEsModule(snippet)],
-      ['CommonJS', 'server.cjs', asCommonJs(snippet)],
+    for (const [kind, file, convert] of [
+      ['ES module', 'server.mjs', asEsModule],
+      ['CommonJS', 'server.cjs', asCommonJs],
     ]) {
       await step(`README "Embedding" snippet as ${kind}: PUT, sync REPORT, delta`, async () => {
+        const snippet = embeddingSnippet(path.join(ROOT, 'README.md'));
+        const mount = mountPath(snippet).replace(/\/?$/, '/');
+        const source = convert(snippet);
         const dir = path.join(project, `snippet-${path.extname(file).slice(1)}`);
         fs.mkdirSync(dir);
         fs.writeFileSync(path.join(dir, file), source);

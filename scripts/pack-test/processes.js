@@ -1,11 +1,28 @@
 'use strict';
 // Child processes with a time limit each, so the pack test always ends.
-const { spawn } = require('node:child_process');
+const { spawn: spawnChild } = require('node:child_process');
+
+// Children run in process groups of their own (so a wrapper such as npx is
+// stopped with what it started); a Ctrl-C on the test does not reach those
+// groups, so the test stops every live one itself (stopAll).
+const live = new Set();
+
+function spawn(command, args, options) {
+  const child = spawnChild(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  live.add(child);
+  child.on('close', () => live.delete(child));
+  return child;
+}
+
+/** SIGKILL every child process group still running. */
+function stopAll() {
+  for (const child of live) killGroup(child, 'SIGKILL');
+}
 
 /** Run a command to its end; rejects on a non-zero exit or after `timeoutMs`. */
 function run(command, args, { cwd, env = process.env, timeoutMs }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -33,7 +50,7 @@ function run(command, args, { cwd, env = process.env, timeoutMs }) {
  */
 function startServer(command, args, { cwd, env = process.env, ready, timeoutMs }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, { cwd, env });
     let out = '';
     let lineBuffer = '';
     let settled = false;
@@ -86,4 +103,4 @@ function tail(text, lines = 25) {
   return text.trimEnd().split('\n').slice(-lines).map((l) => `    | ${l}`).join('\n');
 }
 
-module.exports = { run, startServer };
+module.exports = { run, startServer, stopAll };
