@@ -104,6 +104,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
     // a file's rename and its journal entry. The longest step on a large
     // tree, hence the one that listens to the signal inside.
     await engine.refresh('/', { signal });
+    signal?.throwIfAborted(); // an abort that came during the commit, which is not cut
     const queue = new ChangeQueue({
       delayMs: options.watchDelayMs ?? 100,
       flush: async (paths) => {
