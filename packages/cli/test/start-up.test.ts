@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, promises as fsp } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFsStore } from '@davsync/adapter-fs';
@@ -71,5 +72,34 @@ describe('davsync serve: a signal during start-up', () => {
     expect(proc.stderr()).toBe(''); // it stopped by itself, not by the 1 s backstop
     expect(ms).toBeLessThan(1000);
     expect(existsSync(join(dir, '.davsync', 'lock'))).toBe(false);
+  });
+});
+
+describe('davsync serve: a signal during a start-up step that cannot be cut', () => {
+  it('exits 0 after 1 s anyway, saying so (here: a PostgreSQL server that accepts and never answers)', async () => {
+    const sockets: Socket[] = [];
+    let connected!: () => void;
+    const arrived = new Promise<void>((resolve) => (connected = resolve));
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const proc = run(['serve', '--postgres', `postgresql://davsync@127.0.0.1:${port}/davsync`, '--port', '0']);
+      await arrived; // the signal handlers are in place before the store is opened
+      const sent = performance.now();
+      proc.child.kill('SIGINT');
+      expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
+      const ms = performance.now() - sent;
+      expect(lines(proc.stdout())).toEqual(['davsync: SIGINT during start-up: stopping']);
+      expect(proc.stderr()).toBe('davsync: start-up did not stop within 1 s: exiting now\n');
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(3000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
