@@ -5,13 +5,13 @@
  * while it runs (changes made by other programs), with a periodic reconcile
  * as the backstop for anything a watch missed.
  */
-import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from './change-queue';
 import { FsAdapter } from './fs-adapter';
 import { SqliteJournal } from './journal-store';
 import { JournalWriterThread } from './journal-writer';
+import { makeDirectory } from './make-directory';
 import { ListingThread } from './listing-thread';
 import { SqliteRevocationLog } from './sqlite-revocation-log';
 import { SqlitePropertyTable } from './sqlite-property-table';
@@ -34,6 +34,13 @@ export interface FsStoreOptions {
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
   /** Warnings (e.g. the inotify watch limit was reached). Default: console.warn. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Gives up opening: start-up stops at its next step — within one listing
+   * batch during the start-up reconcile — closes what it opened, releases
+   * the lock, and the promise rejects with the signal's reason (an
+   * `AbortError` by default). No effect once the store is open.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface FsStore {
@@ -54,23 +61,27 @@ export interface FsStore {
  * process.on('SIGTERM', () => store.close());
  */
 export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const root = resolve(options.root);
-  const existing = await stat(root).catch(() => undefined);
-  if (existing === undefined) await mkdir(root, { recursive: true });
-  else if (!existing.isDirectory()) throw new TypeError(`davsync: ${root} is not a directory`);
+  // Both refuse a path that cannot be a folder (under a file, on /proc, …) at once.
+  await makeDirectory(root);
   const stateDir = resolve(options.stateDir ?? join(root, '.davsync'));
-  await mkdir(stateDir, { recursive: true });
+  await makeDirectory(stateDir);
+  signal?.throwIfAborted();
   const unlock = await lockStateDir(stateDir);
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const file = join(stateDir, 'state.db');
   let db: StateDatabase | undefined;
   let writer: JournalWriterThread | undefined;
-  let listing: ListingThread;
+  let listing: ListingThread | undefined;
   try {
     db = openStateDb(file);
     writer = await JournalWriterThread.start(file);
     listing = await ListingThread.start();
+    signal?.throwIfAborted();
   } catch (err) {
+    await listing?.close();
     await writer?.close();
     db?.close();
     await unlock();
@@ -90,8 +101,10 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   try {
     await adapter.ready();
     // What changed while nobody watched: other programs, or a crash between
-    // a file's rename and its journal entry.
-    await engine.refresh('/');
+    // a file's rename and its journal entry. The longest step on a large
+    // tree, hence the one that listens to the signal inside.
+    await engine.refresh('/', { signal });
+    signal?.throwIfAborted(); // an abort that came during the commit, which is not cut
     const queue = new ChangeQueue({
       delayMs: options.watchDelayMs ?? 100,
       flush: async (paths) => {
@@ -111,8 +124,9 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
               'changes by other programs in unwatched folders are recorded by the periodic reconcile',
           ),
       });
-      await watcher.start();
       cleanup.push(() => watcher.close());
+      await watcher.start();
+      signal?.throwIfAborted();
     }
     const every = options.reconcileIntervalMs ?? 300_000;
     if (every > 0) {

@@ -11,4 +11,5 @@ export { ListingThread } from './listing-thread';
 export type { FsAdapterOptions } from './fs-adapter';
 export { contentTypeFor } from './content-type';
 export { openFsStore } from './fs-store';
+export { makeDirectory, UnusableDirectoryError } from './make-directory';
 export type { FsStore, FsStoreOptions } from './fs-store';

@@ -145,7 +145,7 @@ describe('openFsStore', () => {
       err = e;
     }
     expect(isDavError(err, 'unavailable')).toBe(true);
-    expect(String(err)).toMatch(/in use by process/);
+    expect(String(err)).toMatch(/is in use by another store in this process/);
   });
 
   it('refuses a root that is a file', async () => {

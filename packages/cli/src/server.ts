@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openFsStore } from '@davsync/adapter-fs';
+import { openFsStore, UnusableDirectoryError } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import { SyncEngine } from '@davsync/core';
 import { davsync } from '@davsync/express';
@@ -44,6 +44,12 @@ export interface ServeOptions {
   readonly logger?: Logger;
   /** How long `close()` lets requests in flight finish before cutting them, in ms. Default 10 000. */
   readonly graceMs?: number;
+  /**
+   * Gives up starting: a folder's start-up (its reconcile included) stops
+   * promptly, what was opened is closed, and `serve` rejects with the
+   * signal's reason (an `AbortError` by default). No effect once it resolved.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunningServer {
@@ -93,6 +99,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const port = options.port ?? 8080;
   const defaultGraceMs = options.graceMs ?? 10_000;
   const store = await openStore(options, log);
+  if (options.signal?.aborted) {
+    await store.close();
+    options.signal.throwIfAborted();
+  }
 
   const dav = davsync({
     engine: store.engine,
@@ -184,10 +194,12 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
   try {
-    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m) });
+    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m), signal: options.signal });
     return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
   } catch (err) {
-    throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
+    if (options.signal?.aborted && err === options.signal.reason) throw err;
+    // The store names the folder by its full path; the user typed `dir`.
+    throw new CliError(`cannot serve ${dir}: ${err instanceof UnusableDirectoryError ? err.reason : oneLine(err)}`);
   }
 }
 

@@ -291,11 +291,16 @@ export class SyncEngine {
    * engine (another program, a restart, an import): compares the store with
    * the journal and commits the differences. Costs a walk of that subtree.
    * Returns the number of changes recorded.
+   *
+   * `signal` stops the walk between two batches of a listing (rejecting
+   * with its reason) and then nothing is recorded: a start-up reconcile of
+   * a large tree can be given up promptly. Once the commit has begun, it
+   * finishes.
    */
-  refresh(path: string = ROOT): Promise<number> {
+  refresh(path: string = ROOT, options: { signal?: AbortSignal } = {}): Promise<number> {
     const p = normalizePath(path);
     return this.locks.run([p], async () => {
-      const changes = await this.reconcile(p);
+      const changes = await this.reconcile(p, false, options.signal);
       await this.commit(changes);
       return changes.length;
     });
@@ -431,7 +436,7 @@ export class SyncEngine {
    * as changed even if its ETag is the same: RFC 6578 §3.5.1 reports newly
    * mapped members, and their dead properties may differ.
    */
-  private async reconcile(path: string, remapped = false): Promise<JournalChange[]> {
+  private async reconcile(path: string, remapped = false, signal?: AbortSignal): Promise<JournalChange[]> {
     const changes: JournalChange[] = [];
     const actual = path === ROOT ? undefined : await this.adapter.stat(path);
     if (path !== ROOT) {
@@ -445,17 +450,19 @@ export class SyncEngine {
       if (knownLive?.collection && !actual.collection) changes.push(...(await this.removalChanges(path, true)).slice(1));
       if (!actual.collection) return changes;
     }
-    await this.reconcileMembers(path, changes, remapped);
+    await this.reconcileMembers(path, changes, remapped, signal);
     return changes;
   }
 
-  private async reconcileMembers(dir: string, changes: JournalChange[], remapped: boolean): Promise<void> {
+  private async reconcileMembers(dir: string, changes: JournalChange[], remapped: boolean, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const known = new Map<string, { collection: boolean; etag: string }>();
     for await (const batch of this.journal.scan(dir, 1, 0, END)) {
       for (const e of batch) if (!e.removed) known.set(e.path, e);
     }
     const subdirs: string[] = [];
     for await (const batch of listInBatches(this.adapter, dir)) {
+      signal?.throwIfAborted();
       for (const entry of batch) {
         const k = known.get(entry.path);
         known.delete(entry.path);
@@ -465,7 +472,7 @@ export class SyncEngine {
       }
     }
     for (const [gone, k] of known) changes.push(...(await this.removalChanges(gone, k.collection)));
-    for (const d of subdirs) await this.reconcileMembers(d, changes, remapped);
+    for (const d of subdirs) await this.reconcileMembers(d, changes, remapped, signal);
   }
 }
 
