@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
+import { errorResponse } from './error-response';
 import { createDavHandler } from './handler';
 import { sendDavResponse, toDavRequest } from './node-http';
 import type { DavsyncOptions } from './options';
@@ -46,15 +47,16 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {
         // Only a failure while producing a streamed body gets here. Before
-        // the headers are out it is a bare 500 (never the host's error page,
-        // which may show a stack trace); after, the one honest thing left is
-        // to cut the connection.
-        handle.onError(err);
-        if (!res.headersSent) {
-          res.statusCode = 500;
-          res.setHeader('content-length', '0');
-          res.end();
-        } else res.destroy();
+        // the headers are out it is answered through the error table like
+        // any other (never the host's error page, which may show a stack
+        // trace); after, the one honest thing left is to cut the connection.
+        if (res.headersSent) {
+          handle.onError(err);
+          res.destroy();
+          return;
+        }
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        sendDavResponse(req, res, errorResponse(err, handle.onError)).catch(() => res.destroy());
       });
   };
   return Object.assign(middleware, { engine: handle.engine });

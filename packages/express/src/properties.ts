@@ -2,7 +2,7 @@
  * Properties of a member: the live ones computed from its entry (RFC 4918
  * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
  */
-import type { Entry, SyncEngine } from '@davsync/core';
+import { DavError, type Entry, type SyncEngine } from '@davsync/core';
 import { syncPropertyValue } from './sync-properties';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 
@@ -130,7 +130,7 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
   // A request for protected (live) properties only, such as getetag, never
   // reads a stored value: skip the store, which may cost a lookup per member.
   const liveOnly = request.kind === 'prop' && request.names.every((name) => PROTECTED.has(name));
-  const dead: Record<string, string> = liveOnly ? {} : ((await src.engine.adapter.properties?.get(entry.path).catch(() => ({}))) ?? {});
+  const dead: Record<string, string> = liveOnly ? {} : await deadPropertiesOf(entry.path, src);
   if (request.kind === 'propname') {
     const names = new Set([...liveNames(entry), ...Object.keys(dead)]);
     return { found: [...names].map((name) => ({ name })), missing: [] };
@@ -148,6 +148,22 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
     else if (request.kind === 'prop' || request.include.includes(name)) missing.push(name);
   }
   return { found, missing };
+}
+
+/**
+ * A member's dead properties. A member removed since it was listed has none;
+ * any other failure (a store that is unavailable) is an error, not an empty
+ * set: answering "no properties" would tell the client they were removed.
+ */
+async function deadPropertiesOf(path: string, src: PropertySource): Promise<Record<string, string>> {
+  const store = src.engine.adapter.properties;
+  if (store === undefined) return {};
+  try {
+    return await store.get(path);
+  } catch (err) {
+    if (err instanceof DavError && err.code === 'not-found') return {};
+    throw err;
+  }
 }
 
 /** True when every requested property can be answered from a journal entry (path, kind, ETag). */

@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from '@jest/globals';
 import express from 'express';
 import { MemoryAdapter } from '@davsync/adapter-memory';
-import type { StorageAdapter } from '@davsync/core';
+import { DavError, type StorageAdapter } from '@davsync/core';
 import { davsync } from '@davsync/express';
 import { closeServer, listen } from '../support/server';
 
@@ -35,6 +35,36 @@ it('answers a failure inside a streamed answer with a bare 500, never the host e
   expect(text).toBe('');
   expect(seen).toHaveLength(1);
   expect(String(seen[0])).toContain('disk on fire');
+});
+
+it('answers an expected failure inside a streamed answer through the error table (503 for an unavailable store)', async () => {
+  const adapter = new MemoryAdapter();
+  await adapter.write('/a.txt', (async function* () { yield Buffer.from('a'); })());
+  const store = adapter.properties!;
+  const unavailable: StorageAdapter = {
+    stat: (p) => adapter.stat(p),
+    list: (p) => adapter.list(p),
+    read: (p, r) => adapter.read(p, r),
+    write: (p, b, o) => adapter.write(p, b, o),
+    remove: (p) => adapter.remove(p),
+    mkcol: (p) => adapter.mkcol(p),
+    copy: (a, b, o) => adapter.copy(a, b, o),
+    move: (a, b, o) => adapter.move(a, b, o),
+    properties: {
+      get: () => Promise.reject(new DavError('unavailable', 'davsync: store unavailable', '/a.txt')),
+      patch: (p, set, remove) => store.patch(p, set, remove),
+    },
+  };
+  const seen: unknown[] = [];
+  const app = express();
+  app.use(davsync({ adapter: unavailable, onError: (err) => seen.push(err) }));
+  const { server, origin } = await listen(app);
+  servers.push(() => closeServer(server));
+  const res = await fetch(`${origin}/a.txt`, { method: 'PROPFIND', headers: { depth: '0' } });
+  expect(res.status).toBe(503);
+  expect(res.headers.get('content-type')).toBeNull();
+  expect(await res.text()).toBe('');
+  expect(seen).toHaveLength(0);
 });
 
 it('stores a dead property named __proto__ like any other', async () => {
