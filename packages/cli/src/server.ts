@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { openFsStore, UnusableDirectoryError } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
-import { SyncEngine } from '@davsync/core';
+import { DavError, SyncEngine } from '@davsync/core';
 import { davsync } from '@davsync/express';
 import { createBasicAuth, type Credentials } from './basic-auth';
 import { CliError, describeErrno, oneLine } from './errors';
@@ -106,8 +106,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const dav = davsync({
     engine: store.engine,
-    // A bug, not a user error: the stack is what a bug report needs.
-    onError: (err) => log.error(`davsync: unexpected error (answered 500): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    // A store failure (unavailable, full) is one line; anything else is a
+    // bug, and the stack is what a bug report needs.
+    onError: (err) =>
+      log.error(
+        err instanceof DavError
+          ? `davsync: store failure (${err.code}): ${err.message}`
+          : `davsync: unexpected error (answered 500): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      ),
   });
   const auth = options.credentials === undefined ? undefined : createBasicAuth(options.credentials);
   let closing = false;

@@ -42,6 +42,13 @@ export function fromProtocolError(err: ProtocolError): DavError {
   return new DavError(FROM_PROTOCOL[err.reason], err.message);
 }
 
+/**
+ * Errors that are the server's own failure (a store that is down or full),
+ * reported to `onError` so the operator learns why; other 5xx answers (a
+ * Destination on another server, a client's result limit) are the request's.
+ */
+const SERVER_FAILURES: ReadonlySet<DavErrorCode> = new Set(['unavailable', 'insufficient-storage']);
+
 /** Status code of an error code. */
 export function statusOf(code: DavErrorCode): number {
   return TABLE[code].status;
@@ -58,7 +65,11 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   }
   const row = TABLE[err.code];
   const condition = err.condition ?? row.condition;
-  const headers: Record<string, string> = { 'x-davsync-reason': headerSafe(err.message) };
+  // A 4xx reason tells the client what to fix. A 5xx one is about the server
+  // (a database error names its host): it goes to the log, never to the
+  // client, as in the http-errors convention.
+  const headers: Record<string, string> = row.status < 500 ? { 'x-davsync-reason': headerSafe(err.message) } : {};
+  if (SERVER_FAILURES.has(err.code)) onError(err);
   if (row.status === 405) headers['allow'] = ALLOW;
   // The unread rest of the body must not be taken for the next request.
   if (row.status === 413 || row.status === 408) headers['connection'] = 'close';

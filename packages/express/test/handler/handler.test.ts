@@ -118,15 +118,29 @@ describe('the error table', () => {
   }
 
   it.each<[DavErrorCode, number]>([
-    ['insufficient-storage', 507],
-    ['unavailable', 503],
     ['forbidden', 403],
     ['conflict', 409],
-  ])('answers a %s error from the store with %i', async (code, status) => {
-    const h = createDavHandler({ adapter: failingWrites(new DavError(code, 'nope', '/a.txt')) });
+  ])('answers a %s error from the store with %i and its reason', async (code, status) => {
+    const reported: unknown[] = [];
+    const h = createDavHandler({ adapter: failingWrites(new DavError(code, 'nope', '/a.txt')), onError: (e) => reported.push(e) });
     const r = await call(h, 'PUT', '/a.txt', { body: 'x' });
     expect(r.status).toBe(status);
     expect(r.headers['x-davsync-reason']).toBe('davsync: nope');
+    expect(reported).toHaveLength(0);
+  });
+
+  it.each<[DavErrorCode, number]>([
+    ['insufficient-storage', 507],
+    ['unavailable', 503],
+  ])('answers a %s failure of the store with %i, its message in the log only', async (code, status) => {
+    const reported: unknown[] = [];
+    const err = new DavError(code, 'davsync: database at db.internal:5432 refused', '/a.txt');
+    const h = createDavHandler({ adapter: failingWrites(err), onError: (e) => reported.push(e) });
+    const r = await call(h, 'PUT', '/a.txt', { body: 'x' });
+    expect(r.status).toBe(status);
+    expect(r.headers['x-davsync-reason']).toBeUndefined();
+    expect(JSON.stringify(r)).not.toContain('db.internal');
+    expect(reported).toEqual([err]);
   });
 
   it('answers an unexpected error with a bare 500, reports it to onError, and leaks nothing', async () => {

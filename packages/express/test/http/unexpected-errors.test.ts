@@ -64,7 +64,9 @@ it('answers an expected failure inside a streamed answer through the error table
   expect(res.status).toBe(503);
   expect(res.headers.get('content-type')).toBeNull();
   expect(await res.text()).toBe('');
-  expect(seen).toHaveLength(0);
+  expect(res.headers.get('x-davsync-reason')).toBeNull(); // a 5xx reason stays in the log
+  expect(seen).toHaveLength(1);
+  expect(seen[0]).toMatchObject({ code: 'unavailable' });
 });
 
 it('stores a dead property named __proto__ like any other', async () => {
