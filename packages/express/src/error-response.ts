@@ -43,9 +43,11 @@ export function fromProtocolError(err: ProtocolError): DavError {
 }
 
 /**
- * Errors that are the server's own failure (a store that is down or full),
- * reported to `onError` so the operator learns why; other 5xx answers (a
- * Destination on another server, a client's result limit) are the request's.
+ * Errors that are the server's own failure (a store that is down or full):
+ * reported to `onError` so the operator learns why, and answered without a
+ * reason. The two other 5xx answers, a Destination on another server (502)
+ * and a result limit the client set too low (507), are about the request and
+ * keep theirs: their messages are davsync's own words about the request.
  */
 const SERVER_FAILURES: ReadonlySet<DavErrorCode> = new Set(['unavailable', 'insufficient-storage']);
 
@@ -65,11 +67,12 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   }
   const row = TABLE[err.code];
   const condition = err.condition ?? row.condition;
-  // A 4xx reason tells the client what to fix. A 5xx one is about the server
-  // (a database error names its host): it goes to the log, never to the
-  // client, as in the http-errors convention.
-  const headers: Record<string, string> = row.status < 500 ? { 'x-davsync-reason': headerSafe(err.message) } : {};
-  if (SERVER_FAILURES.has(err.code)) onError(err);
+  // A refusal's reason tells the client what to fix. A failure of the
+  // server's own is about the server (a database error names its host): its
+  // message goes to the log, never to the client (the http-errors rule).
+  const serverFailure = SERVER_FAILURES.has(err.code);
+  if (serverFailure) onError(err);
+  const headers: Record<string, string> = serverFailure ? {} : { 'x-davsync-reason': headerSafe(err.message) };
   if (row.status === 405) headers['allow'] = ALLOW;
   // The unread rest of the body must not be taken for the next request.
   if (row.status === 413 || row.status === 408) headers['connection'] = 'close';
