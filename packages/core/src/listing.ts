@@ -6,6 +6,7 @@
  */
 import type { StorageAdapter } from './adapter';
 import type { Entry } from './entry';
+import type { TreeReader } from './journal-changes';
 
 /** Members per batch when the adapter only has `list`. */
 const DEFAULT_BATCH = 64;
@@ -31,4 +32,9 @@ export async function* listInBatches(adapter: StorageAdapter, path: string, size
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** An adapter as the journal rule reads the tree (`journal-changes.ts`): `stat`, and listings in batches. */
+export function adapterTree(adapter: StorageAdapter): TreeReader {
+  return { stat: (path) => adapter.stat(path), list: (path) => listInBatches(adapter, path) };
 }
