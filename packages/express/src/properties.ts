@@ -2,7 +2,8 @@
  * Properties of a member: the live ones computed from its entry (RFC 4918
  * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
  */
-import type { Entry, SyncEngine } from '@davsync/core';
+import type { Entry, SyncLog } from '@davsync/core';
+import type { MemberReader } from './context';
 import { syncPropertyValue } from './sync-properties';
 import type { PropEntry, PropValue } from './xml/multistatus';
 import { DAV } from './xml/names';
@@ -44,7 +45,10 @@ const httpDate = (d: Date): string => d.toUTCString();
 
 /** What property computation needs from the request. */
 export interface PropertySource {
-  readonly engine: SyncEngine;
+  /** For the sync properties. */
+  readonly sync: Pick<SyncLog, 'currentToken'>;
+  /** For dead properties, when the members have them. */
+  readonly members: Pick<MemberReader, 'properties'>;
 }
 
 /** Names of the live properties a member has (for propname and allprop). */
@@ -65,7 +69,7 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.supportedReportSet:
     case DAV.syncToken:
       // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
-      return entry.collection ? syncPropertyValue(name, entry.path, src.engine) : undefined;
+      return entry.collection ? syncPropertyValue(name, entry.path, src.sync) : undefined;
     default:
       return entryValue(name, entry);
   }
@@ -132,7 +136,7 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
   // A request for protected (live) properties only, such as getetag, never
   // reads a stored value: skip the store, which may cost a lookup per member.
   const liveOnly = request.kind === 'prop' && request.names.every((name) => PROTECTED.has(name));
-  const dead: Record<string, string> = liveOnly ? {} : ((await src.engine.adapter.properties?.get(entry.path).catch(() => ({}))) ?? {});
+  const dead: Record<string, string> = liveOnly ? {} : ((await src.members.properties?.get(entry.path).catch(() => ({}))) ?? {});
   if (request.kind === 'propname') {
     const names = new Set([...liveNames(entry), ...Object.keys(dead)]);
     return { found: [...names].map((name) => ({ name })), missing: [] };
