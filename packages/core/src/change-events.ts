@@ -54,8 +54,10 @@ export class ChangeEvents {
     return this.listeners.size > 0;
   }
 
-  emit(revision: number, paths: readonly string[]): void {
-    if (paths.length === 0 || !this.active) return;
+  /** Tells the listeners about a commit of `changes` (anything with a path); costs nothing when no one listens. */
+  emit(revision: number, changes: readonly { readonly path: string }[]): void {
+    if (changes.length === 0 || !this.active) return;
+    const paths = changes.map((c) => c.path);
     const change: SyncLogChange = { revision, paths, collections: affectedCollections(paths) };
     for (const listener of [...this.listeners]) {
       try {

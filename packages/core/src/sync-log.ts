@@ -243,7 +243,7 @@ export class SyncLog {
   async commit(changes: readonly JournalChange[]): Promise<void> {
     if (changes.length === 0) return;
     const revision = await this.journal.commit(changes);
-    this.events.emit(revision, changes.map((c) => c.path));
+    this.events.emit(revision, changes);
     if (changes.some((c) => c.removed)) await this.compact();
   }
 
@@ -255,7 +255,7 @@ export class SyncLog {
   async committedByStore(paths: readonly string[], removes: boolean): Promise<void> {
     if (this.events.active) {
       const head = await this.journal.collection(ROOT);
-      this.events.emit(head?.currentRevision ?? 0, paths);
+      this.events.emit(head?.currentRevision ?? 0, paths.map((path) => ({ path })));
     }
     if (removes) await this.compact();
   }
@@ -321,7 +321,7 @@ export class SyncLog {
       // token issued before it, so one revision serves them all. Recorded
       // before the listeners hear of it, so a client they prompt sees it.
       await this.revocations.record(users, changes.map((c) => c.path), revision);
-      this.events.emit(revision, changes.map((c) => c.path));
+      this.events.emit(revision, changes);
       return changes.length;
     });
   }
