@@ -9,10 +9,12 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   DavError,
   ROOT,
+  checkOverwrite,
+  checkTransferPaths,
   childPath,
   conflict,
   forbidden,
-  isWithin,
+  methodNotAllowed,
   normalizePath,
   notFound,
   preconditionFailed,
@@ -421,13 +423,10 @@ async function transferEnds(guard: SafePaths, from: string, to: string, overwrit
   const dst = normalizePath(to);
   const source = await guard.lookup(src);
   if (source.kind === 'absent') throw notFound(src);
-  if (isWithin(dst, src)) {
-    throw forbidden(dst === src ? 'davsync: source and destination are the same' : 'davsync: the destination lies inside the source', dst);
-  }
-  if (isWithin(src, dst)) throw forbidden('davsync: replacing the destination would remove the source', dst);
+  checkTransferPaths(src, dst);
   const target = await guard.lookup(dst);
   if (target.kind === 'absent' && target.parent !== 'collection') throw missingParent(target);
-  if (target.kind !== 'absent' && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+  checkOverwrite(dst, target.kind !== 'absent', overwrite);
   return { source, target };
 }
 
@@ -464,10 +463,6 @@ const PLACE_ERRORS = (path: string): ErrorOverrides => ({
 
 function missingParent(found: Absent): DavError {
   return conflict(found.path, found.parent === 'not-collection' ? 'the parent is not a collection' : 'the parent collection does not exist');
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }
 
 const NO_TYPES: ReadonlyMap<string, string> = new Map();

@@ -5,13 +5,14 @@
  * each rule plays out. Nothing survives the process.
  */
 import {
-  DavError,
   ROOT,
   baseName,
+  checkOverwrite,
+  checkTransferPaths,
   childPath,
   conflict,
   forbidden,
-  isWithin,
+  methodNotAllowed,
   normalizePath,
   notFound,
   parentOf,
@@ -203,17 +204,12 @@ export class MemoryAdapter implements StorageAdapter {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     const node = this.#existing(src);
-    if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
-    if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+    checkTransferPaths(src, dst);
     const target = this.#parentSlot(dst);
-    if (target.current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+    checkOverwrite(dst, target.current !== undefined, overwrite);
     // `src` is not the root (every destination lies within the root), so it has a slot.
     const source = this.#slot(src);
     if (source === undefined) throw notFound(src);
     return { source: { ...source, node }, target };
   }
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }

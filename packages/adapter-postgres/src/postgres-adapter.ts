@@ -17,14 +17,15 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import {
-  DavError,
   EntryTree,
   ROOT,
   badRequest,
+  checkOverwrite,
+  checkTransferPaths,
   conflict,
   forbidden,
-  isWithin,
   journalChangesOf,
+  methodNotAllowed,
   normalizePath,
   notFound,
   parentOf,
@@ -36,9 +37,9 @@ import {
   type Entry,
   type JournalChange,
   type MoveOptions,
-  type TreeMutation,
   type StorageAdapter,
   type TransferResult,
+  type TreeMutation,
   type WriteOptions,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
@@ -229,11 +230,10 @@ export class PostgresAdapter implements StorageAdapter {
       await this.#lock(client);
       const [source] = await query<MemberRow>(client, 'reading a member', { text: this.#members.stat, values: [src] });
       if (source === undefined) throw notFound(src);
-      if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
-      if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+      checkTransferPaths(src, dst);
       const { parent, current } = await this.#slot(client, dst);
       if (parent?.collection !== true) throw conflict(dst, 'the parent collection does not exist');
-      if (current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+      checkOverwrite(dst, current !== undefined, overwrite);
       const replacedBlobs = current === undefined ? [] : await this.#removeSubtree(client, dst, false);
       const mutation = await place(client, src, dst, source);
       await dropUnreferenced(client, this.#bodies, replacedBlobs);
@@ -334,8 +334,4 @@ function checkWritable(path: string, slot: Slot, expectedEtag: string | null | u
 
 function blobOf(row: { blob: string | null }): number | null {
   return row.blob === null ? null : Number(row.blob);
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }

@@ -5,7 +5,8 @@
 export type { ByteRange, ByteStream, Entry } from './entry';
 export type { CopyOptions, DeadPropertyStore, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
 export { adapterTree, listInBatches } from './listing';
-export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden } from './errors';
+export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden, methodNotAllowed } from './errors';
+export { checkOverwrite, checkTransferPaths } from './transfer-checks';
 export type { DavErrorCode } from './errors';
 export { ROOT, normalizePath, isMemberPath, parentOf, baseName, childPath, isWithin, ancestorsOf, rebase } from './paths';
 export type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from './journal';
