@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   DavError,
   ROOT,
+  abortableBody,
   checkOverwrite,
   checkTransferPaths,
   childPath,
@@ -24,6 +25,7 @@ import {
   type DeadPropertyStore,
   type Entry,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
   type WriteOptions,
@@ -147,11 +149,11 @@ export class FsAdapter implements StorageAdapter {
     return found.kind === 'absent' ? undefined : this.#entry(found.path, factsOf(found.kind, found.stats));
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
-    for await (const batch of this.listBatches(path)) yield* batch;
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
+    for await (const batch of this.listBatches(path, options)) yield* batch;
   }
 
-  async *listBatches(path: string): AsyncIterable<readonly Entry[]> {
+  async *listBatches(path: string, options: ReadOptions = {}): AsyncIterable<readonly Entry[]> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
     if (found.kind === 'absent') throw notFound(found.path);
@@ -162,6 +164,8 @@ export class FsAdapter implements StorageAdapter {
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
+        // Leaving the loop ends the directory read (and the listing thread's part of it).
+        options.signal?.throwIfAborted();
         const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
@@ -175,7 +179,7 @@ export class FsAdapter implements StorageAdapter {
     }
   }
 
-  async read(path: string, range?: ByteRange): Promise<ByteStream> {
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
     const p = found.path;
@@ -191,7 +195,7 @@ export class FsAdapter implements StorageAdapter {
     }
     // An open descriptor keeps its inode: a reader finishes with the version it
     // opened even if a write renames a new one into place meanwhile.
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 64 * 1024 });
+    return abortableBody(handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 64 * 1024 }), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {

@@ -6,6 +6,7 @@
  */
 import {
   ROOT,
+  abortableBody,
   baseName,
   checkOverwrite,
   checkTransferPaths,
@@ -23,6 +24,7 @@ import {
   type DeadPropertyStore,
   type Entry,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
   type WriteOptions,
@@ -92,21 +94,24 @@ export class MemoryAdapter implements StorageAdapter {
     return node === undefined ? undefined : toEntry(p, node);
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
     const p = normalizePath(path);
     const node = this.#existing(p);
     if (node.kind !== 'collection') throw conflict(p, 'not a collection');
     // Entries are taken up front so changes made while the caller iterates
     // neither break the iteration nor show up half-way through it.
     const entries = [...node.members].map(([name, member]) => toEntry(childPath(p, name), member));
-    yield* entries;
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      yield entry;
+    }
   }
 
-  async read(path: string, range?: ByteRange): Promise<ByteStream> {
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
     const p = normalizePath(path);
     const node = this.#existing(p);
     if (node.kind !== 'file') throw conflict(p, 'a collection has no content');
-    return streamContent(node.bytes, range);
+    return abortableBody(streamContent(node.bytes, range), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {

@@ -19,6 +19,7 @@ import type { Pool, PoolClient } from 'pg';
 import {
   EntryTree,
   ROOT,
+  abortableBody,
   badRequest,
   checkOverwrite,
   checkTransferPaths,
@@ -37,6 +38,7 @@ import {
   type Entry,
   type JournalChange,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
   type TreeMutation,
@@ -117,7 +119,7 @@ export class PostgresAdapter implements StorageAdapter {
     return rows[0] === undefined ? undefined : toEntry(rows[0]);
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
     const p = normalizePath(path);
     const self = await this.stat(p);
     if (self === undefined) throw notFound(p);
@@ -126,6 +128,7 @@ export class PostgresAdapter implements StorageAdapter {
     // between pages neither repeats nor shifts the others.
     let after = '';
     for (;;) {
+      options.signal?.throwIfAborted();
       const rows = await query<MemberRow>(this.#pool, 'listing a collection', { text: this.#members.listPage, values: [p, after, LIST_PAGE] });
       for (const row of rows) yield toEntry(row);
       if (rows.length < LIST_PAGE) return;
@@ -133,8 +136,9 @@ export class PostgresAdapter implements StorageAdapter {
     }
   }
 
-  read(path: string, range?: ByteRange): Promise<ByteStream> {
-    return readBody(this.#pool, this.#bodies, normalizePath(path), range);
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
+    // An aborted read destroys the chunk stream, which ends its snapshot and returns its connection.
+    return abortableBody(await readBody(this.#pool, this.#bodies, normalizePath(path), range), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {

@@ -21,6 +21,19 @@ export interface WriteOptions {
   readonly expectedEtag?: string | null;
 }
 
+/** Options of a read or a listing. */
+export interface ReadOptions {
+  /**
+   * Aborted when the caller no longer wants the result (the client went
+   * away). An adapter should then stop its work: a listing throws the
+   * signal's reason at its next batch, a body stream is destroyed with it
+   * (`abortableBody` does that for any body). Callers check the signal
+   * between batches as well, so an adapter that ignores it is still
+   * correct, only slower to stop.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface CopyOptions {
   /** Replace an existing destination (deleting it first). Default true. */
   readonly overwrite?: boolean;
@@ -63,7 +76,7 @@ export interface StorageAdapter {
    * The direct members of a collection, in any order. Throws `not-found` if
    * `path` does not exist and `conflict` if it is not a collection.
    */
-  list(path: string): AsyncIterable<Entry>;
+  list(path: string, options?: ReadOptions): AsyncIterable<Entry>;
 
   /**
    * Optional: {@link list} a batch at a time — the same members and errors
@@ -71,14 +84,14 @@ export interface StorageAdapter {
    * thousands of members then costs one await per batch instead of one per
    * member. Callers use `listInBatches`, which falls back to `list`.
    */
-  listBatches?(path: string): AsyncIterable<readonly Entry[]>;
+  listBatches?(path: string, options?: ReadOptions): AsyncIterable<readonly Entry[]>;
 
   /**
    * The content of a non-collection, or the given byte range of it (the caller
    * has checked the range against `size`). Throws `not-found` if absent and
    * `conflict` for a collection.
    */
-  read(path: string, range?: ByteRange): Promise<ByteStream>;
+  read(path: string, range?: ByteRange, options?: ReadOptions): Promise<ByteStream>;
 
   /**
    * Creates or replaces a non-collection with the streamed body and returns

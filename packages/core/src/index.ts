@@ -3,8 +3,8 @@
  * anything not exported is internal.
  */
 export type { ByteRange, ByteStream, Entry } from './entry';
-export type { CopyOptions, DeadPropertyStore, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
-export { adapterTree, listInBatches } from './listing';
+export type { CopyOptions, DeadPropertyStore, MoveOptions, ReadOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+export { abortableBody, adapterTree, listInBatches } from './listing';
 export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden, methodNotAllowed } from './errors';
 export { checkOverwrite, checkTransferPaths } from './transfer-checks';
 export type { DavErrorCode } from './errors';

@@ -4,7 +4,7 @@
  * 4918 §10.4, with sync tokens as state tokens per RFC 6578 §5), If-Match
  * and If-None-Match (RFC 9110 §13.1).
  */
-import { DavError, preconditionFailed, type Entry, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
+import { DavError, preconditionFailed, type Entry, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
 import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
 import { parseDepth, type Depth } from './headers/depth';
@@ -84,7 +84,7 @@ export class SyncContext {
     const pending = [path];
     while (pending.length > 0) {
       const dir = pending.pop() as string;
-      for await (const member of this.members.list(dir)) {
+      for await (const member of this.members.list(dir, this.readOptions())) {
         await this.require(action, member.path);
         if (member.collection) pending.push(member.path);
       }
@@ -139,6 +139,11 @@ export class SyncContext {
     if (options.ifNoneMatch !== false && !ifNoneMatchPasses(this.header('if-none-match'), current)) {
       throw preconditionFailed('If-None-Match', this.path);
     }
+  }
+
+  /** The options of the request's reads and listings: its abort signal, when it has one. */
+  readOptions(): ReadOptions {
+    return this.req.signal === undefined ? {} : { signal: this.req.signal };
   }
 
   /** The Depth header (RFC 4918 §10.2); `undefined` when absent, 400 when malformed. */
