@@ -32,7 +32,8 @@ import {
 const hasMethods = (...names: string[]) => (v: unknown): boolean =>
   typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
 
-const { lock: _lock, ...logShape } = syncLogOptionsShape;
+// The engine's options are its log's, less the lock: the engine owns the tree lock and shares it with its log.
+const { lock: _ownLock, ...logShape } = syncLogOptionsShape;
 const optionsSchema = z
   .object({
     adapter: z.custom<StorageAdapter>(
