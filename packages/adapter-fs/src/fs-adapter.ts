@@ -9,10 +9,13 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   DavError,
   ROOT,
+  abortableBody,
+  checkOverwrite,
+  checkTransferPaths,
   childPath,
   conflict,
   forbidden,
-  isWithin,
+  methodNotAllowed,
   normalizePath,
   notFound,
   preconditionFailed,
@@ -22,6 +25,7 @@ import {
   type DeadPropertyStore,
   type Entry,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
   type WriteOptions,
@@ -145,11 +149,11 @@ export class FsAdapter implements StorageAdapter {
     return found.kind === 'absent' ? undefined : this.#entry(found.path, factsOf(found.kind, found.stats));
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
-    for await (const batch of this.listBatches(path)) yield* batch;
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
+    for await (const batch of this.listBatches(path, options)) yield* batch;
   }
 
-  async *listBatches(path: string): AsyncIterable<readonly Entry[]> {
+  async *listBatches(path: string, options: ReadOptions = {}): AsyncIterable<readonly Entry[]> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
     if (found.kind === 'absent') throw notFound(found.path);
@@ -160,6 +164,8 @@ export class FsAdapter implements StorageAdapter {
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
+        // Leaving the loop ends the directory read (and the listing thread's part of it).
+        options.signal?.throwIfAborted();
         const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
@@ -173,7 +179,7 @@ export class FsAdapter implements StorageAdapter {
     }
   }
 
-  async read(path: string, range?: ByteRange): Promise<ByteStream> {
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
     const { guard } = await this.#ctx();
     const found = await guard.lookup(path);
     const p = found.path;
@@ -189,7 +195,7 @@ export class FsAdapter implements StorageAdapter {
     }
     // An open descriptor keeps its inode: a reader finishes with the version it
     // opened even if a write renames a new one into place meanwhile.
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 64 * 1024 });
+    return abortableBody(handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 64 * 1024 }), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
@@ -421,13 +427,10 @@ async function transferEnds(guard: SafePaths, from: string, to: string, overwrit
   const dst = normalizePath(to);
   const source = await guard.lookup(src);
   if (source.kind === 'absent') throw notFound(src);
-  if (isWithin(dst, src)) {
-    throw forbidden(dst === src ? 'davsync: source and destination are the same' : 'davsync: the destination lies inside the source', dst);
-  }
-  if (isWithin(src, dst)) throw forbidden('davsync: replacing the destination would remove the source', dst);
+  checkTransferPaths(src, dst);
   const target = await guard.lookup(dst);
   if (target.kind === 'absent' && target.parent !== 'collection') throw missingParent(target);
-  if (target.kind !== 'absent' && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+  checkOverwrite(dst, target.kind !== 'absent', overwrite);
   return { source, target };
 }
 
@@ -464,10 +467,6 @@ const PLACE_ERRORS = (path: string): ErrorOverrides => ({
 
 function missingParent(found: Absent): DavError {
   return conflict(found.path, found.parent === 'not-collection' ? 'the parent is not a collection' : 'the parent collection does not exist');
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }
 
 const NO_TYPES: ReadonlyMap<string, string> = new Map();

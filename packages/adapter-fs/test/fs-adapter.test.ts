@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { DavError, isDavError } from '@davsync/core';
 import { FsAdapter, contentTypeFor } from '@davsync/adapter-fs';
-import { bodyOf, COLLECTION, expectDavError, listAll, pausedBody, readText, seed, snapshot, writeText } from '@davsync/core/testing';
+import { bodyOf, COLLECTION, readAll, expectDavError, listAll, pausedBody, readText, seed, snapshot, writeText } from '@davsync/core/testing';
 import { CONTENT_TYPE_PROPERTY } from '../src/dead-properties';
 import { toDavError } from '../src/fs-errors';
 import { MemoryPropertyTable } from './support/memory-property-table';
@@ -384,5 +384,27 @@ describe('removal', () => {
     await store.adapter.remove('/d');
     expect(existsSync(join(store.root, 'd'))).toBe(false);
     expect(readdirSync(join(store.root, '.davsync', 'trash'))).toEqual([]);
+  });
+});
+
+describe('reads and listings with an AbortSignal', () => {
+  it('a listing stops at the next batch and a read is destroyed once the signal aborts', async () => {
+    const adapter = store.adapter;
+    await adapter.mkcol('/many');
+    for (let i = 0; i < 300; i++) await writeText(adapter, `/many/f${i}.txt`, 'x');
+    const controller = new AbortController();
+    let listed = 0;
+    await expect(
+      (async () => {
+        for await (const batch of adapter.listBatches('/many', { signal: controller.signal })) {
+          listed += batch.length;
+          controller.abort(new Error('client gone'));
+        }
+      })(),
+    ).rejects.toThrow('client gone');
+    expect(listed).toBeGreaterThan(0);
+    expect(listed).toBeLessThan(300);
+    const body = await adapter.read('/many/f0.txt', undefined, { signal: AbortSignal.abort() });
+    await expect(readAll(body)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

@@ -5,13 +5,15 @@
  * each rule plays out. Nothing survives the process.
  */
 import {
-  DavError,
   ROOT,
+  abortableBody,
   baseName,
+  checkOverwrite,
+  checkTransferPaths,
   childPath,
   conflict,
   forbidden,
-  isWithin,
+  methodNotAllowed,
   normalizePath,
   notFound,
   parentOf,
@@ -22,6 +24,7 @@ import {
   type DeadPropertyStore,
   type Entry,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
   type WriteOptions,
@@ -91,21 +94,24 @@ export class MemoryAdapter implements StorageAdapter {
     return node === undefined ? undefined : toEntry(p, node);
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
     const p = normalizePath(path);
     const node = this.#existing(p);
     if (node.kind !== 'collection') throw conflict(p, 'not a collection');
     // Entries are taken up front so changes made while the caller iterates
     // neither break the iteration nor show up half-way through it.
     const entries = [...node.members].map(([name, member]) => toEntry(childPath(p, name), member));
-    yield* entries;
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      yield entry;
+    }
   }
 
-  async read(path: string, range?: ByteRange): Promise<ByteStream> {
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
     const p = normalizePath(path);
     const node = this.#existing(p);
     if (node.kind !== 'file') throw conflict(p, 'a collection has no content');
-    return streamContent(node.bytes, range);
+    return abortableBody(streamContent(node.bytes, range), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
@@ -203,17 +209,12 @@ export class MemoryAdapter implements StorageAdapter {
     const src = normalizePath(from);
     const dst = normalizePath(to);
     const node = this.#existing(src);
-    if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
-    if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+    checkTransferPaths(src, dst);
     const target = this.#parentSlot(dst);
-    if (target.current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
+    checkOverwrite(dst, target.current !== undefined, overwrite);
     // `src` is not the root (every destination lies within the root), so it has a slot.
     const source = this.#slot(src);
     if (source === undefined) throw notFound(src);
     return { source: { ...source, node }, target };
   }
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }

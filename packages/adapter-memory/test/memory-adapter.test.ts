@@ -266,3 +266,24 @@ describe('list', () => {
     expect(await readAll(await adapter.read('/d/added-1'))).toEqual(Buffer.from('x'));
   });
 });
+
+describe('reads and listings with an AbortSignal', () => {
+  it('a listing stops and a body is destroyed once the signal aborts', async () => {
+    const adapter = new MemoryAdapter();
+    await adapter.write('/a.txt', bodyOf('aaa'));
+    await adapter.write('/b.txt', bodyOf('bbb'));
+    const controller = new AbortController();
+    const listed: string[] = [];
+    await expect(
+      (async () => {
+        for await (const e of adapter.list('/', { signal: controller.signal })) {
+          listed.push(e.path);
+          controller.abort(new Error('client gone'));
+        }
+      })(),
+    ).rejects.toThrow('client gone');
+    expect(listed).toHaveLength(1);
+    const body = await adapter.read('/a.txt', undefined, { signal: AbortSignal.abort() });
+    await expect(readAll(body)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});

@@ -1,8 +1,8 @@
 /**
- * The engine's contract with a self-journaling adapter (one with its own
- * `journal`, like a database store): the adapter records its mutations
- * itself, so the engine must not record them again, and must refuse a second
- * journal.
+ * The engine's contract with a self-journaling adapter (one that records its
+ * mutations in its own journal, `recordsChangesIn`, like a database store):
+ * the engine must not record them again, must be given exactly that journal
+ * (the one way a store supplies its journal), and must refuse another.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
@@ -10,11 +10,11 @@ import { MemoryJournal, SyncEngine, parseSyncToken, type ByteStream, type Storag
 import { MemoryAdapter } from '../src';
 
 /** A memory adapter that journals its own writes, mkcols and removals. */
-function selfJournaling(): StorageAdapter & { journal: MemoryJournal } {
+function selfJournaling(): StorageAdapter & { recordsChangesIn: MemoryJournal } {
   const inner = new MemoryAdapter();
   const journal = new MemoryJournal();
   return {
-    journal,
+    recordsChangesIn: journal,
     stat: (p) => inner.stat(p),
     list: (p) => inner.list(p),
     read: (p, r) => inner.read(p, r),
@@ -43,8 +43,8 @@ const revisionOf = (token: string): number => parseSyncToken(token)!.revision;
 describe('engine over a self-journaling adapter', () => {
   it('uses the adapter journal and records each mutation exactly once', async () => {
     const adapter = selfJournaling();
-    const engine = new SyncEngine({ adapter });
-    expect(engine.journal).toBe(adapter.journal);
+    const engine = new SyncEngine({ adapter, journal: adapter.recordsChangesIn });
+    expect(engine.journal).toBe(adapter.recordsChangesIn);
     const start = revisionOf((await engine.currentToken('/'))!);
     await engine.write('/a.txt', Readable.from(['a']));
     await engine.mkcol('/d');
@@ -60,13 +60,28 @@ describe('engine over a self-journaling adapter', () => {
 
   it('records nothing when the adapter refuses the mutation', async () => {
     const adapter = selfJournaling();
-    const engine = new SyncEngine({ adapter });
+    const engine = new SyncEngine({ adapter, journal: adapter.recordsChangesIn });
     const before = await engine.currentToken('/');
     await expect(engine.write('/missing/x.txt', Readable.from(['x']))).rejects.toMatchObject({ code: 'conflict' });
     expect(await engine.currentToken('/')).toBe(before);
   });
 
-  it('refuses a second journal, which would split the history', () => {
+  it('refuses a second journal, which would split the history, and a missing one', () => {
     expect(() => new SyncEngine({ adapter: selfJournaling(), journal: new MemoryJournal() })).toThrow(/keeps its own journal/);
+    expect(() => new SyncEngine({ adapter: selfJournaling() })).toThrow(/keeps its own journal/);
+  });
+
+  it('tells change listeners about the mutations the adapter journaled itself', async () => {
+    const adapter = selfJournaling();
+    const engine = new SyncEngine({ adapter, journal: adapter.recordsChangesIn });
+    const seen: Array<{ revision: number; paths: readonly string[] }> = [];
+    engine.log.onChange(({ revision, paths }) => seen.push({ revision, paths }));
+    await engine.mkcol('/d');
+    await engine.write('/d/a.txt', Readable.from(['a']));
+    const head = revisionOf((await engine.currentToken('/'))!);
+    expect(seen).toEqual([
+      { revision: head - 1, paths: ['/d'] },
+      { revision: head, paths: ['/d/a.txt'] },
+    ]);
   });
 });

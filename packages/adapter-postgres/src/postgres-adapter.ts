@@ -1,10 +1,11 @@
 /**
  * The PostgreSQL storage adapter: members, bodies, dead properties and the
  * change journal in one database, shared by any number of davsync
- * instances. It is *self-journaling* (see `StorageAdapter.journal`): every
- * mutation runs in one transaction that changes the tree and records its
- * journal entries, so a failed mutation records nothing and a committed one
- * is in the journal on every instance at once.
+ * instances. It is *self-journaling* (see `StorageAdapter.recordsChangesIn`):
+ * every mutation runs in one transaction that changes the tree and records
+ * the journal entries core's `journalChangesOf` derives for it (reading the
+ * journal on the same transaction), so a failed mutation records nothing and
+ * a committed one is in the journal on every instance at once.
  *
  * Concurrency across instances: the engine's path lock only covers its own
  * process, so each mutation first takes the store-wide lock on the `clock`
@@ -16,12 +17,16 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import {
-  DavError,
+  EntryTree,
   ROOT,
+  abortableBody,
   badRequest,
+  checkOverwrite,
+  checkTransferPaths,
   conflict,
   forbidden,
-  isWithin,
+  journalChangesOf,
+  methodNotAllowed,
   normalizePath,
   notFound,
   parentOf,
@@ -33,13 +38,15 @@ import {
   type Entry,
   type JournalChange,
   type MoveOptions,
+  type ReadOptions,
   type StorageAdapter,
   type TransferResult,
+  type TreeMutation,
   type WriteOptions,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
 import { below, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
-import { liveEntry, PostgresJournal, recordChanges, removalsBelow, type JournalSql } from './postgres-journal';
+import { journalReader, PostgresJournal, recordChanges, type JournalSql } from './postgres-journal';
 import { quoteSchema } from './schema';
 import { inTransaction, query, type Queryable } from './transaction';
 
@@ -74,6 +81,7 @@ interface Slot {
  * app.use(davsync({ engine: store.engine }));
  */
 export class PostgresAdapter implements StorageAdapter {
+  /** The journal this adapter's mutations record themselves in; give it to the engine as `journal`. */
   readonly journal: PostgresJournal;
   readonly properties: DeadPropertyStore;
   readonly #pool: Pool;
@@ -101,12 +109,17 @@ export class PostgresAdapter implements StorageAdapter {
     };
   }
 
+  /** Self-journaling: see `StorageAdapter.recordsChangesIn`. */
+  get recordsChangesIn(): PostgresJournal {
+    return this.journal;
+  }
+
   async stat(path: string): Promise<Entry | undefined> {
     const rows = await query<MemberRow>(this.#pool, 'reading a member', { text: this.#members.stat, values: [normalizePath(path)] });
     return rows[0] === undefined ? undefined : toEntry(rows[0]);
   }
 
-  async *list(path: string): AsyncIterable<Entry> {
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
     const p = normalizePath(path);
     const self = await this.stat(p);
     if (self === undefined) throw notFound(p);
@@ -115,6 +128,7 @@ export class PostgresAdapter implements StorageAdapter {
     // between pages neither repeats nor shifts the others.
     let after = '';
     for (;;) {
+      options.signal?.throwIfAborted();
       const rows = await query<MemberRow>(this.#pool, 'listing a collection', { text: this.#members.listPage, values: [p, after, LIST_PAGE] });
       for (const row of rows) yield toEntry(row);
       if (rows.length < LIST_PAGE) return;
@@ -122,8 +136,9 @@ export class PostgresAdapter implements StorageAdapter {
     }
   }
 
-  read(path: string, range?: ByteRange): Promise<ByteStream> {
-    return readBody(this.#pool, this.#bodies, normalizePath(path), range);
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
+    // An aborted read destroys the chunk stream, which ends its snapshot and returns its connection.
+    return abortableBody(await readBody(this.#pool, this.#bodies, normalizePath(path), range), options.signal);
   }
 
   async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
@@ -150,7 +165,7 @@ export class PostgresAdapter implements StorageAdapter {
             });
       if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);
       const entry = toEntry(rows[0] as MemberRow);
-      await this.#record(client, [{ path: p, removed: false, collection: false, etag: entry.etag }]);
+      await this.#journalOf(client, { kind: 'changed', entry });
       return entry;
     });
   }
@@ -162,10 +177,8 @@ export class PostgresAdapter implements StorageAdapter {
       await this.#lock(client);
       const { current } = await this.#slot(client, p);
       if (current === undefined) throw notFound(p);
-      const changes: JournalChange[] = [{ path: p, removed: true, collection: current.collection }];
-      if (current.collection) changes.push(...(await removalsBelow(client, this.#journal, p)));
       await this.#removeSubtree(client, p);
-      await this.#record(client, changes);
+      await this.#journalOf(client, { kind: 'removed', path: p, collection: current.collection });
     });
   }
 
@@ -178,7 +191,7 @@ export class PostgresAdapter implements StorageAdapter {
       if (parent?.collection !== true) throw conflict(p, 'the parent collection does not exist');
       const rows = await query<MemberRow>(client, 'creating a collection', { text: this.#members.insertCollection, values: [p, parentOf(p)] });
       const entry = toEntry(rows[0] as MemberRow);
-      await this.#record(client, [{ path: p, removed: false, collection: true, etag: entry.etag }]);
+      await this.#journalOf(client, { kind: 'changed', entry });
       return entry;
     });
   }
@@ -188,17 +201,15 @@ export class PostgresAdapter implements StorageAdapter {
     return this.#transfer('copy', from, to, options.overwrite ?? true, async (client, src, dst) => {
       const [lo, hi] = below(src);
       await query(client, 'copying', { text: this.#members.copySubtree, values: [src, lo, hi, deep, dst, parentOf(dst)] });
-      return [];
+      return { kind: 'copied', destination: dst };
     });
   }
 
   async move(from: string, to: string, options: MoveOptions = {}): Promise<TransferResult> {
     return this.#transfer('move', from, to, options.overwrite ?? true, async (client, src, dst, source) => {
-      const removals: JournalChange[] = [{ path: src, removed: true, collection: source.collection }];
-      if (source.collection) removals.push(...(await removalsBelow(client, this.#journal, src)));
       const [lo, hi] = below(src);
       await query(client, 'moving', { text: this.#members.moveSubtree, values: [src, lo, hi, dst, parentOf(dst)] });
-      return removals;
+      return { kind: 'moved', source: src, collection: source.collection, destination: dst };
     });
   }
 
@@ -206,17 +217,16 @@ export class PostgresAdapter implements StorageAdapter {
 
   /**
    * COPY and MOVE: the checks in the order of the contract, then (under the
-   * lock) the destination removed, `place` run, and the journal entries the
-   * engine would record: `place`'s own (a move's source removals), every
-   * member of the new destination subtree as changed, and removals of the
-   * members the destination had that are gone now.
+   * lock) the destination removed, `place` run, and the journal entries of
+   * the mutation `place` describes, derived from the journal and from the
+   * destination subtree as it now is (read in one query).
    */
   #transfer(
     kind: 'copy' | 'move',
     from: string,
     to: string,
     overwrite: boolean,
-    place: (client: PoolClient, src: string, dst: string, source: MemberRow) => Promise<JournalChange[]>,
+    place: (client: PoolClient, src: string, dst: string, source: MemberRow) => Promise<TreeMutation>,
   ): Promise<TransferResult> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
@@ -224,30 +234,19 @@ export class PostgresAdapter implements StorageAdapter {
       await this.#lock(client);
       const [source] = await query<MemberRow>(client, 'reading a member', { text: this.#members.stat, values: [src] });
       if (source === undefined) throw notFound(src);
-      if (isWithin(dst, src)) throw forbidden(dst === src ? 'source and destination are the same' : 'the destination lies inside the source', dst);
-      if (isWithin(src, dst)) throw forbidden('replacing the destination would remove the source', dst);
+      checkTransferPaths(src, dst);
       const { parent, current } = await this.#slot(client, dst);
       if (parent?.collection !== true) throw conflict(dst, 'the parent collection does not exist');
-      if (current !== undefined && !overwrite) throw preconditionFailed('the destination exists and overwrite is off', dst);
-      // What the journal knew at the destination, to report what is gone.
-      const known = new Map<string, boolean>();
-      const top = await liveEntry(client, this.#journal, dst);
-      if (top !== undefined) known.set(dst, top.collection);
-      if (top?.collection === true) for (const r of await removalsBelow(client, this.#journal, dst)) known.set(r.path, r.collection);
+      checkOverwrite(dst, current !== undefined, overwrite);
       const replacedBlobs = current === undefined ? [] : await this.#removeSubtree(client, dst, false);
-      const changes = await place(client, src, dst, source);
+      const mutation = await place(client, src, dst, source);
       await dropUnreferenced(client, this.#bodies, replacedBlobs);
       const [lo, hi] = below(dst);
       const placed = await query<{ path: string; collection: boolean; etag: string }>(client, 'reading a subtree', {
         text: this.#members.subtree,
         values: [dst, lo, hi],
       });
-      for (const m of placed) {
-        changes.push({ path: m.path, removed: false, collection: m.collection, etag: m.etag });
-        known.delete(m.path);
-      }
-      for (const [path, collection] of known) changes.push({ path, removed: true, collection });
-      await this.#record(client, changes);
+      await this.#journalOf(client, mutation, new EntryTree(placed.map((m) => ({ path: m.path, collection: m.collection, etag: m.etag }))));
       return { created: current === undefined };
     });
   }
@@ -257,8 +256,14 @@ export class PostgresAdapter implements StorageAdapter {
     await query(client, 'locking the store', { text: this.#members.lockClock });
   }
 
-  async #record(client: PoolClient, changes: readonly JournalChange[]): Promise<void> {
-    await recordChanges(client, this.#journal, changes, this.journal.now());
+  /**
+   * Records a mutation's journal entries in its transaction: those core's
+   * rule derives, from the journal as this transaction sees it and from
+   * `tree`, the subtree after the change (needed by copy and move only).
+   */
+  async #journalOf(client: PoolClient, mutation: TreeMutation, tree: EntryTree = new EntryTree()): Promise<void> {
+    const changes: readonly JournalChange[] = await journalChangesOf(mutation, journalReader(client, this.#journal), tree);
+    if (changes.length > 0) await recordChanges(client, this.#journal, changes, this.journal.now());
   }
 
   /** The rows of `path` and of its parent, from one snapshot. */
@@ -315,7 +320,7 @@ export class PostgresAdapter implements StorageAdapter {
         values: [path, JSON.stringify(next)],
       });
       // Collections have no content to hash, so their tag follows their properties.
-      if (path !== ROOT) await this.#record(client, [{ path, removed: false, collection: (row as MemberRow).collection, etag: (row as MemberRow).etag }]);
+      await this.#journalOf(client, { kind: 'changed', entry: toEntry(row as MemberRow) });
     });
   }
 }
@@ -333,8 +338,4 @@ function checkWritable(path: string, slot: Slot, expectedEtag: string | null | u
 
 function blobOf(row: { blob: string | null }): number | null {
   return row.blob === null ? null : Number(row.blob);
-}
-
-function methodNotAllowed(path: string, why: string): DavError {
-  return new DavError('method-not-allowed', `${why}: ${path}`, path);
 }

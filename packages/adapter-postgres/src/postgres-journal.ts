@@ -18,7 +18,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { checkJournalChange, ROOT } from '@davsync/core';
-import type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from '@davsync/core';
+import type { CollectionState, JournalChange, JournalEntry, JournalReader, JournalStore, PruneRule, SyncLevel } from '@davsync/core';
 import { inTransaction, query, type Queryable } from './transaction';
 import { quoteSchema } from './schema';
 
@@ -65,8 +65,6 @@ export function journalSql(s: string) {
                  WHERE parent = $1 AND revision > $2 AND revision <= $3 ORDER BY revision LIMIT $4`,
     scanDeep: `SELECT e.revision, e.path, e.removed, e.collection, e.etag FROM ${s}.scopes sc JOIN ${s}.entries e ON e.revision = sc.revision
                WHERE sc.ancestor = $1 AND sc.revision > $2 AND sc.revision <= $3 ORDER BY sc.revision LIMIT $4`,
-    liveBelow: `SELECT e.path, e.collection FROM ${s}.scopes sc JOIN ${s}.entries e ON e.revision = sc.revision
-                WHERE sc.ancestor = $1 AND NOT e.removed ORDER BY sc.revision`,
     pruneNeeded: `SELECT c.tombstones,
                     (SELECT removed_at FROM ${s}.entries WHERE removed ORDER BY revision LIMIT 1) AS oldest
                   FROM ${s}.clock c`,
@@ -99,19 +97,31 @@ export async function recordChanges(client: PoolClient, sql: JournalSql, changes
 }
 
 /**
- * Tombstones for every live entry below `path` (not `path` itself), oldest
- * revision first: what the engine records under a removed collection.
+ * The journal as the journal rule (`journalChangesOf` in `@davsync/core`)
+ * reads it, on `db`: the adapter passes its transaction's client, so what a
+ * mutation records is derived from the journal as that transaction sees it.
  */
-export async function removalsBelow(db: Queryable, sql: JournalSql, path: string): Promise<JournalChange[]> {
-  const rows = await query<{ path: string; collection: boolean }>(db, 'reading the journal', { text: sql.liveBelow, values: [path] });
-  return rows.map((r) => ({ path: r.path, removed: true, collection: r.collection }));
+export function journalReader(db: Queryable, sql: JournalSql): JournalReader {
+  return {
+    get: async (path) => {
+      const rows = await query<EntryRow>(db, 'reading an entry', { text: sql.entry, values: [path] });
+      return rows[0] === undefined ? undefined : toEntry(rows[0]);
+    },
+    scan: (collection, level, after, through) => scanEntries(db, sql, collection, level, after, through),
+  };
 }
 
-/** The live journal entry at `path`, if any. */
-export async function liveEntry(db: Queryable, sql: JournalSql, path: string): Promise<JournalEntry | undefined> {
-  const rows = await query<EntryRow>(db, 'reading the journal', { text: sql.entry, values: [path] });
-  const row = rows[0];
-  return row === undefined || row.removed ? undefined : toEntry(row);
+async function* scanEntries(db: Queryable, sql: JournalSql, collection: string, level: SyncLevel, after: number, through: number): AsyncIterable<readonly JournalEntry[]> {
+  const text = level === 1 ? sql.scanDirect : sql.scanDeep;
+  let from = after;
+  for (;;) {
+    const rows = await query<EntryRow>(db, 'scanning', { text, values: [collection, from, Math.min(through, MAX), BATCH] });
+    if (rows.length > 0) yield rows.map(toEntry);
+    if (rows.length < BATCH) return;
+    // Resume after the last revision sent: revisions only grow, so rows
+    // committed meanwhile land past `through` and are never seen twice.
+    from = Number((rows[rows.length - 1] as EntryRow).revision);
+  }
 }
 
 /**
@@ -154,9 +164,8 @@ export class PostgresJournal implements JournalStore {
     return inTransaction(this.#pool, 'committing changes', (client) => recordChanges(client, this.#sql, changes, this.#now()));
   }
 
-  async get(path: string): Promise<JournalEntry | undefined> {
-    const rows = await query<EntryRow>(this.#pool, 'reading an entry', { text: this.#sql.entry, values: [path] });
-    return rows[0] === undefined ? undefined : toEntry(rows[0]);
+  get(path: string): Promise<JournalEntry | undefined> {
+    return journalReader(this.#pool, this.#sql).get(path);
   }
 
   async collection(path: string): Promise<CollectionState | undefined> {
@@ -175,17 +184,8 @@ export class PostgresJournal implements JournalStore {
     return { incarnation: row.incarnation, createdRevision, currentRevision, horizon: { direct, deep } };
   }
 
-  async *scan(collection: string, level: SyncLevel, after: number, through: number): AsyncIterable<readonly JournalEntry[]> {
-    const text = level === 1 ? this.#sql.scanDirect : this.#sql.scanDeep;
-    let from = after;
-    for (;;) {
-      const rows = await query<EntryRow>(this.#pool, 'scanning', { text, values: [collection, from, Math.min(through, MAX), BATCH] });
-      if (rows.length > 0) yield rows.map(toEntry);
-      if (rows.length < BATCH) return;
-      // Resume after the last revision sent: revisions only grow, so rows
-      // committed meanwhile land past `through` and are never seen twice.
-      from = Number((rows[rows.length - 1] as EntryRow).revision);
-    }
+  scan(collection: string, level: SyncLevel, after: number, through: number): AsyncIterable<readonly JournalEntry[]> {
+    return scanEntries(this.#pool, this.#sql, collection, level, after, through);
   }
 
   async prune(rule: PruneRule): Promise<number> {

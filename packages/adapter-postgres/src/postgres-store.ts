@@ -81,7 +81,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.engine?.now === undefined ? {} : { now: options.engine.now }),
   });
-  const engine = new SyncEngine({ revocations: new PostgresRevocationLog({ pool, schema }), ...options.engine, adapter });
+  // The adapter records its own mutations in its journal; the engine is given that journal.
+  const engine = new SyncEngine({ revocations: new PostgresRevocationLog({ pool, schema }), ...options.engine, adapter, journal: adapter.journal });
   let closed = false;
   return {
     adapter,

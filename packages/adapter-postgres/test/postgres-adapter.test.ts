@@ -71,7 +71,7 @@ describe('one transaction per mutation', () => {
 
   it('journals its own mutations: they show up in deltas, and refresh finds nothing more', async () => {
     const adapter = await freshAdapter();
-    const engine = new SyncEngine({ adapter });
+    const engine = new SyncEngine({ adapter, journal: adapter.journal });
     try {
       const { token } = await engine.changes('/', null, { level: 'infinite' });
       await adapter.write('/a.txt', bodyOf('a'));
@@ -97,10 +97,12 @@ describe('one transaction per mutation', () => {
     }
   });
 
-  it('refuses to be given a second journal', async () => {
+  it('refuses to be given a second journal, or none', async () => {
     const adapter = await freshAdapter();
     try {
+      expect(adapter.recordsChangesIn).toBe(adapter.journal);
       expect(() => new SyncEngine({ adapter, journal: new (require('@davsync/core').MemoryJournal)() })).toThrow(/keeps its own journal/);
+      expect(() => new SyncEngine({ adapter })).toThrow(/keeps its own journal/);
     } finally {
       await releaseAdapter(adapter);
     }

@@ -3,7 +3,8 @@
  * and sync it. Paths are member paths (`paths.ts`); absence is `undefined`,
  * never an exception; conditions a client must see are thrown as `DavError`.
  * Adapters know nothing of sync: the engine records every mutation made
- * through it in the change journal.
+ * through it in the change journal (unless the adapter does, see
+ * `recordsChangesIn`).
  */
 import type { ByteRange, ByteStream, Entry } from './entry';
 import type { JournalStore } from './journal';
@@ -18,6 +19,19 @@ export interface WriteOptions {
    * then write; the middleware evaluates If-Match itself as well.
    */
   readonly expectedEtag?: string | null;
+}
+
+/** Options of a read or a listing. */
+export interface ReadOptions {
+  /**
+   * Aborted when the caller no longer wants the result (the client went
+   * away). An adapter should then stop its work: a listing throws the
+   * signal's reason at its next batch, a body stream is destroyed with it
+   * (`abortableBody` does that for any body). Callers check the signal
+   * between batches as well, so an adapter that ignores it is still
+   * correct, only slower to stop.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CopyOptions {
@@ -62,7 +76,7 @@ export interface StorageAdapter {
    * The direct members of a collection, in any order. Throws `not-found` if
    * `path` does not exist and `conflict` if it is not a collection.
    */
-  list(path: string): AsyncIterable<Entry>;
+  list(path: string, options?: ReadOptions): AsyncIterable<Entry>;
 
   /**
    * Optional: {@link list} a batch at a time — the same members and errors
@@ -70,14 +84,14 @@ export interface StorageAdapter {
    * thousands of members then costs one await per batch instead of one per
    * member. Callers use `listInBatches`, which falls back to `list`.
    */
-  listBatches?(path: string): AsyncIterable<readonly Entry[]>;
+  listBatches?(path: string, options?: ReadOptions): AsyncIterable<readonly Entry[]>;
 
   /**
    * The content of a non-collection, or the given byte range of it (the caller
    * has checked the range against `size`). Throws `not-found` if absent and
    * `conflict` for a collection.
    */
-  read(path: string, range?: ByteRange): Promise<ByteStream>;
+  read(path: string, range?: ByteRange, options?: ReadOptions): Promise<ByteStream>;
 
   /**
    * Creates or replaces a non-collection with the streamed body and returns
@@ -117,24 +131,18 @@ export interface StorageAdapter {
   readonly properties?: DeadPropertyStore;
 
   /**
-   * A journal kept by the store itself, for stores that commit a mutation and
+   * Set by a *self-journaling* adapter: one that commits each mutation and
    * its journal entries in one transaction (a database shared by several
-   * servers). An adapter that has one is *self-journaling*: each of its
-   * mutations (`write`, `mkcol`, `remove`, `copy`, `move`,
-   * `properties.patch`) records its own changes in this journal before it
-   * resolves, exactly as the engine would have recorded them:
+   * servers), in this journal. Each of its mutations (`write`, `mkcol`,
+   * `remove`, `copy`, `move`, `properties.patch`) records before it resolves
+   * exactly the entries `journalChangesOf` (`journal-changes.ts`) derives
+   * for it — call that function inside the transaction, with a journal
+   * reader on the same transaction — and a failed mutation records nothing.
    *
-   * - `write`, `mkcol`, a property patch: the member as changed;
-   * - `remove`: the member, then every live member below it, as removed;
-   * - `copy`: every member of the destination subtree as changed, plus
-   *   removals of whatever the destination replaced that is gone;
-   * - `move`: the source subtree's removals, then the destination's changes
-   *   as for `copy`.
-   *
-   * A failed mutation records nothing. The engine then records nothing for
-   * these mutations itself (it still uses the journal for `refresh`,
-   * `record`, deltas and retention). When absent, the engine records every
-   * mutation in the journal it was given, or an in-memory one.
+   * The store still supplies the journal the one way every store does, as
+   * the engine's `journal` option, which must then be this journal; the
+   * engine commits nothing for these mutations itself (it still uses the
+   * journal for `refresh`, `record`, deltas and retention).
    */
-  readonly journal?: JournalStore;
+  readonly recordsChangesIn?: JournalStore;
 }

@@ -8,6 +8,7 @@
 import { DavError, invalidSyncToken, notFound } from './errors';
 import type { JournalEntry, JournalStore, SyncLevel } from './journal';
 import { parentOf } from './paths';
+import { accessView, type DeltaAccess, type RevocationLog } from './revocations';
 import { formatSyncToken, parseSyncToken } from './sync-token';
 
 /** Why a child collection cannot be synced through its parent (RFC 6578 §3.3). */
@@ -36,6 +37,13 @@ export interface DeltaOptions {
    * removal reported. Default: every change as it is.
    */
   readonly view?: DeltaView;
+  /**
+   * Who reads this delta, when access is restricted: each change passes
+   * through their view (`accessView`), which leaves out what they may not
+   * read and reports what they lost access to since the token as removed.
+   * Ignored when `view` is given.
+   */
+  readonly access?: DeltaAccess;
 }
 
 /** See {@link DeltaOptions.view}. */
@@ -47,6 +55,8 @@ export interface DeltaSettings {
   readonly pageSize?: number;
   /** Which collections cannot be synced (by traversal); undefined = all can. */
   readonly unsyncable?: (collectionPath: string) => UnsyncableReason | undefined;
+  /** Who lost read access to what and when, for {@link DeltaOptions.access}. */
+  readonly revocations?: RevocationLog;
 }
 
 /** A finished delta, collected. */
@@ -120,7 +130,7 @@ export async function planDelta(
       through: state.currentRevision,
       max: Math.min(options.limit ?? Infinity, settings.pageSize ?? Infinity),
       incarnation: state.incarnation,
-      view: options.view,
+      view: options.view ?? (options.access === undefined ? undefined : accessView(options.access, settings.revocations, token === null ? undefined : after)),
     },
     settings,
   );

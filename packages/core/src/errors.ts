@@ -75,3 +75,5 @@ export const preconditionFailed = (why: string, path?: string): DavError =>
 export const badRequest = (why: string): DavError => new DavError('bad-request', why);
 
 export const forbidden = (why: string, path?: string): DavError => new DavError('forbidden', why, path);
+
+export const methodNotAllowed = (path: string, why: string): DavError => new DavError('method-not-allowed', `${why}: ${path}`, path);

@@ -3,9 +3,10 @@
  * anything not exported is internal.
  */
 export type { ByteRange, ByteStream, Entry } from './entry';
-export type { CopyOptions, DeadPropertyStore, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
-export { listInBatches } from './listing';
-export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden } from './errors';
+export type { CopyOptions, DeadPropertyStore, MoveOptions, ReadOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+export { abortableBody, adapterTree, listInBatches } from './listing';
+export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden, methodNotAllowed } from './errors';
+export { checkOverwrite, checkTransferPaths } from './transfer-checks';
 export type { DavErrorCode } from './errors';
 export { ROOT, normalizePath, isMemberPath, parentOf, baseName, childPath, isWithin, ancestorsOf, rebase } from './paths';
 export type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from './journal';
@@ -18,7 +19,15 @@ export { DeltaCursor, planDelta } from './delta';
 export type { Change, ChangeSet, DeltaOptions, DeltaSettings, DeltaView, UnsyncableReason } from './delta';
 export { retentionSchema, pruneRule } from './retention';
 export type { RetentionOptions, RetentionPolicy } from './retention';
-export { MemoryRevocationLog } from './revocations';
-export type { RevocationLog } from './revocations';
+export { MemoryRevocationLog, accessView } from './revocations';
+export type { DeltaAccess, RevocationLog } from './revocations';
 export { SyncEngine } from './engine';
-export type { RecentChange, RecentChanges, RecentChangesOptions, RecordedChange, SyncEngineOptions } from './engine';
+export type { SyncEngineOptions } from './engine';
+export { SyncLog } from './sync-log';
+export type { RecentChange, RecentChanges, RecentChangesOptions, RecordedChange, SyncLogOptions } from './sync-log';
+export { affectedCollections } from './change-events';
+export type { SyncLogChange, SyncLogListener } from './change-events';
+export { changeOf, journalChangesOf, reconcileChanges, removalChanges } from './journal-changes';
+export type { JournalReader, TreeMutation, TreeReader } from './journal-changes';
+export { EntryTree } from './entry-tree';
+export { PathLock } from './path-lock';

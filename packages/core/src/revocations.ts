@@ -13,6 +13,7 @@
  * restart (a user then keeps a stale copy of what was revoked, and sees no
  * later change of it); durable stores provide their own.
  */
+import type { DeltaView } from './delta';
 
 export interface RevocationLog {
   /** Records that each of `users` lost read access to each of `paths` at `revision`. */
@@ -38,4 +39,29 @@ export class MemoryRevocationLog implements RevocationLog {
   async revokedAt(user: string, path: string): Promise<number | undefined> {
     return this.byUser.get(user)?.get(path);
   }
+}
+
+/** Who reads a delta, when access is restricted (`DeltaOptions.access`). */
+export interface DeltaAccess {
+  /** The user, as the revocations name them; `undefined`: nobody revocations could name. */
+  readonly user?: string | undefined;
+  /** Whether the user may read `path` now. */
+  mayRead(path: string): boolean | Promise<boolean>;
+}
+
+/**
+ * The per-user view of a delta from revision `since` (`undefined`: an
+ * initial sync): a member the user may not read is left out, unless they
+ * lost read access to it after `since` — then it is reported as removed
+ * (RFC 6578 §3.5.2), to that user only. Who never could read a member is
+ * never told its name.
+ */
+export function accessView(access: DeltaAccess, revocations: RevocationLog | undefined, since: number | undefined): DeltaView {
+  const user = access.user;
+  return async (change) => {
+    if (await access.mayRead(change.path)) return change;
+    if (change.type === 'forbidden' || since === undefined || user === undefined || revocations === undefined) return undefined;
+    const revoked = await revocations.revokedAt(user, change.path);
+    return revoked !== undefined && revoked > since ? { type: 'removed', path: change.path, collection: change.collection } : undefined;
+  };
 }

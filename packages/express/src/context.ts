@@ -4,7 +4,7 @@
  * 4918 §10.4, with sync tokens as state tokens per RFC 6578 §5), If-Match
  * and If-None-Match (RFC 9110 §13.1).
  */
-import { DavError, preconditionFailed, type Entry, type SyncEngine } from '@davsync/core';
+import { DavError, preconditionFailed, type Entry, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
 import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
 import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseDepth, parseIf, type Depth, type XmlLimits } from '@davsync/protocol';
@@ -12,13 +12,36 @@ import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './h
 import type { ResolvedOptions } from './options';
 import { quoteEtag } from './properties';
 
-export class DavContext {
+/**
+ * What a request reads of the members: the store in full-server mode; in
+ * wrap mode, what the sync log has recorded of the host's (no dead
+ * properties there).
+ */
+export type MemberReader = Pick<StorageAdapter, 'stat' | 'list' | 'properties'>;
+
+/**
+ * The sync state a request reads: a `SyncLog` (wrap mode), or in
+ * full-server mode the engine, whose methods delegate to its log (so an
+ * engine's overrides are honoured).
+ */
+export type SyncReader = Pick<SyncLog, 'openChanges' | 'currentToken' | 'isCurrentToken'>;
+
+/**
+ * A request as sync sees it: its members and the sync state. Enough for
+ * what both modes answer (a sync REPORT, preconditions, sync properties);
+ * wrap mode has no more than this.
+ */
+/** The options a request needs in both modes. */
+export type SyncContextOptions = Pick<ResolvedOptions, 'limits' | 'authorize' | 'strictSyncDepth'>;
+
+export class SyncContext {
   readonly target: RequestTarget;
 
   constructor(
     readonly req: DavRequest,
-    readonly engine: SyncEngine,
-    readonly options: ResolvedOptions,
+    readonly sync: SyncReader,
+    readonly members: MemberReader,
+    readonly options: SyncContextOptions,
   ) {
     this.target = decodeTarget(req.url);
   }
@@ -58,7 +81,7 @@ export class DavContext {
     const pending = [path];
     while (pending.length > 0) {
       const dir = pending.pop() as string;
-      for await (const member of this.engine.adapter.list(dir)) {
+      for await (const member of this.members.list(dir, this.readOptions())) {
         await this.require(action, member.path);
         if (member.collection) pending.push(member.path);
       }
@@ -98,13 +121,13 @@ export class DavContext {
           const p = this.resolve(resource);
           // A member the user may not read is, to them, a member that does not exist.
           if (p === undefined || !(await this.may('read', p))) return undefined;
-          const e = await this.engine.adapter.stat(p);
+          const e = await this.members.stat(p);
           return e === undefined ? undefined : quoteEtag(e.etag);
         },
         isCurrentToken: async (resource, token) => {
           const p = resource === '' ? this.path : this.resolve(resource);
           if (p === undefined || (p !== this.path && !(await this.may('sync', p)))) return false;
-          return await this.engine.isCurrentToken(p, token);
+          return await this.sync.isCurrentToken(p, token);
         },
       });
       if (!pass) throw preconditionFailed('the If header is false', this.path);
@@ -115,6 +138,11 @@ export class DavContext {
     }
   }
 
+  /** The options of the request's reads and listings: its abort signal, when it has one. */
+  readOptions(): ReadOptions {
+    return this.req.signal === undefined ? {} : { signal: this.req.signal };
+  }
+
   /** The Depth header (RFC 4918 §10.2); `undefined` when absent, 400 when malformed. */
   depth(): Depth | undefined {
     return parseDepth(this.header('depth'));
@@ -122,8 +150,19 @@ export class DavContext {
 
   /** The entry at the request path, or a `not-found` error. */
   async existing(): Promise<Entry> {
-    const entry = await this.engine.adapter.stat(this.path);
+    const entry = await this.members.stat(this.path);
     if (entry === undefined) throw new DavError('not-found', `no member at ${this.path}`, this.path);
     return entry;
+  }
+}
+
+/** A request in full-server mode: sync, plus the engine that changes the store. */
+export class DavContext extends SyncContext {
+  constructor(
+    req: DavRequest,
+    readonly engine: SyncEngine,
+    override readonly options: ResolvedOptions,
+  ) {
+    super(req, engine, engine.adapter, options);
   }
 }

@@ -20,6 +20,8 @@ export interface DavRequest {
   readonly origin?: string;
   /** The authenticated user, for the `authorize` hook (`undefined`: anonymous). */
   readonly user?: string;
+  /** Aborted when the client goes away before the response is sent: reads and listings stop (`ReadOptions.signal`). */
+  readonly signal?: AbortSignal;
 }
 
 export interface DavResponse {

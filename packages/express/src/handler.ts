@@ -69,6 +69,8 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
     resolved.engine ??
     new SyncEngine({
       adapter: resolved.adapter!,
+      // A self-journaling store's journal is the one its engine must use.
+      ...(resolved.adapter?.recordsChangesIn === undefined ? {} : { journal: resolved.adapter.recordsChangesIn }),
       ...(resolved.pageSize === undefined ? {} : { pageSize: resolved.pageSize }),
       ...(resolved.retention === undefined ? {} : { retention: resolved.retention }),
     });
@@ -88,6 +90,8 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       if (action !== undefined) await ctx.require(action, ctx.path);
       return await method(ctx);
     } catch (err) {
+      // The client went away and its reads were aborted: nobody to answer, nothing to report.
+      if (req.signal?.aborted === true) return { status: 503, headers: { 'content-length': '0' } };
       return errorResponse(err, onError);
     }
   };

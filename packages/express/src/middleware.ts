@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
 import { errorResponse } from './error-response';
 import { createDavHandler } from './handler';
-import { sendDavResponse, toDavRequest } from './node-http';
+import { closeSignal, sendDavResponse, toDavRequest } from './node-http';
 import type { DavsyncOptions } from './options';
 
 export type NextFunction = (err?: unknown) => void;
@@ -29,7 +29,8 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   const handle = createDavHandler(options);
   const userOf = options.user;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
-    let request = toDavRequest(req);
+    const signal = closeSignal(res);
+    let request = { ...toDavRequest(req), signal };
     if (userOf !== undefined) {
       let user: string | undefined;
       try {
@@ -46,6 +47,11 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
     handle(request)
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {
+        // The client went away and its reads were aborted: nobody to answer, nothing to report.
+        if (signal.aborted) {
+          res.destroy();
+          return;
+        }
         // Only a failure while producing a streamed body gets here. Before
         // the headers are out it is answered through the error table like
         // any other (never the host's error page, which may show a stack

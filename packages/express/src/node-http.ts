@@ -100,6 +100,18 @@ async function* bodyLostToParser(): AsyncGenerator<Uint8Array> {
   );
 }
 
+/**
+ * A signal aborted when `res` closes before it has finished: the client went
+ * away, so the reads and listings serving it can stop (`DavRequest.signal`).
+ */
+export function closeSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('davsync: the client closed the connection'));
+  });
+  return controller.signal;
+}
+
 /** Writes a {@link DavResponse} to a Node response, streaming a streamed body. */
 export async function sendDavResponse(req: IncomingMessage, res: ServerResponse, response: DavResponse): Promise<void> {
   const head = req.method === 'HEAD';

@@ -2,7 +2,8 @@
  * Properties of a member: the live ones computed from its entry (RFC 4918
  * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
  */
-import { DavError, type Entry, type SyncEngine } from '@davsync/core';
+import { DavError, type Entry, type SyncLog } from '@davsync/core';
+import type { MemberReader } from './context';
 import { syncPropertyValue } from './sync-properties';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 
@@ -42,7 +43,10 @@ const httpDate = (d: Date): string => d.toUTCString();
 
 /** What property computation needs from the request. */
 export interface PropertySource {
-  readonly engine: SyncEngine;
+  /** For the sync properties. */
+  readonly sync: Pick<SyncLog, 'currentToken'>;
+  /** For dead properties, when the members have them. */
+  readonly members: Pick<MemberReader, 'properties'>;
 }
 
 /** Names of the live properties a member has (for propname and allprop). */
@@ -63,7 +67,7 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.supportedReportSet:
     case DAV.syncToken:
       // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
-      return entry.collection ? syncPropertyValue(name, entry.path, src.engine) : undefined;
+      return entry.collection ? syncPropertyValue(name, entry.path, src.sync) : undefined;
     default:
       return entryValue(name, entry);
   }
@@ -156,7 +160,7 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
  * set: answering "no properties" would tell the client they were removed.
  */
 async function deadPropertiesOf(path: string, src: PropertySource): Promise<Record<string, string>> {
-  const store = src.engine.adapter.properties;
+  const store = src.members.properties;
   if (store === undefined) return {};
   try {
     return await store.get(path);

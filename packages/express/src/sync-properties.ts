@@ -7,10 +7,10 @@
  * - `DAV:supported-report-set` (§3.1, RFC 3253 §3.1.5) listing
  *   `DAV:sync-collection`.
  * Together with the REPORT handler (`methods/report.ts`) and the token
- * check of the If header (`SyncEngine.isCurrentToken`) they are the whole
+ * check of the If header (`SyncLog.isCurrentToken`) they are the whole
  * of what sync adds to a WebDAV server.
  */
-import type { SyncEngine } from '@davsync/core';
+import type { SyncLog } from '@davsync/core';
 import { DAV, type PropValue } from '@davsync/protocol';
 
 /** The names of the sync properties. */
@@ -25,9 +25,9 @@ export const SUPPORTED_REPORT_SET: PropValue = {
  * The value of a sync property of the collection at `path`, or `undefined`
  * when `name` is not one or the journal knows no collection there.
  */
-export async function syncPropertyValue(name: string, path: string, engine: SyncEngine): Promise<PropValue | undefined> {
+export async function syncPropertyValue(name: string, path: string, log: Pick<SyncLog, 'currentToken'>): Promise<PropValue | undefined> {
   if (name === DAV.supportedReportSet) return SUPPORTED_REPORT_SET;
   if (name !== DAV.syncToken) return undefined;
-  const token = await engine.currentToken(path);
+  const token = await log.currentToken(path);
   return token === undefined ? undefined : { text: token };
 }

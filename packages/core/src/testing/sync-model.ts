@@ -24,7 +24,7 @@ export interface SyncModelSuiteOptions {
   /**
    * A new, empty journal store for each run, so the model can run over any
    * `JournalStore`. The engine closes it at the end of the run. Default: the
-   * engine's choice (the adapter's own journal, else an in-memory one).
+   * adapter's own journal (`recordsChangesIn`), else an in-memory one.
    */
   readonly journal?: () => JournalStore | Promise<JournalStore>;
   /** Number of random runs per retention setting; default `DAVSYNC_MODEL_RUNS` or 400. */
@@ -140,7 +140,7 @@ export function defineSyncModelSuite(options: SyncModelSuiteOptions): void {
         await fc.assert(
           fc.asyncProperty(fc.array(opArb, { maxLength: 60 }), async (ops) => {
             const adapter = await options.create();
-            const journal = await options.journal?.();
+            const journal = (await options.journal?.()) ?? adapter.recordsChangesIn;
             const engine = new SyncEngine({ adapter, retention: { maxTombstones }, ...(journal === undefined ? {} : { journal }) });
             const clients: Client[] = [
               { collection: ROOT, level: 'infinite', token: null, mirror: new Map(), paging: false },

@@ -128,7 +128,7 @@ async function selectMembers(
   let kept: Keyed[] = [];
   let skipped = 0;
   let total = 0;
-  for await (const entry of ctx.engine.adapter.list(path)) {
+  for await (const entry of ctx.engine.adapter.list(path, ctx.readOptions())) {
     if (!(await ctx.may('read', entry.path))) continue;
     total++;
     const key: SortKey = { name: baseName(entry.path), collection: entry.collection };

@@ -5,7 +5,7 @@
  * destination was created, 204 when it was replaced.
  */
 import { badRequest, DavError } from '@davsync/core';
-import type { DavContext } from '../context';
+import type { DavContext, SyncContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { parseDestination, parseOverwrite } from '@davsync/protocol';
 import { otherServer, targetOf } from '../hrefs';
@@ -46,7 +46,7 @@ async function authorizeTransfer(ctx: DavContext, move: boolean, source: string,
 }
 
 /** The Destination as a member path under this mount point. */
-export function destinationPath(ctx: DavContext): string {
+export function destinationPath(ctx: SyncContext): string {
   const target = targetOf(parseDestination(ctx.header('destination')), ctx.req.base, ctx.req.origin);
   if (target === undefined) throw otherServer();
   return target.path;

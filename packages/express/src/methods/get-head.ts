@@ -33,14 +33,14 @@ export async function handleGet(ctx: DavContext): Promise<DavResponse> {
     return { status: 416, headers: { ...headers, 'content-range': `bytes */${size}`, 'content-length': '0' } };
   }
   if (range !== undefined) {
-    const body = ctx.req.method === 'HEAD' ? undefined : await ctx.engine.adapter.read(entry.path, range);
+    const body = ctx.req.method === 'HEAD' ? undefined : await ctx.engine.adapter.read(entry.path, range, ctx.readOptions());
     return {
       status: 206,
       headers: { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(range.end - range.start + 1) },
       ...(body === undefined ? {} : { body }),
     };
   }
-  const body = ctx.req.method === 'HEAD' || size === 0 ? undefined : await ctx.engine.adapter.read(entry.path);
+  const body = ctx.req.method === 'HEAD' || size === 0 ? undefined : await ctx.engine.adapter.read(entry.path, undefined, ctx.readOptions());
   return { status: 200, headers: { ...headers, 'content-length': String(size) }, ...(body === undefined ? { body: '' } : { body }) };
 }
 

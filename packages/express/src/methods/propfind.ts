@@ -37,7 +37,7 @@ async function* responses(ctx: DavContext, entry: Entry, request: PropRequest, d
   const pending: string[] = [entry.path];
   while (pending.length > 0) {
     const dir = pending.shift() as string;
-    for await (const batch of listInBatches(ctx.engine.adapter, dir)) {
+    for await (const batch of listInBatches(ctx.engine.adapter, dir, undefined, ctx.readOptions())) {
       const out: MultistatusResponse[] = [];
       for (const member of batch) {
         // A member the user may not read is not listed, nor anything below it.

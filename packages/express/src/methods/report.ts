@@ -5,8 +5,8 @@
  * changes stream out, followed (when truncated) by a 507 response for the
  * request-URI and the new token (§3.6).
  */
-import { badRequest, parseSyncToken, type Change, type DeltaCursor, type DeltaView, type SyncLevel } from '@davsync/core';
-import type { DavContext } from '../context';
+import { badRequest, type Change, type DeltaAccess, type DeltaCursor, type SyncLevel } from '@davsync/core';
+import type { SyncContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
 import { DAV, multistatusChunks, parseSyncCollection, parseXml, propstatsOf, type MultistatusResponse, type PropEntry, type PropRequest } from '@davsync/protocol';
@@ -39,16 +39,17 @@ export interface MemberPropertySource {
   properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberProperties>>;
 }
 
-export async function handleReport(ctx: DavContext, source?: MemberPropertySource): Promise<DavResponse> {
+export async function handleReport(ctx: SyncContext, source?: MemberPropertySource): Promise<DavResponse> {
   const depth = ctx.depth();
   const request = parseSyncCollection(await parseXml(ctx.req.body, ctx.xmlLimits()));
   const level = syncLevel(ctx, request.level, depth);
   const entry = await ctx.existing();
   await ctx.checkPreconditions(entry);
-  const cursor = await ctx.engine.openChanges(ctx.path, request.token, {
+  const access = accessOf(ctx);
+  const cursor = await ctx.sync.openChanges(ctx.path, request.token, {
     level,
     ...(request.limit === undefined ? {} : { limit: request.limit }),
-    view: viewOf(ctx, request.token),
+    ...(access === undefined ? {} : { access }),
   });
   return {
     status: 207,
@@ -62,7 +63,7 @@ export async function handleReport(ctx: DavContext, source?: MemberPropertySourc
  * unless `strictSyncDepth`, for python3-caldav). Without it, Appendix A:
  * the Depth header gives the level (absent or 0: level 1).
  */
-function syncLevel(ctx: DavContext, level: SyncLevel | undefined, depth: 0 | 1 | 'infinity' | undefined): SyncLevel {
+function syncLevel(ctx: SyncContext, level: SyncLevel | undefined, depth: 0 | 1 | 'infinity' | undefined): SyncLevel {
   if (level !== undefined) {
     if (depth === undefined || depth === 0 || (depth === 1 && !ctx.options.strictSyncDepth)) return level;
     throw badRequest('davsync: sync-collection is only defined for Depth: 0');
@@ -71,28 +72,18 @@ function syncLevel(ctx: DavContext, level: SyncLevel | undefined, depth: 0 | 1 |
 }
 
 /**
- * What the user may see of each change (every change, without an
- * `authorize` hook). A member the user may not read is left out, unless the
- * user lost read access to it after their token was issued
- * (`SyncEngine.revokeAccess`): then it is reported as removed (RFC 6578
- * §3.5.2), to that user only. Who never could read a member is never told
- * its name.
+ * Who reads the report, with an `authorize` hook (else every change is
+ * shown): the sync log leaves out the members the user may not read and
+ * reports those they lost access to since their token as removed
+ * (`SyncLog.revokeAccess`, RFC 6578 §3.5.2), to that user only.
  */
-function viewOf(ctx: DavContext, token: string | null): DeltaView | undefined {
+function accessOf(ctx: SyncContext): DeltaAccess | undefined {
   if (!ctx.restricted) return undefined;
-  const user = ctx.req.user;
-  // The token is validated by openChanges before any change is viewed.
-  const since = token === null ? undefined : parseSyncToken(token)?.revision;
-  return async (change) => {
-    if (await ctx.may('read', change.path)) return change;
-    if (change.type === 'forbidden' || since === undefined || user === undefined) return undefined;
-    const revoked = await ctx.engine.revocations.revokedAt(user, change.path);
-    return revoked !== undefined && revoked > since ? { type: 'removed', path: change.path, collection: change.collection } : undefined;
-  };
+  return { user: ctx.req.user, mayRead: (path) => ctx.may('read', path) };
 }
 
 async function* responses(
-  ctx: DavContext,
+  ctx: SyncContext,
   cursor: DeltaCursor,
   props: PropRequest,
   source: MemberPropertySource | undefined,
@@ -117,7 +108,7 @@ async function* responses(
 }
 
 /** One batch of changes with the properties of its changed members fetched in one call. */
-async function* batchResponses(ctx: DavContext, batch: readonly Change[], props: PropRequest, source: MemberPropertySource): AsyncGenerator<MultistatusResponse> {
+async function* batchResponses(ctx: SyncContext, batch: readonly Change[], props: PropRequest, source: MemberPropertySource): AsyncGenerator<MultistatusResponse> {
   const members: ChangedMember[] = [];
   for (const c of batch) if (c.type === 'changed') members.push({ path: c.path, collection: c.collection, etag: c.etag });
   const answers = members.length === 0 ? new Map<string, MemberProperties>() : await source.properties(members, props);
@@ -131,14 +122,14 @@ async function* batchResponses(ctx: DavContext, batch: readonly Change[], props:
   }
 }
 
-async function responseFor(ctx: DavContext, change: Change, props: PropRequest, fromJournal: boolean): Promise<MultistatusResponse> {
+async function responseFor(ctx: SyncContext, change: Change, props: PropRequest, fromJournal: boolean): Promise<MultistatusResponse> {
   if (change.type === 'removed') return { href: ctx.href(change.path, change.collection), status: 404 };
   if (change.type === 'forbidden') {
     return { href: ctx.href(change.path, true), status: 403, error: [change.reason === 'supported-report' ? DAV.supportedReport : DAV.syncTraversalSupported] };
   }
   const href = ctx.href(change.path, change.collection);
   if (!fromJournal) {
-    const entry = await ctx.engine.adapter.stat(change.path);
+    const entry = await ctx.members.stat(change.path);
     // A member changed again (or removed) since the delta was planned keeps
     // its journal state here; the next delta reports what came after.
     if (entry !== undefined && entry.collection === change.collection) {

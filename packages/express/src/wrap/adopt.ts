@@ -4,14 +4,13 @@
  * anything, and later bringing the journal back in line with the host after
  * changes davsync did not see (it was down, or the host wrote around it).
  *
- * Both are one reconcile: the host's listing is read into a snapshot, the
- * wrap adapter serves that snapshot (`host-adapter.ts`), and the engine's
- * own `refresh` compares it with the journal and records the differences,
- * one tracked collection at a time under the engine's tree lock. Adoptions
- * run one at a time.
+ * Both are one reconcile: the host's listing is read into a snapshot
+ * (`host-snapshot.ts`), and the sync log's `reconcile` compares it with the
+ * journal and records the differences, one tracked collection at a time
+ * under the log's tree lock. Adoptions run one at a time.
  */
-import { isWithin, normalizePath, ROOT, type Entry, type JournalStore, type SyncEngine } from '@davsync/core';
-import { Adoption, HostSnapshot, type HostAdapter } from './host-adapter';
+import { isWithin, normalizePath, ROOT, type Entry, type JournalStore, type SyncLog } from '@davsync/core';
+import { Adoption, HostSnapshot } from './host-snapshot';
 import type { HostListing, HostMember, HostMembers } from './options';
 import type { TrackedCollections } from './tracked';
 
@@ -71,13 +70,23 @@ async function membersOf(listing: HostListing): Promise<HostMembers> {
 
 export class Adopter {
   private queue: Promise<unknown> = Promise.resolve();
+  /** The adoption running now, if any (they run one at a time). */
+  private current: Adoption | undefined;
 
   constructor(
-    private readonly engine: SyncEngine,
-    private readonly journal: JournalStore,
-    private readonly adapter: HostAdapter,
+    private readonly log: SyncLog,
     private readonly tracked: TrackedCollections,
   ) {}
+
+  private get journal(): JournalStore {
+    return this.log.journal;
+  }
+
+  /** Tells a running adoption that these paths are being recorded (see `host-snapshot.ts`). */
+  markRecorded(paths: Iterable<string>): void {
+    const a = this.current;
+    if (a !== undefined) for (const p of paths) a.markDirty(p);
+  }
 
   /** Reconciles every tracked collection within `under` with the listing. */
   adopt(listing: HostListing, options: AdoptOptions = {}): Promise<AdoptResult> {
@@ -113,14 +122,15 @@ export class Adopter {
 
   /**
    * The reconcile: snapshot the listing (paths recorded from now on are
-   * dirty, see `host-adapter.ts`), then refresh each tracked collection the
+   * dirty, see `host-snapshot.ts`), then reconcile each tracked collection the
    * listing or the journal has within `scope`. `exists` is a collection
    * known to exist even when the listing is empty.
    */
   private async run(scopes: readonly [string], listing: HostListing, exists: string | undefined): Promise<AdoptResult> {
     const under = scopes[0];
     const adoption = new Adoption(scopes);
-    return this.adapter.during(adoption, async () => {
+    this.current = adoption;
+    try {
       const snapshot = new HostSnapshot();
       if (exists !== undefined) snapshot.ensureCollection(exists);
       // A tracked collection above `under` is reconciled only within `under`.
@@ -147,8 +157,11 @@ export class Adopter {
         for (const e of batch) if (!e.removed) consider(e.path);
       }
       let changes = 0;
-      for (const target of [...targets].sort()) changes += await this.engine.refresh(target);
+      const tree = adoption.tree(this.journal);
+      for (const target of [...targets].sort()) changes += await this.log.reconcile(target, tree);
       return { collections: targets.size, changes };
-    });
+    } finally {
+      this.current = undefined;
+    }
   }
 }

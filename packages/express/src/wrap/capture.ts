@@ -20,8 +20,8 @@
  * rebuilt from the journal's record of the source (the host is assumed to
  * keep ETags on MOVE and COPY).
  */
-import { isWithin, parentOf, rebase, type JournalStore, type RecordedChange } from '@davsync/core';
-import type { DavContext } from '../context';
+import { isWithin, normalizePath, parentOf, rebase, type JournalStore, type RecordedChange } from '@davsync/core';
+import type { SyncContext } from '../context';
 import { destinationPath } from '../methods/copy-move';
 import { memberEntry, strongEtag } from './adopt';
 import type { HeldResponse } from './held-response';
@@ -61,7 +61,7 @@ export interface CapturePlan {
  * The plan for a write, or `undefined` when it cannot change anything the
  * journal tracks (or is malformed: then the host refuses it anyway).
  */
-export async function planCapture(ctx: DavContext, deps: CaptureDeps): Promise<CapturePlan | undefined> {
+export async function planCapture(ctx: SyncContext, deps: CaptureDeps): Promise<CapturePlan | undefined> {
   const method = ctx.req.method;
   const path = ctx.path;
   const inScope = (p: string): boolean => deps.tracked.rootOf(p) !== undefined;
@@ -174,6 +174,51 @@ async function transfer(plan: CapturePlan, headerEtag: string | undefined, deps:
     if (isWithin(root, destination) || (await deps.known(root))) out.push(change);
   }
   return out;
+}
+
+/** A change the host made itself, for `DavsyncWrap.record`. */
+export interface WrapChange {
+  /** Member path (decoded, relative to the mount point). */
+  readonly path: string;
+  /** The member's new ETag (quoted or not); ignored for removals. */
+  readonly etag?: string;
+  /** The member was removed (a collection: with everything below it). */
+  readonly removed?: boolean;
+  /** The member is (was) a collection. Default: true for a tracked collection's path, else what the journal knows, else false. */
+  readonly collection?: boolean;
+}
+
+/**
+ * The changes to record for changes the host reports itself (`record()`),
+ * validated (TypeError for a malformed one): removals of what the journal
+ * has, and changes inside tracked collections the journal knows (adopting
+ * them through `list` first when it can).
+ */
+export async function explicitChanges(list: readonly WrapChange[], deps: CaptureDeps): Promise<RecordedChange[]> {
+  const changes: RecordedChange[] = [];
+  for (const c of list) {
+    if (typeof c !== 'object' || c === null || typeof c.path !== 'string') throw new TypeError('davsync: record() takes { path, etag?, removed?, collection? }');
+    if (c.etag !== undefined && typeof c.etag !== 'string') throw new TypeError(`davsync: record(): the ETag of ${c.path} must be a string`);
+    let path: string;
+    try {
+      path = normalizePath(c.path);
+    } catch {
+      throw new TypeError(`davsync: record(): not a member path: ${JSON.stringify(c.path)}`);
+    }
+    const known = live(await deps.journal.get(path));
+    if (c.removed === true) {
+      // Nothing to remove unless the journal has something there.
+      if (known !== undefined) changes.push({ path, removed: true, collection: c.collection ?? known.collection });
+      else if (await knownBelow(deps.journal, path)) changes.push({ path, removed: true, collection: true });
+      continue;
+    }
+    const root = deps.tracked.rootOf(path);
+    if (root === undefined) continue;
+    if (root !== path && !(await deps.known(root))) continue;
+    const collection = c.collection ?? (deps.tracked.isTracked(path) || known?.collection === true);
+    changes.push({ path, collection, etag: strongEtag(c.etag) ?? '' });
+  }
+  return changes;
 }
 
 /** Removal of `path` (with all below it) when the journal has anything live there. */

@@ -15,51 +15,45 @@
  * - writes the host answers with 2xx: recorded before the client gets the
  *   answer (`capture.ts`, `held-response.ts`).
  *
- * The sync state is a `SyncEngine` whose adapter reads the journal (and,
- * while adopting, the host's listing; `host-adapter.ts`).
+ * The sync state is a `SyncLog` alone: the host is the store, and davsync
+ * only records what it did. Requests read the members the log has recorded
+ * (and an adoption the host's listing; `host-snapshot.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { MemoryJournal, normalizePath, preconditionFailed, SyncEngine, type RecordedChange } from '@davsync/core';
-import { DavContext } from '../context';
+import { normalizePath, preconditionFailed, SyncLog, type JournalStore, type RecordedChange } from '@davsync/core';
+import { SyncContext, type MemberReader, type SyncContextOptions } from '../context';
 import type { DavResponse } from '../dav-request';
 import { errorResponse } from '../error-response';
-import { DAV, parseDepth, parseIf, parsePropfind, parseXmlIfPresent, type IfHeader, type PropEntry, type PropRequest } from '@davsync/protocol';
+import { DAV, parseDepth, parseIf, parsePropfind, parseXmlIfPresent, type IfHeader, type PropRequest } from '@davsync/protocol';
 import { pathFromReference } from '../hrefs';
-import { handleReport, type MemberProperties, type MemberPropertySource } from '../methods/report';
+import { handleReport, type MemberPropertySource } from '../methods/report';
 import type { NextFunction } from '../middleware';
 import { sendDavResponse, toDavRequest } from '../node-http';
-import { resolveOptions, type ResolvedOptions } from '../options';
-import { quoteEtag } from '../properties';
-import { SYNC_PROPERTY_NAMES, syncPropertyValue } from '../sync-properties';
 import { Adopter, strongEtag, type AdoptOptions, type AdoptResult } from './adopt';
 import { peekBody } from './body-peek';
-import { CAPTURED_METHODS, capturedChanges, planCapture, type CaptureDeps, type CapturePlan } from './capture';
+import { CAPTURED_METHODS, capturedChanges, explicitChanges, planCapture, type CaptureDeps, type CapturePlan, type WrapChange } from './capture';
 import { CollectionGate, type GateClaim } from './gate';
 import { holdResponse, type HeldResponse, type HoldDecision } from './held-response';
-import { HostAdapter } from './host-adapter';
+import { recordedMembers } from './host-snapshot';
 import { decideSyncTokens, formatIf, mentionsSyncToken, syncTokenResources } from './if-tokens';
-import { resolveWrapOptions, type HostListing, type HostMembers, type HostProperties, type ResolvedWrapOptions, type WrapOptions } from './options';
+import { resolveWrapOptions, type HostListing, type HostMembers, type ResolvedWrapOptions, type WrapOptions } from './options';
 import { mergeSyncProperties, type WantedProperties } from './propfind-merge';
+import { hostPropertySource } from './report-properties';
 import { TrackedCollections } from './tracked';
 
-/** A change the host made itself, for {@link DavsyncWrap.record}. */
-export interface WrapChange {
-  /** Member path (decoded, relative to the mount point). */
-  readonly path: string;
-  /** The member's new ETag (quoted or not); ignored for removals. */
-  readonly etag?: string;
-  /** The member was removed (a collection: with everything below it). */
-  readonly removed?: boolean;
-  /** The member is (was) a collection. Default: true for a tracked collection's path, else what the journal knows, else false. */
-  readonly collection?: boolean;
-}
+export type { WrapChange } from './capture';
 
 /** The wrap middleware, with the API for changes made outside HTTP. */
 export interface DavsyncWrap {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
-  /** The engine holding the sync state (tokens, deltas, the journal). */
-  readonly engine: SyncEngine;
+  /**
+   * The sync state: tokens, deltas, the journal, access changes
+   * (`grantAccess`, `revokeAccess`), change events (`onChange`).
+   */
+  readonly log: SyncLog;
+  /** @deprecated The sync log, under its former name: use {@link DavsyncWrap.log}. */
+  readonly engine: SyncLog;
   /**
    * Records changes the host made outside HTTP (an import, a database
    * trigger), in order. Changes outside tracked collections, and inside a
@@ -110,47 +104,43 @@ export function davsyncWrap(options: WrapOptions): DavsyncWrap {
     });
   };
   return Object.assign(middleware, {
-    engine: wrap.engine,
+    log: wrap.log,
+    engine: wrap.log,
     record: (changes: WrapChange | readonly WrapChange[]) => wrap.record(changes),
     adopt: (listing: HostListing, adoptOptions?: AdoptOptions) => wrap.adopter.adopt(listing, adoptOptions),
     isTracked: (path: string) => wrap.tracked.isTracked(normalizePath(path)),
-    close: () => wrap.engine.close(),
+    close: () => wrap.log.close(),
   });
 }
 
 class Wrap {
-  readonly engine: SyncEngine;
+  readonly log: SyncLog;
   readonly adopter: Adopter;
   readonly tracked: TrackedCollections;
   readonly onError: (err: unknown) => void;
-  private readonly adapter: HostAdapter;
-  private readonly davOptions: ResolvedOptions;
+  private readonly journal: JournalStore;
+  private readonly members: MemberReader;
+  private readonly contextOptions: SyncContextOptions;
   private readonly gate = new CollectionGate();
   private readonly deps: CaptureDeps;
   private readonly source: MemberPropertySource;
 
   constructor(private readonly o: ResolvedWrapOptions) {
     this.tracked = new TrackedCollections(o.tracked);
-    const journal = o.journal ?? new MemoryJournal();
-    this.adapter = new HostAdapter(journal);
-    this.engine = new SyncEngine({
-      adapter: this.adapter,
-      journal,
+    this.onError = o.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
+    this.log = new SyncLog({
+      ...(o.journal === undefined ? {} : { journal: o.journal }),
       ...(o.pageSize === undefined ? {} : { pageSize: o.pageSize }),
       ...(o.retention === undefined ? {} : { retention: o.retention }),
-    });
-    this.adopter = new Adopter(this.engine, journal, this.adapter, this.tracked);
-    this.onError = o.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
-    this.davOptions = resolveOptions({
-      engine: this.engine,
-      strictSyncDepth: o.strictSyncDepth,
-      limits: o.limits,
       onError: this.onError,
-      ...(o.authorize === undefined ? {} : { authorize: o.authorize }),
     });
+    this.journal = this.log.journal;
+    this.members = recordedMembers(this.journal);
+    this.adopter = new Adopter(this.log, this.tracked);
+    this.contextOptions = { strictSyncDepth: o.strictSyncDepth, limits: o.limits, authorize: o.authorize };
     const list = o.list;
     this.deps = {
-      journal,
+      journal: this.journal,
       tracked: this.tracked,
       known: (root) => this.known(root),
       etagOf: async (path) => (o.etagOf === undefined ? undefined : strongEtag(await o.etagOf(path))),
@@ -163,7 +153,7 @@ class Wrap {
               return typeof listing === 'function' ? await listing() : listing;
             },
     };
-    this.source = { batchSize: o.propertiesBatchSize, properties: (members, request) => this.memberProperties(members, request) };
+    this.source = hostPropertySource(o.properties, o.propertiesBatchSize, this.log);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, next: NextFunction | undefined): Promise<void> {
@@ -175,10 +165,10 @@ class Wrap {
         res.end();
       }
     };
-    let ctx: DavContext;
+    let ctx: SyncContext;
     try {
       const user = this.o.user?.(req);
-      ctx = new DavContext({ ...toDavRequest(req), ...(user === undefined ? {} : { user: String(user) }) }, this.engine, this.davOptions);
+      ctx = this.context({ ...toDavRequest(req), ...(user === undefined ? {} : { user: String(user) }) });
     } catch {
       return pass(); // a target davsync cannot decode is the host's to judge
     }
@@ -214,7 +204,7 @@ class Wrap {
       if (ifHeader !== undefined) {
         const verdict = await decideSyncTokens(ifHeader, async (resource, token) => {
           const path = resource === '' ? ctx.path : safely(() => ctx.resolve(resource));
-          return path !== undefined && (await this.engine.isCurrentToken(path, token));
+          return path !== undefined && (await this.log.isCurrentToken(path, token));
         });
         // RFC 6578 §5, RFC 4918 §10.4: a false If header is 412.
         if (!verdict.pass) return await send(errorResponse(preconditionFailed('a sync token in the If header is not current', ctx.path), this.onError));
@@ -242,7 +232,7 @@ class Wrap {
   // ---- REPORT sync-collection ----------------------------------------------
 
   /** Answers a sync-collection REPORT on a collection davsync syncs; false to leave the request to the host. */
-  private async answerReport(req: IncomingMessage, res: ServerResponse, ctx: DavContext): Promise<boolean> {
+  private async answerReport(req: IncomingMessage, res: ServerResponse, ctx: SyncContext): Promise<boolean> {
     if (!(await this.syncable(ctx.path))) return false;
     const body = await peekBody(req, this.o.limits.xmlBytes);
     if (body === undefined) return false;
@@ -252,7 +242,7 @@ class Wrap {
     const request = { ...ctx.req, body: Readable.from([body]) };
     let response: DavResponse;
     try {
-      const reportCtx = new DavContext(request, this.engine, this.davOptions);
+      const reportCtx = this.context(request);
       await reportCtx.require('sync', reportCtx.path);
       response = await handleReport(reportCtx, this.source);
     } catch (err) {
@@ -262,49 +252,15 @@ class Wrap {
     return true;
   }
 
-  /** Report properties: the host's, with getetag/resourcetype from the journal and the sync properties from davsync. */
-  private async memberProperties(
-    members: readonly { path: string; collection: boolean; etag: string }[],
-    request: PropRequest,
-  ): Promise<ReadonlyMap<string, MemberProperties>> {
-    const out = new Map<string, MemberProperties>();
-    if (request.kind === 'propname') return out; // answered from the journal
-    const names = request.kind === 'prop' ? request.names : [DAV.getetag, DAV.resourcetype, ...request.include];
-    const hostNames = names.filter((n) => !SYNC_PROPERTY_NAMES.includes(n));
-    let answers: ReadonlyMap<string, HostProperties> = new Map();
-    if (this.o.properties !== undefined && hostNames.length > 0) {
-      const given = await this.o.properties(members, hostNames);
-      if (given instanceof Map) answers = given;
-      else if (typeof given === 'object' && given !== null) answers = new Map(Object.entries(given as Record<string, HostProperties>));
-      else throw new TypeError('davsync: the properties callback must return a Map or an object keyed by member path');
-    }
-    const asked = this.o.properties !== undefined && hostNames.length > 0;
-    for (const m of members) {
-      const host = answers.get(m.path);
-      if (asked && host === undefined) continue; // the host no longer has it: answered from the journal
-      const found: PropEntry[] = [];
-      const missing: string[] = [];
-      for (const name of names) {
-        const value = host?.[name];
-        if (typeof value === 'string') found.push({ name, value: { text: value } });
-        else if (typeof value === 'object' && value !== null && typeof value.xml === 'string') found.push({ name, value: { xml: value.xml } });
-        else if (name === DAV.getetag) found.push({ name, value: { text: quoteEtag(m.etag) } });
-        else if (name === DAV.resourcetype) found.push({ name, value: { children: m.collection ? [{ name: DAV.collection }] : [] } });
-        else {
-          const ours = m.collection ? await syncPropertyValue(name, m.path, this.engine) : undefined;
-          if (ours !== undefined) found.push({ name, value: ours });
-          else missing.push(name);
-        }
-      }
-      out.set(m.path, { found, missing });
-    }
-    return out;
+  /** A request's context: the members the log has recorded, and the log. */
+  private context(req: SyncContext['req']): SyncContext {
+    return new SyncContext(req, this.log, this.members, this.contextOptions);
   }
 
   // ---- PROPFIND ------------------------------------------------------------
 
   /** When the PROPFIND asks for sync properties, holds the host's answer to merge them in. */
-  private async mergeIntoPropfind(req: IncomingMessage, res: ServerResponse, ctx: DavContext): Promise<void> {
+  private async mergeIntoPropfind(req: IncomingMessage, res: ServerResponse, ctx: SyncContext): Promise<void> {
     const depth = safely(() => parseDepth(ctx.header('depth')));
     if (depth === 0 && this.tracked.rootOf(ctx.path) === undefined) return; // only the host's own resources in the answer
     const body = await peekBody(req, this.o.limits.xmlBytes);
@@ -333,7 +289,7 @@ class Wrap {
     );
   }
 
-  private async merged(held: HeldResponse, wanted: WantedProperties, ctx: DavContext): Promise<HoldDecision> {
+  private async merged(held: HeldResponse, wanted: WantedProperties, ctx: SyncContext): Promise<HoldDecision> {
     const encoding = held.header('content-encoding');
     if (held.status !== 207 || (encoding !== undefined && encoding !== 'identity')) return { action: 'release' };
     const body = held.body();
@@ -347,7 +303,7 @@ class Wrap {
         // A user who may not sync the collection gets the host's answer for it
         // as it is, as for an untracked one: no token they could not use.
         if (!(await ctx.may('sync', target.path))) return undefined;
-        return this.engine.currentToken(target.path);
+        return this.log.currentToken(target.path);
       },
       { maxBytes: this.o.mergeBytes, maxTextLength: this.o.mergeBytes, maxElements: Number.MAX_SAFE_INTEGER, maxDepth: 64 },
     );
@@ -379,32 +335,12 @@ class Wrap {
 
   /** Records changes (captured or explicit), telling a running adoption first. */
   private async commit(changes: readonly RecordedChange[]): Promise<void> {
-    this.adapter.markRecorded(changes.map((c) => c.path));
-    await this.engine.record(changes);
+    this.adopter.markRecorded(changes.map((c) => c.path));
+    await this.log.record(changes);
   }
 
   async record(input: WrapChange | readonly WrapChange[]): Promise<number> {
-    const list: readonly WrapChange[] = Array.isArray(input) ? input : [input as WrapChange];
-    const changes: RecordedChange[] = [];
-    for (const c of list) {
-      if (typeof c !== 'object' || c === null || typeof c.path !== 'string') throw new TypeError('davsync: record() takes { path, etag?, removed?, collection? }');
-      if (c.etag !== undefined && typeof c.etag !== 'string') throw new TypeError(`davsync: record(): the ETag of ${c.path} must be a string`);
-      const path = safely(() => normalizePath(c.path));
-      if (path === undefined) throw new TypeError(`davsync: record(): not a member path: ${JSON.stringify(c.path)}`);
-      const known = await this.engine.journal.get(path);
-      const wasLive = known !== undefined && !known.removed;
-      const root = this.tracked.rootOf(path);
-      if (c.removed === true) {
-        // Nothing to remove unless the journal has something there.
-        if (wasLive) changes.push({ path, removed: true, collection: c.collection ?? known.collection });
-        else if (await hasLiveBelow(this.engine, path)) changes.push({ path, removed: true, collection: true });
-        continue;
-      }
-      if (root === undefined) continue;
-      if (root !== path && !(await this.known(root))) continue;
-      const collection = c.collection ?? (this.tracked.isTracked(path) || (wasLive && known.collection));
-      changes.push({ path, collection, etag: strongEtag(c.etag) ?? '' });
-    }
+    const changes = await explicitChanges(Array.isArray(input) ? input : [input as WrapChange], this.deps);
     if (changes.length > 0) await this.commit(changes);
     return changes.length;
   }
@@ -413,7 +349,7 @@ class Wrap {
 
   /** True when the tracked collection `root` is in the journal, adopting it through `list` first if it can. */
   private async known(root: string): Promise<boolean> {
-    if ((await this.engine.journal.collection(root)) !== undefined) return true;
+    if ((await this.journal.collection(root)) !== undefined) return true;
     const list = this.o.list;
     if (list === undefined) return false;
     return this.adopter.adoptCollection(root, async () => (await list(root)) ?? undefined);
@@ -423,7 +359,7 @@ class Wrap {
   private async syncable(path: string): Promise<boolean> {
     const root = this.tracked.rootOf(path);
     if (root === undefined || !(await this.known(root))) return false;
-    return (await this.engine.journal.collection(path)) !== undefined;
+    return (await this.journal.collection(path)) !== undefined;
   }
 }
 
@@ -433,11 +369,6 @@ function safely<T>(f: () => T): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function hasLiveBelow(engine: SyncEngine, path: string): Promise<boolean> {
-  for await (const batch of engine.journal.scan(path, 'infinite', 0, Number.MAX_SAFE_INTEGER)) if (batch.some((e) => !e.removed)) return true;
-  return false;
 }
 
 /** Hands the host the If header with davsync's part decided (in `headers` and `rawHeaders`). */

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { MemoryAdapter } from '@davsync/adapter-memory';
-import { DavError, SyncEngine, type DavErrorCode, type StorageAdapter } from '@davsync/core';
+import { DavError, MemoryJournal, SyncEngine, type DavErrorCode, type StorageAdapter } from '@davsync/core';
 import { createDavHandler, type DavHandler, type DavRequest, type DavResponse } from '@davsync/express';
 import { syncBody } from '../support/server';
 import { D, errorConditions, multistatus, textOf } from '../support/dav';
@@ -91,6 +91,12 @@ describe('options', () => {
     const adapter = new MemoryAdapter();
     expect(() => createDavHandler({} as never)).toThrow(TypeError);
     expect(() => createDavHandler({ adapter, engine: new SyncEngine({ adapter }) })).toThrow(/exactly one/);
+  });
+
+  it('gives the engine it makes for a self-journaling adapter that adapter’s journal', () => {
+    const journal = new MemoryJournal();
+    const adapter: StorageAdapter = Object.assign(new MemoryAdapter(), { recordsChangesIn: journal });
+    expect(createDavHandler({ adapter }).engine.journal).toBe(journal);
   });
 
   it('refuses engine settings next to an engine of your own', () => {

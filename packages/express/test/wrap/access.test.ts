@@ -38,7 +38,7 @@ describe('wrap mode with authorize', () => {
     expect((await syncAs('carol', '/books/team/')).status).toBe(403);
 
     acl.deny('bob', '/books/team/bob.vcf');
-    await w.wrap.engine.revokeAccess(['bob'], ['/books/team/bob.vcf']);
+    await w.wrap.log.revokeAccess(['bob'], ['/books/team/bob.vcf']);
     const next = await multistatus((await syncAs('bob', '/books/team/', bob.syncToken!)).text);
     expect(next.responses.map((r) => [r.href, r.status])).toEqual([['/books/team/bob.vcf', 404]]);
   });

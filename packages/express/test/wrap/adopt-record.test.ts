@@ -66,7 +66,7 @@ describe('adopt', () => {
       '/books/a/2.vcf': 404,
       '/books/a/4.vcf': quoted('four'),
     });
-    expect(await w.wrap.engine.currentToken('/books/b')).toBeUndefined();
+    expect(await w.wrap.log.currentToken('/books/b')).toBeUndefined();
   });
 
   it('takes a function or an async iterable, and reconciles only within `under`', async () => {

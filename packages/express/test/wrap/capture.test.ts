@@ -67,8 +67,8 @@ describe('capture of successful writes', () => {
     expect((await dav(`${w.origin}/books/a/2.vcf`, 'DELETE')).status).toBe(204);
     expect(delta(await sync('/books/a/', syncToken ?? null))).toEqual({ '/books/a/2.vcf': 404 });
     expect((await dav(`${w.origin}/books/a/`, 'DELETE')).status).toBe(204);
-    expect(await w.wrap.engine.currentToken('/books/a')).toBeUndefined();
-    expect((await w.wrap.engine.journal.get('/books/a/1.vcf'))?.removed).toBe(true);
+    expect(await w.wrap.log.currentToken('/books/a')).toBeUndefined();
+    expect((await w.wrap.log.journal.get('/books/a/1.vcf'))?.removed).toBe(true);
     // Re-created, it is a new incarnation: the old token is refused.
     expect((await dav(`${w.origin}/books/a/`, 'MKCOL')).status).toBe(201);
     const r = await dav(`${w.origin}/books/a/`, 'REPORT', { headers: XML_HEADERS, body: syncBody(syncToken ?? null, '1') });
@@ -80,9 +80,9 @@ describe('capture of successful writes', () => {
     await withBooks();
     const { syncToken } = await sync('/books/a/');
     expect((await dav(`${w.origin}/books/`, 'DELETE')).status).toBe(204);
-    expect(await w.wrap.engine.currentToken('/books/a')).toBeUndefined();
-    expect(await w.wrap.engine.currentToken('/books/b')).toBeUndefined();
-    expect((await w.wrap.engine.journal.get('/books/a/2.vcf'))?.removed).toBe(true);
+    expect(await w.wrap.log.currentToken('/books/a')).toBeUndefined();
+    expect(await w.wrap.log.currentToken('/books/b')).toBeUndefined();
+    expect((await w.wrap.log.journal.get('/books/a/2.vcf'))?.removed).toBe(true);
     // The token names a collection that is gone: the host answers (404), not davsync.
     const r = await dav(`${w.origin}/books/a/`, 'PUT', { body: 'x', headers: { if: `</books/a/> (<${syncToken}>)` } });
     expect(r.status).toBe(412);
@@ -126,7 +126,7 @@ describe('capture of successful writes', () => {
   it('records MOVE of a whole collection: from the journal, or from the host listing when given', async () => {
     await withBooks();
     expect((await dav(`${w.origin}/books/a/`, 'MOVE', { headers: { destination: '/books/z/' } })).status).toBe(201);
-    expect(await w.wrap.engine.currentToken('/books/a')).toBeUndefined();
+    expect(await w.wrap.log.currentToken('/books/a')).toBeUndefined();
     expect(delta(await sync('/books/z/'))).toEqual({ '/books/z/1.vcf': quoted('card one'), '/books/z/2.vcf': quoted('card two') });
     await w.close();
 
@@ -164,7 +164,7 @@ describe('what is not recorded', () => {
     host.mkcol('/books/a');
     host.mkcol('/other');
     w = await startWrapped({}, host);
-    const head = async () => (await w.wrap.engine.journal.scan('/', 'infinite', 0, Number.MAX_SAFE_INTEGER)[Symbol.asyncIterator]().next()).value;
+    const head = async () => (await w.wrap.log.journal.scan('/', 'infinite', 0, Number.MAX_SAFE_INTEGER)[Symbol.asyncIterator]().next()).value;
     await dav(`${w.origin}/other/x.txt`, 'PUT', { body: 'x' });
     await dav(`${w.origin}/books/a/1.vcf`, 'PUT', { body: 'one' });
     expect(await head()).toBeUndefined();
@@ -228,5 +228,26 @@ describe('durability of capture', () => {
     expect(r.status).toBe(201);
     expect(r.headers.get('etag')).toBe(quoted('three'));
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('change events in wrap mode', () => {
+  it('fire once per recorded commit — captured writes, record() and adoption — with the collections whose token changed', async () => {
+    await withBooks();
+    expect(w.wrap.engine).toBe(w.wrap.log); // the former name still works
+    const seen: Array<{ paths: readonly string[]; collections: readonly string[] }> = [];
+    const stop = w.wrap.log.onChange(({ paths, collections }) => seen.push({ paths, collections }));
+    await dav(`${w.origin}/books/a/3.vcf`, 'PUT', { body: 'three' });
+    expect(seen[0]).toEqual({ paths: ['/books/a/3.vcf'], collections: ['/', '/books', '/books/a', '/books/a/3.vcf'] });
+    await w.wrap.record({ path: '/books/b/x.vcf', etag: '"x"' });
+    expect(seen.map((s) => s.paths).slice(-1)).toEqual([['/books/b/x.vcf']]);
+    const before = seen.length;
+    w.host.put('/books/b/y.vcf', 'behind davsync');
+    await w.wrap.adopt(w.host.listing());
+    // One commit: the host's new member, and the recorded one its listing lacks.
+    expect(seen.slice(before).map((s) => s.paths)).toEqual([['/books/b/y.vcf', '/books/b/x.vcf']]);
+    stop();
+    await w.wrap.record({ path: '/books/b/z.vcf', etag: '"z"' });
+    expect(seen.flatMap((s) => s.paths)).not.toContain('/books/b/z.vcf');
   });
 });

@@ -15,7 +15,8 @@ const view = (set: ChangeSet): string[] =>
   set.changes.map((c) => `${c.type} ${c.path}`).sort();
 
 async function engineWithToken(adapter: StorageAdapter, setup: (e: SyncEngine) => Promise<void>) {
-  const engine = new SyncEngine({ adapter });
+  // A self-journaling adapter's journal is the one the engine must use.
+  const engine = new SyncEngine({ adapter, journal: adapter.recordsChangesIn });
   await setup(engine);
   const first = await engine.changes('/', null, { level: 'infinite' });
   return { engine, first, token: first.token };
@@ -72,9 +73,9 @@ export function syncSuite(t: Harness): void {
     await adapter.remove('/b.txt');
     await adapter.mkcol('/c');
     await adapter.write('/c/x.txt', bodyOf('x'));
-    // A self-journaling adapter (one with its own journal) recorded these
-    // itself, so refresh finds nothing left to record; the delta is the same.
-    expect(await engine.refresh()).toBe(adapter.journal === undefined ? 4 : 0);
+    // A self-journaling adapter (`recordsChangesIn`) recorded these itself,
+    // so refresh finds nothing left to record; the delta is the same.
+    expect(await engine.refresh()).toBe(adapter.recordsChangesIn === undefined ? 4 : 0);
     expect(view(await engine.changes('/', token, { level: 'infinite' }))).toEqual([
       'changed /a.txt',
       'changed /c',
