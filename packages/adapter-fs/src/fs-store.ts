@@ -68,8 +68,18 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   let listing: ListingThread;
   try {
     db = openStateDb(file);
-    writer = await JournalWriterThread.start(file);
-    listing = await ListingThread.start();
+    // Each thread is a V8 isolate that loads its own modules (tens of ms,
+    // far more on a busy machine): start both at once rather than one after
+    // the other. The writer starts after openStateDb, which creates or
+    // migrates the schema it opens.
+    const [w, l] = await Promise.allSettled([JournalWriterThread.start(file), ListingThread.start()]);
+    if (w.status === 'fulfilled') writer = w.value;
+    if (l.status === 'rejected') throw l.reason;
+    listing = l.value;
+    if (w.status === 'rejected') {
+      await listing.close();
+      throw w.reason;
+    }
   } catch (err) {
     await writer?.close();
     db?.close();
