@@ -8,9 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openFsStore } from '@davsync/adapter-fs';
-import { MemoryAdapter } from '@davsync/adapter-memory';
-import { SyncEngine } from '@davsync/core';
+import type { SyncEngine } from '@davsync/core';
 import { davsync } from '@davsync/express';
 import { createBasicAuth, type Credentials } from './basic-auth';
 import { CliError, describeErrno, oneLine } from './errors';
@@ -176,7 +174,10 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(retention === undefined ? {} : { retention }),
   };
+  // Each store's package is loaded only when it is the one served: a folder
+  // never loads the memory or PostgreSQL adapters (nor `pg`), and so on.
   if (options.memory) {
+    const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
     const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
     return { engine, label: 'memory', close: () => engine.close() };
   }
@@ -184,6 +185,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
   try {
+    const { openFsStore } = await import('@davsync/adapter-fs');
     const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m) });
     return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
   } catch (err) {
@@ -191,10 +193,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   }
 }
 
-/**
- * A PostgreSQL store. The adapter (and the `pg` driver) are loaded only
- * here, so serving a folder never pays for them.
- */
+/** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
 async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
