@@ -32,6 +32,16 @@ export interface FsStoreOptions {
   readonly reconcileIntervalMs?: number;
   /** Engine options (page size, retention, …). */
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
+  /**
+   * Resolve as soon as the state database and threads are open, and run the
+   * start-up reconcile (changes made while the folder was not served) and
+   * the watcher's start in the background. Default false. With true, the
+   * engine must not be used until `reconciled` has resolved: a sync answer
+   * given before would miss those changes, and an `If` with an old token
+   * could pass. For a server that listens early and holds every request
+   * until then (what `davsync serve` does).
+   */
+  readonly reconcileInBackground?: boolean;
   /** Warnings (e.g. the inotify watch limit was reached). Default: console.warn. */
   readonly onWarning?: (message: string) => void;
 }
@@ -39,6 +49,12 @@ export interface FsStoreOptions {
 export interface FsStore {
   readonly adapter: FsAdapter;
   readonly engine: SyncEngine;
+  /**
+   * Resolves once the start-up reconcile is recorded and the watcher runs:
+   * at once unless `reconcileInBackground`. Rejects if they failed; the
+   * store has then closed itself.
+   */
+  readonly reconciled: Promise<void>;
   /** Records changes the watcher has seen but not yet recorded; resolves when done. */
   flush(): Promise<void>;
   /** Stops watching, waits for pending work and closes the state database. */
@@ -97,7 +113,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   const closeAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
-  try {
+  const start = async (): Promise<ChangeQueue> => {
     await adapter.ready();
     // What changed while nobody watched: other programs, or a crash between
     // a file's rename and its journal entry.
@@ -130,9 +146,29 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
       timer.unref();
       cleanup.push(() => clearInterval(timer));
     }
-    return { adapter, engine, flush: () => queue.flushNow(), close: closeAll };
-  } catch (err) {
+    return queue;
+  };
+  // On failure the store closes itself (the lock is released) and `started` rejects.
+  const started = start().catch(async (err: unknown) => {
     await closeAll();
     throw err;
+  });
+  if (!options.reconcileInBackground) {
+    const queue = await started;
+    return { adapter, engine, reconciled: Promise.resolve(), flush: () => queue.flushNow(), close: closeAll };
   }
+  // Nobody may be waiting yet: a failure is reported through `reconciled`, never as an unhandled rejection.
+  started.catch(() => {});
+  return {
+    adapter,
+    engine,
+    reconciled: started.then(() => undefined),
+    flush: async () => (await started).flushNow(),
+    // A close during the start-up steps waits for them (they are bounded by
+    // the folder's size), so what they set up is torn down too.
+    close: async () => {
+      await started.catch(() => {});
+      await closeAll();
+    },
+  };
 }
