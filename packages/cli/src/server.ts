@@ -55,6 +55,12 @@ export interface RunningServer {
   /** The node:http server (for its events; do not close it directly, use `close()`). */
   readonly server: Server;
   /**
+   * Settles only if the store's start-up steps that run after listening (a
+   * folder's reconcile against its journal) fail, with the error (a
+   * one-line message). Requests get 503 from then on; close the server.
+   */
+  readonly failed: Promise<Error>;
+  /**
    * Stops accepting connections, lets requests in flight finish (cut after
    * `graceMs`, default the server's), then closes the store — for a folder,
    * the journal is closed and the lock released. Safe to call again: a second
@@ -71,6 +77,8 @@ export function listeningLine(running: Pick<RunningServer, 'url' | 'store'>): st
 interface Store {
   readonly engine: SyncEngine;
   readonly label: string;
+  /** Resolves once the engine may answer (a folder's start-up reconcile is recorded); requests wait for it. */
+  readonly reconciled: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +107,30 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   });
   const auth = options.credentials === undefined ? undefined : createBasicAuth(options.credentials);
   let closing = false;
+  // Until the store's start-up reconcile is recorded, requests wait (their
+  // bodies stay buffered in the socket); if it fails they get a 503 and
+  // `failed` lets the command say why and stop with exit 1.
+  let reconciled = false;
+  let failure: CliError | undefined;
+  const failed = store.reconciled.then(
+    () => {
+      reconciled = true;
+      return new Promise<Error>(() => {});
+    },
+    (err: unknown) => {
+      failure = err instanceof CliError ? err : new CliError(oneLine(err));
+      return failure;
+    },
+  );
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (failure !== undefined) {
+      res.statusCode = 503;
+      res.setHeader('connection', 'close');
+      res.end();
+      return;
+    }
+    dav(req, res);
+  };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     logRequest(log, req, res);
@@ -117,7 +149,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       auth.challenge(res);
       return;
     }
-    dav(req, res);
+    if (reconciled) handle(req, res);
+    else void store.reconciled.then(() => handle(req, res), () => handle(req, res));
   });
 
   try {
@@ -165,7 +198,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     return closed;
   };
 
-  return { url: httpUrl(host, bound.port), port: bound.port, address: bound.address, store: store.label, server, close };
+  return { url: httpUrl(host, bound.port), port: bound.port, address: bound.address, store: store.label, server, failed, close };
 }
 
 async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
@@ -179,15 +212,22 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   if (options.memory) {
     const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
     const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
-    return { engine, label: 'memory', close: () => engine.close() };
+    return { engine, label: 'memory', reconciled: Promise.resolve(), close: () => engine.close() };
   }
   if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, log);
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
   try {
     const { openFsStore } = await import('@davsync/adapter-fs');
-    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m) });
-    return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
+    // The reconcile of the folder against the journal (changes made while
+    // it was not served) costs a stat of every file: on a large folder,
+    // seconds. It runs once the server listens, and every request waits for
+    // it (see `serve`), so no answer is given from a journal that is behind.
+    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m), reconcileInBackground: true });
+    const reconciled = store.reconciled.catch((err: unknown) => {
+      throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
+    });
+    return { engine: store.engine, label: `fs: ${dir}`, reconciled, close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
   }
@@ -199,7 +239,7 @@ async function openPostgres(url: string, engine: { pageSize?: number; retention?
   try {
     const { openPostgresStore } = await import('@davsync/adapter-postgres');
     const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
-    return { engine: store.engine, label, close: () => store.close() };
+    return { engine: store.engine, label, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
   }
