@@ -16,6 +16,11 @@
 //   DAVSYNC_STARTUP_RUNS=N   runs per case (default 5; the 100 000-file
 //                            first start uses at most 3, it is the slowest)
 //   DAVSYNC_STARTUP_SIZES=1000   folder sizes (default 1000,100000)
+//   DAVSYNC_STARTUP_BASELINE=DIR also time another built checkout's CLI
+//                            (DIR/packages/cli/bin/davsync.js, direct only),
+//                            alternating run by run with this one: a
+//                            before/after comparison that sees the same load
+//                            (this machine's load moves a lot within minutes)
 // The folders are written once into a temporary directory, reused by every
 // run (a first start removes only DIR/.davsync), and removed at the end.
 // Medians with min and max: the machine is shared, so read medians.
@@ -39,9 +44,11 @@ function populate(dir, n) {
 }
 
 /** How the command is started: directly with node, or through npx from the repository root. */
+const BASELINE = process.env.DAVSYNC_STARTUP_BASELINE;
 const LAUNCHERS = {
   direct: (args) => [process.execPath, [BIN, ...args]],
   npx: (args) => ['npx', ['davsync', ...args]],
+  ...(BASELINE === undefined ? {} : { baseline: (args) => [process.execPath, [path.join(path.resolve(BASELINE), 'packages', 'cli', 'bin', 'davsync.js'), ...args]] }),
 };
 
 function propfindToken(origin) {
@@ -161,6 +168,7 @@ function stats(xs) {
       ['npx davsync --version', 'npx', ['davsync', '--version']],
       ['npx --version', 'npx', ['--version']],
       ['node -e 0', process.execPath, ['-e', '0']],
+      ...(BASELINE === undefined ? [] : [['baseline: node davsync.js --version', process.execPath, [path.join(path.resolve(BASELINE), 'packages', 'cli', 'bin', 'davsync.js'), '--version']]]),
     ];
     lines.push(`| command that exits at once (${RUNS} runs) | median ms | min | max |`, '|---|---:|---:|---:|');
     for (const [label, cmd, args] of probes) {
@@ -178,24 +186,29 @@ function stats(xs) {
     for (const n of SIZES) {
       const dir = path.join(tmp, `f${n}`);
       populate(dir, n);
-      for (const launcher of ['direct', 'npx']) {
+      // Launchers compared with each other run alternately, run by run.
+      for (const group of BASELINE === undefined ? [['direct'], ['npx']] : [['direct', 'baseline'], ['npx']]) {
+        const first = Object.fromEntries(group.map((l) => [l, []]));
+        const again = Object.fromEntries(group.map((l) => [l, []]));
         // First start: no state. Repeated from scratch, so each run indexes every file.
-        const first = [];
         for (let i = 0; i < (n >= 100000 ? Math.min(RUNS, 3) : RUNS); i++) {
-          fs.rmSync(path.join(dir, '.davsync'), { recursive: true, force: true });
-          first.push(await startOnce(launcher, dir));
+          for (const launcher of group) {
+            fs.rmSync(path.join(dir, '.davsync'), { recursive: true, force: true });
+            first[launcher].push(await startOnce(launcher, dir));
+          }
         }
         // Restart: the state the last start closed cleanly is there.
-        const again = [];
-        for (let i = 0; i < RUNS; i++) again.push(await startOnce(launcher, dir));
-        for (const [kind, rs] of [['first start', first], ['restart', again]]) {
-          const ready = stats(rs.map((r) => r.readyMs));
-          const answer = stats(rs.map((r) => r.answerMs));
-          lines.push(
-            `| ${n.toLocaleString('en')} | ${kind} | ${launcher} | ${ready.n} | ${f(ready.median)} | ${f(ready.min)} | ${f(ready.max)} | ${f(answer.median)} | ${f(answer.min)} | ${f(answer.max)} |`,
-          );
+        for (let i = 0; i < RUNS; i++) for (const launcher of group) again[launcher].push(await startOnce(launcher, dir));
+        for (const [kind, byLauncher] of [['first start', first], ['restart', again]]) {
+          for (const [launcher, rs] of Object.entries(byLauncher)) {
+            const ready = stats(rs.map((r) => r.readyMs));
+            const answer = stats(rs.map((r) => r.answerMs));
+            lines.push(
+              `| ${n.toLocaleString('en')} | ${kind} | ${launcher} | ${ready.n} | ${f(ready.median)} | ${f(ready.min)} | ${f(ready.max)} | ${f(answer.median)} | ${f(answer.min)} | ${f(answer.max)} |`,
+            );
+          }
         }
-        console.error(`done: ${n} files, ${launcher}`);
+        console.error(`done: ${n} files, ${group.join(' + ')}`);
       }
     }
   } finally {
