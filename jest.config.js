@@ -12,6 +12,7 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@davsync/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
+    '^@davsync/core/base$': '<rootDir>/packages/core/src/base.ts',
     '^@davsync/adapter-postgres/testing$': '<rootDir>/packages/adapter-postgres/src/testing/index.ts',
     '^@davsync/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },

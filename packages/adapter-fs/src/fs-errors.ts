@@ -3,7 +3,7 @@
  * name member paths only: real paths under the root are never exposed.
  * Anything unexpected is passed through unchanged, for the host to log.
  */
-import { DavError, type DavErrorCode } from '@davsync/core';
+import { DavError, type DavErrorCode } from '@davsync/core/base';
 
 /** A Node system error code (`ENOENT`, …), if `err` carries one. */
 export function errorCode(err: unknown): string | undefined {

@@ -32,6 +32,16 @@ export interface FsStoreOptions {
   readonly reconcileIntervalMs?: number;
   /** Engine options (page size, retention, …). */
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
+  /**
+   * Resolve as soon as the state database and threads are open, and run the
+   * start-up reconcile (changes made while the folder was not served) and
+   * the watcher's start in the background. Default false. With true, the
+   * engine must not be used until `reconciled` has resolved: a sync answer
+   * given before would miss those changes, and an `If` with an old token
+   * could pass. For a server that listens early and holds every request
+   * until then (what `davsync serve` does).
+   */
+  readonly reconcileInBackground?: boolean;
   /** Warnings (e.g. the inotify watch limit was reached). Default: console.warn. */
   readonly onWarning?: (message: string) => void;
   /**
@@ -46,6 +56,12 @@ export interface FsStoreOptions {
 export interface FsStore {
   readonly adapter: FsAdapter;
   readonly engine: SyncEngine;
+  /**
+   * Resolves once the start-up reconcile is recorded and the watcher runs:
+   * at once unless `reconcileInBackground`. Rejects if they failed; the
+   * store has then closed itself.
+   */
+  readonly reconciled: Promise<void>;
   /** Records changes the watcher has seen but not yet recorded; resolves when done. */
   flush(): Promise<void>;
   /** Stops watching, waits for pending work and closes the state database. */
@@ -77,8 +93,18 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   let listing: ListingThread | undefined;
   try {
     db = openStateDb(file);
-    writer = await JournalWriterThread.start(file);
-    listing = await ListingThread.start();
+    // Each thread is a V8 isolate that loads its own modules (tens of ms,
+    // far more on a busy machine): start both at once rather than one after
+    // the other. The writer starts after openStateDb, which creates or
+    // migrates the schema it opens.
+    const [w, l] = await Promise.allSettled([JournalWriterThread.start(file), ListingThread.start()]);
+    if (w.status === 'fulfilled') writer = w.value;
+    if (l.status === 'rejected') throw l.reason;
+    listing = l.value;
+    if (w.status === 'rejected') {
+      await listing.close();
+      throw w.reason;
+    }
     signal?.throwIfAborted();
   } catch (err) {
     await listing?.close();
@@ -98,13 +124,18 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   const closeAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
-  try {
+  // Start-up stops when the caller gives up (`signal`) or, in the
+  // background mode, when the store is closed before it finished: an
+  // abandoned reconcile records nothing and the next start walks again.
+  const stopping = new AbortController();
+  const startSignal = signal === undefined ? stopping.signal : AbortSignal.any([signal, stopping.signal]);
+  const start = async (): Promise<ChangeQueue> => {
     await adapter.ready();
     // What changed while nobody watched: other programs, or a crash between
     // a file's rename and its journal entry. The longest step on a large
     // tree, hence the one that listens to the signal inside.
-    await engine.refresh('/', { signal });
-    signal?.throwIfAborted(); // an abort that came during the commit, which is not cut
+    await engine.refresh('/', { signal: startSignal });
+    startSignal.throwIfAborted(); // an abort that came during the commit, which is not cut
     const queue = new ChangeQueue({
       delayMs: options.watchDelayMs ?? 100,
       flush: async (paths) => {
@@ -126,7 +157,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
       });
       cleanup.push(() => watcher.close());
       await watcher.start();
-      signal?.throwIfAborted();
+      startSignal.throwIfAborted();
     }
     const every = options.reconcileIntervalMs ?? 300_000;
     if (every > 0) {
@@ -134,9 +165,31 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
       timer.unref();
       cleanup.push(() => clearInterval(timer));
     }
-    return { adapter, engine, flush: () => queue.flushNow(), close: closeAll };
-  } catch (err) {
+    return queue;
+  };
+  // On failure the store closes itself (the lock is released) and `started` rejects.
+  const started = start().catch(async (err: unknown) => {
     await closeAll();
     throw err;
+  });
+  if (!options.reconcileInBackground) {
+    const queue = await started;
+    return { adapter, engine, reconciled: Promise.resolve(), flush: () => queue.flushNow(), close: closeAll };
   }
+  // Nobody may be waiting yet: a failure is reported through `reconciled`, never as an unhandled rejection.
+  started.catch(() => {});
+  return {
+    adapter,
+    engine,
+    reconciled: started.then(() => undefined),
+    flush: async () => (await started).flushNow(),
+    // A close during the start-up steps stops them at their next step (the
+    // reconcile within one listing batch) and waits for that, so what they
+    // set up is torn down too.
+    close: async () => {
+      stopping.abort();
+      await started.catch(() => {});
+      await closeAll();
+    },
+  };
 }

@@ -18,8 +18,8 @@
  * committed. Even another process on the same file would wait for the write
  * lock before reading the head.
  */
-import { ancestorsOf, checkJournalChange, newIncarnation, parentOf, ROOT } from '@davsync/core';
-import type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from '@davsync/core';
+import { ancestorsOf, checkJournalChange, newIncarnation, parentOf, ROOT } from '@davsync/core/base';
+import type { CollectionState, JournalChange, JournalEntry, JournalStore, PruneRule, SyncLevel } from '@davsync/core/base';
 import { openStateDb, withStateDb, type StateDatabase, type StateDbOptions } from './state-db';
 
 /** Entries per scan batch: one `LIMIT` page of an index range. */

@@ -5,7 +5,7 @@
  * transaction, so they share one fsync.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isDavError, type JournalChange, type PruneRule } from '@davsync/core';
+import { isDavError, type JournalChange, type PruneRule } from '@davsync/core/base';
 import { SqliteJournal } from './journal-store';
 import { openStateDb } from './state-db';
 

@@ -38,7 +38,7 @@
  */
 import { constants as fsConstants, lstatSync, promises as fsp, type BigIntStats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { ROOT, badRequest, forbidden, normalizePath } from '@davsync/core';
+import { ROOT, badRequest, forbidden, normalizePath } from '@davsync/core/base';
 import { errorCode, toDavError } from './fs-errors';
 
 /** The longest name, in UTF-8 bytes, that every common filesystem can hold. */

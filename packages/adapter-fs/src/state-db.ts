@@ -13,7 +13,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { DavError, newIncarnation } from '@davsync/core';
+import { DavError, newIncarnation } from '@davsync/core/base';
 
 /** The schema version this build writes and understands. */
 export const STATE_DB_VERSION = 2;

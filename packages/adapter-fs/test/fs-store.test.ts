@@ -91,6 +91,37 @@ describe('openFsStore', () => {
     ]);
   });
 
+  it('reconcileInBackground: resolves first; `reconciled` resolves once what changed while stopped is recorded', async () => {
+    const root = newRoot();
+    let store = await open(root);
+    await store.engine.write('/a.txt', body('1'));
+    await store.engine.write('/gone.txt', body('1'));
+    const token = (await store.engine.changes('/', null, { level: 'infinite' })).token;
+    await close(store);
+    await fsp.writeFile(join(root, 'a.txt'), 'changed while stopped');
+    await fsp.rm(join(root, 'gone.txt'));
+    await fsp.writeFile(join(root, 'b.txt'), 'new');
+
+    store = await openFsStore({ root, watch: false, reconcileIntervalMs: 0, reconcileInBackground: true });
+    stores.push(store);
+    await store.reconciled;
+    expect(view(await store.engine.changes('/', token, { level: 'infinite' }))).toEqual(['changed /a.txt', 'changed /b.txt', 'removed /gone.txt']);
+  });
+
+  it('reconcileInBackground: close() while the reconcile runs stops it, records none of it, and releases the folder', async () => {
+    const root = newRoot();
+    await fsp.mkdir(root, { recursive: true });
+    for (let i = 0; i < 2000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => fsp.writeFile(join(root, `m${i + j}.txt`), 'x')));
+    const store = await openFsStore({ root, watch: true, reconcileIntervalMs: 0, reconcileInBackground: true });
+    await store.close();
+    // Given up, not failed halfway: the walk stops between listing batches
+    // and its changes are committed all together or not at all.
+    await expect(store.reconciled).rejects.toMatchObject({ name: 'AbortError' });
+    // The lock is free, and the next start walks the folder again.
+    const again = await open(root);
+    expect((await again.engine.changes('/', null, { level: 1 })).changes).toHaveLength(2000);
+  });
+
   it('records changes other programs make while it runs, within seconds', async () => {
     const root = newRoot();
     const store = await open(root, true);

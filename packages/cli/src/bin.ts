@@ -11,8 +11,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine } from './args';
-import { changesCommand } from './commands/changes';
-import { serveCommand } from './commands/serve';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, oneLine, UsageError } from './errors';
 
 function version(): string {
@@ -30,10 +28,14 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'version':
       process.stdout.write(`davsync ${version()}\n`);
       return 0;
+    // Each command loads its own modules only once chosen: `--help` and
+    // `--version` load no store and no HTTP layer, `changes` no store, and
+    // `serve` only the store it serves (see server.ts).
+    // (`require`, not `import()`: a plain CommonJS load, no ES module loader.)
     case 'serve':
-      return serveCommand(line.options);
+      return (require('./commands/serve') as typeof import('./commands/serve')).serveCommand(line.options);
     case 'changes':
-      return changesCommand(line.options);
+      return (require('./commands/changes') as typeof import('./commands/changes')).changesCommand(line.options);
   }
 }
 

@@ -8,9 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openFsStore, UnusableDirectoryError } from '@davsync/adapter-fs';
-import { MemoryAdapter } from '@davsync/adapter-memory';
-import { DavError, SyncEngine } from '@davsync/core';
+import { DavError, type SyncEngine } from '@davsync/core';
 import { davsync } from '@davsync/express';
 import { createBasicAuth, type Credentials } from './basic-auth';
 import { CliError, describeErrno, oneLine } from './errors';
@@ -63,6 +61,12 @@ export interface RunningServer {
   /** The node:http server (for its events; do not close it directly, use `close()`). */
   readonly server: Server;
   /**
+   * Settles only if the store's start-up steps that run after listening (a
+   * folder's reconcile against its journal) fail, with the error (a
+   * one-line message). Requests get 503 from then on; close the server.
+   */
+  readonly failed: Promise<Error>;
+  /**
    * Stops accepting connections, lets requests in flight finish (cut after
    * `graceMs`, default the server's), then closes the store — for a folder,
    * the journal is closed and the lock released. Safe to call again: a second
@@ -79,6 +83,8 @@ export function listeningLine(running: Pick<RunningServer, 'url' | 'store'>): st
 interface Store {
   readonly engine: SyncEngine;
   readonly label: string;
+  /** Resolves once the engine may answer (a folder's start-up reconcile is recorded); requests wait for it. */
+  readonly reconciled: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +123,30 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   });
   const auth = options.credentials === undefined ? undefined : createBasicAuth(options.credentials);
   let closing = false;
+  // Until the store's start-up reconcile is recorded, requests wait (their
+  // bodies stay buffered in the socket); if it fails they get a 503 and
+  // `failed` lets the command say why and stop with exit 1.
+  let reconciled = false;
+  let failure: CliError | undefined;
+  const failed = store.reconciled.then(
+    () => {
+      reconciled = true;
+      return new Promise<Error>(() => {});
+    },
+    (err: unknown) => {
+      failure = err instanceof CliError ? err : new CliError(oneLine(err));
+      return failure;
+    },
+  );
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (failure !== undefined) {
+      res.statusCode = 503;
+      res.setHeader('connection', 'close');
+      res.end();
+      return;
+    }
+    dav(req, res);
+  };
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     logRequest(log, req, res);
@@ -135,7 +165,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       auth.challenge(res);
       return;
     }
-    dav(req, res);
+    if (reconciled) handle(req, res);
+    else void store.reconciled.then(() => handle(req, res), () => handle(req, res));
   });
 
   try {
@@ -183,7 +214,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     return closed;
   };
 
-  return { url: httpUrl(host, bound.port), port: bound.port, address: bound.address, store: store.label, server, close };
+  return { url: httpUrl(host, bound.port), port: bound.port, address: bound.address, store: store.label, server, failed, close };
 }
 
 async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
@@ -192,33 +223,47 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(retention === undefined ? {} : { retention }),
   };
+  // Each store's package is loaded only when it is the one served: a folder
+  // never loads the memory or PostgreSQL adapters (nor `pg`), and so on.
   if (options.memory) {
+    const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
     const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
-    return { engine, label: 'memory', close: () => engine.close() };
+    return { engine, label: 'memory', reconciled: Promise.resolve(), close: () => engine.close() };
   }
   if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, log);
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
+  const fs = await import('@davsync/adapter-fs');
+  // The reconcile of the folder against the journal (changes made while it
+  // was not served) costs a stat of every file: on a large folder, seconds.
+  // It runs once the server listens, and every request waits for it (see
+  // `serve`), so no answer is given from a journal that is behind.
   try {
-    const store = await openFsStore({ root: dir, engine: engineOptions, onWarning: (m) => log.warn(m), signal: options.signal });
-    return { engine: store.engine, label: `fs: ${dir}`, close: () => store.close() };
+    const store = await fs.openFsStore({
+      root: dir,
+      engine: engineOptions,
+      onWarning: (m) => log.warn(m),
+      reconcileInBackground: true,
+      signal: options.signal,
+    });
+    const reconciled = store.reconciled.catch((err: unknown) => {
+      throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
+    });
+    return { engine: store.engine, label: `fs: ${dir}`, reconciled, close: () => store.close() };
   } catch (err) {
     if (options.signal?.aborted && err === options.signal.reason) throw err;
     // The store names the folder by its full path; the user typed `dir`.
-    throw new CliError(`cannot serve ${dir}: ${err instanceof UnusableDirectoryError ? err.reason : oneLine(err)}`);
+    throw new CliError(`cannot serve ${dir}: ${err instanceof fs.UnusableDirectoryError ? err.reason : oneLine(err)}`);
   }
 }
 
-/**
- * A PostgreSQL store. The adapter (and the `pg` driver) are loaded only
- * here, so serving a folder never pays for them.
- */
+/** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
 async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
     const { openPostgresStore } = await import('@davsync/adapter-postgres');
     const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
-    return { engine: store.engine, label, close: () => store.close() };
+    return { engine: store.engine, label, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
   }

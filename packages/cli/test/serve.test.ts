@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -78,6 +78,30 @@ describe('davsync serve: the folder', () => {
     const r = await runToEnd(['serve', dir, '--port', '0']);
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^davsync: cannot serve ${dir}: .* is in use by process ${first.proc.child.pid}$`))]);
+  });
+});
+
+describe('davsync serve: the start-up reconcile', () => {
+  it('changes made while it was stopped are in the first answer, even to a request sent the moment the ready line is out', async () => {
+    // The folder is reconciled with its journal after the ready line (a stat
+    // per file: the slow part of a start); requests must wait for it. With
+    // 3 000 files it is still running when this first request arrives.
+    const dir = await tempDir();
+    for (let i = 0; i < 3000; i += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => writeFile(join(dir, `m${i + j}.txt`), 'x')));
+    const first = await startServe([dir]);
+    const token = (await readSyncResponse(await (await report(first.url)).text())).token;
+    first.proc.child.kill('SIGTERM');
+    expect(await first.proc.waitExit()).toEqual({ code: 0, signal: null });
+
+    await writeFile(join(dir, 'm0.txt'), 'changed while stopped');
+    await rm(join(dir, 'm1.txt'));
+    await writeFile(join(dir, 'new.txt'), 'new');
+    const second = await startServe([dir]);
+    const delta = await readSyncResponse(await (await report(second.url, token)).text());
+    expect(delta.responses.map((r) => `${r.type} ${r.href}`).sort()).toEqual(['changed /m0.txt', 'changed /new.txt', 'removed /m1.txt']);
+    // And a write conditional on the old token is refused: something changed since.
+    const put = await fetch(`${second.url}m2.txt`, { method: 'PUT', body: 'y', headers: { if: `(<${token}>)` } });
+    expect(put.status).toBe(412);
   });
 });
 

@@ -71,10 +71,18 @@ export async function serveCommand(options: ServeCommandOptions, out: LineSink =
     // every level but silent (tests and scripts read the port from it).
     if (options.logLevel !== 'silent') out.write(`${listeningLine(running)}\n`);
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const signal = await new Promise<NodeJS.Signals | Error>((resolve) => {
       if (pending !== undefined) resolve(pending);
       else onSignal = resolve;
+      // The folder's reconcile runs after the ready line: if it fails, say
+      // why in one line, as for any other start-up failure, and exit 1.
+      void running.failed.then(resolve);
     });
+    if (signal instanceof Error) {
+      err.write(`davsync: ${signal.message}\n`);
+      await running.close({ graceMs: 0 });
+      return 1;
+    }
     log.info(`davsync: ${signal}: shutting down (requests in flight get up to ${graceMs / 1000} s; signal again to cut them)`);
     // Another signal while waiting for requests in flight: cut them now, but
     // still close the store cleanly.
