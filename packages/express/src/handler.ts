@@ -6,6 +6,7 @@
 import { DavError, SyncEngine } from '@davsync/core';
 import { withIdleTimeout } from './body-timeout';
 import type { AccessAction } from './access';
+import { CLIENT_CLOSED_STATUS } from './client-closed';
 import { DavContext } from './context';
 import type { DavRequest, DavResponse } from './dav-request';
 import { ALLOW, errorResponse } from './error-response';
@@ -90,8 +91,9 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       if (action !== undefined) await ctx.require(action, ctx.path);
       return await method(ctx);
     } catch (err) {
-      // The client went away and its reads were aborted: nobody to answer, nothing to report.
-      if (req.signal?.aborted === true) return { status: 503, headers: { 'content-length': '0' } };
+      // The client went away and its reads were aborted: nobody to answer,
+      // nothing to report; the same status as a body cut off mid-way.
+      if (req.signal?.aborted === true) return { status: CLIENT_CLOSED_STATUS, headers: { 'content-length': '0' } };
       return errorResponse(err, onError);
     }
   };
