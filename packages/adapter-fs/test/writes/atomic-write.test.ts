@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, promises as fsp, readdirSync, readFileSync, statS
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { failingBody, bodyOf, expectDavError, patternBytes, readText } from '@davsync/core/testing';
-import { stageBody, writeAtomically } from '../src/atomic-write';
-import { removeTemp, tempDir, tempStore } from './support/temp-store';
+import { stageBody, writeAtomically } from '../../src/writes/atomic-write';
+import { removeTemp, tempDir, tempStore } from '../support/temp-store';
 
 /** Makes every content write fail as on a full disk (until `jest.restoreAllMocks`). */
 function diskFull(): void {

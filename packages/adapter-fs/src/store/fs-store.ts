@@ -7,17 +7,17 @@
  */
 import { join, resolve } from 'node:path';
 import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
-import { ChangeQueue } from './change-queue';
-import { FsAdapter } from './fs-adapter';
-import { SqliteJournal } from './journal-store';
-import { JournalWriterThread } from './journal-writer';
+import { ChangeQueue } from '../watch/change-queue';
+import { FsAdapter } from '../adapter/fs-adapter';
+import { SqliteJournal } from '../journal/journal-store';
+import { JournalWriterThread } from '../journal/journal-writer';
 import { makeDirectory } from './make-directory';
-import { ListingThread } from './listing-thread';
-import { SqliteRevocationLog } from './sqlite-revocation-log';
-import { SqlitePropertyTable } from './sqlite-property-table';
-import { openStateDb, type StateDatabase } from './state-db';
+import { ListingThread } from '../listing/listing-thread';
+import { SqliteRevocationLog } from '../journal/sqlite-revocation-log';
+import { SqlitePropertyTable } from '../properties/sqlite-property-table';
+import { openStateDb, type StateDatabase } from '../journal/state-db';
 import { lockStateDir } from './state-lock';
-import { TreeWatcher } from './tree-watcher';
+import { TreeWatcher } from '../watch/tree-watcher';
 
 export interface FsStoreOptions {
   /** The directory to serve; created if missing. */

@@ -9,7 +9,7 @@
  * in its namespace are hidden from `get` and refused by `patch`.
  */
 import { DavError, badRequest, type DeadPropertyStore } from '@davsync/core';
-import type { CommitLock } from './commit-lock';
+import type { CommitLock } from '../writes/commit-lock';
 import type { PropertyTable } from './property-table';
 
 /** The namespace of properties the adapter keeps for itself. */

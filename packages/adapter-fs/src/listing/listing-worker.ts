@@ -8,8 +8,8 @@
 import { opendirSync, type Dir } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { readNames, statMembers } from './directory';
-import { errorCode } from './fs-errors';
-import type { ListingRules } from './safe-path';
+import { errorCode } from '../paths/fs-errors';
+import type { ListingRules } from '../paths/safe-path';
 
 /** Members per batch: big enough that a message costs little per member, small enough to stream. */
 export const BATCH = 256;

@@ -22,7 +22,7 @@ import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, promises as fs
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ByteStream } from '@davsync/core';
-import { errorCode } from './fs-errors';
+import { errorCode } from '../paths/fs-errors';
 
 /** A body written to a temporary file, waiting to be published or discarded. */
 export interface StagedFile {

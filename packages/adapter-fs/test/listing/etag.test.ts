@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FsAdapter } from '@davsync/adapter-fs';
 import { bodyOf, COLLECTION, listAll, seed, writeText } from '@davsync/core/testing';
-import { collectionEtag, etagFor, fileEtag } from '../src/etag';
-import { removeTemp, tempStore, type TempStore } from './support/temp-store';
+import { collectionEtag, etagFor, fileEtag } from '../../src/listing/etag';
+import { removeTemp, tempStore, type TempStore } from '../support/temp-store';
 
 /** RFC 9110 §8.8.3 `etagc`. */
 const OPAQUE_TAG = /^[\x21\x23-\x7e\x80-\xff]+$/;

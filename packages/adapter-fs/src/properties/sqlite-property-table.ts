@@ -8,7 +8,7 @@
  */
 import { badRequest, forbidden, isMemberPath, isWithin, ROOT } from '@davsync/core';
 import type { PropertyTable } from './property-table';
-import { withStateDb, type StateDatabase } from './state-db';
+import { withStateDb, type StateDatabase } from '../journal/state-db';
 
 // `{ns}local`, or a bare `local` for a name in no namespace (RFC 4918 allows those).
 const CLARK_NAME = /^(?:\{[^{}]*\})?[^{}]+$/;

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll } from '@jest/globals';
 import { defineAdapterSuite } from '@davsync/core/testing';
 import { FsAdapter, ListingThread } from '@davsync/adapter-fs';
-import { MemoryPropertyTable } from './support/memory-property-table';
-import { removeTemp, tempDir } from './support/temp-store';
+import { MemoryPropertyTable } from '../support/memory-property-table';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 /** The temp directory each adapter was made in, so `cleanup` can remove it. */
 const dirs = new WeakMap<object, string>();

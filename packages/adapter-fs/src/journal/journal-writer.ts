@@ -18,10 +18,12 @@ import type { JournalWrites } from './journal-store';
 import type { WriterReady, WriterReply, WriterRequest } from './journal-writer-worker';
 
 /**
- * The worker runs compiled JavaScript: `dist/` of this package, which
- * `tsc -b` builds (also when the tests run this file from `src/`).
+ * The worker runs compiled JavaScript: `dist/journal/` of this package,
+ * which `tsc -b` builds. The path goes up to the package from this file's
+ * folder, so it is the same whether this file runs from `dist/journal/` or,
+ * in the tests, from `src/journal/`.
  */
-const WORKER_FILE = join(__dirname, '..', 'dist', 'journal-writer-worker.js');
+const WORKER_FILE = join(__dirname, '..', '..', 'dist', 'journal', 'journal-writer-worker.js');
 
 type Pending = { resolve: (value: number) => void; reject: (err: unknown) => void };
 

@@ -30,20 +30,20 @@ import {
   type TransferResult,
   type WriteOptions,
 } from '@davsync/core';
-import { fsyncDirectory, stageBody } from './atomic-write';
-import { CommitLock } from './commit-lock';
-import { DirectorySyncer } from './directory-syncer';
-import { contentTypeFor } from './content-type';
-import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from './dead-properties';
-import { readMemberBatches } from './directory';
-import type { ListingThread } from './listing-thread';
-import { fileEtag } from './etag';
-import { factsOf, type MemberFacts } from './member-facts';
-import { errorCode, mapFsErrors, toDavError, type ErrorOverrides } from './fs-errors';
-import type { PropertyTable } from './property-table';
-import { SAFE_READ_FLAGS, SafePaths, type Absent, type Found, type Lookup } from './safe-path';
-import { StateDir } from './state-dir';
-import { copyMember } from './tree-copy';
+import { fsyncDirectory, stageBody } from '../writes/atomic-write';
+import { CommitLock } from '../writes/commit-lock';
+import { DirectorySyncer } from '../writes/directory-syncer';
+import { contentTypeFor } from '../properties/content-type';
+import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
+import { readMemberBatches } from '../listing/directory';
+import type { ListingThread } from '../listing/listing-thread';
+import { fileEtag } from '../listing/etag';
+import { factsOf, type MemberFacts } from '../listing/member-facts';
+import { errorCode, mapFsErrors, toDavError, type ErrorOverrides } from '../paths/fs-errors';
+import type { PropertyTable } from '../properties/property-table';
+import { SAFE_READ_FLAGS, SafePaths, type Absent, type Found, type Lookup } from '../paths/safe-path';
+import { StateDir } from '../writes/state-dir';
+import { copyMember } from '../writes/tree-copy';
 
 export interface FsAdapterOptions {
   /** The directory to serve; it must exist. */

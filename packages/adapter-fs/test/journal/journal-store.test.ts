@@ -158,7 +158,7 @@ describe('SqliteJournal durability', () => {
     // The child runs the built package (tsc -b runs before jest) and kills
     // itself with SIGKILL right after its last commit resolved: no close, no
     // checkpoint, only the WAL on disk.
-    const dist = resolve(__dirname, '..', 'dist', 'index.js');
+    const dist = resolve(__dirname, '..', '..', 'dist', 'index.js');
     expect(existsSync(dist)).toBe(true);
     const file = newDbFile();
     const child = `

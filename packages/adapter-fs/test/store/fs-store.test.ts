@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openFsStore, type FsStore } from '@davsync/adapter-fs';
 import { isDavError, type ChangeSet } from '@davsync/core';
 import Database from 'better-sqlite3';
-import { removeTemp, tempDir } from './support/temp-store';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 const dirs: string[] = [];
 const stores: FsStore[] = [];

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { StateDir } from '../src/state-dir';
-import { removeTemp, tempDir } from './support/temp-store';
+import { StateDir } from '../../src/writes/state-dir';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 const dirs: string[] = [];
 afterEach(async () => {

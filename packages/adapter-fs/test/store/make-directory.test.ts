@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFsStore } from '@davsync/adapter-fs';
-import { makeDirectory, UnusableDirectoryError } from '../src/make-directory';
-import { removeTemp, tempDir } from './support/temp-store';
+import { makeDirectory, UnusableDirectoryError } from '../../src/store/make-directory';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 const dirs: string[] = [];
 afterEach(async () => {

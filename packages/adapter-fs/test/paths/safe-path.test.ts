@@ -11,9 +11,9 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DavErrorCode, StorageAdapter } from '@davsync/core';
 import { FsAdapter } from '@davsync/adapter-fs';
 import { bodyOf, COLLECTION, expectDavError, listAll, readText, seed, writeText } from '@davsync/core/testing';
-import { nameProblem, NAME_MAX_BYTES } from '../src/safe-path';
-import { MemoryPropertyTable } from './support/memory-property-table';
-import { removeTemp, tempDir, tempStore, type TempStore } from './support/temp-store';
+import { nameProblem, NAME_MAX_BYTES } from '../../src/paths/safe-path';
+import { MemoryPropertyTable } from '../support/memory-property-table';
+import { removeTemp, tempDir, tempStore, type TempStore } from '../support/temp-store';
 
 const NS = '{urn:davsync:test}';
 

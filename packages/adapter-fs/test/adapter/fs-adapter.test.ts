@@ -10,10 +10,10 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { DavError, isDavError } from '@davsync/core';
 import { FsAdapter, contentTypeFor } from '@davsync/adapter-fs';
 import { bodyOf, COLLECTION, readAll, expectDavError, listAll, pausedBody, readText, seed, snapshot, writeText } from '@davsync/core/testing';
-import { CONTENT_TYPE_PROPERTY } from '../src/dead-properties';
-import { toDavError } from '../src/fs-errors';
-import { MemoryPropertyTable } from './support/memory-property-table';
-import { removeTemp, tempDir, tempStore, type TempStore } from './support/temp-store';
+import { CONTENT_TYPE_PROPERTY } from '../../src/properties/dead-properties';
+import { toDavError } from '../../src/paths/fs-errors';
+import { MemoryPropertyTable } from '../support/memory-property-table';
+import { removeTemp, tempDir, tempStore, type TempStore } from '../support/temp-store';
 
 const COLOR = '{urn:davsync:test}color';
 

@@ -14,10 +14,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { removeTemp, tempDir } from './support/temp-store';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 const ROUNDS = Number(process.env['DAVSYNC_CRASH_ROUNDS']) || 20;
-const SERVER = join(__dirname, 'support', 'fs-server.js');
+const SERVER = join(__dirname, '..', 'support', 'fs-server.js');
 const WORKERS = 4;
 
 /** Deterministic pseudo-random numbers, so a failing round can be replayed from its seed. */

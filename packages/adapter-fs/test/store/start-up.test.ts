@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openFsStore } from '@davsync/adapter-fs';
 import { SyncEngine } from '@davsync/core';
 import Database from 'better-sqlite3';
-import { removeTemp, tempDir } from './support/temp-store';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 const dirs: string[] = [];
 afterEach(async () => {

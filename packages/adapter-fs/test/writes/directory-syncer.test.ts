@@ -4,7 +4,7 @@
  * next one.
  */
 import { describe, expect, it } from '@jest/globals';
-import { DirectorySyncer } from '../src/directory-syncer';
+import { DirectorySyncer } from '../../src/writes/directory-syncer';
 
 /** An fsync whose runs are started and finished by the test. */
 function manualFsync() {

@@ -9,9 +9,9 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFsStore, type FsStore } from '@davsync/adapter-fs';
 import { isDavError } from '@davsync/core';
-import { removeTemp, tempDir } from './support/temp-store';
+import { removeTemp, tempDir } from '../support/temp-store';
 
-const SERVER = join(__dirname, 'support', 'fs-server.js');
+const SERVER = join(__dirname, '..', 'support', 'fs-server.js');
 
 const dirs: string[] = [];
 const stores: FsStore[] = [];

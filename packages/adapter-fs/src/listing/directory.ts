@@ -6,10 +6,10 @@
  */
 import { lstatSync, promises as fsp, type Dir } from 'node:fs';
 import { join } from 'node:path';
-import { errorCode } from './fs-errors';
+import { errorCode } from '../paths/fs-errors';
 import type { ListingThread } from './listing-thread';
 import { factsOf, type MemberFacts } from './member-facts';
-import { listableName, listedKind, type ListingRules, type SafePaths } from './safe-path';
+import { listableName, listedKind, type ListingRules, type SafePaths } from '../paths/safe-path';
 
 /** A visible member of a directory. */
 export interface DirectoryMember {

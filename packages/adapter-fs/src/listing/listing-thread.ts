@@ -17,13 +17,15 @@ import { DavError } from '@davsync/core';
 import type { DirectoryMember } from './directory';
 import type { ListingBatch, ListingReply, ListingRequest } from './listing-worker';
 import type { MemberFacts } from './member-facts';
-import type { ListingRules } from './safe-path';
+import type { ListingRules } from '../paths/safe-path';
 
 /**
- * The worker runs compiled JavaScript: `dist/` of this package, which
- * `tsc -b` builds (also when the tests run this file from `src/`).
+ * The worker runs compiled JavaScript: `dist/listing/` of this package,
+ * which `tsc -b` builds. The path goes up to the package from this file's
+ * folder, so it is the same whether this file runs from `dist/listing/` or,
+ * in the tests, from `src/listing/`.
  */
-const WORKER_FILE = join(__dirname, '..', 'dist', 'listing-worker.js');
+const WORKER_FILE = join(__dirname, '..', '..', 'dist', 'listing', 'listing-worker.js');
 
 /** A listing on the thread: its batches, and `cancel` for when they will not all be read. */
 export interface ThreadListing {

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FsAdapter, ListingThread } from '@davsync/adapter-fs';
 import { listAll } from '@davsync/core/testing';
-import type { DirectoryMember } from '../src/directory';
-import { factsOf } from '../src/member-facts';
-import { MemoryPropertyTable } from './support/memory-property-table';
-import { removeTemp, tempDir } from './support/temp-store';
+import type { DirectoryMember } from '../../src/listing/directory';
+import { factsOf } from '../../src/listing/member-facts';
+import { MemoryPropertyTable } from '../support/memory-property-table';
+import { removeTemp, tempDir } from '../support/temp-store';
 
 let dir: string;
 let root: string;

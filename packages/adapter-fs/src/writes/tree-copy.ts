@@ -6,8 +6,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDirectory } from './atomic-write';
-import { readMembers } from './directory';
-import { SAFE_READ_FLAGS, type SafePaths } from './safe-path';
+import { readMembers } from '../listing/directory';
+import { SAFE_READ_FLAGS, type SafePaths } from '../paths/safe-path';
 
 const PIECE = 256 * 1024;
 
