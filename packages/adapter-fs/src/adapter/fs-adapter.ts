@@ -5,20 +5,16 @@
  * returns.
  */
 import { promises as fsp } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
-  DavError,
   ROOT,
   abortableBody,
-  checkOverwrite,
-  checkTransferPaths,
   childPath,
   conflict,
   forbidden,
   methodNotAllowed,
   normalizePath,
   notFound,
-  preconditionFailed,
   type ByteRange,
   type ByteStream,
   type CopyOptions,
@@ -33,17 +29,18 @@ import {
 import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
+import { copyMember } from '../writes/tree-copy';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
+import type { PropertyTable } from '../properties/property-table';
 import { readMemberBatches } from '../listing/directory';
 import type { ListingThread } from '../listing/listing-thread';
-import { fileEtag } from '../listing/etag';
 import { factsOf, type MemberFacts } from '../listing/member-facts';
-import { errorCode, mapFsErrors, toDavError, type ErrorOverrides } from '../paths/fs-errors';
-import type { PropertyTable } from '../properties/property-table';
-import { SAFE_READ_FLAGS, SafePaths, type Absent, type Found, type Lookup } from '../paths/safe-path';
-import { StateDir } from '../writes/state-dir';
-import { copyMember } from '../writes/tree-copy';
+import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
+import { SAFE_READ_FLAGS } from '../paths/safe-path';
+import { openContext, type Context } from './context';
+import { NO_TYPES, entryOf, fileEntry } from './entries';
+import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
 
 export interface FsAdapterOptions {
   /** The directory to serve; it must exist. */
@@ -65,12 +62,6 @@ export interface FsAdapterOptions {
    * the calling thread.
    */
   readonly listing?: ListingThread;
-}
-
-/** What the adapter learns when it first touches the disk. */
-interface Context {
-  readonly guard: SafePaths;
-  readonly state: StateDir;
 }
 
 /**
@@ -310,7 +301,7 @@ export class FsAdapter implements StorageAdapter {
         if (errorCode(err) !== 'EXDEV') throw toDavError(err, target.path, PLACE_ERRORS(target.path));
         // The source lies on another mount of the root's filesystem (a bind
         // mount), which rename cannot cross: copy, then delete the source.
-        trashed = await mapFsErrors(target.path, () => this.#moveByCopy(source, target, guard, state), PLACE_ERRORS(target.path));
+        trashed = await mapFsErrors(target.path, () => moveByCopy(source, target, guard, state), PLACE_ERRORS(target.path));
       }
       await this.#table.removeTree(target.path);
       await this.#table.moveTree(source.path, target.path);
@@ -359,130 +350,5 @@ export class FsAdapter implements StorageAdapter {
     else if (!fresh && (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] !== undefined) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY]);
     return contentType ?? derived;
   }
-
-  /** MOVE's fallback when rename cannot cross mounts: stage a copy, publish it, delete the source. */
-  async #moveByCopy(source: Found, target: Lookup, guard: SafePaths, state: StateDir): Promise<string | undefined> {
-    const staged = state.tempPath('move');
-    try {
-      await copyMember(source, staged, true, guard);
-      const trashed = await place(staged, source.kind, target, state);
-      await fsp.rm(source.real, { recursive: true, force: true });
-      return trashed;
-    } finally {
-      await fsp.rm(staged, { recursive: true, force: true }).catch(() => undefined);
-    }
-  }
 }
 
-/** Resolves the root and the state directory and checks they work together. */
-async function openContext(rootPath: string, stateDirPath: string): Promise<Context> {
-  let root: string;
-  try {
-    root = await fsp.realpath(rootPath);
-  } catch (err) {
-    throw new Error(`davsync: cannot open the root directory ${rootPath}: ${String((err as Error).message)}`);
-  }
-  const rootStats = await fsp.stat(root, { bigint: true });
-  if (!rootStats.isDirectory()) throw new Error(`davsync: the root is not a directory: ${rootPath}`);
-  await fsp.mkdir(stateDirPath, { recursive: true, mode: 0o700 });
-  const stateReal = await fsp.realpath(stateDirPath);
-  const inRoot = relative(root, stateReal);
-  const rootInState = relative(stateReal, root);
-  if (!isAbsolute(rootInState) && rootInState !== '..' && !rootInState.startsWith(`..${sep}`)) {
-    // Also covers stateDir === root. The state directory is emptied at start.
-    throw new Error('davsync: the state directory cannot be the root or contain it');
-  }
-  const inside = !isAbsolute(inRoot) && inRoot !== '..' && !inRoot.startsWith(`..${sep}`);
-  if (inside && inRoot.includes(sep)) {
-    throw new Error('davsync: a state directory inside the root must be a direct member of it (like the default <root>/.davsync)');
-  }
-  const state = await StateDir.open(stateReal);
-  if ((await fsp.stat(state.tmp, { bigint: true })).dev !== rootStats.dev) {
-    throw new Error('davsync: the state directory must be on the same filesystem as the root, so writes can be renamed into place atomically');
-  }
-  const stateStats = await fsp.lstat(stateReal, { bigint: true });
-  const guard = new SafePaths({
-    root,
-    rootDev: rootStats.dev,
-    ...(inside ? { stateName: inRoot, stateId: { dev: stateStats.dev, ino: stateStats.ino } } : {}),
-  });
-  return { guard, state };
-}
-
-/** Where a write can go: the lookup of a file or of a free slot in a collection. */
-function writable(found: Lookup, expectedEtag: string | null | undefined): Found | Absent {
-  const p = found.path;
-  if (found.kind === 'collection') throw methodNotAllowed(p, p === ROOT ? 'the root is a collection' : 'cannot write content to a collection');
-  if (found.kind === 'absent' && found.parent !== 'collection') throw missingParent(found);
-  if (expectedEtag !== undefined) {
-    const current = found.kind === 'file' ? fileEtag(found.stats) : null;
-    if (current !== expectedEtag) throw preconditionFailed(expectedEtag === null ? 'the member exists' : 'the ETag does not match', p);
-  }
-  return found;
-}
-
-/** Checks a COPY or MOVE in the order of the contract (as the memory adapter does) and looks up both ends. */
-async function transferEnds(guard: SafePaths, from: string, to: string, overwrite: boolean): Promise<{ source: Found; target: Lookup }> {
-  const src = normalizePath(from);
-  const dst = normalizePath(to);
-  const source = await guard.lookup(src);
-  if (source.kind === 'absent') throw notFound(src);
-  checkTransferPaths(src, dst);
-  const target = await guard.lookup(dst);
-  if (target.kind === 'absent' && target.parent !== 'collection') throw missingParent(target);
-  checkOverwrite(dst, target.kind !== 'absent', overwrite);
-  return { source, target };
-}
-
-/**
- * Renames `from` (a staged copy, or a MOVE's source) to the target. A file
- * replaces a file in one atomic rename; otherwise the old target is
- * displaced to the trash first (and comes back if the rename fails, or if a
- * crash comes before it: see `StateDir.displace`). Returns what was trashed.
- */
-async function place(from: string, kind: 'file' | 'collection', target: Lookup, state: StateDir): Promise<string | undefined> {
-  if (target.kind === 'absent' || (target.kind === 'file' && kind === 'file')) {
-    await fsp.rename(from, target.real);
-    await fsyncDirectory(dirname(target.real));
-    return undefined;
-  }
-  const { trashed, settle } = await state.displace(target.real);
-  try {
-    await fsp.rename(from, target.real);
-  } catch (err) {
-    await fsp.rename(trashed, target.real).catch(() => undefined);
-    await settle();
-    throw err;
-  }
-  await fsyncDirectory(dirname(target.real));
-  await settle();
-  return trashed;
-}
-
-/** A missing or non-collection parent found on the way since the lookup: `conflict`. */
-const PLACE_ERRORS = (path: string): ErrorOverrides => ({
-  ENOENT: () => conflict(path, 'the parent collection does not exist'),
-  ENOTDIR: () => conflict(path, 'the parent is not a collection'),
-});
-
-function missingParent(found: Absent): DavError {
-  return conflict(found.path, found.parent === 'not-collection' ? 'the parent is not a collection' : 'the parent collection does not exist');
-}
-
-const NO_TYPES: ReadonlyMap<string, string> = new Map();
-
-/** A member's entry, given the stored media types of its folder (`PropertyTable.valuesIn`). */
-function entryOf(path: string, facts: MemberFacts, types: ReadonlyMap<string, string>): Entry {
-  if (facts.kind === 'collection') return { path, collection: true, etag: facts.etag, ...datesOf(facts) };
-  return fileEntry(path, facts, types.get(path) ?? contentTypeFor(path));
-}
-
-function fileEntry(path: string, facts: MemberFacts, contentType: string): Entry {
-  return { path, collection: false, etag: facts.etag, size: facts.size, contentType, ...datesOf(facts) };
-}
-
-/** Fresh dates (millisecond precision) for an entry; no creation date where the filesystem keeps none. */
-function datesOf(facts: MemberFacts): { modified: Date; created?: Date } {
-  const modified = new Date(facts.modifiedMs);
-  return facts.createdMs >= 0 ? { modified, created: new Date(facts.createdMs) } : { modified };
-}
