@@ -1,0 +1,29 @@
+/**
+ * A member's `Entry` from the facts of its `lstat` (see `member-facts.ts`)
+ * and its media type. Listings build thousands of these per PROPFIND, so
+ * they take the folder's stored media types in one map rather than a query
+ * per member.
+ */
+import type { Entry } from '@davsync/core';
+import { contentTypeFor } from '../properties/content-type';
+import type { MemberFacts } from '../listing/member-facts';
+
+/** No stored media types: for a collection, or a file whose type is looked up on its own. */
+export const NO_TYPES: ReadonlyMap<string, string> = new Map();
+
+/** A member's entry, given the stored media types of its folder (`PropertyTable.valuesIn`). */
+export function entryOf(path: string, facts: MemberFacts, types: ReadonlyMap<string, string>): Entry {
+  if (facts.kind === 'collection') return { path, collection: true, etag: facts.etag, ...datesOf(facts) };
+  return fileEntry(path, facts, types.get(path) ?? contentTypeFor(path));
+}
+
+/** A file's entry, with the media type it has (stored, or implied by its name). */
+export function fileEntry(path: string, facts: MemberFacts, contentType: string): Entry {
+  return { path, collection: false, etag: facts.etag, size: facts.size, contentType, ...datesOf(facts) };
+}
+
+/** Fresh dates (millisecond precision) for an entry; no creation date where the filesystem keeps none. */
+function datesOf(facts: MemberFacts): { modified: Date; created?: Date } {
+  const modified = new Date(facts.modifiedMs);
+  return facts.createdMs >= 0 ? { modified, created: new Date(facts.createdMs) } : { modified };
+}

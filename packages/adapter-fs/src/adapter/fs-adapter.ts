@@ -1,0 +1,354 @@
+/**
+ * The storage adapter over a real directory: members are files and
+ * directories under a root, dead properties live in a `PropertyTable`, and
+ * everything the adapter does to the tree is atomic and durable before it
+ * returns.
+ */
+import { promises as fsp } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  ROOT,
+  abortableBody,
+  childPath,
+  conflict,
+  forbidden,
+  methodNotAllowed,
+  normalizePath,
+  notFound,
+  type ByteRange,
+  type ByteStream,
+  type CopyOptions,
+  type DeadPropertyStore,
+  type Entry,
+  type MoveOptions,
+  type ReadOptions,
+  type StorageAdapter,
+  type TransferResult,
+  type WriteOptions,
+} from '@davsync/core';
+import { fsyncDirectory, stageBody } from '../writes/atomic-write';
+import { CommitLock } from '../writes/commit-lock';
+import { DirectorySyncer } from '../writes/directory-syncer';
+import { copyMember } from '../writes/tree-copy';
+import { contentTypeFor } from '../properties/content-type';
+import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
+import type { PropertyTable } from '../properties/property-table';
+import { readMemberBatches } from '../listing/directory';
+import type { ListingThread } from '../listing/listing-thread';
+import { factsOf, type MemberFacts } from '../listing/member-facts';
+import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
+import { SAFE_READ_FLAGS } from '../paths/safe-path';
+import { openContext, type Context } from './context';
+import { NO_TYPES, entryOf, fileEntry } from './entries';
+import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
+
+export interface FsAdapterOptions {
+  /** The directory to serve; it must exist. */
+  readonly root: string;
+  /**
+   * Where davsync keeps its state: `tmp/` for staged writes and copies,
+   * `trash/` for deletes in progress, and the state database. Default
+   * `<root>/.davsync`. It must be on the root's filesystem (writes end in a
+   * rename from it); inside the root it must be a direct member, which is
+   * then invisible in listings and `forbidden` when addressed.
+   */
+  readonly stateDir?: string;
+  /** Where dead properties are kept (and the media types PUTs name). */
+  readonly properties: PropertyTable;
+  /**
+   * A thread that reads large folders while the caller writes the listing
+   * out (`ListingThread.start()`; `openFsStore` starts one). The caller
+   * closes it. Without one, or once it has stopped, folders are read on
+   * the calling thread.
+   */
+  readonly listing?: ListingThread;
+}
+
+/**
+ * A `StorageAdapter` over a directory tree.
+ *
+ * - **Paths** are guarded by `SafePaths`: symlinks are never followed (they
+ *   are invisible in listings and `forbidden` when addressed), the state
+ *   directory is out of reach, names and paths the OS cannot hold are
+ *   `bad-request`, and names are kept byte-exact (no Unicode or case folding).
+ * - **Writes** stream to a temporary file that is fsynced and renamed into
+ *   place; the directory is fsynced too. A failed body leaves the old content;
+ *   a replaced file's permission bits carry over to the new one.
+ *   Deletes rename the member into the state directory's trash first, so
+ *   nobody sees a half-deleted collection; COPY builds the copy there and
+ *   renames it into place.
+ * - **ETags** come from `lstat` (see `etag.ts`): files from inode, size and
+ *   mtime in ns; collections from inode and birth time.
+ * - **Media types**: a PUT's `contentType` is kept in the property table as an
+ *   internal property when it differs from the one the file's extension
+ *   implies (`contentTypeFor`); files without one get the extension's type.
+ * - **Concurrency**: each mutation's check-then-act step runs under one
+ *   commit lock, so `expectedEtag` and `overwrite: false` are exact among
+ *   callers of this adapter. One adapter owns a root and state directory at a
+ *   time; changes by other programs are picked up by `engine.refresh()`.
+ * - **Errors**: Node errors become `DavError`s (`EACCES`/`EPERM` → `forbidden`,
+ *   `ENOSPC`/`EDQUOT` → `insufficient-storage`, …); unexpected ones are
+ *   rethrown for the host to log.
+ *
+ * The adapter touches the disk on first use; call {@link ready} to fail fast
+ * on a bad configuration.
+ *
+ * @example
+ * const adapter = new FsAdapter({ root: '/srv/dav', properties: table });
+ * await adapter.ready();
+ * const engine = new SyncEngine({ adapter });
+ */
+export class FsAdapter implements StorageAdapter {
+  /** The root directory, as given (resolved to an absolute path). */
+  readonly root: string;
+  /** The state directory, as given or defaulted (absolute). */
+  readonly stateDir: string;
+  /** Dead properties of existing members; the adapter's internal ones are hidden. */
+  readonly properties: DeadPropertyStore;
+
+  readonly #table: PropertyTable;
+  readonly #listing: ListingThread | undefined;
+  readonly #lock = new CommitLock();
+  readonly #directories = new DirectorySyncer();
+  #context: Promise<Context> | undefined;
+
+  constructor(options: FsAdapterOptions) {
+    if (typeof options?.root !== 'string' || options.root === '') throw new TypeError('davsync: FsAdapter needs a root directory');
+    if (options.stateDir !== undefined && (typeof options.stateDir !== 'string' || options.stateDir === '')) {
+      throw new TypeError('davsync: FsAdapter stateDir must be a non-empty string');
+    }
+    if (typeof options.properties?.get !== 'function') throw new TypeError('davsync: FsAdapter needs a property table');
+    this.root = resolve(options.root);
+    this.stateDir = resolve(options.stateDir ?? join(this.root, '.davsync'));
+    this.#table = options.properties;
+    this.#listing = options.listing;
+    this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
+  }
+
+  /**
+   * Checks the configuration and prepares the state directory (emptying what
+   * a crash left in it). Every operation does this on first use; calling it
+   * at start-up reports a bad root or state directory early.
+   */
+  async ready(): Promise<void> {
+    await this.#ctx();
+  }
+
+  async stat(path: string): Promise<Entry | undefined> {
+    const { guard } = await this.#ctx();
+    const found = await guard.lookup(path);
+    return found.kind === 'absent' ? undefined : this.#entry(found.path, factsOf(found.kind, found.stats));
+  }
+
+  async *list(path: string, options: ReadOptions = {}): AsyncIterable<Entry> {
+    for await (const batch of this.listBatches(path, options)) yield* batch;
+  }
+
+  async *listBatches(path: string, options: ReadOptions = {}): AsyncIterable<readonly Entry[]> {
+    const { guard } = await this.#ctx();
+    const found = await guard.lookup(path);
+    if (found.kind === 'absent') throw notFound(found.path);
+    if (found.kind === 'file') throw conflict(found.path, 'not a collection');
+    const p = found.path;
+    // The media types stored for this folder's files, in one query (most have none).
+    const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
+    try {
+      // Streamed: a collection of any size is listed in constant memory.
+      for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
+        // Leaving the loop ends the directory read (and the listing thread's part of it).
+        options.signal?.throwIfAborted();
+        const entries: Entry[] = [];
+        for (const member of batch) {
+          const path = childPath(p, member.name);
+          entries.push(types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types));
+        }
+        yield entries;
+      }
+    } catch (err) {
+      // The directory may have gone, or been replaced by a file, since the lookup.
+      throw toDavError(err, p, { ENOENT: () => notFound(p), ENOTDIR: () => conflict(p, 'not a collection') });
+    }
+  }
+
+  async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
+    const { guard } = await this.#ctx();
+    const found = await guard.lookup(path);
+    const p = found.path;
+    if (found.kind === 'absent') throw notFound(p);
+    if (found.kind === 'collection') throw conflict(p, 'a collection has no content');
+    const handle = await mapFsErrors(p, () => fsp.open(found.real, SAFE_READ_FLAGS), { ENOENT: () => notFound(p) });
+    try {
+      // The file may have been replaced since the lookup; what counts is what was opened.
+      if (!(await handle.stat()).isFile()) throw forbidden('davsync: not a regular file', p);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    // An open descriptor keeps its inode: a reader finishes with the version it
+    // opened even if a write renames a new one into place meanwhile.
+    return abortableBody(handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 64 * 1024 }), options.signal);
+  }
+
+  async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
+    const { guard, state } = await this.#ctx();
+    // Checked before the body is read, so a doomed upload is refused at once,
+    // and again under the commit lock, because the tree may change while it streams.
+    const p = writable(await guard.lookup(path), options.expectedEtag).path;
+    const staged = await mapFsErrors(p, () => stageBody(body, state.tmp));
+    try {
+      const { entry, real } = await this.#lock.run(async () => {
+        const target = writable(await guard.lookup(p), options.expectedEtag);
+        await mapFsErrors(p, async () => {
+          if (target.kind === 'file') await staged.succeed(target.stats);
+          await staged.rename(target.real);
+        }, PLACE_ERRORS(p));
+        // A new member starts without dead properties, even if a member removed
+        // behind the adapter's back left some in the table.
+        if (target.kind === 'absent') await this.#table.removeTree(p);
+        const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
+        return { entry: fileEntry(p, factsOf('file', staged.stats), contentType), real: target.real };
+      });
+      // The rename is durable once its folder is fsynced. Outside the lock,
+      // and shared by concurrent writes into the same folder: the lock only
+      // has to order the checks and renames, not wait for the disk.
+      await mapFsErrors(p, () => this.#directories.sync(dirname(real)));
+      return entry;
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    const { guard, state } = await this.#ctx();
+    const p = normalizePath(path);
+    if (p === ROOT) throw forbidden('davsync: the root collection cannot be removed', p);
+    const done = await this.#lock.run(async () => {
+      const found = await guard.lookup(p);
+      if (found.kind === 'absent') throw notFound(p);
+      // A file goes in one unlink; a collection in one rename to the trash
+      // (which makes itself durable), so nobody sees it half-deleted.
+      const gone = async (): Promise<string | undefined> => {
+        if (found.kind === 'collection') return state.moveToTrash(found.real);
+        await fsp.unlink(found.real);
+        return undefined;
+      };
+      const trashed = await mapFsErrors(p, gone, { ENOENT: () => notFound(p) });
+      await this.#table.removeTree(p);
+      return { trashed, parent: dirname(found.real) };
+    });
+    if (done.trashed === undefined) await fsyncDirectory(done.parent);
+    else await state.purge(done.trashed);
+  }
+
+  async mkcol(path: string): Promise<Entry> {
+    const { guard } = await this.#ctx();
+    const made = await this.#lock.run(async () => {
+      const found = await guard.lookup(path);
+      const p = found.path;
+      if (found.kind !== 'absent') throw methodNotAllowed(p, p === ROOT ? 'the root exists' : 'a member already exists here');
+      if (found.parent !== 'collection') throw missingParent(found);
+      await mapFsErrors(p, () => fsp.mkdir(found.real), {
+        EEXIST: () => methodNotAllowed(p, 'a member already exists here'),
+        ...PLACE_ERRORS(p),
+      });
+      await this.#table.removeTree(p);
+      return { p, real: found.real, stats: await fsp.lstat(found.real, { bigint: true }) };
+    });
+    await fsyncDirectory(dirname(made.real));
+    return this.#entry(made.p, factsOf('collection', made.stats));
+  }
+
+  async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
+    const { guard, state } = await this.#ctx();
+    const overwrite = options.overwrite ?? true;
+    const deep = (options.depth ?? 'infinity') === 'infinity';
+    // Checked before the (possibly long) copy, and again under the lock before publishing it.
+    const { source } = await transferEnds(guard, from, to, overwrite);
+    const staged = state.tempPath('copy');
+    try {
+      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard), { ENOENT: () => notFound(source.path) });
+      const done = await this.#lock.run(async () => {
+        const { target } = await transferEnds(guard, from, to, overwrite);
+        const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));
+        await this.#table.removeTree(target.path);
+        if (source.kind === 'collection' && !deep) {
+          // Depth 0: the collection's own properties, none of its members'.
+          const own = await this.#table.get(source.path);
+          if (Object.keys(own).length > 0) await this.#table.patch(target.path, own, []);
+        } else {
+          await this.#table.copyTree(source.path, target.path);
+        }
+        return { created: target.kind === 'absent', trashed, parent: dirname(target.real) };
+      });
+      await fsyncDirectory(done.parent);
+      if (done.trashed !== undefined) await state.purge(done.trashed);
+      return { created: done.created };
+    } finally {
+      // Nothing is left once the copy was published; after a failure, the partial copy goes.
+      await fsp.rm(staged, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  async move(from: string, to: string, options: MoveOptions = {}): Promise<TransferResult> {
+    const { guard, state } = await this.#ctx();
+    const overwrite = options.overwrite ?? true;
+    const done = await this.#lock.run(async () => {
+      const { source, target } = await transferEnds(guard, from, to, overwrite);
+      let trashed: string | undefined;
+      try {
+        trashed = await place(source.real, source.kind, target, state);
+      } catch (err) {
+        if (errorCode(err) !== 'EXDEV') throw toDavError(err, target.path, PLACE_ERRORS(target.path));
+        // The source lies on another mount of the root's filesystem (a bind
+        // mount), which rename cannot cross: copy, then delete the source.
+        trashed = await mapFsErrors(target.path, () => moveByCopy(source, target, guard, state), PLACE_ERRORS(target.path));
+      }
+      await this.#table.removeTree(target.path);
+      await this.#table.moveTree(source.path, target.path);
+      return { created: target.kind === 'absent', trashed, parents: new Set([dirname(source.real), dirname(target.real)]) };
+    });
+    for (const dir of done.parents) await fsyncDirectory(dir);
+    if (done.trashed !== undefined) await state.purge(done.trashed);
+    return { created: done.created };
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  #ctx(): Promise<Context> {
+    if (this.#context === undefined) {
+      const opening = openContext(this.root, this.stateDir);
+      this.#context = opening;
+      // A failed start is not remembered: the next call tries again (the root may appear).
+      opening.catch(() => {
+        if (this.#context === opening) this.#context = undefined;
+      });
+    }
+    return this.#context;
+  }
+
+  /** The normalised path of an existing member, or `not-found`. */
+  async #existing(path: string): Promise<string> {
+    const found = await (await this.#ctx()).guard.lookup(path);
+    if (found.kind === 'absent') throw notFound(found.path);
+    return found.path;
+  }
+
+  async #entry(path: string, facts: MemberFacts): Promise<Entry> {
+    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES);
+    const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
+    return fileEntry(path, facts, stored ?? contentTypeFor(path));
+  }
+
+  /**
+   * Keeps a PUT's media type when the extension does not already imply it,
+   * and forgets a stored one otherwise. Returns the type the file now has.
+   */
+  async #storeContentType(path: string, contentType: string | undefined, fresh: boolean): Promise<string> {
+    const derived = contentTypeFor(path);
+    if (contentType !== undefined && contentType !== derived) await this.#table.patch(path, { [CONTENT_TYPE_PROPERTY]: contentType }, []);
+    // Only when one is stored: the common overwrite then costs a read, not a write transaction.
+    else if (!fresh && (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] !== undefined) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY]);
+    return contentType ?? derived;
+  }
+}
+
