@@ -10,25 +10,38 @@ afterEach(async () => {
   for (const close of servers.splice(0)) await close();
 });
 
-it('answers a failure inside a streamed answer with a bare 500, never the host error page, and reports it', async () => {
-  const adapter = new MemoryAdapter();
-  const broken: StorageAdapter = {
+/** A memory store seen through a plain object, with some of its methods replaced. */
+function delegating(adapter: MemoryAdapter, replaced: Partial<StorageAdapter>): StorageAdapter {
+  return {
     stat: (p) => adapter.stat(p),
-    list: () => {
-      throw new Error('disk on fire at /secret/path');
-    },
+    list: (p) => adapter.list(p),
     read: (p, r) => adapter.read(p, r),
     write: (p, b, o) => adapter.write(p, b, o),
     remove: (p) => adapter.remove(p),
     mkcol: (p) => adapter.mkcol(p),
     copy: (a, b, o) => adapter.copy(a, b, o),
     move: (a, b, o) => adapter.move(a, b, o),
+    ...replaced,
   };
+}
+
+/** Serves `adapter`; resolves to its origin and what reached `onError`. */
+async function serve(adapter: StorageAdapter): Promise<{ origin: string; seen: unknown[] }> {
   const seen: unknown[] = [];
   const app = express();
-  app.use(davsync({ adapter: broken, onError: (err) => seen.push(err) }));
+  app.use(davsync({ adapter, onError: (err) => seen.push(err) }));
   const { server, origin } = await listen(app);
   servers.push(() => closeServer(server));
+  return { origin, seen };
+}
+
+it('answers a failure inside a streamed answer with a bare 500, never the host error page, and reports it', async () => {
+  const broken = delegating(new MemoryAdapter(), {
+    list: () => {
+      throw new Error('disk on fire at /secret/path');
+    },
+  });
+  const { origin, seen } = await serve(broken);
   const res = await fetch(`${origin}/`, { method: 'PROPFIND', headers: { depth: '1' } });
   const text = await res.text();
   expect(res.status).toBe(500);
@@ -41,25 +54,13 @@ it('answers an expected failure inside a streamed answer through the error table
   const adapter = new MemoryAdapter();
   await adapter.write('/a.txt', (async function* () { yield Buffer.from('a'); })());
   const store = adapter.properties!;
-  const unavailable: StorageAdapter = {
-    stat: (p) => adapter.stat(p),
-    list: (p) => adapter.list(p),
-    read: (p, r) => adapter.read(p, r),
-    write: (p, b, o) => adapter.write(p, b, o),
-    remove: (p) => adapter.remove(p),
-    mkcol: (p) => adapter.mkcol(p),
-    copy: (a, b, o) => adapter.copy(a, b, o),
-    move: (a, b, o) => adapter.move(a, b, o),
+  const unavailable = delegating(adapter, {
     properties: {
       get: () => Promise.reject(new DavError('unavailable', 'davsync: store unavailable', '/a.txt')),
       patch: (p, set, remove) => store.patch(p, set, remove),
     },
-  };
-  const seen: unknown[] = [];
-  const app = express();
-  app.use(davsync({ adapter: unavailable, onError: (err) => seen.push(err) }));
-  const { server, origin } = await listen(app);
-  servers.push(() => closeServer(server));
+  });
+  const { origin, seen } = await serve(unavailable);
   const res = await fetch(`${origin}/a.txt`, { method: 'PROPFIND', headers: { depth: '0' } });
   expect(res.status).toBe(503);
   expect(res.headers.get('content-type')).toBeNull();
