@@ -17,7 +17,7 @@ import { handleOptions } from './methods/options';
 import { handlePropfind } from './methods/propfind';
 import { handleProppatch } from './methods/proppatch';
 import { handlePut } from './methods/put';
-import { handleReport } from './methods/report';
+import { handleReport } from './sync/report';
 import { resolveOptions, type DavsyncOptions } from './options';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;

@@ -27,7 +27,7 @@ import type { DavResponse } from '../dav-request';
 import { errorResponse } from '../error-response';
 import { DAV, parseDepth, parseIf, parsePropfind, parseXmlIfPresent, type IfHeader, type PropRequest } from '@davsync/protocol';
 import { pathFromReference } from '../hrefs';
-import { handleReport, type MemberPropertySource } from '../methods/report';
+import { handleReport, type MemberPropertySource } from '../sync/report';
 import type { NextFunction } from '../middleware';
 import { sendDavResponse, toDavRequest } from '../node-http';
 import { Adopter, strongEtag, type AdoptOptions, type AdoptResult } from './adopt';
@@ -39,7 +39,7 @@ import { recordedMembers } from './host-snapshot';
 import { decideSyncTokens, formatIf, mentionsSyncToken, syncTokenResources } from './if-tokens';
 import { resolveWrapOptions, type HostListing, type HostMembers, type ResolvedWrapOptions, type WrapOptions } from './options';
 import { mergeSyncProperties, type WantedProperties } from './propfind-merge';
-import { hostPropertySource } from './report-properties';
+import { hostPropertySource } from '../properties/host-properties';
 import { TrackedCollections } from './tracked';
 
 export type { WrapChange } from './capture';
