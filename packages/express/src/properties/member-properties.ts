@@ -101,4 +101,3 @@ async function deadPropertiesOf(path: string, src: PropertySource): Promise<Reco
   }
 }
 
-export type { MemberPropstats } from './entry-properties';

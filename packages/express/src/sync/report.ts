@@ -17,9 +17,6 @@ import { deltaAccessOf } from './access-view';
 /** A changed member whose properties a {@link MemberPropertySource} is asked for. */
 export type ChangedMember = JournalMember;
 
-/** The properties of one member: found ones with values, and the requested names it does not have. */
-export type MemberProperties = MemberPropstats;
-
 /**
  * Where a sync report gets the properties of changed members when the
  * journal alone cannot answer (anything beyond getetag and resourcetype).
@@ -31,7 +28,7 @@ export type MemberProperties = MemberPropstats;
  */
 export interface MemberPropertySource {
   readonly batchSize: number;
-  properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberProperties>>;
+  properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberPropstats>>;
 }
 
 export async function handleReport(ctx: SyncContext, source?: MemberPropertySource): Promise<DavResponse> {
@@ -95,7 +92,7 @@ async function* responses(
 async function* batchResponses(ctx: SyncContext, batch: readonly Change[], props: PropRequest, source: MemberPropertySource): AsyncGenerator<MultistatusResponse> {
   const members: ChangedMember[] = [];
   for (const c of batch) if (c.type === 'changed') members.push({ path: c.path, collection: c.collection, etag: c.etag });
-  const answers = members.length === 0 ? new Map<string, MemberProperties>() : await source.properties(members, props);
+  const answers = members.length === 0 ? new Map<string, MemberPropstats>() : await source.properties(members, props);
   for (const change of batch) {
     const answer = change.type === 'changed' ? answers.get(change.path) : undefined;
     if (change.type === 'changed' && answer !== undefined) {

@@ -13,15 +13,16 @@
  * adds to a WebDAV server.
  */
 import type { SyncLog } from '@davsync/core';
-import { DAV, type PropValue } from '@davsync/protocol';
+import { DAV, type PropValue, type XmlNode } from '@davsync/protocol';
 
 /** The names of the sync properties. */
 export const SYNC_PROPERTY_NAMES: readonly string[] = [DAV.syncToken, DAV.supportedReportSet];
 
+/** The `DAV:supported-report` entries sync adds to a collection's `DAV:supported-report-set` (all in `DAV:`). */
+export const SYNC_REPORTS: readonly XmlNode[] = [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }];
+
 /** `DAV:supported-report-set` of a syncable collection. */
-export const SUPPORTED_REPORT_SET: PropValue = {
-  children: [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }],
-};
+export const SUPPORTED_REPORT_SET: PropValue = { children: SYNC_REPORTS };
 
 /**
  * The value of a sync property of the collection at `path`, or `undefined`
