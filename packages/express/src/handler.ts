@@ -5,6 +5,7 @@
  */
 import { DavError, SyncEngine } from '@davsync/core';
 import { withIdleTimeout } from './body-timeout';
+import { ClientClosedError } from './client-closed';
 import type { AccessAction } from './access';
 import { DavContext } from './context';
 import type { DavRequest, DavResponse } from './dav-request';
@@ -90,8 +91,10 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       if (action !== undefined) await ctx.require(action, ctx.path);
       return await method(ctx);
     } catch (err) {
-      // The client went away and its reads were aborted: nobody to answer, nothing to report.
-      if (req.signal?.aborted === true) return { status: 503, headers: { 'content-length': '0' } };
+      // The client went away and its reads were aborted: nobody to answer,
+      // nothing to report; the table's client-closed answer (499), as when
+      // the body read fails first.
+      if (req.signal?.aborted === true) return errorResponse(new ClientClosedError(err), onError);
       return errorResponse(err, onError);
     }
   };
