@@ -19,8 +19,8 @@ import { adapterTree } from './listing';
 import { normalizePath, ROOT } from './paths';
 import { PathLock } from './path-lock';
 import type { RevocationLog } from './revocations';
+import { parseOptions } from './options-error';
 import {
-  parseOptions,
   SyncLog,
   syncLogOptionsShape,
   type RecentChanges,

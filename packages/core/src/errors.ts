@@ -37,7 +37,15 @@ export type DavErrorCode =
   /** A COPY/MOVE destination on another server (RFC 4918 §9.8.5). */
   | 'cross-server'
   /** A request body of a type the method does not accept (e.g. MKCOL with a body, RFC 4918 §9.3). */
-  | 'unsupported-media-type';
+  | 'unsupported-media-type'
+  /**
+   * The target is busy and the request may be retried shortly (wrap mode:
+   * writes to the collection are still being recorded, so a sync-token
+   * precondition cannot be decided yet).
+   */
+  | 'busy'
+  /** A change was made but could not be recorded in the journal (wrap mode: the host made it). */
+  | 'not-recorded';
 
 /** A condition to report to the client, with a short reason safe to expose. */
 export class DavError extends Error {

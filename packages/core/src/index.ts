@@ -24,6 +24,7 @@ export type { DeltaAccess, RevocationLog } from './revocations';
 export { SyncEngine } from './engine';
 export type { SyncEngineOptions } from './engine';
 export { SyncLog } from './sync-log';
+export { formatOptionsError } from './options-error';
 export type { RecentChange, RecentChanges, RecentChangesOptions, RecordedChange, SyncLogOptions } from './sync-log';
 export { affectedCollections } from './change-events';
 export type { SyncLogChange, SyncLogListener } from './change-events';

@@ -17,6 +17,7 @@ import { reconcileChanges, removalChanges, type TreeReader } from './journal-cha
 import { MemoryJournal } from './memory-journal';
 import { normalizePath, ROOT } from './paths';
 import { PathLock } from './path-lock';
+import { parseOptions } from './options-error';
 import { newestEntries } from './recent';
 import { pruneRule, retentionSchema, type RetentionPolicy } from './retention';
 import { MemoryRevocationLog, type RevocationLog } from './revocations';
@@ -358,14 +359,4 @@ export class SyncLog {
     }
     return out;
   }
-}
-
-/** Validates options with a zod schema, throwing a TypeError that names every problem. */
-export function parseOptions<T>(schema: z.ZodType<T>, options: unknown, what: string): T {
-  const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw new TypeError(`davsync: invalid ${what} options: ${why}`);
-  }
-  return parsed.data;
 }

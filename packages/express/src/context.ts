@@ -1,16 +1,15 @@
 /**
- * Per-request context shared by the method handlers, and the precondition
- * check every method runs before it changes anything: the If header (RFC
- * 4918 §10.4, with sync tokens as state tokens per RFC 6578 §5), If-Match
- * and If-None-Match (RFC 9110 §13.1).
+ * Per-request context shared by the method handlers: the request's facts
+ * (target, headers, user, limits), where its references lead, what the
+ * user may do, and the readers of members and sync state. Decisions about
+ * the request live elsewhere (`preconditions.ts`, `sync/`).
  */
-import { DavError, preconditionFailed, type Entry, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
+import { DavError, type Entry, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
 import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
-import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseDepth, parseIf, type Depth, type XmlLimits } from '@davsync/protocol';
+import { parseDepth, type Depth, type XmlLimits } from '@davsync/protocol';
 import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './hrefs';
 import type { ResolvedOptions } from './options';
-import { quoteEtag } from './properties';
 
 /**
  * What a request reads of the members: the store in full-server mode; in
@@ -101,41 +100,6 @@ export class SyncContext {
   /** Resolves a URI from a header to a member path here, or `undefined` if it is elsewhere. */
   resolve(reference: string): string | undefined {
     return pathFromReference(reference, this.req.base, this.req.origin)?.path;
-  }
-
-  /**
-   * Runs the If, If-Match and If-None-Match checks against the request
-   * resource's current `entry` (undefined: it does not exist). A false If
-   * header or If-Match is 412; a false If-None-Match is 412 (the GET/HEAD
-   * caller turns that into 304 itself). A malformed header is 400.
-   */
-  async checkPreconditions(entry: Entry | undefined, options: { ifNoneMatch?: boolean } = {}): Promise<void> {
-    const current = entry === undefined ? undefined : quoteEtag(entry.etag);
-    const ifHeader = this.header('if');
-    if (ifHeader !== undefined) {
-      const l = this.options.limits;
-      const ast = parseIf(ifHeader, { maxLength: l.ifLength, maxLists: l.ifLists, maxConditions: l.ifConditions });
-      const pass = await evaluateIf(ast, '', {
-        etag: async (resource) => {
-          if (resource === '') return current;
-          const p = this.resolve(resource);
-          // A member the user may not read is, to them, a member that does not exist.
-          if (p === undefined || !(await this.may('read', p))) return undefined;
-          const e = await this.members.stat(p);
-          return e === undefined ? undefined : quoteEtag(e.etag);
-        },
-        isCurrentToken: async (resource, token) => {
-          const p = resource === '' ? this.path : this.resolve(resource);
-          if (p === undefined || (p !== this.path && !(await this.may('sync', p)))) return false;
-          return await this.sync.isCurrentToken(p, token);
-        },
-      });
-      if (!pass) throw preconditionFailed('the If header is false', this.path);
-    }
-    if (!ifMatchPasses(this.header('if-match'), current)) throw preconditionFailed('If-Match', this.path);
-    if (options.ifNoneMatch !== false && !ifNoneMatchPasses(this.header('if-none-match'), current)) {
-      throw preconditionFailed('If-None-Match', this.path);
-    }
   }
 
   /** The options of the request's reads and listings: its abort signal, when it has one. */

@@ -11,7 +11,15 @@ import { CLIENT_CLOSED_STATUS, ClientClosedError } from './client-closed';
 import type { DavResponse } from './dav-request';
 import { clark, DAV_NS, errorBody, ProtocolError, type ProtocolErrorReason } from '@davsync/protocol';
 
-const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
+interface Row {
+  readonly status: number;
+  /** The `DAV:` precondition or postcondition element of the error body. */
+  readonly condition?: string;
+  /** Seconds for a Retry-After header (RFC 9110 §10.2.3): the refusal is temporary. */
+  readonly retryAfter?: number;
+}
+
+const TABLE: Record<DavErrorCode, Row> = {
   'not-found': { status: 404 },
   conflict: { status: 409 },
   'method-not-allowed': { status: 405 },
@@ -28,6 +36,8 @@ const TABLE: Record<DavErrorCode, { status: number; condition?: string }> = {
   unavailable: { status: 503 },
   'cross-server': { status: 502 },
   'unsupported-media-type': { status: 415 },
+  busy: { status: 503, retryAfter: 1 },
+  'not-recorded': { status: 500 },
 };
 
 /** Each protocol refusal is the server's error of the same name, so it answers as it always did. */
@@ -45,9 +55,11 @@ export function fromProtocolError(err: ProtocolError): DavError {
 /**
  * Errors that are the server's own failure (a store that is down or full):
  * reported to `onError` so the operator learns why, and answered without a
- * reason. The two other 5xx answers, a Destination on another server (502)
- * and a result limit the client set too low (507), are about the request and
- * keep theirs: their messages are davsync's own words about the request.
+ * reason. The other 5xx answers keep theirs, being davsync's own words
+ * about the request: a Destination on another server (502), a result limit
+ * the client set too low (507), a collection busy recording writes (503,
+ * with Retry-After), and a host's change that could not be recorded (500:
+ * the cause was reported to `onError` where it happened).
  */
 const SERVER_FAILURES: ReadonlySet<DavErrorCode> = new Set(['unavailable', 'insufficient-storage']);
 
@@ -74,6 +86,7 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   if (serverFailure) onError(err);
   const headers: Record<string, string> = serverFailure ? {} : { 'x-davsync-reason': headerSafe(err.message) };
   if (row.status === 405) headers['allow'] = ALLOW;
+  if (row.retryAfter !== undefined) headers['retry-after'] = String(row.retryAfter);
   // The unread rest of the body must not be taken for the next request.
   if (row.status === 413 || row.status === 408) headers['connection'] = 'close';
   if (condition === undefined) return { status: row.status, headers: { ...headers, 'content-length': '0' } };

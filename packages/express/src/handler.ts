@@ -5,8 +5,8 @@
  */
 import { DavError, SyncEngine } from '@davsync/core';
 import { withIdleTimeout } from './body-timeout';
+import { ClientClosedError } from './client-closed';
 import type { AccessAction } from './access';
-import { CLIENT_CLOSED_STATUS } from './client-closed';
 import { DavContext } from './context';
 import type { DavRequest, DavResponse } from './dav-request';
 import { ALLOW, errorResponse } from './error-response';
@@ -18,7 +18,7 @@ import { handleOptions } from './methods/options';
 import { handlePropfind } from './methods/propfind';
 import { handleProppatch } from './methods/proppatch';
 import { handlePut } from './methods/put';
-import { handleReport } from './methods/report';
+import { handleReport } from './sync/report';
 import { resolveOptions, type DavsyncOptions } from './options';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
@@ -92,8 +92,9 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return await method(ctx);
     } catch (err) {
       // The client went away and its reads were aborted: nobody to answer,
-      // nothing to report; the same status as a body cut off mid-way.
-      if (req.signal?.aborted === true) return { status: CLIENT_CLOSED_STATUS, headers: { 'content-length': '0' } };
+      // nothing to report; the table's client-closed answer (499), as when
+      // the body read fails first.
+      if (req.signal?.aborted === true) return errorResponse(new ClientClosedError(err), onError);
       return errorResponse(err, onError);
     }
   };

@@ -2,7 +2,7 @@
  * Middleware options: one zod schema with defaults. Unknown keys are
  * refused with a message naming them, so a typo never silently does nothing.
  */
-import { retentionSchema, SyncEngine, type StorageAdapter } from '@davsync/core';
+import { formatOptionsError, retentionSchema, SyncEngine, type StorageAdapter } from '@davsync/core';
 import { z } from 'zod';
 import type { IncomingMessage } from 'node:http';
 import type { Authorize } from './access';
@@ -90,8 +90,7 @@ export type ResolvedOptions = z.output<typeof davsyncOptionsSchema>;
 export function resolveOptions(options: DavsyncOptions): ResolvedOptions {
   const parsed = davsyncOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw new TypeError(`davsync: invalid options: ${why}`);
+    throw new TypeError(formatOptionsError('davsync: invalid options', parsed.error));
   }
   return parsed.data;
 }

@@ -23,7 +23,7 @@ import { baseName, parentOf, ROOT, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { PAGE_CSP, renderCollectionPage, type CollectionPage, type Crumb, type PageChange, type PageMember } from '../html/collection-page';
-import { quoteEtag } from '../properties';
+import { quoteEtag } from '../properties/entry-properties';
 
 /** Members shown per page. */
 export const MEMBERS_PER_PAGE = 1000;

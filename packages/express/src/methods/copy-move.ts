@@ -6,6 +6,7 @@
  */
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext, SyncContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { parseDestination, parseOverwrite } from '@davsync/protocol';
 import { otherServer, targetOf } from '../hrefs';
@@ -18,7 +19,7 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   if (depth === 1 || (move && depth !== 'infinity')) throw badRequest(`davsync: ${ctx.req.method} does not allow Depth: ${depth}`);
   const source = await ctx.existing();
   if (destination === source.path) throw new DavError('forbidden', 'davsync: source and destination are the same', destination);
-  await ctx.checkPreconditions(source);
+  await checkPreconditions(ctx, source);
   await authorizeTransfer(ctx, move, source.path, source.collection && depth !== 0, destination);
   const result = move
     ? await ctx.engine.move(source.path, destination, { overwrite })

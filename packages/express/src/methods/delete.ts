@@ -1,6 +1,7 @@
 /** DELETE (RFC 4918 §9.6): removes a member, a collection with all it holds; 204. */
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 
 export async function handleDelete(ctx: DavContext): Promise<DavResponse> {
@@ -11,7 +12,7 @@ export async function handleDelete(ctx: DavContext): Promise<DavResponse> {
     throw badRequest('davsync: DELETE of a collection needs Depth: infinity');
   }
   if (ctx.path === '/') throw new DavError('forbidden', 'davsync: the root collection cannot be deleted', '/');
-  await ctx.checkPreconditions(entry);
+  await checkPreconditions(ctx, entry);
   if (entry.collection) await ctx.requireBelow('write', ctx.path);
   await ctx.engine.remove(ctx.path);
   return { status: 204, headers: { 'content-length': '0' } };

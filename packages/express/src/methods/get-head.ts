@@ -6,14 +6,15 @@
  */
 import { DavError, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
-import { quoteEtag } from '../properties';
+import { quoteEtag } from '../properties/entry-properties';
 import { collectionPage } from './collection-page';
 
 export async function handleGet(ctx: DavContext): Promise<DavResponse> {
   const entry = await ctx.existing();
   try {
-    await ctx.checkPreconditions(entry);
+    await checkPreconditions(ctx, entry);
   } catch (err) {
     // RFC 9110 §13.1.2: a false If-None-Match on GET/HEAD is 304, not 412.
     if (err instanceof DavError && err.code === 'precondition-failed' && err.message.endsWith('If-None-Match')) {

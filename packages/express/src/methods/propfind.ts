@@ -5,8 +5,10 @@
  */
 import { DavError, listInBatches, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
-import { entryPropertiesFor, propertiesOf, type MemberPropstats } from '../properties';
+import { entryPropertiesFor, type MemberPropstats } from '../properties/entry-properties';
+import { propertiesOf } from '../properties/member-properties';
 import { multistatusChunks, parsePropfind, parseXmlIfPresent, propstatsOf, type MultistatusResponse, type PropRequest } from '@davsync/protocol';
 
 export async function handlePropfind(ctx: DavContext): Promise<DavResponse> {
@@ -16,7 +18,7 @@ export async function handlePropfind(ctx: DavContext): Promise<DavResponse> {
   }
   const request = parsePropfind(await parseXmlIfPresent(ctx.req.body, ctx.xmlLimits()));
   const entry = await ctx.existing();
-  await ctx.checkPreconditions(entry);
+  await checkPreconditions(ctx, entry);
   return {
     status: 207,
     headers: { 'content-type': 'application/xml; charset=utf-8' },

@@ -5,14 +5,15 @@
  * other properties report 424 Failed Dependency).
  */
 import type { DavContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
-import { PROTECTED } from '../properties';
+import { PROTECTED } from '../properties/entry-properties';
 import { DAV, multistatusChunks, parsePropPatch, parseXml } from '@davsync/protocol';
 
 export async function handleProppatch(ctx: DavContext): Promise<DavResponse> {
   const ops = parsePropPatch(await parseXml(ctx.req.body, ctx.xmlLimits()));
   const entry = await ctx.existing();
-  await ctx.checkPreconditions(entry);
+  await checkPreconditions(ctx, entry);
   const names = [...new Set(ops.map((op) => op.name))];
   const refused = ctx.engine.adapter.properties === undefined ? new Set(names) : new Set(names.filter((n) => PROTECTED.has(n)));
   const href = ctx.href(entry.path, entry.collection);

@@ -5,16 +5,17 @@
  */
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext } from '../context';
+import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { parseEtagList } from '@davsync/protocol';
-import { quoteEtag } from '../properties';
+import { quoteEtag } from '../properties/entry-properties';
 
 export async function handlePut(ctx: DavContext): Promise<DavResponse> {
   // RFC 9110 §14.5: a partial PUT must not be taken for a whole one.
   if (ctx.header('content-range') !== undefined) throw badRequest('davsync: PUT with Content-Range is not supported');
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
-  await ctx.checkPreconditions(before);
+  await checkPreconditions(ctx, before);
   const { entry, created } = await ctx.engine.write(ctx.path, ctx.req.body, {
     ...contentTypeOf(ctx),
     ...expectedEtagOf(ctx, before?.etag),

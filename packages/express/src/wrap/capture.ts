@@ -2,7 +2,8 @@
  * Change capture: what a write the host answered with 2xx changed, in
  * journal terms. Planned before the host sees the request (is it about a
  * tracked collection at all? which paths does it touch?), computed after
- * the host answered (`wrap.ts` holds the response until it is recorded).
+ * the host answered (`recorder.ts` records it while `held-response.ts`
+ * holds the host's response).
  *
  * | method | records |
  * |---|---|

@@ -2,7 +2,7 @@
  * Options of wrap mode (`davsyncWrap`): one zod schema with defaults, unknown
  * keys refused with a message naming them (like `../options.ts`).
  */
-import { retentionSchema, type JournalStore } from '@davsync/core';
+import { formatOptionsError, retentionSchema, type JournalStore } from '@davsync/core';
 import { z } from 'zod';
 import { authorizeSchema, limitsSchema, userSchema } from '../options';
 import type { TrackedOption } from './tracked';
@@ -128,8 +128,7 @@ export type ResolvedWrapOptions = z.output<typeof wrapOptionsSchema>;
 export function resolveWrapOptions(options: WrapOptions): ResolvedWrapOptions {
   const parsed = wrapOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-    throw new TypeError(`davsync: invalid wrap options: ${why}`);
+    throw new TypeError(formatOptionsError('davsync: invalid wrap options', parsed.error));
   }
   return parsed.data;
 }

@@ -14,7 +14,8 @@
  * Everything else is written back as the host wrote it (same elements,
  * attributes, text and prefixes; the XML declaration becomes UTF-8).
  */
-import { DAV, DAV_NS, parseXml, serializeElement, type XmlElement, type XmlLimits } from '@davsync/protocol';
+import { DAV, DAV_NS, parseXml, serializeElement, type XmlElement, type XmlLimits, type XmlNode } from '@davsync/protocol';
+import { SYNC_REPORTS } from '../sync/sync-properties';
 
 /** Which of the two properties the client asked for. */
 export interface WantedProperties {
@@ -112,14 +113,19 @@ function mergeResponse(response: XmlElement, wanted: WantedProperties, token: st
 
 /** The host's supported-report-set with sync-collection added (or ours alone). */
 function withSyncReport(host: XmlElement | undefined, prefix: string, context: XmlElement): XmlElement {
-  const report = element(DAV.supportedReport, prefix, context, [
-    element(DAV.report, prefix, context, [element(DAV.syncCollection, prefix, context, [])]),
-  ]);
-  if (host === undefined) return element(DAV.supportedReportSet, prefix, context, [report]);
+  // The value is sync's (`sync/sync-properties.ts`), written in the host's document.
+  const reports = SYNC_REPORTS.map((node) => fromNode(node, prefix, context));
+  if (host === undefined) return element(DAV.supportedReportSet, prefix, context, reports);
   const listed = host.children.some(
     (sr) => sr.name === DAV.supportedReport && sr.children.some((r) => r.name === DAV.report && r.children.some((x) => x.name === DAV.syncCollection)),
   );
-  return listed ? host : withContent(host, [...host.content, report]);
+  return listed ? host : withContent(host, [...host.content, ...reports]);
+}
+
+/** A `DAV:` node of ours as an element of the host's document, under the prefix bound to `DAV:` there. */
+function fromNode(node: XmlNode, prefix: string, context: XmlElement): XmlElement {
+  const children = (node.children ?? []).map((c) => fromNode(c, prefix, context));
+  return element(node.name, prefix, context, node.text === undefined || node.text === '' ? children : [node.text, ...children]);
 }
 
 /** The status code of a propstat (`HTTP/1.1 404 Not Found` → 404), or 0. */

@@ -60,4 +60,21 @@ describe('wrap mode with authorize', () => {
     // The host answers carol's PROPFIND (it authorizes its own requests); davsync adds no token to it.
     expect(await tokenFor('carol')).toBe(404);
   });
+
+  it('takes a sync token in an If header as not current for a user who may not sync its collection (as in full-server mode)', async () => {
+    const host = new FakeHost();
+    host.mkcol('/books');
+    host.mkcol('/books/team');
+    host.put('/books/team/bob.vcf', 'b');
+    const acl = new Acl().grantRead('bob', '/books/team').grantRead('carol', '/books/other');
+    w = await startWrapped({ authorize: acl.authorize, user: userFromHeader }, host);
+    await w.wrap.adopt(host.listing());
+    const token = (await multistatus((await syncAs('bob', '/books/team/')).text)).syncToken!;
+    const put = (user: string, name: string) =>
+      dav(`${w!.origin}/books/team/${name}`, 'PUT', { headers: as(user, { if: `</books/team/> (<${token}>)` }), body: name });
+    // The host authorizes the write itself; davsync decides only the token.
+    expect((await put('carol', 'carol.vcf')).status).toBe(412);
+    expect(host.files.has('/books/team/carol.vcf')).toBe(false);
+    expect((await put('bob', 'new.vcf')).status).toBe(201);
+  });
 });

@@ -197,6 +197,22 @@ describe('durability of capture', () => {
     expect(journal.log.slice(-2)).toEqual(['committed /books/a/3.vcf', 'answered 201']);
   });
 
+  it('answers 503 with Retry-After when a sync-token precondition waits too long for writes being recorded', async () => {
+    const journal = new SlowJournal();
+    const errors: unknown[] = [];
+    await withBooks({ journal, preconditionWaitMs: 20, onError: (e) => errors.push(e) });
+    const { syncToken } = await sync('/books/a/');
+    const put = dav(`${w.origin}/books/a/3.vcf`, 'PUT', { body: 'three' });
+    await new Promise((r) => setTimeout(r, 30)); // the first PUT is being recorded (100 ms)
+    const r = await dav(`${w.origin}/books/a/4.vcf`, 'PUT', { body: 'four', headers: { if: `</books/a/> (<${syncToken}>)` } });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(r.headers.get('x-davsync-reason')).toMatch(/still being recorded/);
+    expect(w.host.files.has('/books/a/4.vcf')).toBe(false); // the host never saw it
+    expect((await put).status).toBe(201);
+    expect(errors).toEqual([]); // a busy collection is not a failure to report
+  });
+
   /** A journal that fails every commit once switched on. */
   class BrokenJournal extends MemoryJournal {
     broken = false;

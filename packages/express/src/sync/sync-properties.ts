@@ -1,25 +1,28 @@
 /**
  * The two live properties RFC 6578 adds to a syncable collection, in one
- * place for both modes (full server: `properties.ts`; wrap mode: merged
- * into the host's PROPFIND and sync reports, `wrap/`):
+ * place for both modes (their values are asked for by `properties/`: the
+ * store's members and the host's; wrap mode also merges them into the
+ * host's PROPFIND answer, `wrap/propfind-merge.ts`):
  * - `DAV:sync-token` (§4): the collection's current token; protected, and
  *   not returned by allprop;
  * - `DAV:supported-report-set` (§3.1, RFC 3253 §3.1.5) listing
  *   `DAV:sync-collection`.
- * Together with the REPORT handler (`methods/report.ts`) and the token
- * check of the If header (`SyncLog.isCurrentToken`) they are the whole
- * of what sync adds to a WebDAV server.
+ * Together with the REPORT handler (`report.ts`), the sync tokens of the
+ * If header (`token-condition.ts`) and the user's view of a delta
+ * (`access-view.ts`), all in this folder, they are the whole of what sync
+ * adds to a WebDAV server.
  */
 import type { SyncLog } from '@davsync/core';
-import { DAV, type PropValue } from '@davsync/protocol';
+import { DAV, type PropValue, type XmlNode } from '@davsync/protocol';
 
 /** The names of the sync properties. */
 export const SYNC_PROPERTY_NAMES: readonly string[] = [DAV.syncToken, DAV.supportedReportSet];
 
+/** The `DAV:supported-report` entries sync adds to a collection's `DAV:supported-report-set` (all in `DAV:`). */
+export const SYNC_REPORTS: readonly XmlNode[] = [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }];
+
 /** `DAV:supported-report-set` of a syncable collection. */
-export const SUPPORTED_REPORT_SET: PropValue = {
-  children: [{ name: DAV.supportedReport, children: [{ name: DAV.report, children: [{ name: DAV.syncCollection }] }] }],
-};
+export const SUPPORTED_REPORT_SET: PropValue = { children: SYNC_REPORTS };
 
 /**
  * The value of a sync property of the collection at `path`, or `undefined`

@@ -1,26 +1,28 @@
 /**
- * Where a wrap-mode sync report gets the properties of changed members:
- * the host's `properties` callback, a batch at a time, with getetag and
- * resourcetype from the journal and the sync properties from the sync log.
+ * Properties of members in wrap mode, where the host is the store: what
+ * the host's `properties` callback answers, a batch at a time, with
+ * getetag and resourcetype from the journal when the host gives none and
+ * the sync properties from the sync log. A wrap-mode sync report's
+ * {@link MemberPropertySource}.
  */
 import type { SyncLog } from '@davsync/core';
-import type { MemberProperties, MemberPropertySource } from '../methods/report';
-import { quoteEtag } from '../properties';
-import { SYNC_PROPERTY_NAMES, syncPropertyValue } from '../sync-properties';
 import { DAV, type PropEntry, type PropRequest } from '@davsync/protocol';
-import type { HostProperties, PropertiesCallback } from './options';
+import type { MemberPropertySource } from '../sync/report';
+import { SYNC_PROPERTY_NAMES, syncPropertyValue } from '../sync/sync-properties';
+import type { HostProperties, PropertiesCallback } from '../wrap/options';
+import { journalValue, type JournalMember, type MemberPropstats } from './entry-properties';
 
 export function hostPropertySource(properties: PropertiesCallback | undefined, batchSize: number, log: SyncLog): MemberPropertySource {
   return { batchSize, properties: (members, request) => memberProperties(members, request, properties, log) };
 }
 
 async function memberProperties(
-  members: readonly { path: string; collection: boolean; etag: string }[],
+  members: readonly JournalMember[],
   request: PropRequest,
   properties: PropertiesCallback | undefined,
   log: SyncLog,
-): Promise<ReadonlyMap<string, MemberProperties>> {
-  const out = new Map<string, MemberProperties>();
+): Promise<ReadonlyMap<string, MemberPropstats>> {
+  const out = new Map<string, MemberPropstats>();
   if (request.kind === 'propname') return out; // answered from the journal
   const names = request.kind === 'prop' ? request.names : [DAV.getetag, DAV.resourcetype, ...request.include];
   const hostNames = names.filter((n) => !SYNC_PROPERTY_NAMES.includes(n));
@@ -41,10 +43,8 @@ async function memberProperties(
       const value = host?.[name];
       if (typeof value === 'string') found.push({ name, value: { text: value } });
       else if (typeof value === 'object' && value !== null && typeof value.xml === 'string') found.push({ name, value: { xml: value.xml } });
-      else if (name === DAV.getetag) found.push({ name, value: { text: quoteEtag(m.etag) } });
-      else if (name === DAV.resourcetype) found.push({ name, value: { children: m.collection ? [{ name: DAV.collection }] : [] } });
       else {
-        const ours = m.collection ? await syncPropertyValue(name, m.path, log) : undefined;
+        const ours = journalValue(name, m) ?? (m.collection ? await syncPropertyValue(name, m.path, log) : undefined);
         if (ours !== undefined) found.push({ name, value: ours });
         else missing.push(name);
       }

@@ -1,11 +1,16 @@
 /**
  * Properties of a member: the live ones computed from its entry (RFC 4918
  * §15, RFC 3253 §3.1.5, RFC 6578 §4) and the dead ones from the store.
+ * The one answer to "what is property X of member M" in full-server mode;
+ * wrap mode's is `host-properties.ts`, and both take the entry's values
+ * from `entry-properties.ts` and the sync properties from
+ * `sync/sync-properties.ts`.
  */
 import { DavError, type Entry, type SyncLog } from '@davsync/core';
-import type { MemberReader } from './context';
-import { syncPropertyValue } from './sync-properties';
+import type { MemberReader } from '../context';
+import { syncPropertyValue } from '../sync/sync-properties';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
+import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [
@@ -17,29 +22,6 @@ const ALLPROP_LIVE: readonly string[] = [
   DAV.creationdate,
   DAV.displayname,
 ];
-
-/**
- * Live properties a client may not set (RFC 4918 §15 marks them protected;
- * RFC 6578 §4 makes sync-token protected). `displayname` is not here: it is
- * stored as a dead property when a client sets it.
- */
-export const PROTECTED: ReadonlySet<string> = new Set([
-  DAV.resourcetype,
-  DAV.getetag,
-  DAV.getcontentlength,
-  DAV.getcontenttype,
-  DAV.getlastmodified,
-  DAV.creationdate,
-  DAV.supportedReportSet,
-  DAV.syncToken,
-  DAV.lockdiscovery,
-  DAV.supportedlock,
-]);
-
-/** The HTTP form of a store ETag. */
-export const quoteEtag = (etag: string): string => `"${etag}"`;
-
-const httpDate = (d: Date): string => d.toUTCString();
 
 /** What property computation needs from the request. */
 export interface PropertySource {
@@ -71,57 +53,6 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     default:
       return entryValue(name, entry);
   }
-}
-
-/** The live properties that come from the entry alone (no await: PROPFIND asks for them per member). */
-function entryValue(name: string, entry: Entry): PropValue | undefined {
-  switch (name) {
-    case DAV.resourcetype:
-      return { children: entry.collection ? [{ name: DAV.collection }] : [] };
-    case DAV.getetag:
-      return { text: quoteEtag(entry.etag) };
-    case DAV.getcontentlength:
-      return entry.collection ? undefined : { text: String(entry.size ?? 0) };
-    case DAV.getcontenttype:
-      return entry.collection || entry.contentType === undefined ? undefined : { text: entry.contentType };
-    case DAV.getlastmodified:
-      return entry.modified === undefined ? undefined : { text: httpDate(entry.modified) };
-    case DAV.creationdate:
-      return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
-    case DAV.displayname:
-      return entry.displayName === undefined ? undefined : { text: entry.displayName };
-    default:
-      return undefined;
-  }
-}
-
-/** Found properties with values (or without, for propname) and the names a member does not have (a 404 propstat). */
-export interface MemberPropstats {
-  readonly found: PropEntry[];
-  readonly missing: string[];
-}
-
-/**
- * When every property `request` names comes from the entry alone (getetag,
- * resourcetype, getcontentlength, …: protected, so never a stored value,
- * and not a sync property, which asks the journal), a synchronous way to
- * answer it for any member; otherwise `undefined`. A listing asks once per
- * request and then answers each member without an await.
- */
-export function entryPropertiesFor(request: PropRequest): ((entry: Entry) => MemberPropstats) | undefined {
-  if (request.kind !== 'prop') return undefined;
-  const names = [...new Set(request.names)];
-  if (!names.every((name) => PROTECTED.has(name) && name !== DAV.syncToken && name !== DAV.supportedReportSet)) return undefined;
-  return (entry) => {
-    const found: PropEntry[] = [];
-    const missing: string[] = [];
-    for (const name of names) {
-      const value = entryValue(name, entry);
-      if (value !== undefined) found.push({ name, value });
-      else missing.push(name);
-    }
-    return { found, missing };
-  };
 }
 
 /**
@@ -170,7 +101,3 @@ async function deadPropertiesOf(path: string, src: PropertySource): Promise<Reco
   }
 }
 
-/** True when every requested property can be answered from a journal entry (path, kind, ETag). */
-export function answerableFromJournal(request: PropRequest): boolean {
-  return request.kind === 'prop' && request.names.every((n) => n === DAV.getetag || n === DAV.resourcetype);
-}

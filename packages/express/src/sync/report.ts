@@ -5,25 +5,17 @@
  * changes stream out, followed (when truncated) by a 507 response for the
  * request-URI and the new token (§3.6).
  */
-import { badRequest, type Change, type DeltaAccess, type DeltaCursor, type SyncLevel } from '@davsync/core';
+import { badRequest, type Change, type DeltaCursor, type SyncLevel } from '@davsync/core';
 import type { SyncContext } from '../context';
 import type { DavResponse } from '../dav-request';
-import { answerableFromJournal, propertiesOf, quoteEtag } from '../properties';
-import { DAV, multistatusChunks, parseSyncCollection, parseXml, propstatsOf, type MultistatusResponse, type PropEntry, type PropRequest } from '@davsync/protocol';
+import { checkPreconditions } from '../preconditions';
+import { answerableFromJournal, journalProperties, type JournalMember, type MemberPropstats } from '../properties/entry-properties';
+import { propertiesOf } from '../properties/member-properties';
+import { DAV, multistatusChunks, parseSyncCollection, parseXml, propstatsOf, type MultistatusResponse, type PropRequest } from '@davsync/protocol';
+import { deltaAccessOf } from './access-view';
 
 /** A changed member whose properties a {@link MemberPropertySource} is asked for. */
-export interface ChangedMember {
-  readonly path: string;
-  readonly collection: boolean;
-  /** The ETag the journal recorded (unquoted). */
-  readonly etag: string;
-}
-
-/** The properties of one member: found ones with values, and the requested names it does not have. */
-export interface MemberProperties {
-  readonly found: PropEntry[];
-  readonly missing: string[];
-}
+export type ChangedMember = JournalMember;
 
 /**
  * Where a sync report gets the properties of changed members when the
@@ -36,7 +28,7 @@ export interface MemberProperties {
  */
 export interface MemberPropertySource {
   readonly batchSize: number;
-  properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberProperties>>;
+  properties(members: readonly ChangedMember[], request: PropRequest): Promise<ReadonlyMap<string, MemberPropstats>>;
 }
 
 export async function handleReport(ctx: SyncContext, source?: MemberPropertySource): Promise<DavResponse> {
@@ -44,8 +36,8 @@ export async function handleReport(ctx: SyncContext, source?: MemberPropertySour
   const request = parseSyncCollection(await parseXml(ctx.req.body, ctx.xmlLimits()));
   const level = syncLevel(ctx, request.level, depth);
   const entry = await ctx.existing();
-  await ctx.checkPreconditions(entry);
-  const access = accessOf(ctx);
+  await checkPreconditions(ctx, entry);
+  const access = deltaAccessOf(ctx);
   const cursor = await ctx.sync.openChanges(ctx.path, request.token, {
     level,
     ...(request.limit === undefined ? {} : { limit: request.limit }),
@@ -69,17 +61,6 @@ function syncLevel(ctx: SyncContext, level: SyncLevel | undefined, depth: 0 | 1 
     throw badRequest('davsync: sync-collection is only defined for Depth: 0');
   }
   return depth === 'infinity' ? 'infinite' : 1;
-}
-
-/**
- * Who reads the report, with an `authorize` hook (else every change is
- * shown): the sync log leaves out the members the user may not read and
- * reports those they lost access to since their token as removed
- * (`SyncLog.revokeAccess`, RFC 6578 §3.5.2), to that user only.
- */
-function accessOf(ctx: SyncContext): DeltaAccess | undefined {
-  if (!ctx.restricted) return undefined;
-  return { user: ctx.req.user, mayRead: (path) => ctx.may('read', path) };
 }
 
 async function* responses(
@@ -111,7 +92,7 @@ async function* responses(
 async function* batchResponses(ctx: SyncContext, batch: readonly Change[], props: PropRequest, source: MemberPropertySource): AsyncGenerator<MultistatusResponse> {
   const members: ChangedMember[] = [];
   for (const c of batch) if (c.type === 'changed') members.push({ path: c.path, collection: c.collection, etag: c.etag });
-  const answers = members.length === 0 ? new Map<string, MemberProperties>() : await source.properties(members, props);
+  const answers = members.length === 0 ? new Map<string, MemberPropstats>() : await source.properties(members, props);
   for (const change of batch) {
     const answer = change.type === 'changed' ? answers.get(change.path) : undefined;
     if (change.type === 'changed' && answer !== undefined) {
@@ -137,13 +118,6 @@ async function responseFor(ctx: SyncContext, change: Change, props: PropRequest,
       return { href, propstats: propstatsOf(found, missing) };
     }
   }
-  const names = props.kind === 'prop' ? props.names : [DAV.getetag, DAV.resourcetype];
-  const found = [];
-  const missing = [];
-  for (const name of names) {
-    if (name === DAV.getetag) found.push({ name, value: { text: quoteEtag(change.etag) } });
-    else if (name === DAV.resourcetype) found.push({ name, value: { children: change.collection ? [{ name: DAV.collection }] : [] } });
-    else missing.push(name);
-  }
+  const { found, missing } = journalProperties(change, props);
   return { href, propstats: propstatsOf(found, missing) };
 }
