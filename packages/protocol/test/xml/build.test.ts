@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import { buildXml } from '../../src/xml/build';
 import { parseXml } from '../../src/xml/reader';
@@ -57,5 +57,21 @@ describe('buildXml (xmlbuilder2, the project prefixes)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('xmlbuilder2 is loaded on first use', () => {
+  it('not by loading the package, but by the first document built', () => {
+    let loads = 0;
+    jest.isolateModules(() => {
+      jest.doMock('xmlbuilder2', () => {
+        loads++;
+        return jest.requireActual('xmlbuilder2');
+      });
+      const protocol = require('../../src') as typeof import('../../src');
+      expect(loads).toBe(0);
+      protocol.errorBody(DAV.validSyncToken);
+      expect(loads).toBe(1);
+    });
   });
 });
