@@ -23,6 +23,8 @@ export { parsePropPatch, propPatchSchema } from './xml/proppatch';
 export type { PropPatchOp } from './xml/proppatch';
 export { MAX_NRESULTS, parseSyncCollection, syncCollectionRequestSchema } from './xml/sync-collection';
 export type { SyncCollectionRequest } from './xml/sync-collection';
+export { propfindBody, syncCollectionBody } from './xml/request-bodies';
+export type { SyncCollectionBodyOptions } from './xml/request-bodies';
 
 // Headers.
 export { DEFAULT_IF_LIMITS, NO_LOCK_TOKEN, evaluateIf, parseIf } from './headers/if';
@@ -37,13 +39,14 @@ export type { EtagListLimits } from './headers/etag-match';
 export { isAbsoluteUri, isSimpleRef, splitSimpleRef } from './headers/uri';
 export type { SimpleRef } from './headers/uri';
 
-// XML out: multistatus, DAV:error bodies, dead properties.
+// XML out: multistatus (a string writer), DAV:error bodies and whole small documents (xmlbuilder2), dead properties.
 export { MultistatusWriter, multistatusChunks, propstatsOf, statusLine } from './xml/multistatus';
 export type { MultistatusResponse, MultistatusTrailer, PropEntry, PropValue, Propstat, PropstatResponse, StatusResponse } from './xml/multistatus';
 export { errorBody } from './xml/error-body';
 export type { ErrorCondition } from './xml/error-body';
 export type { XmlNode } from './xml/fragment';
 export { serializeElement } from './xml/serialize';
+export { buildXml } from './xml/build';
 
 // Sync answers, read by clients.
 export { readDavError, readSyncResponse } from './xml/sync-response';

@@ -4,7 +4,7 @@
  * server out and for seeing what a token covers.
  */
 import { STATUS_CODES } from 'node:http';
-import { readDavError, readSyncResponse, type SyncResponse } from '@davsync/protocol';
+import { readDavError, readSyncResponse, syncCollectionBody as buildSyncCollectionBody, type SyncResponse } from '@davsync/protocol';
 import { authorizationHeader, type Credentials } from '../basic-auth';
 import { displayHref } from '../display-href';
 import { CliError, describeErrno, oneLine } from '../errors';
@@ -26,14 +26,13 @@ export interface ChangesOptions {
 
 const VALID_SYNC_TOKEN = '{DAV:}valid-sync-token';
 
-/** The REPORT body (RFC 6578 §6.1: sync-token, sync-level, limit?, prop — in that order). */
+/**
+ * The REPORT body (RFC 6578 §6.1: sync-token, sync-level, limit?, prop — in
+ * that order), asking for `DAV:getetag`; built by the protocol package's
+ * xmlbuilder2 builder, the one a sync client uses too.
+ */
 export function syncCollectionBody(options: Pick<ChangesOptions, 'token' | 'level' | 'limit'>): string {
-  const token = options.token === undefined ? '<D:sync-token/>' : `<D:sync-token>${escapeXml(options.token)}</D:sync-token>`;
-  const limit = options.limit === undefined ? '' : `<D:limit><D:nresults>${options.limit}</D:nresults></D:limit>`;
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>\n' +
-    `<D:sync-collection xmlns:D="DAV:">${token}<D:sync-level>${options.level}</D:sync-level>${limit}<D:prop><D:getetag/></D:prop></D:sync-collection>\n`
-  );
+  return buildSyncCollectionBody({ token: options.token, level: options.level, limit: options.limit });
 }
 
 /**
@@ -137,8 +136,4 @@ function connectionProblem(err: unknown): string {
   if (Array.isArray(errors) && errors.length > 0) cause = errors[0];
   const code = (cause as NodeJS.ErrnoException).code;
   return describeErrno(code) ?? oneLine(cause);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -2,8 +2,15 @@
  * `DAV:error` bodies: the precondition/postcondition codes of RFC 4918 §16,
  * RFC 3253 §1.6 and RFC 6578 §3.2, e.g.
  * `<D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>`.
+ *
+ * A whole body is built with xmlbuilder2 (`build.ts`): one per refused
+ * request, off the per-member path. A `DAV:error` inside a multistatus
+ * response ({@link errorXml}) is part of the streamed document and goes
+ * through the string writer like the rest of it.
  */
-import { DAV_DECLARED, PrefixTable, nodeXml, type DeclaredNamespaces, type XmlNode } from './fragment';
+import { buildXml } from './build';
+import { PrefixTable, nodeXml, type DeclaredNamespaces, type XmlNode } from './fragment';
+import { DAV } from './names';
 
 /**
  * One condition: a Clark name for the usual empty element
@@ -21,9 +28,7 @@ export type ErrorCondition = string | XmlNode;
 export function errorBody(conditions: ErrorCondition | readonly ErrorCondition[]): string {
   const list = toList(conditions);
   if (list.length === 0) throw new TypeError('davsync: a DAV:error body needs at least one condition');
-  const prefixes = new PrefixTable();
-  const inner = list.map((c) => conditionXml(c, prefixes, DAV_DECLARED)).join('');
-  return `<?xml version="1.0" encoding="utf-8"?><D:error xmlns:D="DAV:">${inner}</D:error>`;
+  return buildXml({ name: DAV.error, children: list.map((c) => (typeof c === 'string' ? { name: c } : c)) });
 }
 
 /** A `DAV:error` element (inside a `response` or `propstat`, where `D` is declared). */

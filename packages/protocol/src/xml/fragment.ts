@@ -56,8 +56,8 @@ export function xmlAttr(s: string): string {
   return xmlText(s).replace(/["\t\n]/g, (c) => (c === '"' ? '&quot;' : c === '\t' ? '&#9;' : '&#10;'));
 }
 
-/** XML Namespaces 1.0 NCName, restricted to what davsync's own names and parsed names contain. */
-const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$/;
+/** XML Namespaces 1.0 NCName, restricted to what davsync's own names and parsed names contain (shared with `build.ts`). */
+export const NCNAME = /^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$/;
 
 /** Hands out one stable prefix per namespace for a document. */
 export class PrefixTable {
