@@ -25,6 +25,8 @@ export { defineSyncModelSuite } from './sync-model';
 export type { SyncModelSuiteOptions } from './sync-model';
 export { defineJournalSuite } from './journal-suite';
 export type { JournalSuiteContext, JournalSuiteOptions } from './journal-suite';
+export { defineLockStoreSuite } from './lock-store-suite';
+export type { LockSuiteContext, LockSuiteOptions } from './lock-store-suite';
 
 export interface AdapterSuiteOptions {
   /** Names the adapter in the test titles. */

@@ -1,0 +1,18 @@
+// WebDAV write locks (RFC 4918 §6–7): the values and rules (lock.ts), the
+// store contract (lock-store.ts) and the in-memory store.
+export {
+  LOCK_DEFAULTS,
+  checkLockRequest,
+  checkTimeout,
+  conflictsWith,
+  grantLock,
+  grantedSeconds,
+  isLive,
+  lockCovers,
+  lockSettings,
+  newLockToken,
+  tooManyLocks,
+} from './lock';
+export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStoreOptions } from './lock';
+export type { LockStore } from './lock-store';
+export { MemoryLockStore } from './memory-lock-store';
