@@ -16,6 +16,8 @@ import { DavError } from './errors';
 import type { JournalStore } from './journal';
 import { journalChangesOf, type TreeMutation, type TreeReader } from './journal-changes';
 import { adapterTree } from './listing';
+import type { LockStore } from './locks/lock-store';
+import { MemoryLockStore } from './locks/memory-lock-store';
 import { normalizePath, ROOT } from './paths';
 import { PathLock } from './path-lock';
 import type { RevocationLog } from './revocations';
@@ -40,6 +42,12 @@ const optionsSchema = z
       hasMethods('stat', 'list', 'read', 'write', 'remove', 'mkcol', 'copy', 'move'),
       'adapter must implement StorageAdapter (stat, list, read, write, remove, mkcol, copy, move)',
     ),
+    locks: z
+      .custom<LockStore>(
+        hasMethods('lock', 'refresh', 'unlock', 'get', 'locksCovering', 'locksBelow', 'removeWithin', 'purgeExpired', 'count'),
+        'locks must implement LockStore',
+      )
+      .optional(),
     ...logShape,
   })
   .strict();
@@ -55,6 +63,12 @@ export interface SyncEngineOptions extends Omit<SyncLogOptions, 'lock' | 'journa
    * (`adapter.recordsChangesIn`) needs exactly that journal here.
    */
   readonly journal?: JournalStore;
+  /**
+   * Where the store's WebDAV locks live (`openFsStore` passes its
+   * `SqliteLockStore`, `openPostgresStore` its `PostgresLockStore`).
+   * Default: a `MemoryLockStore` on the engine's clock. `close()` closes it.
+   */
+  readonly locks?: LockStore;
 }
 
 /**
@@ -68,7 +82,14 @@ export class SyncEngine {
   readonly adapter: StorageAdapter;
   /** The journal side: deltas, tokens, recording, access changes, retention, change events. */
   readonly log: SyncLog;
-  private readonly locks = new PathLock();
+  /**
+   * The store's WebDAV locks (RFC 4918 §6–7). The HTTP methods that take
+   * and check them (LOCK, UNLOCK, the `If` header's lock tokens) come in
+   * the next step of issue 16; the engine's own mutations do not check them.
+   */
+  readonly locks: LockStore;
+  /** The tree lock every mutation holds (in-process; not a WebDAV lock). */
+  private readonly treeLock = new PathLock();
   private readonly tree: TreeReader;
   /**
    * The adapter commits each mutation's journal entries itself, in the
@@ -78,7 +99,7 @@ export class SyncEngine {
   private readonly adapterRecords: boolean;
 
   constructor(options: SyncEngineOptions) {
-    const { adapter, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
+    const { adapter, locks, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
     const own = adapter.recordsChangesIn;
     if (own !== undefined && logOptions.journal !== own) {
       throw new TypeError(
@@ -86,9 +107,10 @@ export class SyncEngine {
       );
     }
     this.adapter = adapter;
+    this.locks = locks ?? new MemoryLockStore(logOptions.now === undefined ? {} : { now: logOptions.now });
     this.adapterRecords = own !== undefined;
     this.tree = adapterTree(adapter);
-    this.log = new SyncLog({ ...logOptions, lock: this.locks });
+    this.log = new SyncLog({ ...logOptions, lock: this.treeLock });
   }
 
   /** The change journal (the log's). */
@@ -138,7 +160,7 @@ export class SyncEngine {
   /** Creates or replaces a file; returns its entry and whether it was created. */
   write(path: string, body: ByteStream, options?: WriteOptions): Promise<{ entry: Entry; created: boolean }> {
     const p = normalizePath(path);
-    return this.locks.run([p], async () => {
+    return this.treeLock.run([p], async () => {
       const before = await this.adapter.stat(p);
       const entry = await this.adapter.write(p, body, options);
       await this.journalMutation([p], async () => ({ kind: 'changed', entry }));
@@ -149,7 +171,7 @@ export class SyncEngine {
   /** Creates a collection. */
   mkcol(path: string): Promise<Entry> {
     const p = normalizePath(path);
-    return this.locks.run([p], async () => {
+    return this.treeLock.run([p], async () => {
       const entry = await this.adapter.mkcol(p);
       await this.journalMutation([p], async () => ({ kind: 'changed', entry }));
       return entry;
@@ -159,7 +181,7 @@ export class SyncEngine {
   /** Removes a member (a collection with everything below it). */
   remove(path: string): Promise<void> {
     const p = normalizePath(path);
-    return this.locks.run([p], async () => {
+    return this.treeLock.run([p], async () => {
       const before = await this.statBefore(p);
       await this.adapter.remove(p);
       await this.journalMutation([p], async () => ({ kind: 'removed', path: p, collection: before?.collection ?? false }), true);
@@ -170,7 +192,7 @@ export class SyncEngine {
   copy(from: string, to: string, options?: CopyOptions): Promise<TransferResult> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
-    return this.locks.run([src, dst], async () => {
+    return this.treeLock.run([src, dst], async () => {
       const result = await this.adapter.copy(src, dst, options);
       await this.journalMutation([dst], async () => ({ kind: 'copied', destination: dst }), true);
       return result;
@@ -181,7 +203,7 @@ export class SyncEngine {
   move(from: string, to: string, options?: MoveOptions): Promise<TransferResult> {
     const src = normalizePath(from);
     const dst = normalizePath(to);
-    return this.locks.run([src, dst], async () => {
+    return this.treeLock.run([src, dst], async () => {
       const before = await this.statBefore(src);
       const result = await this.adapter.move(src, dst, options);
       const moved: TreeMutation = { kind: 'moved', source: src, collection: before?.collection ?? false, destination: dst };
@@ -195,7 +217,7 @@ export class SyncEngine {
     const p = normalizePath(path);
     const store = this.adapter.properties;
     if (store === undefined) throw new DavError('forbidden', 'this store cannot keep dead properties', p);
-    return this.locks.run([p], async () => {
+    return this.treeLock.run([p], async () => {
       await store.patch(p, set, remove);
       await this.journalMutation(p === ROOT ? [] : [p], async () => {
         const entry = await this.adapter.stat(p);
@@ -242,9 +264,10 @@ export class SyncEngine {
     return this.log.compact();
   }
 
-  /** Closes the journal. */
-  close(): Promise<void> {
-    return this.log.close();
+  /** Closes the journal and the lock store. */
+  async close(): Promise<void> {
+    await this.log.close();
+    await this.locks.close?.();
   }
 
   // ---- internals -----------------------------------------------------------

@@ -4,7 +4,7 @@
  * 10 000 locks held elsewhere as with none.
  */
 import { describe, expect, it } from '@jest/globals';
-import { MemoryLockStore } from '@davsync/core';
+import { MemoryLockStore, SyncEngine, type LockStore, type StorageAdapter } from '@davsync/core';
 import { defineLockStoreSuite } from '@davsync/core/testing';
 
 defineLockStoreSuite({ name: 'MemoryLockStore', create: (options) => new MemoryLockStore(options) });
@@ -51,5 +51,30 @@ describe('MemoryLockStore', () => {
   it('refuses invalid limits', () => {
     expect(() => new MemoryLockStore({ maxLocks: 0 })).toThrow(/maxLocks/);
     expect(() => new MemoryLockStore({ maxTimeoutSeconds: 1.5 })).toThrow(/maxTimeoutSeconds/);
+  });
+});
+
+describe('SyncEngine.locks', () => {
+  // The engine only validates the adapter's shape; these tests never call it.
+  const adapter = Object.fromEntries(['stat', 'list', 'read', 'write', 'remove', 'mkcol', 'copy', 'move'].map((m) => [m, () => undefined])) as unknown as StorageAdapter;
+
+  it('defaults to a MemoryLockStore on the engine\'s clock', async () => {
+    let now = 1_000_000;
+    const engine = new SyncEngine({ adapter, now: () => now });
+    expect(engine.locks).toBeInstanceOf(MemoryLockStore);
+    const result = await engine.locks.lock({ path: '/a', scope: 'exclusive', depth: 0, timeout: 10 });
+    expect(result.granted && result.lock.expires).toBe(1_010_000);
+    now = 1_010_000;
+    expect(await engine.locks.count()).toBe(0);
+  });
+
+  it('takes the store it is given, closes it with the engine, and refuses what is not one', async () => {
+    const closed: string[] = [];
+    const locks: LockStore = Object.assign(new MemoryLockStore(), { close: async () => void closed.push('locks') });
+    const engine = new SyncEngine({ adapter, locks });
+    expect(engine.locks).toBe(locks);
+    await engine.close();
+    expect(closed).toEqual(['locks']);
+    expect(() => new SyncEngine({ adapter, locks: {} as LockStore })).toThrow(/locks: locks must implement LockStore/);
   });
 });
