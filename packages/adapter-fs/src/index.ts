@@ -19,6 +19,7 @@ export { SqliteJournal } from './journal/journal-store';
 export type { GroupOutcome, JournalWrites, SqliteJournalOptions } from './journal/journal-store';
 export { JournalWriterThread } from './journal/journal-writer';
 export { SqliteRevocationLog } from './journal/sqlite-revocation-log';
+export { SqliteLockStore } from './journal/sqlite-lock-store';
 export { SqlitePropertyTable } from './properties/sqlite-property-table';
 export type { PropertyTable } from './properties/property-table';
 export { contentTypeFor } from './properties/content-type';

@@ -1,7 +1,7 @@
 /**
  * The state database: one SQLite file beside the served tree (by default
  * `<root>/.davsync/state.db`) holding the change journal, the dead
- * properties and the read-access revocations. It is opened once per store, in WAL mode with
+ * properties, the read-access revocations and the WebDAV locks. It is opened once per store, in WAL mode with
  * `synchronous = FULL`, so a commit that has returned survives `kill -9` and
  * power loss, and readers never block the writer.
  *
@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { DavError, newIncarnation } from '@davsync/core/base';
 
 /** The schema version this build writes and understands. */
-export const STATE_DB_VERSION = 2;
+export const STATE_DB_VERSION = 3;
 
 /** Options of {@link openStateDb}. */
 export interface StateDbOptions {
@@ -97,6 +97,27 @@ const MIGRATIONS: ReadonlyArray<(db: StateDatabase) => void> = [
         revision INTEGER NOT NULL,
         PRIMARY KEY (user, path)
       ) STRICT, WITHOUT ROWID;
+    `);
+  },
+  // 3: WebDAV locks (SqliteLockStore). A rowid table, not WITHOUT ROWID:
+  // an owner may be kilobytes of XML, too large for a clustered row.
+  (db) => {
+    db.exec(`
+      CREATE TABLE locks (
+        token TEXT NOT NULL UNIQUE,
+        root TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('exclusive', 'shared')),
+        depth TEXT NOT NULL CHECK (depth IN ('0', 'infinity')),
+        owner TEXT,
+        principal TEXT,
+        timeout INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+      ) STRICT;
+      -- The check every write makes: the locks rooted at the path and at each
+      -- ancestor, one seek each; and a subtree's locks, one range.
+      CREATE INDEX locks_by_root ON locks (root);
+      -- Purging expired locks without reading live ones.
+      CREATE INDEX locks_by_expiry ON locks (expires);
     `);
   },
 ];

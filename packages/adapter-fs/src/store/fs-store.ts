@@ -1,18 +1,19 @@
 /**
- * A ready-to-serve filesystem store: the adapter, its durable journal and
- * property table in one state database, a sync engine over them, a
+ * A ready-to-serve filesystem store: the adapter, its durable journal,
+ * property table and lock store in one state database, a sync engine over them, a
  * reconcile at start-up (changes made while davsync was down) and a watcher
  * while it runs (changes made by other programs), with a periodic reconcile
  * as the backstop for anything a watch missed.
  */
 import { join, resolve } from 'node:path';
-import { isWithin, SyncEngine, type SyncEngineOptions } from '@davsync/core';
+import { isWithin, SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from '../watch/change-queue';
 import { FsAdapter } from '../adapter/fs-adapter';
 import { SqliteJournal } from '../journal/journal-store';
 import { JournalWriterThread } from '../journal/journal-writer';
 import { makeDirectory } from './make-directory';
 import { ListingThread } from '../listing/listing-thread';
+import { SqliteLockStore } from '../journal/sqlite-lock-store';
 import { SqliteRevocationLog } from '../journal/sqlite-revocation-log';
 import { SqlitePropertyTable } from '../properties/sqlite-property-table';
 import { openStateDb, type StateDatabase } from '../journal/state-db';
@@ -32,6 +33,12 @@ export interface FsStoreOptions {
   readonly reconcileIntervalMs?: number;
   /** Engine options (page size, retention, …). */
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
+  /**
+   * Limits of the store's WebDAV locks, kept in the state database
+   * (`engine.locks`, a `SqliteLockStore`): how many, the longest timeout,
+   * the longest owner. Defaults: core's `LOCK_DEFAULTS`.
+   */
+  readonly locks?: LockLimits;
   /**
    * Resolve as soon as the state database and threads are open, and run the
    * start-up reconcile (changes made while the folder was not served) and
@@ -116,7 +123,9 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
   const journal = new SqliteJournal(db, { writes: writer });
   const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db), listing });
-  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), ...options.engine, adapter, journal });
+  const now = options.engine?.now;
+  const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
+  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // the database, the listing thread, and the lock last.
   // (engine.close closes the journal, which closes its writer thread first.)

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { openFsStore, type FsStore } from '@davsync/adapter-fs';
+import { openFsStore, SqliteLockStore, type FsStore } from '@davsync/adapter-fs';
 import { isDavError, type ChangeSet } from '@davsync/core';
 import Database from 'better-sqlite3';
 import { removeTemp, tempDir } from '../support/temp-store';
@@ -227,12 +227,35 @@ describe('read-access revocations', () => {
     await close(first);
     // Make it a version 1 file again, as an older davsync left it.
     const db = new Database(join(root, '.davsync', 'state.db'));
-    db.exec('DROP TABLE revocations');
+    db.exec('DROP TABLE revocations; DROP TABLE locks');
     db.pragma('user_version = 1');
     db.close();
     const second = await open(root);
     expect(view(await second.engine.changes('/', null, { level: 1 }))).toEqual(['changed /kept.txt']);
     await second.engine.revokeAccess(['bob'], ['/kept.txt']);
     expect(await second.engine.revocations.revokedAt('bob', '/kept.txt')).toEqual(expect.any(Number));
+  });
+});
+
+describe('WebDAV locks', () => {
+  it('live in the state database: a lock survives a restart within its timeout', async () => {
+    const root = newRoot();
+    const first = await open(root);
+    expect(first.engine.locks).toBeInstanceOf(SqliteLockStore);
+    const taken = await first.engine.locks.lock({ path: '/doc.txt', scope: 'exclusive', depth: 0, timeout: 600, owner: '<D:owner xmlns:D="DAV:">me</D:owner>' });
+    if (!taken.granted) throw new Error('not granted');
+    await close(first);
+
+    const second = await open(root);
+    expect(await second.engine.locks.get(taken.lock.token)).toEqual(taken.lock);
+    expect((await second.engine.locks.lock({ path: '/doc.txt', scope: 'shared', depth: 0, timeout: 60 })).granted).toBe(false);
+  });
+
+  it('take the limits given as `locks`', async () => {
+    const store = await openFsStore({ root: newRoot(), watch: false, reconcileIntervalMs: 0, locks: { maxLocks: 1, maxTimeoutSeconds: 30 } });
+    stores.push(store);
+    const taken = await store.engine.locks.lock({ path: '/a', scope: 'shared', depth: 0, timeout: 'infinite' });
+    expect(taken.granted && taken.lock.timeoutSeconds).toBe(30);
+    await expect(store.engine.locks.lock({ path: '/b', scope: 'shared', depth: 0, timeout: 60 })).rejects.toMatchObject({ code: 'insufficient-storage' });
   });
 });
