@@ -8,6 +8,8 @@ export { PostgresAdapter } from './postgres-adapter';
 export type { PostgresAdapterOptions } from './postgres-adapter';
 export { PostgresJournal } from './postgres-journal';
 export { PostgresRevocationLog } from './postgres-revocation-log';
+export { PostgresLockStore } from './postgres-lock-store';
+export type { PostgresLockStoreOptions } from './postgres-lock-store';
 export type { PostgresJournalOptions } from './postgres-journal';
 export { migrate, SCHEMA_VERSION } from './schema';
 export { CHUNK_SIZE } from './bodies';

@@ -1,11 +1,13 @@
 /**
  * A ready-to-serve PostgreSQL store: a connection pool, the schema created
- * or migrated, the adapter (with its journal) and a sync engine over it.
+ * or migrated, the adapter (with its journal), the shared lock store and a
+ * sync engine over them.
  * Start one per app instance, all pointing at the same database: they serve
  * the same tree and honour each other's sync tokens.
  */
 import { Pool, type PoolConfig } from 'pg';
-import { SyncEngine, type SyncEngineOptions } from '@davsync/core';
+import { SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
+import { PostgresLockStore } from './postgres-lock-store';
 import { PostgresRevocationLog } from './postgres-revocation-log';
 import { PostgresAdapter } from './postgres-adapter';
 import { migrate } from './schema';
@@ -27,6 +29,13 @@ export interface PostgresStoreOptions {
   readonly maxBodyBytes?: number;
   /** Engine options (page size, retention, …). */
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
+  /**
+   * Limits of the WebDAV locks, kept in the database and shared by every
+   * instance (`engine.locks`, a `PostgresLockStore`): how many, the longest
+   * timeout, the longest owner. Give every instance the same. Defaults:
+   * core's `LOCK_DEFAULTS`.
+   */
+  readonly locks?: LockLimits;
   /** Connection errors of idle pooled connections (the database restarted). Default: console.warn. */
   readonly onWarning?: (message: string) => void;
 }
@@ -82,7 +91,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...(options.engine?.now === undefined ? {} : { now: options.engine.now }),
   });
   // The adapter records its own mutations in its journal; the engine is given that journal.
-  const engine = new SyncEngine({ revocations: new PostgresRevocationLog({ pool, schema }), ...options.engine, adapter, journal: adapter.journal });
+  const now = options.engine?.now;
+  const locks = new PostgresLockStore({ ...options.locks, pool, schema, ...(now === undefined ? {} : { now }) });
+  const engine = new SyncEngine({
+    revocations: new PostgresRevocationLog({ pool, schema }),
+    locks,
+    ...options.engine,
+    adapter,
+    journal: adapter.journal,
+  });
   let closed = false;
   return {
     adapter,

@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -212,6 +212,24 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       revision bigint NOT NULL,
       PRIMARY KEY ("user", path)
     );
+  `,
+  // 3: WebDAV locks (PostgresLockStore), shared by every instance.
+  (s) => `
+    CREATE TABLE ${s}.locks (
+      token text PRIMARY KEY,
+      root text COLLATE "C" NOT NULL,
+      scope text NOT NULL CHECK (scope IN ('exclusive', 'shared')),
+      depth text NOT NULL CHECK (depth IN ('0', 'infinity')),
+      owner text,
+      principal text,
+      timeout integer NOT NULL,
+      expires bigint NOT NULL
+    );
+    -- The check every write makes: the locks rooted at the path and at each
+    -- ancestor, one index probe each; a subtree's locks, one range.
+    CREATE INDEX locks_by_root ON ${s}.locks (root);
+    -- Purging expired locks without reading live ones.
+    CREATE INDEX locks_by_expiry ON ${s}.locks (expires);
   `,
 ];
 
