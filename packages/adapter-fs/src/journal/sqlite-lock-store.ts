@@ -114,7 +114,10 @@ export class SqliteLockStore implements LockStore {
       return { granted: true, lock: l };
     });
     this.#lock = (request) => lock.immediate(request);
-    this.#refresh = db.transaction((token: string, path: string, timeout: number | 'infinite') => {
+    // Every write transaction is IMMEDIATE: one that read first and then
+    // wrote could fail with SQLITE_BUSY when another connection (the
+    // journal's writer thread, another process) committed in between.
+    const refresh = db.transaction((token: string, path: string, timeout: number | 'infinite') => {
       const now = settings.now();
       const row = byToken.get(token, now);
       if (row === undefined || !lockCovers(lockOf(row), path)) return undefined;
@@ -123,16 +126,19 @@ export class SqliteLockStore implements LockStore {
       update.run(timeoutSeconds, expires, token);
       return { ...lockOf(row), timeoutSeconds, expires };
     });
-    this.#unlock = db.transaction((token: string, path: string) => {
+    this.#refresh = (token, path, timeout) => refresh.immediate(token, path, timeout);
+    const unlock = db.transaction((token: string, path: string) => {
       const row = byToken.get(token, settings.now());
       if (row === undefined || !lockCovers(lockOf(row), path)) return false;
       remove.run(token);
       return true;
     });
-    this.#removeWithin = db.transaction((path: string) => {
+    this.#unlock = (token, path) => unlock.immediate(token, path);
+    const removeAll = db.transaction((path: string) => {
       purge.run(settings.now()); // so that only live locks are counted as removed
       return removeWithin.run(path, ...subtreeBounds(path)).changes;
     });
+    this.#removeWithin = (path) => removeAll.immediate(path);
   }
 
   async lock(request: LockRequest): Promise<LockResult> {
