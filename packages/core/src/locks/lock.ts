@@ -87,15 +87,19 @@ const positiveInteger = (v: unknown): v is number => typeof v === 'number' && Nu
 
 /** Applies the defaults, throwing a `TypeError` for a limit that is not a positive integer. */
 export function lockSettings(options: LockStoreOptions = {}): LockSettings {
-  const limits = { ...LOCK_DEFAULTS };
-  for (const key of Object.keys(LOCK_DEFAULTS) as Array<keyof typeof LOCK_DEFAULTS>) {
+  const limit = (key: keyof LockLimits): number => {
     const v = options[key];
-    if (v === undefined) continue;
+    if (v === undefined) return LOCK_DEFAULTS[key];
     if (!positiveInteger(v)) throw new TypeError(`davsync: invalid lock store options: ${key}: must be a positive integer`);
-    limits[key] = v as never;
-  }
+    return v;
+  };
   if (options.now !== undefined && typeof options.now !== 'function') throw new TypeError('davsync: invalid lock store options: now: must be a function');
-  return { ...limits, now: options.now ?? Date.now };
+  return {
+    maxLocks: limit('maxLocks'),
+    maxTimeoutSeconds: limit('maxTimeoutSeconds'),
+    maxOwnerLength: limit('maxOwnerLength'),
+    now: options.now ?? Date.now,
+  };
 }
 
 /**
