@@ -186,6 +186,10 @@ function stats(xs) {
     for (const n of SIZES) {
       const dir = path.join(tmp, `f${n}`);
       populate(dir, n);
+      // The baseline gets a folder of its own: its state database may be of
+      // another schema version, which neither build would open.
+      const dirOf = { direct: dir, npx: dir, baseline: `${dir}-baseline` };
+      if (BASELINE !== undefined) populate(dirOf.baseline, n);
       // Launchers compared with each other run alternately, run by run.
       for (const group of BASELINE === undefined ? [['direct'], ['npx']] : [['direct', 'baseline'], ['npx']]) {
         const first = Object.fromEntries(group.map((l) => [l, []]));
@@ -193,12 +197,12 @@ function stats(xs) {
         // First start: no state. Repeated from scratch, so each run indexes every file.
         for (let i = 0; i < (n >= 100000 ? Math.min(RUNS, 3) : RUNS); i++) {
           for (const launcher of group) {
-            fs.rmSync(path.join(dir, '.davsync'), { recursive: true, force: true });
-            first[launcher].push(await startOnce(launcher, dir));
+            fs.rmSync(path.join(dirOf[launcher], '.davsync'), { recursive: true, force: true });
+            first[launcher].push(await startOnce(launcher, dirOf[launcher]));
           }
         }
         // Restart: the state the last start closed cleanly is there.
-        for (let i = 0; i < RUNS; i++) for (const launcher of group) again[launcher].push(await startOnce(launcher, dir));
+        for (let i = 0; i < RUNS; i++) for (const launcher of group) again[launcher].push(await startOnce(launcher, dirOf[launcher]));
         for (const [kind, byLauncher] of [['first start', first], ['restart', again]]) {
           for (const [launcher, rs] of Object.entries(byLauncher)) {
             const ready = stats(rs.map((r) => r.readyMs));
