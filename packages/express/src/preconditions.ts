@@ -57,7 +57,9 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       return isLockToken(token) ? lockTokenHolds(ctx.lockStore, path, token) : syncTokenHolds(ctx, path, token);
     },
   };
-  // Locked first: a write without the token is 423 whatever else its If says.
+  if (ifHeader !== undefined && !(await evaluateIf(ifHeader, '', resolver))) throw preconditionFailed('the If header is false', ctx.path);
+  // A false If is 412 before any lock is looked at (RFC 4918 §10.4.1; litmus
+  // fail_cond_put); a true one may still lack the token of a lock in the way: 423.
   if (options.locks !== undefined && ctx.lockStore !== undefined) {
     const groups = await locksInTheWay(ctx.lockStore, options.locks);
     if (groups.length > 0) {
@@ -66,7 +68,6 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       if (roots.length > 0) throw lockTokenNotSubmitted(ctx.path, await hrefsOf(ctx, roots));
     }
   }
-  if (ifHeader !== undefined && !(await evaluateIf(ifHeader, '', resolver))) throw preconditionFailed('the If header is false', ctx.path);
   if (!ifMatchPasses(ctx.header('if-match'), current)) throw preconditionFailed('If-Match', ctx.path);
   if (options.ifNoneMatch !== false && !ifNoneMatchPasses(ctx.header('if-none-match'), current)) {
     throw preconditionFailed('If-None-Match', ctx.path);

@@ -33,9 +33,14 @@ export function activeLockXml(lock: ActiveLock, rootHref: string, now: number): 
   );
 }
 
-/** `DAV:lockdiscovery` of a member, from the locks covering it (empty when it has none). */
+/**
+ * `DAV:lockdiscovery` of a member, from the locks covering it (an empty
+ * element when it has none). An `xml` value is the whole property element,
+ * as a stored dead property is: the owner inside is the client's XML.
+ */
 export function lockDiscoveryValue(locks: readonly ActiveLock[], rootHref: (lock: ActiveLock) => string, now: number): PropValue {
-  return { xml: locks.map((lock) => activeLockXml(lock, rootHref(lock), now)).join('') };
+  const active = locks.map((lock) => activeLockXml(lock, rootHref(lock), now)).join('');
+  return { xml: `<D:lockdiscovery xmlns:D="DAV:">${active}</D:lockdiscovery>` };
 }
 
 /** `DAV:supportedlock`: exclusive and shared write locks, on every member. */
