@@ -41,22 +41,7 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
   const current = entry === undefined ? undefined : quoteEtag(entry.etag);
   const ifValue = ctx.header('if');
   const ifHeader = ifValue === undefined ? undefined : parseIfHeader(ifValue, ctx.options.limits);
-  const resolver: IfResolver = {
-    etag: async (resource) => {
-      if (resource === '') return current;
-      const p = ctx.resolve(resource);
-      // A member the user may not read is, to them, a member that does not exist.
-      if (p === undefined || !(await ctx.may('read', p))) return undefined;
-      const e = await ctx.members.stat(p);
-      return e === undefined ? undefined : quoteEtag(e.etag);
-    },
-    // A lock token is current where its lock's scope reaches; one the store
-    // does not know is false (RFC 4918 §10.4.1), so `(<urn:uuid:bogus>)` is 412.
-    isCurrentToken: async (resource, token) => {
-      const path = resource === '' ? ctx.path : ctx.resolve(resource);
-      return isLockToken(token) ? lockTokenHolds(ctx.lockStore, path, token) : syncTokenHolds(ctx, path, token);
-    },
-  };
+  const resolver = ifResolver(ctx, entry);
   if (ifHeader !== undefined && !(await evaluateIf(ifHeader, '', resolver))) throw preconditionFailed('the If header is false', ctx.path);
   // A false If is 412 before any lock is looked at (RFC 4918 §10.4.1; litmus
   // fail_cond_put); a true one may still lack the token of a lock in the way: 423.
@@ -77,4 +62,29 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
 /** Hrefs of lock roots for an error body (a collection's ends in `/`; a lock-null root has no member yet). */
 export async function hrefsOf(ctx: Pick<SyncContext, 'members' | 'href'>, roots: readonly string[]): Promise<string[]> {
   return Promise.all(roots.map(async (root) => ctx.href(root, (await ctx.members.stat(root))?.collection === true)));
+}
+
+/**
+ * How the If header's conditions are decided for a request whose resource
+ * is `entry`: ETags from the members, sync tokens from the journal, lock
+ * tokens from the lock store.
+ */
+export function ifResolver(ctx: PreconditionRequest, entry: Entry | undefined): IfResolver {
+  const current = entry === undefined ? undefined : quoteEtag(entry.etag);
+  return {
+    etag: async (resource) => {
+      if (resource === '') return current;
+      const p = ctx.resolve(resource);
+      // A member the user may not read is, to them, a member that does not exist.
+      if (p === undefined || !(await ctx.may('read', p))) return undefined;
+      const e = await ctx.members.stat(p);
+      return e === undefined ? undefined : quoteEtag(e.etag);
+    },
+    // A lock token is current where its lock's scope reaches; one the store
+    // does not know is false (RFC 4918 §10.4.1), so `(<urn:uuid:bogus>)` is 412.
+    isCurrentToken: async (resource, token) => {
+      const path = resource === '' ? ctx.path : ctx.resolve(resource);
+      return isLockToken(token) ? lockTokenHolds(ctx.lockStore, path, token) : syncTokenHolds(ctx, path, token);
+    },
+  };
 }

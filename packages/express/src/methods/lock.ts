@@ -7,15 +7,15 @@
  * `DAV:lockdiscovery`. Locking itself changes no ETag and no sync token:
  * locks live in the lock store, not in the journal.
  */
-import { badRequest, DavError, isDavError, type ActiveLock, type LockDepth } from '@davsync/core';
+import { badRequest, isDavError, preconditionFailed, type ActiveLock, type LockDepth } from '@davsync/core';
 import { parseXmlIfPresent } from '@davsync/protocol';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
-import { isLockToken } from '../locks/lock-check';
+import { isLockToken, submittedLockTokens } from '../locks/lock-check';
 import { conflictingLock } from '../locks/lock-errors';
 import { activeLockXml, lockAnswerBody } from '../locks/lock-properties';
 import { parseLockInfo, parseTimeout } from '../locks/lock-request';
-import { checkPreconditions, hrefsOf, parseIfHeader } from '../preconditions';
+import { checkPreconditions, hrefsOf, ifResolver, parseIfHeader } from '../preconditions';
 
 export async function handleLock(ctx: DavContext): Promise<DavResponse> {
   const body = await parseXmlIfPresent(ctx.req.body, ctx.xmlLimits());
@@ -32,7 +32,7 @@ export async function handleLock(ctx: DavContext): Promise<DavResponse> {
     depth,
     timeout,
     ...(info.owner === undefined ? {} : { owner: info.owner }),
-    ...(ctx.req.user === undefined ? {} : { principal: String(ctx.req.user) }),
+    ...(ctx.req.user === undefined ? {} : { principal: ctx.req.user }),
   });
   if (!result.granted) throw conflictingLock(ctx.path, await hrefsOf(ctx, [...new Set(result.conflicts.map((l) => l.root))]));
   const lock = result.lock;
@@ -53,23 +53,27 @@ export async function handleLock(ctx: DavContext): Promise<DavResponse> {
   return answer(ctx, created ? 201 : 200, [lock], { 'lock-token': `<${lock.token}>` });
 }
 
-/** §9.10.2: a LOCK without a body refreshes the locks on this URL whose tokens the If header submits. */
+/**
+ * §9.10.2: a LOCK without a body refreshes the locks of this URL whose
+ * tokens the If header submits (in a list that is true). No If header, or
+ * one naming no lock token, is not a refresh at all: 400. A false If, or
+ * tokens that are no lock of this URL, are 412.
+ */
 async function refresh(ctx: DavContext, timeout: number | 'infinite'): Promise<DavResponse> {
   const value = ctx.header('if');
   if (value === undefined) throw badRequest('davsync: a LOCK without a body is a refresh and needs the lock token in an If header');
-  const tokens = parseIfHeader(value, ctx.options.limits).lists.flatMap((list) =>
-    list.conditions.flatMap((c) => (c.kind === 'token' && !c.not && isLockToken(c.token) ? [c.token] : [])),
-  );
-  if (tokens.length === 0) throw badRequest('davsync: a lock refresh needs a lock token in its If header');
-  // A token that is no lock of this URL makes its list false: 412.
+  const header = parseIfHeader(value, ctx.options.limits);
+  if (!header.lists.some((list) => list.conditions.some((c) => c.kind === 'token' && !c.not && isLockToken(c.token)))) {
+    throw badRequest('davsync: a lock refresh needs a lock token in its If header');
+  }
   const entry = await ctx.engine.adapter.stat(ctx.path);
   await checkPreconditions(ctx, entry);
   const refreshed: ActiveLock[] = [];
-  for (const token of new Set(tokens)) {
+  for (const token of await submittedLockTokens(header, ifResolver(ctx, entry))) {
     const lock = await ctx.engine.locks.refresh(token, ctx.path, timeout);
     if (lock !== undefined) refreshed.push(lock);
   }
-  if (refreshed.length === 0) throw new DavError('precondition-failed', 'davsync: no lock of this URL was submitted to refresh', ctx.path);
+  if (refreshed.length === 0) throw preconditionFailed('no lock of this URL was submitted to refresh', ctx.path);
   return answer(ctx, 200, refreshed, {});
 }
 

@@ -197,6 +197,14 @@ describe('LOCK refresh', () => {
     expect((await call(h, 'LOCK', '/b.txt', { if: `(<${token}>)` })).status).toBe(412);
     expect((await call(h, 'LOCK', '/a.txt', { if: '(<urn:uuid:' })).status).toBe(400);
   });
+
+  it('refreshes only a token from a list that is true', async () => {
+    const { h } = setup();
+    await putText(h, '/a.txt', 'a');
+    const token = await lock(h, '/a.txt');
+    // The header is true (its second list), but the token's own list is not: nothing refreshed, 412.
+    expect((await call(h, 'LOCK', '/a.txt', { if: `(<${token}> ["wrong"]) (Not <DAV:no-lock>)` })).status).toBe(412);
+  });
 });
 
 describe('UNLOCK', () => {
@@ -354,6 +362,30 @@ describe('the lock check on writes', () => {
     const now = (await engine.currentToken('/c')) as string;
     await expectLocked(await call(h, 'PUT', '/c/a.txt', { if: `</c/> (<${now}>)` }, 'b'), ['/c/']);
     expect((await call(h, 'PUT', '/c/a.txt', { if: `</c/> (<${now}> <${token}>)` }, 'b')).status).toBe(204);
+  });
+
+  it('costs a write to an unlocked path one locksCovering lookup and no other lock store call', async () => {
+    const store = new MemoryLockStore();
+    const calls: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(name));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const h = createDavHandler({ engine: new SyncEngine({ adapter: new MemoryAdapter(), locks: counting }) });
+    await call(h, 'MKCOL', '/c/');
+    await call(h, 'LOCK', '/elsewhere.txt', {}, lockinfo('exclusive'));
+    calls.length = 0;
+    expect(await putText(h, '/c/a.txt', 'a', { if: '(Not <DAV:no-lock>)' })).toBe(201);
+    expect(calls).toEqual(['locksCovering']);
+    calls.length = 0;
+    expect((await call(h, 'PROPFIND', '/c/', { depth: '1' }, '<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>')).status).toBe(207);
+    expect(calls).toEqual([]);
   });
 
   it('reads and PROPFIND need no token', async () => {
