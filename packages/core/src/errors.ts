@@ -45,7 +45,13 @@ export type DavErrorCode =
    */
   | 'busy'
   /** A change was made but could not be recorded in the journal (wrap mode: the host made it). */
-  | 'not-recorded';
+  | 'not-recorded'
+  /**
+   * RFC 4918 §11.3: the target (or a member a DELETE or MOVE takes along) is
+   * locked and the request did not submit the lock's token, or a LOCK
+   * conflicts with a lock held (423).
+   */
+  | 'locked';
 
 /** A condition to report to the client, with a short reason safe to expose. */
 export class DavError extends Error {

@@ -4,7 +4,7 @@
  * user may do, and the readers of members and sync state. Decisions about
  * the request live elsewhere (`preconditions.ts`, `sync/`).
  */
-import { DavError, type Entry, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
+import { DavError, type Entry, type LockStore, type ReadOptions, type StorageAdapter, type SyncEngine, type SyncLog } from '@davsync/core';
 import { accessDenied, type AccessAction } from './access';
 import type { DavRequest } from './dav-request';
 import { parseDepth, type Depth, type XmlLimits } from '@davsync/protocol';
@@ -47,6 +47,11 @@ export class SyncContext {
 
   get path(): string {
     return this.target.path;
+  }
+
+  /** Where the store's locks are: full-server mode has them; wrap mode leaves locking to the host. */
+  get lockStore(): LockStore | undefined {
+    return undefined;
   }
 
   header(name: string): string | undefined {
@@ -128,5 +133,9 @@ export class DavContext extends SyncContext {
     override readonly options: ResolvedOptions,
   ) {
     super(req, engine, engine.adapter, options);
+  }
+
+  override get lockStore(): LockStore {
+    return this.engine.locks;
   }
 }

@@ -9,6 +9,7 @@
 import { DavError, type DavErrorCode } from '@davsync/core';
 import { CLIENT_CLOSED_STATUS, ClientClosedError } from './client-closed';
 import type { DavResponse } from './dav-request';
+import { LockConditionError } from './locks/lock-errors';
 import { clark, DAV_NS, errorBody, ProtocolError, type ProtocolErrorReason } from '@davsync/protocol';
 
 interface Row {
@@ -38,6 +39,7 @@ const TABLE: Record<DavErrorCode, Row> = {
   'unsupported-media-type': { status: 415 },
   busy: { status: 503, retryAfter: 1 },
   'not-recorded': { status: 500 },
+  locked: { status: 423, condition: 'lock-token-submitted' },
 };
 
 /** Each protocol refusal is the server's error of the same name, so it answers as it always did. */
@@ -90,7 +92,9 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   // The unread rest of the body must not be taken for the next request.
   if (row.status === 413 || row.status === 408) headers['connection'] = 'close';
   if (condition === undefined) return { status: row.status, headers: { ...headers, 'content-length': '0' } };
-  const body = errorBody(clark(DAV_NS, condition));
+  // A lock refusal names the lock roots in the way (RFC 4918 §16), as hrefs inside the condition.
+  const hrefs = err instanceof LockConditionError ? err.hrefs : [];
+  const body = errorBody({ name: clark(DAV_NS, condition), children: hrefs.map((href) => ({ name: clark(DAV_NS, 'href'), text: href })) });
   return {
     status: row.status,
     headers: { ...headers, 'content-type': 'application/xml; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) },
@@ -99,7 +103,7 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
 }
 
 /** Methods the middleware implements, for Allow headers. */
-export const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT';
+export const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT, LOCK, UNLOCK';
 
 /** A reason fit for a header: printable ASCII, bounded. */
 function headerSafe(message: string): string {

@@ -13,11 +13,13 @@ import { ALLOW, errorResponse } from './error-response';
 import { handleCopyMove } from './methods/copy-move';
 import { handleDelete } from './methods/delete';
 import { handleGet } from './methods/get-head';
+import { handleLock } from './methods/lock';
 import { handleMkcol } from './methods/mkcol';
 import { handleOptions } from './methods/options';
 import { handlePropfind } from './methods/propfind';
 import { handleProppatch } from './methods/proppatch';
 import { handlePut } from './methods/put';
+import { handleUnlock } from './methods/unlock';
 import { handleReport } from './sync/report';
 import { resolveOptions, type DavsyncOptions } from './options';
 
@@ -39,6 +41,8 @@ const TARGET_ACCESS: Readonly<Record<string, AccessAction>> = {
   PROPPATCH: 'write',
   MOVE: 'write',
   REPORT: 'sync',
+  LOCK: 'write',
+  UNLOCK: 'write',
 };
 
 const METHODS: Readonly<Record<string, MethodHandler>> = {
@@ -53,6 +57,8 @@ const METHODS: Readonly<Record<string, MethodHandler>> = {
   PROPFIND: handlePropfind,
   PROPPATCH: handleProppatch,
   REPORT: handleReport,
+  LOCK: handleLock,
+  UNLOCK: handleUnlock,
 };
 
 export interface DavHandler {

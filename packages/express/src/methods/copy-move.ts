@@ -19,11 +19,19 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   if (depth === 1 || (move && depth !== 'infinity')) throw badRequest(`davsync: ${ctx.req.method} does not allow Depth: ${depth}`);
   const source = await ctx.existing();
   if (destination === source.path) throw new DavError('forbidden', 'davsync: source and destination are the same', destination);
-  await checkPreconditions(ctx, source);
+  // What the method writes: the destination and, when it replaces a
+  // collection, all it held; for a MOVE the source and all it takes along.
+  const replaced = await ctx.engine.adapter.stat(destination);
+  const writes = [{ path: destination, below: replaced?.collection === true }];
+  if (move) writes.push({ path: source.path, below: source.collection });
+  await checkPreconditions(ctx, source, { locks: writes });
   await authorizeTransfer(ctx, move, source.path, source.collection && depth !== 0, destination);
   const result = move
     ? await ctx.engine.move(source.path, destination, { overwrite })
     : await ctx.engine.copy(source.path, destination, { overwrite, depth: depth === 0 ? 0 : 'infinity' });
+  // RFC 4918 §7.6, §9.9.1: locks stay with their URL, not with the resource
+  // moved away; a COPY copies none (nothing to do).
+  if (move) await ctx.engine.locks.removeWithin(source.path);
   return { status: result.created ? 201 : 204, headers: { 'content-length': '0' } };
 }
 

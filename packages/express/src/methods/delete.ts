@@ -12,8 +12,10 @@ export async function handleDelete(ctx: DavContext): Promise<DavResponse> {
     throw badRequest('davsync: DELETE of a collection needs Depth: infinity');
   }
   if (ctx.path === '/') throw new DavError('forbidden', 'davsync: the root collection cannot be deleted', '/');
-  await checkPreconditions(ctx, entry);
+  await checkPreconditions(ctx, entry, { locks: [{ path: ctx.path, below: entry.collection }] });
   if (entry.collection) await ctx.requireBelow('write', ctx.path);
   await ctx.engine.remove(ctx.path);
+  // RFC 4918 §9.6: the locks of what was deleted go with it.
+  await ctx.engine.locks.removeWithin(ctx.path);
   return { status: 204, headers: { 'content-length': '0' } };
 }

@@ -10,7 +10,7 @@ export async function handleMkcol(ctx: DavContext): Promise<DavResponse> {
   }
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before !== undefined) throw new DavError('method-not-allowed', 'davsync: a member exists at this URL', ctx.path);
-  await checkPreconditions(ctx, undefined);
+  await checkPreconditions(ctx, undefined, { locks: [{ path: ctx.path }] });
   await ctx.engine.mkcol(ctx.path);
   return { status: 201, headers: { 'content-length': '0' } };
 }

@@ -3,6 +3,6 @@ import type { DavResponse } from '../dav-request';
 import { ALLOW } from '../error-response';
 
 export async function handleOptions(): Promise<DavResponse> {
-  // Class 1 and 3 (RFC 4918 §18): no locking, so not class 2.
-  return { status: 200, headers: { dav: '1, 3', allow: ALLOW, 'ms-author-via': 'DAV', 'content-length': '0' } };
+  // Classes 1, 2 (write locks) and 3 (RFC 4918 §18).
+  return { status: 200, headers: { dav: '1, 2, 3', allow: ALLOW, 'ms-author-via': 'DAV', 'content-length': '0' } };
 }

@@ -13,7 +13,7 @@ import { DAV, multistatusChunks, parsePropPatch, parseXml } from '@davsync/proto
 export async function handleProppatch(ctx: DavContext): Promise<DavResponse> {
   const ops = parsePropPatch(await parseXml(ctx.req.body, ctx.xmlLimits()));
   const entry = await ctx.existing();
-  await checkPreconditions(ctx, entry);
+  await checkPreconditions(ctx, entry, { locks: [{ path: ctx.path }] });
   const names = [...new Set(ops.map((op) => op.name))];
   const refused = ctx.engine.adapter.properties === undefined ? new Set(names) : new Set(names.filter((n) => PROTECTED.has(n)));
   const href = ctx.href(entry.path, entry.collection);

@@ -15,7 +15,7 @@ export async function handlePut(ctx: DavContext): Promise<DavResponse> {
   if (ctx.header('content-range') !== undefined) throw badRequest('davsync: PUT with Content-Range is not supported');
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
-  await checkPreconditions(ctx, before);
+  await checkPreconditions(ctx, before, { locks: [{ path: ctx.path }] });
   const { entry, created } = await ctx.engine.write(ctx.path, ctx.req.body, {
     ...contentTypeOf(ctx),
     ...expectedEtagOf(ctx, before?.etag),

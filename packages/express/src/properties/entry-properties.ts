@@ -25,6 +25,9 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   DAV.supportedlock,
 ]);
 
+/** Protected properties the entry cannot answer: the journal's (sync) and the lock store's. */
+const NOT_FROM_ENTRY: ReadonlySet<string> = new Set([DAV.syncToken, DAV.supportedReportSet, DAV.lockdiscovery, DAV.supportedlock]);
+
 /** The HTTP form of a store ETag. */
 export const quoteEtag = (etag: string): string => `"${etag}"`;
 
@@ -68,7 +71,7 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
 export function entryPropertiesFor(request: PropRequest): ((entry: Entry) => MemberPropstats) | undefined {
   if (request.kind !== 'prop') return undefined;
   const names = [...new Set(request.names)];
-  if (!names.every((name) => PROTECTED.has(name) && name !== DAV.syncToken && name !== DAV.supportedReportSet)) return undefined;
+  if (!names.every((name) => PROTECTED.has(name) && !NOT_FROM_ENTRY.has(name))) return undefined;
   return (entry) => {
     const found: PropEntry[] = [];
     const missing: string[] = [];

@@ -6,7 +6,8 @@
  * from `entry-properties.ts` and the sync properties from
  * `sync/sync-properties.ts`.
  */
-import { DavError, type Entry, type SyncLog } from '@davsync/core';
+import { DavError, type Entry, type LockStore, type SyncLog } from '@davsync/core';
+import { lockDiscoveryValue, SUPPORTED_LOCK } from '../locks/lock-properties';
 import type { MemberReader } from '../context';
 import { syncPropertyValue } from '../sync/sync-properties';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
@@ -21,6 +22,8 @@ const ALLPROP_LIVE: readonly string[] = [
   DAV.getlastmodified,
   DAV.creationdate,
   DAV.displayname,
+  DAV.lockdiscovery,
+  DAV.supportedlock,
 ];
 
 /** What property computation needs from the request. */
@@ -29,6 +32,10 @@ export interface PropertySource {
   readonly sync: Pick<SyncLog, 'currentToken'>;
   /** For dead properties, when the members have them. */
   readonly members: Pick<MemberReader, 'properties'>;
+  /** For `DAV:lockdiscovery`: the store's locks (absent: no locking here, the properties are not ours). */
+  readonly lockStore?: Pick<LockStore, 'locksCovering'> | undefined;
+  /** For the lock roots' hrefs in `DAV:lockdiscovery`. */
+  href(path: string, collection: boolean): string;
 }
 
 /** Names of the live properties a member has (for propname and allprop). */
@@ -40,6 +47,7 @@ function liveNames(entry: Entry): string[] {
   if (entry.created !== undefined) names.push(DAV.creationdate);
   if (entry.displayName !== undefined) names.push(DAV.displayname);
   if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
+  names.push(DAV.lockdiscovery, DAV.supportedlock);
   return names;
 }
 
@@ -50,6 +58,14 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.syncToken:
       // RFC 6578 §3.2, §4: on every collection (the journal knows them all).
       return entry.collection ? syncPropertyValue(name, entry.path, src.sync) : undefined;
+    case DAV.lockdiscovery: {
+      if (src.lockStore === undefined) return undefined;
+      // A lock rooted above the member is depth infinity, so on a collection.
+      const rootHref = (lock: { root: string }): string => src.href(lock.root, lock.root === entry.path ? entry.collection : true);
+      return lockDiscoveryValue(await src.lockStore.locksCovering(entry.path), rootHref, Date.now());
+    }
+    case DAV.supportedlock:
+      return src.lockStore === undefined ? undefined : SUPPORTED_LOCK;
     default:
       return entryValue(name, entry);
   }

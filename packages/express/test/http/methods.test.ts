@@ -1,5 +1,5 @@
 /**
- * RFC 4918 class 1 methods (and RFC 9110 GET/HEAD/PUT semantics) over real
+ * RFC 4918 class 1 and 2 methods (and RFC 9110 GET/HEAD/PUT semantics) over real
  * HTTP: status codes, headers, and the multistatus bodies, read back with
  * the project's XML reader.
  */
@@ -46,17 +46,43 @@ const getetag = async (url: string): Promise<string | undefined> =>
   textOf((await propfind(url, '0', propfindBody('<D:getetag/>'))).responses[0]?.prop(D('getetag')));
 
 describe('OPTIONS', () => {
-  it('advertises WebDAV class 1 (not 2: no locking) and allows every method it implements', async () => {
+  it('advertises WebDAV classes 1, 2 and 3 and allows every method it implements', async () => {
     const r = await dav(`${base}/`, 'OPTIONS');
     expect(r.status).toBe(200);
     const classes = (r.headers.get('dav') ?? '').split(',').map((c) => c.trim());
-    expect(classes).toContain('1');
-    expect(classes).not.toContain('2');
+    expect(classes).toEqual(['1', '2', '3']);
     const allow = (r.headers.get('allow') ?? '').split(',').map((m) => m.trim());
-    for (const m of ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'REPORT']) {
+    for (const m of ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'REPORT', 'LOCK', 'UNLOCK']) {
       expect(allow).toContain(m);
     }
-    expect(allow).not.toContain('LOCK');
+  });
+});
+
+describe('LOCK and UNLOCK over HTTP (the store the run asks for)', () => {
+  const lockinfo = '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>me</D:owner></D:lockinfo>';
+
+  it('locks, keeps writers without the token out, lets the holder write, unlocks', async () => {
+    await put(`${base}/a.txt`, 'a');
+    const locked = await dav(`${base}/a.txt`, 'LOCK', { headers: { ...XML_HEADERS, timeout: 'Second-60' }, body: lockinfo });
+    expect(locked.status).toBe(200);
+    const token = /^<(.+)>$/.exec(locked.headers.get('lock-token') ?? '')?.[1] as string;
+    expect(token).toMatch(/^urn:uuid:/);
+    const refused = await dav(`${base}/a.txt`, 'PUT', { body: 'b' });
+    expect(refused.status).toBe(423);
+    expect(await errorConditions(refused.text)).toEqual([D('lock-token-submitted')]);
+    expect((await dav(`${base}/a.txt`, 'PUT', { body: 'b', headers: { if: `(<${token}>)` } })).status).toBe(204);
+    const ms = await propfind(`${base}/a.txt`, '0', propfindBody('<D:lockdiscovery/>'));
+    expect(ms.responses[0]?.prop(D('lockdiscovery'))?.children).toHaveLength(1);
+    expect((await dav(`${base}/a.txt`, 'UNLOCK', { headers: { 'lock-token': `<${token}>` } })).status).toBe(204);
+    expect((await dav(`${base}/a.txt`, 'PUT', { body: 'c' })).status).toBe(204);
+  });
+
+  it('creates an empty member when locking an unmapped URL (201)', async () => {
+    const r = await dav(`${base}/new.txt`, 'LOCK', { headers: XML_HEADERS, body: lockinfo });
+    expect(r.status).toBe(201);
+    const get = await dav(`${base}/new.txt`, 'GET');
+    expect(get.status).toBe(200);
+    expect(get.text).toBe('');
   });
 });
 
@@ -607,7 +633,7 @@ describe('request targets (RFC 9112 §3.2)', () => {
 });
 
 describe('unknown methods', () => {
-  it.each(['LOCK', 'UNLOCK', 'POST', 'PATCH', 'SEARCH', 'ACL', 'MKCALENDAR'])('answers %s (not implemented) with 405 and an Allow header', async (method) => {
+  it.each(['POST', 'PATCH', 'SEARCH', 'ACL', 'MKCALENDAR'])('answers %s (not implemented) with 405 and an Allow header', async (method) => {
     const r = await dav(`${base}/`, method);
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toContain('PROPFIND');

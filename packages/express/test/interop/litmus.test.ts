@@ -1,16 +1,15 @@
 /**
  * The litmus WebDAV compliance suite (a client no one here wrote) against
- * davsync on the memory adapter: the class 1 suites `basic`, `copymove`,
- * `props` and `http` must all run, none may fail, and litmus may warn only
- * that the server is not class 2. `locks` is left out: davsync has no
- * locking. Run once with the middleware mounted at `/dav` and once at the
- * root.
+ * davsync on the memory adapter (the fs store when `DAVSYNC_TEST_STORE=fs`):
+ * the class 1 suites `basic`, `copymove`, `props` and `http` and the class
+ * 2 suite `locks` must all run, none may fail and litmus may not warn. Run
+ * once with the middleware mounted at `/dav` and once at the root.
  *
  * Needs `/usr/bin/litmus` (Debian package `litmus`, installed by .ci/run).
  * Without it the suite runs are skipped, except under CI, where they fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CLASS1_SUITES, LITMUS, litmusInstalled, parseLitmusOutput, runLitmus, type LitmusResult } from '../support/litmus';
+import { ALL_SUITES, LITMUS, litmusInstalled, parseLitmusOutput, runLitmus, type LitmusResult } from '../support/litmus';
 import { startServer, type TestServer } from '../support/server';
 
 const installed = litmusInstalled();
@@ -33,17 +32,12 @@ function explain(r: LitmusResult): string {
   ].join('\n');
 }
 
-/**
- * The one warning a class 1 server earns: litmus would like class 2
- * (locking). Any other warning is a deviation litmus tolerates but we do not.
- */
-const EXPECTED_WARNING = /server does not claim Class 2 compliance/;
-
 /** Asserts every suite in `suites` ran and nothing failed; the message carries the FAIL lines. */
 function expectAllPassed(r: LitmusResult, suites: readonly string[]): void {
   const ran = r.suites.map((s) => s.suite);
   const failed = r.suites.filter((s) => s.failed > 0 || s.passed !== s.run || s.run === 0);
-  const warnings = r.warnings.filter((w) => !EXPECTED_WARNING.test(w));
+  // A warning is a deviation litmus tolerates but we do not.
+  const warnings = r.warnings;
   const ok = ran.join() === suites.join() && failed.length === 0 && r.failures.length === 0 && warnings.length === 0 && r.exitCode === 0;
   // Compared as one object so a failure prints the FAIL lines and the log.
   expect({ ran, failed, failures: r.failures, warnings, exitCode: r.exitCode, details: ok ? '' : explain(r) }).toEqual({
@@ -103,10 +97,10 @@ if (!installed && !inCI) {
       await server.close();
     });
 
-    it('passes every test of basic, copymove, props and http', async () => {
+    it('passes every test of basic, copymove, props, http and locks', async () => {
       if (!installed) throw new Error(`${LITMUS} is missing: .ci/run must apt-get install litmus`);
-      const result = await runLitmus(`${server.url}/litmus/`, CLASS1_SUITES);
-      expectAllPassed(result, CLASS1_SUITES);
+      const result = await runLitmus(`${server.url}/litmus/`, ALL_SUITES);
+      expectAllPassed(result, ALL_SUITES);
     }, 180_000);
   });
 }

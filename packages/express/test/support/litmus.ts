@@ -14,6 +14,9 @@ export const LITMUS = '/usr/bin/litmus';
 /** The litmus suites that apply to a class 1 server (`locks` needs class 2). */
 export const CLASS1_SUITES = ['basic', 'copymove', 'props', 'http'] as const;
 
+/** Every litmus suite davsync runs: class 1 and, with LOCK and UNLOCK, class 2's `locks`. */
+export const ALL_SUITES = [...CLASS1_SUITES, 'locks'] as const;
+
 export interface LitmusSuiteResult {
   readonly suite: string;
   readonly run: number;

@@ -128,6 +128,17 @@ describe('what it leaves to the host', () => {
     expect(w.host.seen.at(-1)).toMatchObject({ method: 'REPORT', path: '/books', body: syncBody(null, '1') });
   });
 
+  it('passes LOCK and UNLOCK to the host untouched: locking is the host\'s in wrap mode', async () => {
+    await withBook();
+    const lockinfo = '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+    const lock = await dav(`${w.origin}/books/a/1.vcf`, 'LOCK', { headers: XML_HEADERS, body: lockinfo });
+    expect(lock.status).toBe(405); // the fake host has no locking: its answer, not ours
+    expect(w.host.seen.at(-1)).toMatchObject({ method: 'LOCK', path: '/books/a/1.vcf', body: lockinfo });
+    const unlock = await dav(`${w.origin}/books/a/1.vcf`, 'UNLOCK', { headers: { 'lock-token': '<urn:uuid:181d4fae-7d8c-11d0-a765-00a0c91e6bf2>' } });
+    expect(unlock.status).toBe(405);
+    expect(w.host.seen.at(-1)).toMatchObject({ method: 'UNLOCK', path: '/books/a/1.vcf' });
+  });
+
   it('passes a chunked REPORT body the host reads itself, byte for byte', async () => {
     await withBook();
     const body = '<?xml version="1.0"?><C:addressbook-query xmlns:C="urn:ietf:params:xml:ns:carddav">' + 'x'.repeat(100_000) + '</C:addressbook-query>';

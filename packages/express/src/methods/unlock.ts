@@ -1,0 +1,16 @@
+/**
+ * UNLOCK (RFC 4918 §9.11): removes the lock named by the `Lock-Token`
+ * header; 204. A token that is no live lock whose scope includes the URL
+ * is 409 `DAV:lock-token-matches-request-uri`. Like LOCK, it changes no
+ * ETag and no sync token.
+ */
+import type { DavContext } from '../context';
+import type { DavResponse } from '../dav-request';
+import { tokenNotForThisUrl } from '../locks/lock-errors';
+import { parseLockTokenHeader } from '../locks/lock-request';
+
+export async function handleUnlock(ctx: DavContext): Promise<DavResponse> {
+  const token = parseLockTokenHeader(ctx.header('lock-token'));
+  if (!(await ctx.engine.locks.unlock(token, ctx.path))) throw tokenNotForThisUrl(ctx.path);
+  return { status: 204, headers: { 'content-length': '0' } };
+}
