@@ -7,8 +7,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { Labels, observe, scanAll, stepArb } from './journal-model';
 import { expectDavError } from './assertions';
-import type { CollectionState, JournalChange, JournalEntry, JournalStore, SyncLevel } from '../journal';
+import type { JournalChange, JournalEntry, JournalStore } from '../journal';
 import { MemoryJournal } from '../memory-journal';
 import { ROOT } from '../paths';
 
@@ -35,18 +36,12 @@ export interface JournalSuiteOptions {
   readonly runs?: number;
 }
 
-const END = Number.MAX_SAFE_INTEGER;
 const START_TIME = 1_700_000_000_000;
 
 const put = (path: string, etag = 'e'): JournalChange => ({ path, removed: false, collection: false, etag });
 const mk = (path: string, etag = 'd'): JournalChange => ({ path, removed: false, collection: true, etag });
 const del = (path: string, collection = false): JournalChange => ({ path, removed: true, collection });
 
-async function scanAll(j: JournalStore, c: string, level: SyncLevel, after = 0, through = END): Promise<JournalEntry[]> {
-  const out: JournalEntry[] = [];
-  for await (const batch of j.scan(c, level, after, through)) out.push(...batch);
-  return out;
-}
 
 const paths = (entries: readonly JournalEntry[]): string[] => entries.map((e) => e.path);
 
@@ -410,83 +405,4 @@ export function defineJournalSuite(options: JournalSuiteOptions): void {
       });
     });
   });
-}
-
-// ---- the differential test -----------------------------------------------------
-
-/** Paths with prefix siblings (`/a`, `/ab`, `/a.b`) and LIKE wildcards, at several depths. */
-const PATHS = ['/a', '/b', '/ab', '/a.b', '/%', '/a/b', '/a/c', '/a/_', '/b/a', '/a/b/c', '/a/b/c/d'];
-
-type Step =
-  | { readonly op: 'commit'; readonly changes: JournalChange[] }
-  | { readonly op: 'prune'; readonly maxTombstones: number | undefined; readonly maxAge: number | undefined }
-  | { readonly op: 'tick'; readonly ms: number };
-
-const changeArb: fc.Arbitrary<JournalChange> = fc.record(
-  {
-    path: fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...PATHS) }, { weight: 1, arbitrary: fc.constant(ROOT) }),
-    removed: fc.boolean(),
-    collection: fc.boolean(),
-    etag: fc.constantFrom('x', 'y', ''),
-  },
-  { requiredKeys: ['path', 'removed', 'collection'] },
-);
-
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('commit' as const), changes: fc.array(changeArb, { maxLength: 5 }) }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant('prune' as const),
-      maxTombstones: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
-      // Whole seconds for ages and ticks, so a tombstone exactly at the age limit is common.
-      maxAge: fc.option(fc.integer({ min: 0, max: 5 }).map((s) => s * 1000), { nil: undefined }),
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 3 }).map((s) => s * 1000) }) },
-);
-
-/**
- * Incarnation ids are random, so each store's are replaced by labels in
- * order of first sight. Both stores are observed in the same order, so their
- * labels agree exactly when their incarnations change at the same moments.
- */
-class Labels {
-  readonly #labels = new Map<string, number>();
-  of(incarnation: string): string {
-    let n = this.#labels.get(incarnation);
-    if (n === undefined) {
-      n = this.#labels.size;
-      this.#labels.set(incarnation, n);
-    }
-    return `incarnation#${n}`;
-  }
-}
-
-/** Everything a client of the store can see, with incarnations labelled. */
-async function observe(j: JournalStore, head: number, labels: Labels): Promise<unknown> {
-  const all = [ROOT, ...PATHS];
-  const entries: Record<string, JournalEntry | undefined> = {};
-  const collections: Record<string, CollectionState | undefined> = {};
-  const scans: Record<string, string[]> = {};
-  for (const p of all) {
-    entries[p] = await j.get(p);
-    const state = await j.collection(p);
-    collections[p] = state === undefined ? undefined : { ...state, incarnation: labels.of(state.incarnation) };
-  }
-  const bounds: Array<[number, number]> = [
-    [0, END],
-    [head >> 1, END],
-    [Math.floor(head / 3), Math.floor((2 * head) / 3)],
-  ];
-  for (const p of all) {
-    for (const level of [1, 'infinite'] as const) {
-      for (const [after, through] of bounds) {
-        scans[`${p} ${level} ${after}..${through}`] = (await scanAll(j, p, level, after, through)).map(
-          (e) => `${e.revision} ${e.path} ${e.removed ? 'removed' : 'live'} ${e.collection ? 'collection' : 'file'} ${e.etag}`,
-        );
-      }
-    }
-  }
-  return { tombstones: await j.tombstoneCount(), entries, collections, scans };
 }
