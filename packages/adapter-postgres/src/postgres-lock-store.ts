@@ -28,14 +28,12 @@ import {
   ancestorsOf,
   checkLockRequest,
   checkTimeout,
-  conflictsWith,
-  grantLock,
-  grantedSeconds,
+  decideLock,
   lockCovers,
   lockSettings,
   normalizePath,
+  refreshedLock,
   ROOT,
-  tooManyLocks,
   type ActiveLock,
   type LockRequest,
   type LockResult,
@@ -124,13 +122,12 @@ export class PostgresLockStore implements LockStore {
       await client.query(this.#sql.purge, [now]);
       const rows = (await client.query<Row>(this.#sql.covering, [[request.path, ...ancestorsOf(request.path)], request.path, now])).rows;
       if (request.depth === 'infinity') rows.push(...(await client.query<Row>(this.#sql.below, [...subtreeBounds(request.path), now])).rows);
-      const conflicts = rows.map(lockOf).filter((held) => conflictsWith(request, held));
-      if (conflicts.length > 0) return { granted: false, conflicts };
       const count = Number((await client.query<{ n: string }>(this.#sql.count, [now])).rows[0]?.n ?? 0);
-      if (count >= settings.maxLocks) throw tooManyLocks(settings.maxLocks);
-      const l = grantLock(request, settings);
+      const decided = decideLock(request, rows.map(lockOf), count, settings);
+      if (!decided.granted) return decided;
+      const l = decided.lock;
       await client.query(this.#sql.insert, [l.token, l.root, l.scope, String(l.depth), l.owner ?? null, l.principal ?? null, l.timeoutSeconds, l.expires]);
-      return { granted: true, lock: l };
+      return decided;
     });
   }
 
@@ -141,11 +138,9 @@ export class PostgresLockStore implements LockStore {
     return inTransaction(this.#pool, 'refreshing a lock', async (client) => {
       const now = settings.now();
       const row = (await client.query<Row>(this.#sql.getForUpdate, [token, now])).rows[0];
-      if (row === undefined || !lockCovers(lockOf(row), p)) return undefined;
-      const timeoutSeconds = grantedSeconds(timeout, settings);
-      const expires = now + timeoutSeconds * 1000;
-      await client.query(this.#sql.update, [token, timeoutSeconds, expires]);
-      return { ...lockOf(row), timeoutSeconds, expires };
+      const lock = refreshedLock(row === undefined ? undefined : lockOf(row), p, timeout, settings, now);
+      if (lock !== undefined) await client.query(this.#sql.update, [token, lock.timeoutSeconds, lock.expires]);
+      return lock;
     });
   }
 

@@ -32,18 +32,5 @@ export { changeOf, journalChangesOf, reconcileChanges, removalChanges } from './
 export type { JournalReader, TreeMutation, TreeReader } from './journal-changes';
 export { EntryTree } from './entry-tree';
 export { PathLock } from './path-lock';
-export {
-  LOCK_DEFAULTS,
-  MemoryLockStore,
-  checkLockRequest,
-  checkTimeout,
-  conflictsWith,
-  grantLock,
-  grantedSeconds,
-  isLive,
-  lockCovers,
-  lockSettings,
-  newLockToken,
-  tooManyLocks,
-} from './locks/index';
+export * from './locks/index';
 export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions } from './locks/index';

@@ -19,14 +19,12 @@ import {
   ancestorsOf,
   checkLockRequest,
   checkTimeout,
-  conflictsWith,
-  grantLock,
-  grantedSeconds,
+  decideLock,
   lockCovers,
   lockSettings,
   normalizePath,
+  refreshedLock,
   ROOT,
-  tooManyLocks,
   type ActiveLock,
   type LockRequest,
   type LockResult,
@@ -106,12 +104,11 @@ export class SqliteLockStore implements LockStore {
       purge.run(now);
       const candidates = this.#covering(request.path, now);
       if (request.depth === 'infinity') candidates.push(...this.#below(request.path, now));
-      const conflicts = candidates.map(lockOf).filter((held) => conflictsWith(request, held));
-      if (conflicts.length > 0) return { granted: false, conflicts };
-      if ((count.get(now) as number) >= settings.maxLocks) throw tooManyLocks(settings.maxLocks);
-      const l = grantLock(request, settings);
+      const decided = decideLock(request, candidates.map(lockOf), count.get(now) as number, settings);
+      if (!decided.granted) return decided;
+      const l = decided.lock;
       insert.run(l.token, l.root, l.scope, String(l.depth), l.owner ?? null, l.principal ?? null, l.timeoutSeconds, l.expires);
-      return { granted: true, lock: l };
+      return decided;
     });
     this.#lock = (request) => lock.immediate(request);
     // Every write transaction is IMMEDIATE: one that read first and then
@@ -120,11 +117,9 @@ export class SqliteLockStore implements LockStore {
     const refresh = db.transaction((token: string, path: string, timeout: number | 'infinite') => {
       const now = settings.now();
       const row = byToken.get(token, now);
-      if (row === undefined || !lockCovers(lockOf(row), path)) return undefined;
-      const timeoutSeconds = grantedSeconds(timeout, settings);
-      const expires = now + timeoutSeconds * 1000;
-      update.run(timeoutSeconds, expires, token);
-      return { ...lockOf(row), timeoutSeconds, expires };
+      const lock = refreshedLock(row === undefined ? undefined : lockOf(row), path, timeout, settings, now);
+      if (lock !== undefined) update.run(lock.timeoutSeconds, lock.expires, token);
+      return lock;
     });
     this.#refresh = (token, path, timeout) => refresh.immediate(token, path, timeout);
     const unlock = db.transaction((token: string, path: string) => {

@@ -5,12 +5,14 @@ export {
   checkLockRequest,
   checkTimeout,
   conflictsWith,
+  decideLock,
   grantLock,
   grantedSeconds,
   isLive,
   lockCovers,
   lockSettings,
   newLockToken,
+  refreshedLock,
   tooManyLocks,
 } from './lock';
 export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStoreOptions } from './lock';

@@ -180,3 +180,28 @@ export function conflictsWith(request: Pick<LockRequest, 'path' | 'scope' | 'dep
 export function tooManyLocks(maxLocks: number): DavError {
   return new DavError('insufficient-storage', `this server holds its maximum of ${maxLocks} locks; try again when some have been released or expired`);
 }
+
+/**
+ * The decision every store makes for a LOCK once it has found the candidate
+ * locks (on the path and its ancestors, and for a depth-infinity request
+ * those below it) and counted the live ones, inside whatever makes its
+ * check-and-insert atomic: the conflicts, else the cap, else a new lock for
+ * the store to keep.
+ */
+export function decideLock(request: LockRequest, candidates: readonly ActiveLock[], liveCount: number, settings: LockSettings): LockResult {
+  const conflicts = candidates.filter((held) => conflictsWith(request, held));
+  if (conflicts.length > 0) return { granted: false, conflicts };
+  if (liveCount >= settings.maxLocks) throw tooManyLocks(settings.maxLocks);
+  return { granted: true, lock: grantLock(request, settings) };
+}
+
+/**
+ * `held` renewed for `timeout` from `now`, for the store to keep; undefined
+ * when there is no such lock or it does not cover `path` (a refresh must
+ * name a resource the lock applies to).
+ */
+export function refreshedLock(held: ActiveLock | undefined, path: string, timeout: number | 'infinite', settings: LockSettings, now: number): ActiveLock | undefined {
+  if (held === undefined || !lockCovers(held, path)) return undefined;
+  const timeoutSeconds = grantedSeconds(timeout, settings);
+  return { ...held, timeoutSeconds, expires: now + timeoutSeconds * 1000 };
+}

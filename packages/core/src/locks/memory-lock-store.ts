@@ -17,18 +17,16 @@ import { ExpiryQueue } from './expiry-queue';
 import {
   checkLockRequest,
   checkTimeout,
-  conflictsWith,
-  grantLock,
-  grantedSeconds,
+  decideLock,
   isLive,
   lockCovers,
   lockSettings,
+  refreshedLock,
   type ActiveLock,
   type LockRequest,
   type LockResult,
   type LockSettings,
   type LockStoreOptions,
-  tooManyLocks,
 } from './lock';
 import type { LockStore } from './lock-store';
 
@@ -63,10 +61,9 @@ export class MemoryLockStore implements LockStore {
   async lock(request: LockRequest): Promise<LockResult> {
     checkLockRequest(request, this.settings);
     this.purge();
-    const conflicts = this.candidates(request).filter((held) => conflictsWith(request, held));
-    if (conflicts.length > 0) return { granted: false, conflicts };
-    if (this.byToken.size >= this.settings.maxLocks) throw tooManyLocks(this.settings.maxLocks);
-    const lock = grantLock(request, this.settings);
+    const decided = decideLock(request, this.candidates(request), this.byToken.size, this.settings);
+    if (!decided.granted) return decided;
+    const lock = decided.lock;
     const node = this.nodeFor(lock.root, true) as Node;
     node.locks.set(lock.token, lock);
     this.byToken.set(lock.token, { lock, node });
@@ -79,9 +76,8 @@ export class MemoryLockStore implements LockStore {
     const p = normalizePath(path);
     this.purge();
     const held = this.byToken.get(token);
-    if (held === undefined || !lockCovers(held.lock, p)) return undefined;
-    const timeoutSeconds = grantedSeconds(timeout, this.settings);
-    const lock: ActiveLock = { ...held.lock, timeoutSeconds, expires: this.settings.now() + timeoutSeconds * 1000 };
+    const lock = refreshedLock(held?.lock, p, timeout, this.settings, this.settings.now());
+    if (held === undefined || lock === undefined) return undefined;
     held.lock = lock;
     held.node.locks.set(token, lock);
     this.expiry.push(token, lock.expires); // the old entry goes stale
