@@ -1,6 +1,8 @@
 /**
  * The litmus WebDAV compliance suite (a client no one here wrote) against
- * davsync on the memory adapter (the fs store when `DAVSYNC_TEST_STORE=fs`):
+ * davsync on the memory adapter (the fs store when `DAVSYNC_TEST_STORE=fs`,
+ * the PostgreSQL store when `DAVSYNC_TEST_STORE=postgres`; `npm test` runs
+ * all three, so CI proves every store, locks included):
  * the class 1 suites `basic`, `copymove`, `props` and `http` and the class
  * 2 suite `locks` must all run, none may fail and litmus may not warn. Run
  * once with the middleware mounted at `/dav` and once at the root.
