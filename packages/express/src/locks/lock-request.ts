@@ -71,10 +71,17 @@ export function parseTimeout(header: string | undefined): number | 'infinite' {
   return first;
 }
 
-/** The `Lock-Token` header of UNLOCK (RFC 4918 §10.5): one Coded-URL, `<absolute-URI>`. */
+/**
+ * The `Lock-Token` header of UNLOCK (RFC 4918 §10.5): one Coded-URL,
+ * `<absolute-URI>`. The bare absolute URI is taken too, since clients in
+ * use send it so: the npm `webdav` client's `unlock()` always does, and
+ * Windows' WebDAV redirector sometimes (SabreDAV accepts it for that).
+ * Refusing it would leave their locks stuck until they time out; the URI
+ * alone is unambiguous, so nothing is lost by reading it.
+ */
 export function parseLockTokenHeader(header: string | undefined): string {
   if (header === undefined) throw badRequest('davsync: UNLOCK needs a Lock-Token header');
-  const m = /^<([a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>]+)>$/.exec(header.trim());
+  const m = /^<([a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>]+)>$|^([a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>]+)$/.exec(header.trim());
   if (m === null) throw badRequest('davsync: the Lock-Token header must be a Coded-URL: <urn:uuid:…>');
-  return m[1] as string;
+  return (m[1] ?? m[2]) as string;
 }

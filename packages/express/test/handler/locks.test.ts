@@ -231,7 +231,19 @@ describe('UNLOCK', () => {
     expect(await engine.locks.count()).toBe(1);
   });
 
-  it.each([undefined, 'urn:uuid:x', '<>', '<not a uri>'])('answers Lock-Token %p with 400', async (value) => {
+  it('takes the token without its angle brackets too (the npm webdav client and Windows send it bare)', async () => {
+    const { h, engine } = setup();
+    await putText(h, '/a.txt', 'a');
+    await putText(h, '/b.txt', 'b');
+    const token = await lock(h, '/a.txt');
+    // Bare, it is still checked against the URL like any other.
+    expect((await call(h, 'UNLOCK', '/b.txt', { 'lock-token': token })).status).toBe(409);
+    expect((await call(h, 'UNLOCK', '/a.txt', { 'lock-token': ` ${token} ` })).status).toBe(204);
+    expect(await engine.locks.count()).toBe(0);
+  });
+
+  const malformed = [undefined, '', 'not-a-uri', 'urn:uuid:x y', '<urn:uuid:x', 'urn:uuid:x>', '<>', '<not a uri>', '<urn:uuid:x> <urn:uuid:y>'];
+  it.each(malformed)('answers Lock-Token %p with 400', async (value) => {
     const { h } = setup();
     await putText(h, '/a.txt', 'a');
     expect((await call(h, 'UNLOCK', '/a.txt', value === undefined ? {} : { 'lock-token': value })).status).toBe(400);
