@@ -40,7 +40,7 @@ describe('two davsync instances, one database: locks over HTTP', () => {
     }
     [a, b] = instances as [Instance, Instance];
     expect(a.origin).not.toBe(b.origin);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     for (const i of instances) {
@@ -49,7 +49,7 @@ describe('two davsync instances, one database: locks over HTTP', () => {
       await endPool(i.pool);
     }
     await dropSchema(schema);
-  });
+  }, 60_000);
 
   it("B refuses a write without A's token, takes it with the token, shows the lock and can UNLOCK it", async () => {
     expect((await dav(`${a.origin}/doc.txt`, 'PUT', { body: 'v1' })).status).toBe(201);
