@@ -33,4 +33,4 @@ export type { JournalReader, TreeMutation, TreeReader } from './journal-changes'
 export { EntryTree } from './entry-tree';
 export { PathLock } from './path-lock';
 export * from './locks/index';
-export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions } from './locks/index';
+export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions, StoredLockRow } from './locks/index';
