@@ -170,4 +170,8 @@ export class PostgresLockStore implements LockStore {
     const rows = await query<{ n: string }>(this.#pool, 'counting locks', { text: this.#sql.count, values: [this.#settings.now()] });
     return Number(rows[0]?.n ?? 0);
   }
+
+  now(): number {
+    return this.#settings.now();
+  }
 }

@@ -160,4 +160,8 @@ export class SqliteLockStore implements LockStore {
   async count(): Promise<number> {
     return withStateDb(this.#db, 'counting locks', () => this.#count(this.#settings.now()));
   }
+
+  now(): number {
+    return this.#settings.now();
+  }
 }

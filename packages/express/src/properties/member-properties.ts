@@ -33,7 +33,7 @@ export interface PropertySource {
   /** For dead properties, when the members have them. */
   readonly members: Pick<MemberReader, 'properties'>;
   /** For `DAV:lockdiscovery`: the store's locks (absent: no locking here, the properties are not ours). */
-  readonly lockStore?: Pick<LockStore, 'locksCovering'> | undefined;
+  readonly lockStore?: Pick<LockStore, 'locksCovering' | 'now'> | undefined;
   /** For the lock roots' hrefs in `DAV:lockdiscovery`. */
   href(path: string, collection: boolean): string;
 }
@@ -62,7 +62,8 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
       if (src.lockStore === undefined) return undefined;
       // A lock rooted above the member is depth infinity, so on a collection.
       const rootHref = (lock: { root: string }): string => src.href(lock.root, lock.root === entry.path ? entry.collection : true);
-      return lockDiscoveryValue(await src.lockStore.locksCovering(entry.path), rootHref, Date.now());
+      // The store's clock, not ours: the seconds left are what the store will enforce.
+      return lockDiscoveryValue(await src.lockStore.locksCovering(entry.path), rootHref, src.lockStore.now());
     }
     case DAV.supportedlock:
       return src.lockStore === undefined ? undefined : SUPPORTED_LOCK;
