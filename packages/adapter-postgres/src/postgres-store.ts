@@ -112,8 +112,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (closed) return;
       closed = true;
       await engine.close();
-      pool.off('error', onError);
+      // A pool we made keeps the listener: `end()` can resolve while a
+      // connection is still closing, and a server that terminates it then
+      // (a dropped database, a shutdown) would otherwise crash the process.
       if (owned) await pool.end();
+      else pool.off('error', onError);
     },
   };
 }
