@@ -3,3 +3,4 @@
  * to semver; anything not exported is internal.
  */
 export { MemoryAdapter } from './memory-adapter';
+export type { MemoryAdapterOptions } from './memory-adapter';

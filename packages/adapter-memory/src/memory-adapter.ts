@@ -27,13 +27,19 @@ import {
   type ReadOptions,
   type StorageAdapter,
   type TransferResult,
+  type QuotaFigures,
   type WriteOptions,
+  checkQuotaBytes,
+  quotaExceeded,
+  quotaFigures,
+  withinQuota,
 } from '@davsync/core';
 import { streamContent, takeContent } from './content';
 import { patchProperties } from './dead-properties';
 import {
   CollectionTags,
   NO_PROPERTIES,
+  bytesIn,
   copyNode,
   findNode,
   newCollection,
@@ -42,6 +48,17 @@ import {
   type FileNode,
   type MemoryNode,
 } from './tree';
+
+/** Options of {@link MemoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /**
+   * Bytes of file content the store may hold (RFC 4331 quota): a write or
+   * COPY that would pass it is refused with 507 `DAV:quota-not-exceeded`
+   * and stores nothing. Absent: no limit (then `DAV:quota-available-bytes`
+   * is not reported; `DAV:quota-used-bytes` is).
+   */
+  readonly quotaBytes?: number;
+}
 
 /** Where a member lives (or would live): its parent collection and its name there. */
 interface Slot {
@@ -66,6 +83,10 @@ interface Slot {
  *   collection's own dead properties change.
  * - COPY and MOVE also refuse (`forbidden`) to replace an ancestor of the
  *   source, the root included: doing so would delete the source on the way.
+ * - The bytes held are a running total, kept by every mutation, so `quota`
+ *   answers for the whole store at once (RFC 4331 §4 lets the figures cover
+ *   more than the collection asked about); a COPY or DELETE of a subtree
+ *   counts its bytes, which it walks anyway.
  *
  * @example
  * const adapter = new MemoryAdapter();
@@ -76,6 +97,13 @@ interface Slot {
 export class MemoryAdapter implements StorageAdapter {
   readonly #tags = new CollectionTags();
   readonly #root: CollectionNode = newCollection(this.#tags, Date.now());
+  readonly #quotaBytes: number | undefined;
+  /** Bytes of file content held (copies count again: a quota is on what the user stores). */
+  #used = 0;
+
+  constructor(options: MemoryAdapterOptions = {}) {
+    this.#quotaBytes = checkQuotaBytes(options.quotaBytes, 'MemoryAdapter');
+  }
 
   /** Dead properties; a patch is validated whole, then applied in one step. */
   readonly properties: DeadPropertyStore = {
@@ -87,6 +115,11 @@ export class MemoryAdapter implements StorageAdapter {
       if (node.kind === 'collection') node.etag = this.#tags.issue();
     },
   };
+
+  /** The store's figures, the same for every collection (RFC 4331). */
+  async quota(path: string): Promise<QuotaFigures | undefined> {
+    return this.#find(normalizePath(path))?.kind === 'collection' ? quotaFigures(this.#used, this.#quotaBytes) : undefined;
+  }
 
   async stat(path: string): Promise<Entry | undefined> {
     const p = normalizePath(path);
@@ -118,9 +151,15 @@ export class MemoryAdapter implements StorageAdapter {
     const p = normalizePath(path);
     // Checked before reading the body so a doomed upload is not read at all,
     // and again after, because the tree may have changed while it streamed.
-    this.#writableSlot(p, options.expectedEtag);
-    const content = await takeContent(body, options.contentType);
+    const before = this.#writableSlot(p, options.expectedEtag);
+    const quota = this.#quotaBytes;
+    // Cut off an upload as soon as it cannot fit, rather than hold it whole.
+    const oldSize = bytesIn(before.current);
+    // A write no larger than what it replaces always fits: it cannot add to the total.
+    const counted = quota === undefined ? body : withinQuota(body, Math.max(oldSize, quota - this.#used + oldSize), p, quota);
+    const content = await takeContent(counted, options.contentType);
     const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
+    this.#account(p, content.bytes.length - bytesIn(current));
     const now = Date.now();
     const node: FileNode = {
       kind: 'file',
@@ -142,6 +181,7 @@ export class MemoryAdapter implements StorageAdapter {
     const slot = this.#slot(p);
     if (slot?.current === undefined) throw notFound(p);
     slot.parent.members.delete(slot.name);
+    this.#used -= bytesIn(slot.current);
   }
 
   async mkcol(path: string): Promise<Entry> {
@@ -156,7 +196,9 @@ export class MemoryAdapter implements StorageAdapter {
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
     const { source, target } = this.#transfer(from, to, options.overwrite ?? true);
     const deep = (options.depth ?? 'infinity') === 'infinity';
-    target.parent.members.set(target.name, copyNode(source.node, deep, this.#tags, Date.now()));
+    const copy = copyNode(source.node, deep, this.#tags, Date.now());
+    this.#account(normalizePath(to), bytesIn(copy) - bytesIn(target.current));
+    target.parent.members.set(target.name, copy);
     return { created: target.current === undefined };
   }
 
@@ -164,7 +206,14 @@ export class MemoryAdapter implements StorageAdapter {
     const { source, target } = this.#transfer(from, to, options.overwrite ?? true);
     source.parent.members.delete(source.name);
     target.parent.members.set(target.name, source.node);
+    this.#used -= bytesIn(target.current);
     return { created: target.current === undefined };
+  }
+
+  /** Adds `delta` bytes to the total, unless that passes the quota: then `quotaExceeded`, before anything changed. */
+  #account(p: string, delta: number): void {
+    if (this.#quotaBytes !== undefined && delta > 0 && this.#used + delta > this.#quotaBytes) throw quotaExceeded(p, this.#quotaBytes);
+    this.#used += delta;
   }
 
   /** The node at a normalised path, or `undefined`. */

@@ -78,6 +78,15 @@ export function copyNode(node: MemoryNode, deep: boolean, tags: CollectionTags, 
   return copy;
 }
 
+/** Bytes of content in `node` and below it (a file's size; a collection's members' sum). */
+export function bytesIn(node: MemoryNode | undefined): number {
+  if (node === undefined) return 0;
+  if (node.kind === 'file') return node.bytes.length;
+  let total = 0;
+  for (const member of node.members.values()) total += bytesIn(member);
+  return total;
+}
+
 /** The public view of a node; dates are fresh objects so callers cannot alter the store. */
 export function toEntry(path: string, node: MemoryNode): Entry {
   const dates = { created: new Date(node.created), modified: new Date(node.modified) };

@@ -37,6 +37,8 @@ export function memberSql(s: string) {
     /** Takes the store-wide write lock; see `lockClock`. */
     lockClock: `SELECT revision FROM ${s}.clock FOR UPDATE`,
     stat: `SELECT ${columns} FROM ${s}.members WHERE path = $1`,
+    /** Bytes of file content held (kept by triggers, schema 4), and whether $1 is a collection (null: absent). */
+    usedBytes: `SELECT c.used_bytes, (SELECT collection FROM ${s}.members WHERE path = $1) AS collection FROM ${s}.clock c`,
     /** A member and its parent in one snapshot. */
     slot: `SELECT ${columns} FROM ${s}.members WHERE path = ANY ($1::text[])`,
     /** A page of a collection's members in key order, after `$2`. */

@@ -42,7 +42,12 @@ import {
   type StorageAdapter,
   type TransferResult,
   type TreeMutation,
+  type QuotaFigures,
   type WriteOptions,
+  checkQuotaBytes,
+  quotaExceeded,
+  quotaFigures,
+  withinQuota,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
 import { below, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
@@ -62,6 +67,14 @@ export interface PostgresAdapterOptions {
   readonly now?: () => number;
   /** End the pool when the journal is closed (`engine.close()`). Default false. */
   readonly ownsPool?: boolean;
+  /**
+   * Bytes of file content the store may hold, across every instance (RFC
+   * 4331 quota): a write or COPY that would pass it is refused with 507
+   * `DAV:quota-not-exceeded` and stores nothing. Absent: no limit (then
+   * `DAV:quota-available-bytes` is not reported; `DAV:quota-used-bytes` is).
+   * Give every instance the same.
+   */
+  readonly quotaBytes?: number;
 }
 
 /** Members listed per query: a huge collection is listed in pages, never loaded whole. */
@@ -89,6 +102,7 @@ export class PostgresAdapter implements StorageAdapter {
   readonly #bodies: BodySql;
   readonly #journal: JournalSql;
   readonly #maxBodyBytes: number;
+  readonly #quotaBytes: number | undefined;
 
   constructor(options: PostgresAdapterOptions) {
     const s = quoteSchema(options.schema ?? 'davsync');
@@ -96,6 +110,7 @@ export class PostgresAdapter implements StorageAdapter {
     this.#members = memberSql(s);
     this.#bodies = bodySql(s);
     this.#maxBodyBytes = options.maxBodyBytes ?? 1024 ** 3;
+    this.#quotaBytes = checkQuotaBytes(options.quotaBytes, 'PostgresAdapter');
     this.journal = new PostgresJournal({
       pool: options.pool,
       schema: options.schema ?? 'davsync',
@@ -112,6 +127,19 @@ export class PostgresAdapter implements StorageAdapter {
   /** Self-journaling: see `StorageAdapter.recordsChangesIn`. */
   get recordsChangesIn(): PostgresJournal {
     return this.journal;
+  }
+
+  /**
+   * The store's figures, the same for every collection (RFC 4331 §4 lets
+   * them cover more than the collection): the running total the members
+   * table's triggers keep, one row read, never a sum over the members.
+   */
+  async quota(path: string): Promise<QuotaFigures | undefined> {
+    const [row] = await query<{ used_bytes: string; collection: boolean | null }>(this.#pool, 'reading the quota', {
+      text: this.#members.usedBytes,
+      values: [normalizePath(path)],
+    });
+    return row?.collection === true ? quotaFigures(Number(row.used_bytes), this.#quotaBytes) : undefined;
   }
 
   async stat(path: string): Promise<Entry | undefined> {
@@ -145,12 +173,19 @@ export class PostgresAdapter implements StorageAdapter {
     const p = normalizePath(path);
     // Checked before the body is read, so a doomed upload is not stored at
     // all, and again under the lock, since anything may change meanwhile.
-    checkWritable(p, await this.#slot(this.#pool, p), options.expectedEtag);
+    const { current: before } = checkWritable(p, await this.#slot(this.#pool, p), options.expectedEtag);
+    // Cut off an upload as soon as it cannot fit, rather than store it whole
+    // and roll it back; the total is checked again at the commit point.
+    const quota = this.#quotaBytes;
+    const oldSize = Number(before?.size ?? 0);
+    // A write no larger than what it replaces always fits: it cannot add to the total.
+    const counted = quota === undefined ? body : withinQuota(body, Math.max(oldSize, quota - (await this.#usedBytes(this.#pool)) + oldSize), p, quota);
     return inTransaction(this.#pool, 'writing a member', async (client) => {
       // The body goes into new chunks before the lock: uploads to any
       // member, on any instance, stream in parallel.
-      const stored = await storeBody(client, this.#bodies, body, options.contentType, this.#maxBodyBytes);
+      const stored = await storeBody(client, this.#bodies, counted, options.contentType, this.#maxBodyBytes);
       await this.#lock(client);
+      const usedBefore = await this.#usedBytesIfQuota(client);
       const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
       const type = options.contentType ?? null;
       const rows =
@@ -163,6 +198,7 @@ export class PostgresAdapter implements StorageAdapter {
               text: this.#members.updateFile,
               values: [p, stored.etag, stored.size, type, stored.blob, stored.chunkSize],
             });
+      await this.#checkQuota(client, p, usedBefore);
       if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);
       const entry = toEntry(rows[0] as MemberRow);
       await this.#journalOf(client, { kind: 'changed', entry });
@@ -232,6 +268,7 @@ export class PostgresAdapter implements StorageAdapter {
     const dst = normalizePath(to);
     return inTransaction(this.#pool, kind === 'copy' ? 'copying' : 'moving', async (client) => {
       await this.#lock(client);
+      const usedBefore = await this.#usedBytesIfQuota(client);
       const [source] = await query<MemberRow>(client, 'reading a member', { text: this.#members.stat, values: [src] });
       if (source === undefined) throw notFound(src);
       checkTransferPaths(src, dst);
@@ -240,6 +277,7 @@ export class PostgresAdapter implements StorageAdapter {
       checkOverwrite(dst, current !== undefined, overwrite);
       const replacedBlobs = current === undefined ? [] : await this.#removeSubtree(client, dst, false);
       const mutation = await place(client, src, dst, source);
+      await this.#checkQuota(client, dst, usedBefore);
       await dropUnreferenced(client, this.#bodies, replacedBlobs);
       const [lo, hi] = below(dst);
       const placed = await query<{ path: string; collection: boolean; etag: string }>(client, 'reading a subtree', {
@@ -249,6 +287,29 @@ export class PostgresAdapter implements StorageAdapter {
       await this.#journalOf(client, mutation, new EntryTree(placed.map((m) => ({ path: m.path, collection: m.collection, etag: m.etag }))));
       return { created: current === undefined };
     });
+  }
+
+  /** Bytes of file content held, as `db` sees them. */
+  async #usedBytes(db: Queryable): Promise<number> {
+    const [row] = await query<{ used_bytes: string }>(db, 'reading the quota', { text: this.#members.usedBytes, values: ['/'] });
+    return Number(row?.used_bytes ?? 0);
+  }
+
+  /** The total under the lock, before a write or COPY changes it; 0 without a quota (nothing to compare). */
+  async #usedBytesIfQuota(client: PoolClient): Promise<number> {
+    return this.#quotaBytes === undefined ? 0 : this.#usedBytes(client);
+  }
+
+  /**
+   * Under the store-wide lock, after the statements of a write or COPY (the
+   * triggers have counted them): a change that added bytes and left the
+   * total past the quota is rolled back, so nothing is stored. One that
+   * shrank the total passes, even over a quota lowered since.
+   */
+  async #checkQuota(client: PoolClient, path: string, usedBefore: number): Promise<void> {
+    if (this.#quotaBytes === undefined) return;
+    const used = await this.#usedBytes(client);
+    if (used > this.#quotaBytes && used > usedBefore) throw quotaExceeded(path, this.#quotaBytes);
   }
 
   /** Takes the store-wide lock every mutation holds from its checks to its commit. */

@@ -33,13 +33,17 @@ import {
   lockSettings,
   normalizePath,
   refreshedLock,
-  ROOT,
+  STORED_LOCK_COLUMNS,
+  lockOfRow,
+  storedLockValues,
+  subtreeBounds,
   type ActiveLock,
   type LockRequest,
   type LockResult,
   type LockSettings,
   type LockStore,
   type LockStoreOptions,
+  type StoredLockRow,
 } from '@davsync/core';
 import type { Pool } from 'pg';
 import { databaseError } from './pg-errors';
@@ -54,32 +58,9 @@ export interface PostgresLockStoreOptions extends LockStoreOptions {
   readonly schema?: string;
 }
 
-interface Row {
-  token: string;
-  root: string;
-  scope: 'exclusive' | 'shared';
-  depth: '0' | 'infinity';
-  owner: string | null;
-  principal: string | null;
-  timeout: number;
-  expires: string; // bigint
-}
+type Row = StoredLockRow;
 
-const COLUMNS = 'token, root, scope, depth, owner, principal, timeout, expires';
-
-const lockOf = (r: Row): ActiveLock => ({
-  token: r.token,
-  root: r.root,
-  scope: r.scope,
-  depth: r.depth === '0' ? 0 : 'infinity',
-  owner: r.owner ?? undefined,
-  principal: r.principal ?? undefined,
-  timeoutSeconds: r.timeout,
-  expires: Number(r.expires),
-});
-
-/** The bounds of the paths strictly below `path`, for `root > lo AND root < hi` (bytewise: the column is COLLATE "C"). */
-const subtreeBounds = (path: string): [string, string] => (path === ROOT ? ['/', '0'] : [`${path}/`, `${path}0`]);
+const COLUMNS = STORED_LOCK_COLUMNS;
 
 export class PostgresLockStore implements LockStore {
   readonly #pool: Pool;
@@ -123,10 +104,10 @@ export class PostgresLockStore implements LockStore {
       const rows = (await client.query<Row>(this.#sql.covering, [[request.path, ...ancestorsOf(request.path)], request.path, now])).rows;
       if (request.depth === 'infinity') rows.push(...(await client.query<Row>(this.#sql.below, [...subtreeBounds(request.path), now])).rows);
       const count = Number((await client.query<{ n: string }>(this.#sql.count, [now])).rows[0]?.n ?? 0);
-      const decided = decideLock(request, rows.map(lockOf), count, settings);
+      const decided = decideLock(request, rows.map(lockOfRow), count, settings);
       if (!decided.granted) return decided;
       const l = decided.lock;
-      await client.query(this.#sql.insert, [l.token, l.root, l.scope, String(l.depth), l.owner ?? null, l.principal ?? null, l.timeoutSeconds, l.expires]);
+      await client.query(this.#sql.insert, storedLockValues(l));
       return decided;
     });
   }
@@ -138,7 +119,7 @@ export class PostgresLockStore implements LockStore {
     return inTransaction(this.#pool, 'refreshing a lock', async (client) => {
       const now = settings.now();
       const row = (await client.query<Row>(this.#sql.getForUpdate, [token, now])).rows[0];
-      const lock = refreshedLock(row === undefined ? undefined : lockOf(row), p, timeout, settings, now);
+      const lock = refreshedLock(row === undefined ? undefined : lockOfRow(row), p, timeout, settings, now);
       if (lock !== undefined) await client.query(this.#sql.update, [token, lock.timeoutSeconds, lock.expires]);
       return lock;
     });
@@ -148,7 +129,7 @@ export class PostgresLockStore implements LockStore {
     const p = normalizePath(path);
     return inTransaction(this.#pool, 'removing a lock', async (client) => {
       const row = (await client.query<Row>(this.#sql.getForUpdate, [token, this.#settings.now()])).rows[0];
-      if (row === undefined || !lockCovers(lockOf(row), p)) return false;
+      if (row === undefined || !lockCovers(lockOfRow(row), p)) return false;
       await client.query(this.#sql.delete, [token]);
       return true;
     });
@@ -156,18 +137,18 @@ export class PostgresLockStore implements LockStore {
 
   async get(token: string): Promise<ActiveLock | undefined> {
     const rows = await query<Row>(this.#pool, 'reading a lock', { text: this.#sql.get, values: [token, this.#settings.now()] });
-    return rows[0] === undefined ? undefined : lockOf(rows[0]);
+    return rows[0] === undefined ? undefined : lockOfRow(rows[0]);
   }
 
   async locksCovering(path: string): Promise<ActiveLock[]> {
     const p = normalizePath(path);
     const values = [[p, ...ancestorsOf(p)], p, this.#settings.now()];
-    return (await query<Row>(this.#pool, 'reading locks', { text: this.#sql.covering, values })).map(lockOf);
+    return (await query<Row>(this.#pool, 'reading locks', { text: this.#sql.covering, values })).map(lockOfRow);
   }
 
   async locksBelow(path: string): Promise<ActiveLock[]> {
     const p = normalizePath(path);
-    return (await query<Row>(this.#pool, 'reading locks', { text: this.#sql.below, values: [...subtreeBounds(p), this.#settings.now()] })).map(lockOf);
+    return (await query<Row>(this.#pool, 'reading locks', { text: this.#sql.below, values: [...subtreeBounds(p), this.#settings.now()] })).map(lockOfRow);
   }
 
   async removeWithin(path: string): Promise<number> {
@@ -188,5 +169,9 @@ export class PostgresLockStore implements LockStore {
   async count(): Promise<number> {
     const rows = await query<{ n: string }>(this.#pool, 'counting locks', { text: this.#sql.count, values: [this.#settings.now()] });
     return Number(rows[0]?.n ?? 0);
+  }
+
+  now(): number {
+    return this.#settings.now();
   }
 }

@@ -27,6 +27,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Largest body accepted, in bytes. Default 1 GiB. */
   readonly maxBodyBytes?: number;
+  /** Bytes of file content the store may hold (RFC 4331 quota; see `PostgresAdapterOptions.quotaBytes`). Default: no limit. */
+  readonly quotaBytes?: number;
   /** Engine options (page size, retention, …). */
   readonly engine?: Omit<SyncEngineOptions, 'adapter' | 'journal'>;
   /**
@@ -88,6 +90,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     pool,
     schema,
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes }),
     ...(options.engine?.now === undefined ? {} : { now: options.engine.now }),
   });
   // The adapter records its own mutations in its journal; the engine is given that journal.
@@ -109,8 +112,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       if (closed) return;
       closed = true;
       await engine.close();
-      pool.off('error', onError);
+      // A pool we made keeps the listener: `end()` can resolve while a
+      // connection is still closing, and a server that terminates it then
+      // (a dropped database, a shutdown) would otherwise crash the process.
       if (owned) await pool.end();
+      else pool.off('error', onError);
     },
   };
 }

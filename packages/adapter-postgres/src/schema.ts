@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -230,6 +230,31 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CREATE INDEX locks_by_root ON ${s}.locks (root);
     -- Purging expired locks without reading live ones.
     CREATE INDEX locks_by_expiry ON ${s}.locks (expires);
+  `,
+  // 4: the bytes of file content held (RFC 4331 quota), a running total on
+  // the clock row. Statement triggers with transition tables keep it: one
+  // UPDATE per statement whatever the rows (a COPY of 10 000 files adds
+  // one sum), on the row every mutation has locked already, so it adds no
+  // contention; every path that changes members is covered, none can
+  // forget. Copies count again: a quota is on what the user stores.
+  (s) => `
+    ALTER TABLE ${s}.clock ADD COLUMN used_bytes bigint NOT NULL DEFAULT 0;
+    UPDATE ${s}.clock SET used_bytes = (SELECT coalesce(sum(size), 0) FROM ${s}.members);
+    CREATE FUNCTION ${s}.count_bytes() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    DECLARE
+      delta bigint := 0;
+    BEGIN
+      IF TG_OP IN ('INSERT', 'UPDATE') THEN delta := delta + (SELECT coalesce(sum(size), 0) FROM added); END IF;
+      IF TG_OP IN ('DELETE', 'UPDATE') THEN delta := delta - (SELECT coalesce(sum(size), 0) FROM gone); END IF;
+      IF delta <> 0 THEN UPDATE ${s}.clock SET used_bytes = used_bytes + delta; END IF;
+      RETURN NULL;
+    END $fn$;
+    CREATE TRIGGER members_bytes_inserted AFTER INSERT ON ${s}.members
+      REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_bytes();
+    CREATE TRIGGER members_bytes_updated AFTER UPDATE ON ${s}.members
+      REFERENCING OLD TABLE AS gone NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_bytes();
+    CREATE TRIGGER members_bytes_deleted AFTER DELETE ON ${s}.members
+      REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_bytes();
   `,
 ];
 

@@ -56,6 +56,7 @@ const SERVE_FLAGS = {
   host: { type: 'string' },
   'page-size': { type: 'string' },
   retention: { type: 'string' },
+  quota: { type: 'string' },
   'log-level': { type: 'string' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
@@ -73,6 +74,10 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     if (dir !== undefined || values.memory) throw new UsageError('--postgres serves a database: give DIR, --memory or --postgres, only one');
     if (!/^postgres(ql)?:\/\//.test(postgres)) throw new UsageError('--postgres takes a postgresql:// connection string');
   }
+  // A folder's quota is its filesystem's: what it reports is df's figures.
+  if (values.quota !== undefined && !values.memory && postgres === undefined) {
+    throw new UsageError("--quota goes with --memory or --postgres; a folder reports its filesystem's free space");
+  }
   const logLevel = values['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const host = values.host ?? '127.0.0.1';
@@ -84,6 +89,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values.memory ? { memory: true } : postgres !== undefined ? { postgres } : { dir: dir ?? './data' }),
     ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
+    ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
     ...optionalCredentials(values.user, undefined, env),
   };
   return { command: 'serve', options };

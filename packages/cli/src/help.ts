@@ -30,6 +30,8 @@ Options:
       --host ADDR          address to bind (default 127.0.0.1: this machine only)
       --page-size N        server page size for sync-collection (default: no limit)
       --retention N        most removal records kept (default 100000); older tokens need a full sync
+      --quota BYTES        with --memory or --postgres: most bytes of file content stored (RFC 4331);
+                           a PUT or COPY past it is refused with 507 (default: no limit)
       --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
   -u, --user NAME:PASS     require HTTP Basic authentication
   -h, --help               show this help

@@ -34,6 +34,8 @@ export interface ServeOptions {
   readonly pageSize?: number;
   /** Most tombstones (removal records) kept; older tokens then need a full sync. Default 100 000. */
   readonly retention?: number;
+  /** With `memory` or `postgres`: the most bytes of file content stored (RFC 4331 quota). Default: no limit. */
+  readonly quotaBytes?: number;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /** Log level of the default logger. Default `info`. */
@@ -227,10 +229,11 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   // never loads the memory or PostgreSQL adapters (nor `pg`), and so on.
   if (options.memory) {
     const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
-    const engine = new SyncEngine({ adapter: new MemoryAdapter(), ...engineOptions });
+    const quota = options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes };
+    const engine = new SyncEngine({ adapter: new MemoryAdapter(quota), ...engineOptions });
     return { engine, label: 'memory', reconciled: Promise.resolve(), close: () => engine.close() };
   }
-  if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, log);
+  if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, options.quotaBytes, log);
   const dir = options.dir ?? './data';
   await checkDirectory(dir);
   const fs = await import('@davsync/adapter-fs');
@@ -258,11 +261,21 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
 }
 
 /** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
-async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
+async function openPostgres(
+  url: string,
+  engine: { pageSize?: number; retention?: { maxTombstones: number } },
+  quotaBytes: number | undefined,
+  log: Logger,
+): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
     const { openPostgresStore } = await import('@davsync/adapter-postgres');
-    const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
+    const store = await openPostgresStore({
+      connectionString: url,
+      engine,
+      onWarning: (m) => log.warn(m),
+      ...(quotaBytes === undefined ? {} : { quotaBytes }),
+    });
     return { engine: store.engine, label, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);

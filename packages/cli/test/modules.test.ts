@@ -35,6 +35,13 @@ describe('parseCommandLine: serve', () => {
     });
   });
 
+  it('--quota BYTES with --memory or --postgres, refused with a folder', () => {
+    expect(parseCommandLine(['serve', '--memory', '--quota', '1000'], {})).toMatchObject({ options: { memory: true, quotaBytes: 1000 } });
+    expect(parseCommandLine(['serve', '--postgres', 'postgresql://h/db', '--quota', '0'], {})).toMatchObject({ options: { quotaBytes: 0 } });
+    expect(usageError(() => parseCommandLine(['serve', 'dir', '--quota', '1000'], {}))).toMatch(/^--quota goes with --memory or --postgres/);
+    expect(usageError(() => parseCommandLine(['serve', '--memory', '--quota', '1k'], {}))).toMatch(/^--quota must be a whole number \(0 or more\), not "1k"/);
+  });
+
   it('credentials: --user wins over the environment; the environment alone works', () => {
     const env = { DAVSYNC_USER: 'env', DAVSYNC_PASSWORD: 'envpw' };
     expect(parseCommandLine(['serve', '--user', 'flag:pw'], env)).toMatchObject({ options: { credentials: { user: 'flag', password: 'pw' } } });

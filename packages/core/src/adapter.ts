@@ -8,6 +8,7 @@
  */
 import type { ByteRange, ByteStream, Entry } from './entry';
 import type { JournalStore } from './journal';
+import type { QuotaFigures } from './quota';
 
 export interface WriteOptions {
   /** Media type to store with the content. */
@@ -129,6 +130,17 @@ export interface StorageAdapter {
 
   /** Dead properties, when the store can keep them. */
   readonly properties?: DeadPropertyStore;
+
+  /**
+   * Optional: the storage figures of the collection at `path` (RFC 4331),
+   * answered as `DAV:quota-available-bytes` and `DAV:quota-used-bytes`
+   * when a PROPFIND names them (never for allprop). Asked once per
+   * collection listed, so it must be cheap — a running total or a
+   * filesystem's figures, never a walk of the subtree. Returns `undefined`
+   * (both properties 404) for a path it has no figures for. A store that
+   * enforces a quota refuses a write past it with `quotaExceeded` (507).
+   */
+  quota?(path: string): Promise<QuotaFigures | undefined>;
 
   /**
    * Set by a *self-journaling* adapter: one that commits each mutation and

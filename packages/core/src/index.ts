@@ -32,5 +32,7 @@ export { changeOf, journalChangesOf, reconcileChanges, removalChanges } from './
 export type { JournalReader, TreeMutation, TreeReader } from './journal-changes';
 export { EntryTree } from './entry-tree';
 export { PathLock } from './path-lock';
+export { checkQuotaBytes, quotaExceeded, quotaFigures, withinQuota } from './quota';
+export type { QuotaFigures } from './quota';
 export * from './locks/index';
-export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions } from './locks/index';
+export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions, StoredLockRow } from './locks/index';

@@ -16,7 +16,7 @@ import type { ResolvedOptions } from './options';
  * wrap mode, what the sync log has recorded of the host's (no dead
  * properties there).
  */
-export type MemberReader = Pick<StorageAdapter, 'stat' | 'list' | 'properties'>;
+export type MemberReader = Pick<StorageAdapter, 'stat' | 'list' | 'properties' | 'quota'>;
 
 /**
  * The sync state a request reads: a `SyncLog` (wrap mode), or in

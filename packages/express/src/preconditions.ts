@@ -11,12 +11,13 @@ import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseIf, type IfHeader, t
 import type { SyncContext } from './context';
 import { isLockToken, locksInTheWay, lockTokenHolds, submittedLockTokens, unopenedRoots, type LockTarget } from './locks/lock-check';
 import { lockTokenNotSubmitted } from './locks/lock-errors';
+import { mayUseLock, notYourLock } from './locks/lock-principal';
 import type { ResolvedOptions } from './options';
 import { quoteEtag } from './properties/entry-properties';
 import { syncTokenHolds } from './sync/token-condition';
 
 /** What a precondition reads of the request: its headers, where its references lead, the members and the sync state. */
-export type PreconditionRequest = Pick<SyncContext, 'path' | 'header' | 'resolve' | 'may' | 'members' | 'sync' | 'options' | 'lockStore' | 'href'>;
+export type PreconditionRequest = Pick<SyncContext, 'path' | 'header' | 'resolve' | 'may' | 'members' | 'sync' | 'options' | 'lockStore' | 'href' | 'req'>;
 
 /** What a method's precondition check covers besides the request resource's own validators. */
 export interface PreconditionOptions {
@@ -51,6 +52,8 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       const submitted = ifHeader === undefined ? new Set<string>() : await submittedLockTokens(ifHeader, resolver);
       const roots = unopenedRoots(groups, submitted);
       if (roots.length > 0) throw lockTokenNotSubmitted(ctx.path, await hrefsOf(ctx, roots));
+      // The token was submitted, but is it the user's? Another user's opens nothing.
+      if (groups.some((group) => !group.some((lock) => submitted.has(lock.token) && mayUseLock(lock, ctx.req.user)))) throw notYourLock(ctx.path);
     }
   }
   if (!ifMatchPasses(ctx.header('if-match'), current)) throw preconditionFailed('If-Match', ctx.path);

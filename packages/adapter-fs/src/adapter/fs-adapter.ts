@@ -21,6 +21,7 @@ import {
   type DeadPropertyStore,
   type Entry,
   type MoveOptions,
+  type QuotaFigures,
   type ReadOptions,
   type StorageAdapter,
   type TransferResult,
@@ -39,6 +40,7 @@ import { factsOf, type MemberFacts } from '../listing/member-facts';
 import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
 import { SAFE_READ_FLAGS } from '../paths/safe-path';
 import { openContext, type Context } from './context';
+import { filesystemQuota } from './filesystem-quota';
 import { NO_TYPES, entryOf, fileEntry } from './entries';
 import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
 
@@ -132,6 +134,21 @@ export class FsAdapter implements StorageAdapter {
    */
   async ready(): Promise<void> {
     await this.#ctx();
+  }
+
+  /** The filesystem's figures for a collection (`filesystem-quota.ts`); `undefined` for a file or a missing path. */
+  async quota(path: string): Promise<QuotaFigures | undefined> {
+    const { guard } = await this.#ctx();
+    const found = await guard.lookup(path);
+    if (found.kind !== 'collection') return undefined;
+    try {
+      return await filesystemQuota(found.real);
+    } catch (err) {
+      // Gone since the lookup: no figures, as for any missing path.
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw toDavError(err, found.path);
+    }
   }
 
   async stat(path: string): Promise<Entry | undefined> {

@@ -24,47 +24,28 @@ import {
   lockSettings,
   normalizePath,
   refreshedLock,
-  ROOT,
+  STORED_LOCK_COLUMNS,
+  lockOfRow,
+  storedLockValues,
+  subtreeBounds,
   type ActiveLock,
   type LockRequest,
   type LockResult,
   type LockSettings,
   type LockStore,
   type LockStoreOptions,
+  type StoredLockRow,
 } from '@davsync/core';
 import { withStateDb, type StateDatabase } from './state-db';
 
-interface Row {
-  token: string;
-  root: string;
-  scope: 'exclusive' | 'shared';
-  depth: '0' | 'infinity';
-  owner: string | null;
-  principal: string | null;
-  timeout: number;
-  expires: number;
-}
+type Row = StoredLockRow & { expires: number };
 
-const COLUMNS = 'token, root, scope, depth, owner, principal, timeout, expires';
+const COLUMNS = STORED_LOCK_COLUMNS;
 
 /** The locks covering a path: `?` is the JSON array of the path and its ancestors, then the path, then now. Exported for its query-plan test. */
 export const COVERING_SQL = `SELECT ${COLUMNS} FROM locks WHERE root IN (SELECT value FROM json_each(?)) AND (root = ? OR depth = 'infinity') AND expires > ?`;
 /** The live locks strictly below a path: the bounds of `subtreeBounds`, then now. */
 export const BELOW_SQL = `SELECT ${COLUMNS} FROM locks WHERE root > ? AND root < ? AND expires > ?`;
-
-const lockOf = (r: Row): ActiveLock => ({
-  token: r.token,
-  root: r.root,
-  scope: r.scope,
-  depth: r.depth === '0' ? 0 : 'infinity',
-  owner: r.owner ?? undefined,
-  principal: r.principal ?? undefined,
-  timeoutSeconds: r.timeout,
-  expires: r.expires,
-});
-
-/** The bounds of the paths strictly below `path`, for `root > lo AND root < hi`. */
-export const subtreeBounds = (path: string): [string, string] => (path === ROOT ? ['/', '0'] : [`${path}/`, `${path}0`]);
 
 export class SqliteLockStore implements LockStore {
   readonly #db: StateDatabase;
@@ -104,10 +85,10 @@ export class SqliteLockStore implements LockStore {
       purge.run(now);
       const candidates = this.#covering(request.path, now);
       if (request.depth === 'infinity') candidates.push(...this.#below(request.path, now));
-      const decided = decideLock(request, candidates.map(lockOf), count.get(now) as number, settings);
+      const decided = decideLock(request, candidates.map(lockOfRow), count.get(now) as number, settings);
       if (!decided.granted) return decided;
       const l = decided.lock;
-      insert.run(l.token, l.root, l.scope, String(l.depth), l.owner ?? null, l.principal ?? null, l.timeoutSeconds, l.expires);
+      insert.run(...storedLockValues(l));
       return decided;
     });
     this.#lock = (request) => lock.immediate(request);
@@ -117,14 +98,14 @@ export class SqliteLockStore implements LockStore {
     const refresh = db.transaction((token: string, path: string, timeout: number | 'infinite') => {
       const now = settings.now();
       const row = byToken.get(token, now);
-      const lock = refreshedLock(row === undefined ? undefined : lockOf(row), path, timeout, settings, now);
+      const lock = refreshedLock(row === undefined ? undefined : lockOfRow(row), path, timeout, settings, now);
       if (lock !== undefined) update.run(lock.timeoutSeconds, lock.expires, token);
       return lock;
     });
     this.#refresh = (token, path, timeout) => refresh.immediate(token, path, timeout);
     const unlock = db.transaction((token: string, path: string) => {
       const row = byToken.get(token, settings.now());
-      if (row === undefined || !lockCovers(lockOf(row), path)) return false;
+      if (row === undefined || !lockCovers(lockOfRow(row), path)) return false;
       remove.run(token);
       return true;
     });
@@ -154,17 +135,17 @@ export class SqliteLockStore implements LockStore {
 
   async get(token: string): Promise<ActiveLock | undefined> {
     const row = withStateDb(this.#db, 'reading a lock', () => this.#get(token, this.#settings.now()));
-    return row === undefined ? undefined : lockOf(row);
+    return row === undefined ? undefined : lockOfRow(row);
   }
 
   async locksCovering(path: string): Promise<ActiveLock[]> {
     const p = normalizePath(path);
-    return withStateDb(this.#db, 'reading locks', () => this.#covering(p, this.#settings.now())).map(lockOf);
+    return withStateDb(this.#db, 'reading locks', () => this.#covering(p, this.#settings.now())).map(lockOfRow);
   }
 
   async locksBelow(path: string): Promise<ActiveLock[]> {
     const p = normalizePath(path);
-    return withStateDb(this.#db, 'reading locks', () => this.#below(p, this.#settings.now())).map(lockOf);
+    return withStateDb(this.#db, 'reading locks', () => this.#below(p, this.#settings.now())).map(lockOfRow);
   }
 
   async removeWithin(path: string): Promise<number> {
@@ -178,5 +159,9 @@ export class SqliteLockStore implements LockStore {
 
   async count(): Promise<number> {
     return withStateDb(this.#db, 'counting locks', () => this.#count(this.#settings.now()));
+  }
+
+  now(): number {
+    return this.#settings.now();
   }
 }

@@ -76,6 +76,14 @@ export interface LockStore {
   /** How many live locks the store holds (what the `maxLocks` cap counts). */
   count(): Promise<number>;
 
+  /**
+   * The store's clock (ms since the epoch), the one its expiries are
+   * measured against: `DAV:lockdiscovery` computes a lock's remaining
+   * seconds from it, so a test with a fake clock, or instances whose
+   * store reads time from one place, report what the store will enforce.
+   */
+  now(): number;
+
   /** Releases resources the store owns (not a database it was handed). */
   close?(): Promise<void>;
 }

@@ -127,6 +127,10 @@ export class MemoryLockStore implements LockStore {
     return this.byToken.size;
   }
 
+  now(): number {
+    return this.settings.now();
+  }
+
   // ---- internals -------------------------------------------------------------
 
   /** The live locks a request must not conflict with: those covering its path, and those below it for depth infinity. */

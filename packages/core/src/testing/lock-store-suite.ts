@@ -271,6 +271,13 @@ export function defineLockStoreSuite(options: LockSuiteOptions): void {
     });
 
     describe('expiry', () => {
+      it("reads time from the clock it was given (now() is what lockdiscovery's remaining seconds use)", async () => {
+        const store = await fresh();
+        expect(store.now()).toBe(START_TIME);
+        clock = START_TIME + 12_345;
+        expect(store.now()).toBe(START_TIME + 12_345);
+      });
+
       it('a lock is gone at its expiry time: not returned, not in conflict, not counted', async () => {
         const store = await fresh();
         const lock = await take(store, ex('/a', 'infinity', 60));

@@ -19,6 +19,14 @@ export interface PageMember {
   readonly modified?: Date;
   /** The HTTP form, quotes included. */
   readonly etag: string;
+  /** The locks whose scope includes the member (RFC 4918 lockdiscovery), when there are any. */
+  readonly locks?: readonly PageLock[];
+}
+
+/** A lock shown beside a member: its scope and who holds it (plain text, escaped here). */
+export interface PageLock {
+  readonly scope: 'exclusive' | 'shared';
+  readonly owner?: string;
 }
 
 /** One recent change; `href` only for members that still exist. */
@@ -79,6 +87,7 @@ const CSS = [
   '.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}',
   '.name{overflow-wrap:anywhere;min-width:9rem}.dir .name a{font-weight:600}',
   '.dl{margin-left:.4rem;font-size:.8rem}',
+  '.lock{margin-left:.5rem;font-size:.8rem;color:var(--muted);white-space:nowrap}',
   '.when{white-space:nowrap;font-variant-numeric:tabular-nums}.fit{width:1%;white-space:nowrap}',
   'code{font:.82rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}',
   '.etag code{display:inline-block;max-width:14ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}',
@@ -158,11 +167,14 @@ function memberRow(m: PageMember): Html {
   const link = m.collection
     ? html`<a href="${m.href}">${label}</a>`
     : html`<a href="${m.href}">${label}</a><a class="dl" href="${m.href}" download title="Download ${m.name}" aria-label="Download ${m.name}">↓</a>`;
+  const locks = (m.locks ?? []).map(
+    (l) => html`<span class="lock" title="${`Locked (${l.scope})${l.owner === undefined ? '' : ` by ${l.owner}`}`}">🔒 ${l.owner ?? 'locked'}</span>`,
+  );
   const size = m.collection || m.size === undefined ? html`<td class="num muted">—</td>` : html`<td class="num" title="${`${m.size} bytes`}">${humanSize(m.size)}</td>`;
   const type = m.collection ? 'folder' : (m.contentType ?? 'unknown');
   const when = isoUtc(m.modified);
   const modified = when === undefined ? html`<td class="muted">—</td>` : html`<td class="when"><time datetime="${when}">${when.slice(0, 10)}<wbr>${when.slice(10)}</time></td>`;
-  return html`<tr class="${m.collection ? 'dir' : 'file'}"><td class="name">${link}</td>${size}<td class="type">${type}</td>${modified}<td class="etag"><code title="${m.etag}">${m.etag}</code></td></tr>`;
+  return html`<tr class="${m.collection ? 'dir' : 'file'}"><td class="name">${link}${locks}</td>${size}<td class="type">${type}</td>${modified}<td class="etag"><code title="${m.etag}">${m.etag}</code></td></tr>`;
 }
 
 function bottom(page: CollectionPage): Html {

@@ -15,14 +15,17 @@
  * - The sync token and the recent changes (`SyncEngine.recentChanges`, the
  *   latest {@link RECENT_CHANGES} in and below the collection) come from one
  *   read of the journal, so they agree with each other.
+ * - A member in the scope of a lock is marked with the lock's owner
+ *   (two lock-store lookups per page, see `locksOfMembers`).
  * - The page carries no ETag or Last-Modified, and `Cache-Control:
  *   no-cache`: the collection's ETag does not change when members do, so it
  *   cannot validate a listing, and a reload must always show the present.
  */
-import { baseName, parentOf, ROOT, type Entry } from '@davsync/core';
+import { baseName, parentOf, ROOT, type ActiveLock, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
-import { PAGE_CSP, renderCollectionPage, type CollectionPage, type Crumb, type PageChange, type PageMember } from '../html/collection-page';
+import { PAGE_CSP, renderCollectionPage, type CollectionPage, type Crumb, type PageChange, type PageLock, type PageMember } from '../html/collection-page';
+import { ownerLabel } from '../locks/lock-owner';
 import { quoteEtag } from '../properties/entry-properties';
 
 /** Members shown per page. */
@@ -67,6 +70,7 @@ async function gather(ctx: DavContext, path: string): Promise<CollectionPage> {
   const last = shown[shown.length - 1];
   const more = total - skipped > shown.length;
   const recent = await recentChanges(ctx, path);
+  const locks = await locksOfMembers(ctx, path, shown);
   const parent = parentOf(path);
   return {
     title: displayPath(ctx, path),
@@ -82,6 +86,7 @@ async function gather(ctx: DavContext, path: string): Promise<CollectionPage> {
         ...(m.size === undefined ? {} : { size: m.size }),
         ...(m.contentType === undefined ? {} : { contentType: m.contentType }),
         ...(m.modified === undefined ? {} : { modified: m.modified }),
+        ...(locks.has(m.path) ? { locks: locks.get(m.path) } : {}),
       }),
     ),
     skipped,
@@ -99,6 +104,34 @@ async function gather(ctx: DavContext, path: string): Promise<CollectionPage> {
     ),
     changeLimit: RECENT_CHANGES,
   };
+}
+
+/**
+ * The locks on the members shown, in two lookups whatever the page size:
+ * the depth-infinity locks covering the collection (they cover every
+ * member) and the locks rooted below it, of which those rooted at a shown
+ * member are its own. A lock deeper down does not lock the member that
+ * contains it (RFC 4918 §7), so it is not shown here but on its own page.
+ */
+async function locksOfMembers(ctx: DavContext, path: string, shown: readonly Entry[]): Promise<Map<string, PageLock[]>> {
+  const out = new Map<string, PageLock[]>();
+  const around = (await ctx.engine.locks.locksCovering(path)).filter((l) => l.depth === 'infinity');
+  const below = await ctx.engine.locks.locksBelow(path);
+  if (around.length === 0 && below.length === 0) return out;
+  const byRoot = new Map<string, ActiveLock[]>();
+  for (const lock of below) byRoot.set(lock.root, [...(byRoot.get(lock.root) ?? []), lock]);
+  for (const m of shown) {
+    const held = [...around, ...(byRoot.get(m.path) ?? [])];
+    if (held.length === 0) continue;
+    out.set(
+      m.path,
+      await Promise.all(held.map(async (l): Promise<PageLock> => {
+        const owner = await ownerLabel(l);
+        return { scope: l.scope, ...(owner === undefined ? {} : { owner }) };
+      })),
+    );
+  }
+  return out;
 }
 
 /**

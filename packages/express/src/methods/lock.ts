@@ -13,6 +13,7 @@ import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { isLockToken, submittedLockTokens } from '../locks/lock-check';
 import { conflictingLock } from '../locks/lock-errors';
+import { mayUseLock, notYourLock } from '../locks/lock-principal';
 import { activeLockXml, lockAnswerBody } from '../locks/lock-properties';
 import { parseLockInfo, parseTimeout } from '../locks/lock-request';
 import { checkPreconditions, hrefsOf, ifResolver, parseIfHeader } from '../preconditions';
@@ -69,7 +70,12 @@ async function refresh(ctx: DavContext, timeout: number | 'infinite'): Promise<D
   const entry = await ctx.engine.adapter.stat(ctx.path);
   await checkPreconditions(ctx, entry);
   const refreshed: ActiveLock[] = [];
-  for (const token of await submittedLockTokens(header, ifResolver(ctx, entry))) {
+  const tokens = await submittedLockTokens(header, ifResolver(ctx, entry));
+  for (const token of tokens) {
+    const held = await ctx.engine.locks.get(token);
+    if (held !== undefined && !mayUseLock(held, ctx.req.user)) throw notYourLock(ctx.path);
+  }
+  for (const token of tokens) {
     const lock = await ctx.engine.locks.refresh(token, ctx.path, timeout);
     if (lock !== undefined) refreshed.push(lock);
   }
@@ -85,7 +91,7 @@ function lockDepth(ctx: DavContext): LockDepth {
 }
 
 async function answer(ctx: DavContext, status: number, locks: readonly ActiveLock[], headers: Record<string, string>): Promise<DavResponse> {
-  const now = Date.now();
+  const now = ctx.engine.locks.now(); // the store's clock measures the timeout left
   const parts = await Promise.all(locks.map(async (lock) => activeLockXml(lock, (await hrefsOf(ctx, [lock.root]))[0] as string, now)));
   const body = lockAnswerBody(parts.join(''));
   return {

@@ -23,10 +23,19 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   DAV.syncToken,
   DAV.lockdiscovery,
   DAV.supportedlock,
+  DAV.quotaAvailableBytes,
+  DAV.quotaUsedBytes,
 ]);
 
-/** Protected properties the entry cannot answer: the journal's (sync) and the lock store's. */
-const NOT_FROM_ENTRY: ReadonlySet<string> = new Set([DAV.syncToken, DAV.supportedReportSet, DAV.lockdiscovery, DAV.supportedlock]);
+/** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
+const NOT_FROM_ENTRY: ReadonlySet<string> = new Set([
+  DAV.syncToken,
+  DAV.supportedReportSet,
+  DAV.lockdiscovery,
+  DAV.supportedlock,
+  DAV.quotaAvailableBytes,
+  DAV.quotaUsedBytes,
+]);
 
 /** The HTTP form of a store ETag. */
 export const quoteEtag = (etag: string): string => `"${etag}"`;

@@ -6,7 +6,7 @@
  * from `entry-properties.ts` and the sync properties from
  * `sync/sync-properties.ts`.
  */
-import { DavError, type Entry, type LockStore, type SyncLog } from '@davsync/core';
+import { DavError, type Entry, type LockStore, type QuotaFigures, type SyncLog } from '@davsync/core';
 import { lockDiscoveryValue, SUPPORTED_LOCK } from '../locks/lock-properties';
 import type { MemberReader } from '../context';
 import { syncPropertyValue } from '../sync/sync-properties';
@@ -30,10 +30,10 @@ const ALLPROP_LIVE: readonly string[] = [
 export interface PropertySource {
   /** For the sync properties. */
   readonly sync: Pick<SyncLog, 'currentToken'>;
-  /** For dead properties, when the members have them. */
-  readonly members: Pick<MemberReader, 'properties'>;
+  /** For dead properties, when the members have them, and the quota figures, when the store has them. */
+  readonly members: Pick<MemberReader, 'properties' | 'quota'>;
   /** For `DAV:lockdiscovery`: the store's locks (absent: no locking here, the properties are not ours). */
-  readonly lockStore?: Pick<LockStore, 'locksCovering'> | undefined;
+  readonly lockStore?: Pick<LockStore, 'locksCovering' | 'now'> | undefined;
   /** For the lock roots' hrefs in `DAV:lockdiscovery`. */
   href(path: string, collection: boolean): string;
 }
@@ -62,13 +62,36 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
       if (src.lockStore === undefined) return undefined;
       // A lock rooted above the member is depth infinity, so on a collection.
       const rootHref = (lock: { root: string }): string => src.href(lock.root, lock.root === entry.path ? entry.collection : true);
-      return lockDiscoveryValue(await src.lockStore.locksCovering(entry.path), rootHref, Date.now());
+      // The store's clock, not ours: the seconds left are what the store will enforce.
+      return lockDiscoveryValue(await src.lockStore.locksCovering(entry.path), rootHref, src.lockStore.now());
     }
     case DAV.supportedlock:
       return src.lockStore === undefined ? undefined : SUPPORTED_LOCK;
+    case DAV.quotaAvailableBytes:
+    case DAV.quotaUsedBytes:
+      return quotaValue(name, entry, src);
     default:
       return entryValue(name, entry);
   }
+}
+
+/**
+ * RFC 4331: a collection's quota figures, from the store (`quota`), only
+ * when named — allprop leaves them out (§3, §4) and propname does not list
+ * them, so a listing of many collections never asks the store unless the
+ * client wants the figures. A figure the store does not give is 404.
+ */
+const quotaAsked = new WeakMap<Entry, Promise<QuotaFigures | undefined>>();
+
+async function quotaValue(name: string, entry: Entry, src: PropertySource): Promise<PropValue | undefined> {
+  const quota = src.members.quota;
+  if (!entry.collection || quota === undefined) return undefined;
+  // Both properties named: one question to the store, not two.
+  let asked = quotaAsked.get(entry);
+  if (asked === undefined) quotaAsked.set(entry, (asked = quota.call(src.members, entry.path)));
+  const figures = await asked;
+  const value = name === DAV.quotaAvailableBytes ? figures?.available : figures?.used;
+  return value === undefined ? undefined : { text: String(value) };
 }
 
 /**

@@ -3,32 +3,13 @@
  * write, against the neutral handler (no socket): each rule, and the bad
  * input that must be a 4xx changing nothing.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import { MemoryLockStore, SyncEngine } from '@davsync/core';
-import { createDavHandler, type DavHandler, type DavRequest } from '@davsync/express';
+import { createDavHandler, type DavHandler } from '@davsync/express';
 import { parseXml, type XmlElement } from '@davsync/protocol';
 import { D, errorConditions, multistatus } from '../support/dav';
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly text: string;
-}
-
-async function call(h: DavHandler, method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-  const req: DavRequest = { method, url, base: '', headers, body: Readable.from(body === undefined ? [] : [Buffer.from(body)]) };
-  const res = await h(req);
-  let text = '';
-  if (typeof res.body === 'string') text = res.body;
-  else if (res.body instanceof Uint8Array) text = Buffer.from(res.body).toString('utf8');
-  else if (res.body !== undefined) for await (const c of res.body) text += typeof c === 'string' ? c : Buffer.from(c).toString('utf8');
-  return { status: res.status, headers: res.headers, text };
-}
-
-const lockinfo = (scope: 'exclusive' | 'shared', owner = '<D:owner><D:href>mailto:ann@example.com</D:href></D:owner>'): string =>
-  `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:${scope}/></D:lockscope><D:locktype><D:write/></D:locktype>${owner}</D:lockinfo>`;
+import { call, lockinfo, type Reply } from '../support/handler-call';
 
 function setup(maxTimeoutSeconds = 3600): { h: DavHandler; engine: SyncEngine } {
   const engine = new SyncEngine({ adapter: new MemoryAdapter(), locks: new MemoryLockStore({ maxTimeoutSeconds }) });

@@ -47,10 +47,10 @@ export async function closeServer(server: Server): Promise<void> {
  * Connect does.
  */
 export async function startServer(
-  options: { mount?: string; adapter?: StorageAdapter } & Omit<DavsyncOptions, 'adapter' | 'engine'> = {},
+  options: { mount?: string; adapter?: StorageAdapter; quotaBytes?: number } & Omit<DavsyncOptions, 'adapter' | 'engine'> = {},
 ): Promise<TestServer> {
-  const { mount = '', adapter: given, ...rest } = options;
-  const { middleware, adapter, release } = await makeMiddleware(given, rest);
+  const { mount = '', adapter: given, quotaBytes, ...rest } = options;
+  const { middleware, adapter, release } = await makeMiddleware(given, rest, quotaBytes);
   const { server, origin } = await listen((req, res) => {
     const url = req.url ?? '/';
     if (mount === '') return middleware(req, res);
@@ -79,13 +79,14 @@ export async function startServer(
  * for: the memory adapter by default, a filesystem store in a temporary
  * directory when `DAVSYNC_TEST_STORE=fs`, a PostgreSQL store in a schema
  * of its own when `DAVSYNC_TEST_STORE=postgres` (`npm test` runs the HTTP
- * suites every way).
+ * suites every way). `quotaBytes` goes to the memory and PostgreSQL stores;
+ * the fs store reports its filesystem's figures instead.
  */
-async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<DavsyncOptions, 'adapter' | 'engine'>) {
+async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes?: number) {
   const mode = process.env['DAVSYNC_TEST_STORE'];
-  if (given === undefined && mode === 'postgres') return makePostgresMiddleware(rest);
+  if (given === undefined && mode === 'postgres') return makePostgresMiddleware(rest, quotaBytes);
   if (given !== undefined || mode !== 'fs') {
-    const adapter = given ?? new MemoryAdapter();
+    const adapter = given ?? new MemoryAdapter(quotaBytes === undefined ? {} : { quotaBytes });
     return { middleware: davsync({ adapter, ...rest }), adapter, release: async () => undefined };
   }
   const { pageSize, retention, ...http } = rest;
@@ -132,7 +133,7 @@ afterAll(async () => {
   if (openStores === 0) await stopPostgres();
 }, 60_000);
 
-async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>) {
+async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes: number | undefined) {
   postgres ??= startTestPostgres().then(async (server) => ({ server, url: await server.createDatabase('davsync_http') }));
   const { url } = await postgres;
   const { pageSize, retention, ...http } = rest;
@@ -141,6 +142,7 @@ async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'en
     connectionString: url,
     schema,
     poolOptions: { max: 4 },
+    ...(quotaBytes === undefined ? {} : { quotaBytes }),
     engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }) },
   });
   openStores++;

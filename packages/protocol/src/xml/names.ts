@@ -102,6 +102,10 @@ export const DAV = {
   resourcetype: '{DAV:}resourcetype',
   /** RFC 4918 §15.10 */
   supportedlock: '{DAV:}supportedlock',
+  /** RFC 4331 §3 */
+  quotaAvailableBytes: '{DAV:}quota-available-bytes',
+  /** RFC 4331 §4 */
+  quotaUsedBytes: '{DAV:}quota-used-bytes',
 
   // --- RFC 4918 §16: precondition/postcondition codes ----------------------
   /** RFC 4918 §16 */
