@@ -11,7 +11,7 @@
  * test` runs each). Skipped only where davfs2 cannot mount: no /dev/fuse,
  * no mount.davfs, not root.
  */
-import { open, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { open, mkdir, readdir, readFile, rename, rmdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StorageAdapter } from '@davsync/core';
@@ -102,6 +102,18 @@ if (unavailable !== undefined) {
       await rmdir(at('empty'));
       expect(await server.adapter.stat('/gone.txt')).toBeUndefined();
       expect(await memberNames(server.adapter, '/')).toEqual(['held.txt', 'sub']);
+    });
+
+    // The fs store answers RFC 4331's quota properties with its filesystem's
+    // figures, and davfs2 reports them to `df` (statfs); the other stores
+    // have no quota configured here, so they have no free space to report.
+    (process.env['DAVSYNC_TEST_STORE'] === 'fs' ? it : it.skip)('shows the server filesystem\'s free space to df (RFC 4331 quota-available-bytes)', async () => {
+      const quota = await server.adapter.quota?.('/');
+      expect(quota?.available).toBeGreaterThan(0);
+      const seen = await statfs((mount as Davfs2Mount).dir);
+      // Other programs write meanwhile: equal within 64 MiB, where
+      // davfs2's own figure without the property would be unrelated.
+      expect(Math.abs(seen.bavail * seen.bsize - (quota?.available as number))).toBeLessThan(64 * 1024 * 1024);
     });
 
     it('lists the mounted collection as the store has it', async () => {
