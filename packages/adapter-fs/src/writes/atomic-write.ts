@@ -37,6 +37,8 @@ export interface StagedFile {
    * `etag.ts`). Owner and group stay the server's.
    */
   succeed(previous: BigIntStats): Promise<void>;
+  /** Gives the file a client's modification time (after `succeed`, which it overrides). */
+  stamp(modified: Date): Promise<void>;
   /** Renames the file to `target` and fsyncs the target's directory; returns its metadata. */
   publish(target: string): Promise<BigIntStats>;
   /**
@@ -153,6 +155,12 @@ class Staged implements StagedFile {
       futimesSync(fd, this.#stats.atime, seconds);
       await this.#resync(fd);
     }
+  }
+
+  async stamp(modified: Date): Promise<void> {
+    const fd = this.#open();
+    futimesSync(fd, this.#stats.atime, modified);
+    await this.#resync(fd);
   }
 
   /** Makes a metadata change durable with the content, and re-reads the metadata. */

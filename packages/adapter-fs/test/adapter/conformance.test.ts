@@ -23,8 +23,7 @@ const cleanup = async (adapter: object) => {
   if (dir !== undefined) await removeTemp(dir);
 };
 
-const PENDING = { times: 'client modification times come in the fs step of issue 17', 'file-ids': 'file IDs come in the fs step of issue 17' };
-defineAdapterSuite({ name: 'fs', create: () => fsAdapter(), cleanup, skip: PENDING });
+defineAdapterSuite({ name: 'fs', create: () => fsAdapter(), cleanup });
 
 // The same contract when folders of more than one batch are read on a listing
 // thread (as openFsStore sets it up): the 1 000-member tests go through it.
@@ -36,5 +35,4 @@ defineAdapterSuite({
   name: 'fs with a listing thread',
   create: async () => fsAdapter(await (listing ??= ListingThread.start())),
   cleanup,
-  skip: PENDING,
 });
