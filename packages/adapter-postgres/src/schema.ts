@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -230,6 +230,12 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CREATE INDEX locks_by_root ON ${s}.locks (root);
     -- Purging expired locks without reading live ones.
     CREATE INDEX locks_by_expiry ON ${s}.locks (expires);
+  `,
+  // 4: file IDs (Entry.fileId): drawn from a sequence, so never reused;
+  // existing members get theirs now. A moved row keeps its own, a copied
+  // row draws a new one.
+  (s) => `
+    ALTER TABLE ${s}.members ADD COLUMN file_id bigserial NOT NULL;
   `,
 ];
 

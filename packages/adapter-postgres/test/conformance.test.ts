@@ -13,8 +13,6 @@ defineAdapterSuite({
   create: () => freshAdapter(),
   cleanup: (adapter) => releaseAdapter(adapter),
   skip: {
-    times: 'client modification times come in the PostgreSQL step of issue 17',
-    'file-ids': 'file IDs come in the PostgreSQL step of issue 17',
     'sync-model': 'run below with its own run count: each run needs a fresh schema, too slow for 2 × 400 runs by default',
   },
 });

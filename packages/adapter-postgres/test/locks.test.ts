@@ -135,6 +135,7 @@ describe('PostgresLockStore schema', () => {
     const pool = await newPool(1);
     try {
       await pool.query(`DROP TABLE "${schema}".locks`);
+      await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN file_id`);
       await pool.query(`UPDATE "${schema}".schema_version SET version = 2`);
       await migrate(pool, schema);
       expect((await pool.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: SCHEMA_VERSION }]);
