@@ -161,6 +161,33 @@ describe('PROPPATCH of the modification time', () => {
   });
 });
 
+describe('COPY and MOVE with X-OC-Mtime (rclone’s server-side copy and move)', () => {
+  it('give the destination file the client time; without it a copy has its own time and a move keeps the source’s', async () => {
+    await dav(`${base}/a.txt`, 'PUT', { headers: { 'x-oc-mtime': '1000000000' }, body: 'a' });
+    const copied = await dav(`${base}/a.txt`, 'COPY', { headers: { destination: `${base}/b.txt`, 'x-oc-mtime': '1000000000' } });
+    expect(copied.status).toBe(201);
+    expect(copied.headers.get('x-oc-mtime')).toBe('accepted');
+    expect((await propsOf(`${base}/b.txt`)).modified).toBe(httpDate(1_000_000_000));
+    await dav(`${base}/a.txt`, 'COPY', { headers: { destination: `${base}/plain.txt` } });
+    expect((await propsOf(`${base}/plain.txt`)).modified).not.toBe(httpDate(1_000_000_000));
+    const moved = await dav(`${base}/b.txt`, 'MOVE', { headers: { destination: `${base}/c.txt`, 'x-oc-mtime': '1100000000' } });
+    expect(moved.status).toBe(201);
+    expect((await propsOf(`${base}/c.txt`)).modified).toBe(httpDate(1_100_000_000));
+    await dav(`${base}/c.txt`, 'MOVE', { headers: { destination: `${base}/d.txt` } });
+    expect((await propsOf(`${base}/d.txt`)).modified).toBe(httpDate(1_100_000_000));
+  });
+
+  it('refuse a bad X-OC-Mtime with 400 before anything is copied or moved', async () => {
+    await put(`${base}/a.txt`, 'a');
+    for (const method of ['COPY', 'MOVE']) {
+      const r = await dav(`${base}/a.txt`, method, { headers: { destination: `${base}/b.txt`, 'x-oc-mtime': 'garbage' } });
+      expect(r.status).toBe(400);
+    }
+    expect((await dav(`${base}/b.txt`, 'GET')).status).toBe(404);
+    expect((await dav(`${base}/a.txt`, 'GET')).text).toBe('a');
+  });
+});
+
 describe('oc:fileid and oc:id', () => {
   it('are answered for files and collections, survive MOVE, and are new after COPY', async () => {
     await mkcol(`${base}/d/`);

@@ -5,6 +5,7 @@
  *
  * - rclone (webdav backend, `vendor = owncloud`): `sync` keeps modification
  *   times (`lsl` equal on both sides, and a second `sync` copies nothing),
+ *   and so do its server-side `copyto` and `moveto`,
  *   and `bisync` works with its default comparison, after `--resync`,
  *   through a run with edits, adds and deletes on both sides;
  * - lftp: `mirror -R` keeps times (it sends X-OC-Mtime), and `mirror` back;
@@ -108,6 +109,12 @@ const rcloneInstalled = which('rclone');
     expect(second.code).toBe(0);
     // Had a time been lost, rclone would have uploaded the file again ("Copied (replaced existing)").
     expect(second.stderr).not.toMatch(/Copied|Updated/);
+    // Server-side copy and move (COPY and MOVE with X-OC-Mtime) keep the time too.
+    expect((await rclone('copyto', 'dav:sync/a.txt', 'dav:sync/a-copy.txt')).code).toBe(0);
+    expect((await rclone('moveto', 'dav:sync/sub/deeper/c.txt', 'dav:sync/c-moved.txt')).code).toBe(0);
+    const after = await lsl('dav:sync');
+    expect(after).toContain('5 2017-07-14 02:40:00 a-copy.txt');
+    expect(after).toContain('5 1999-12-31 23:59:59 c-moved.txt');
   }, 120_000);
 
   it('bisync: --resync, then edits, adds and deletes on both sides, then a run that finds nothing', async () => {
