@@ -53,6 +53,19 @@ describe('client modification times on the filesystem', () => {
     expect((await fsp.stat(join(root, 'd'))).mtime.toISOString()).toBe('2002-01-01T00:00:00.000Z');
   });
 
+  it('new content of the same size with the same client time never repeats an ETag at the path', async () => {
+    const root = newRoot();
+    const store = await open(root);
+    const seen = new Set<string>();
+    // Each write frees the inode the one before used, which the next may get back.
+    for (let i = 0; i < 30; i++) {
+      const { entry } = await store.engine.write('/same.txt', body(`v${String(i % 10)}${String(Math.floor(i / 10))}`), { modified: T1 });
+      expect(entry.modified?.getTime()).toBe(T1.getTime());
+      expect(seen.has(entry.etag)).toBe(false);
+      seen.add(entry.etag);
+    }
+  });
+
   it('a file another program changed keeps its own mtime, and refresh records the change', async () => {
     const root = newRoot();
     const store = await open(root);
