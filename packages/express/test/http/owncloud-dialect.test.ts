@@ -205,6 +205,22 @@ describe('oc:fileid and oc:id', () => {
     expect((await propsOf(`${base}/e/a.txt`)).fileid).toBe(file.fileid);
   });
 
+  it('come with sync-collection reports, so a client sees a MOVE as a rename', async () => {
+    await put(`${base}/a.txt`, 'a');
+    await put(`${base}/other.txt`, 'o');
+    const ask = (token: string): string =>
+      `<D:sync-collection xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:sync-token>${token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/><oc:fileid/></D:prop></D:sync-collection>`;
+    const first = await sync(`${base}/`, ask(''));
+    const idOf = new Map(first.responses.map((r) => [r.href.replace(/.*\//, ''), textOf(r.prop(OC('fileid')))]));
+    expect(idOf.get('a.txt')).toEqual(expect.any(String));
+    expect((await dav(`${base}/a.txt`, 'MOVE', { headers: { destination: `${base}/renamed.txt` } })).status).toBe(201);
+    const next = await sync(`${base}/`, ask(first.syncToken as string));
+    const removed = next.responses.filter((r) => r.status === 404).map((r) => r.href.replace(/.*\//, ''));
+    const changed = next.responses.filter((r) => r.status === undefined);
+    expect(removed).toEqual(['a.txt']);
+    expect(changed.map((r) => [r.href.replace(/.*\//, ''), textOf(r.prop(OC('fileid')))])).toEqual([['renamed.txt', idOf.get('a.txt')]]);
+  });
+
   it('are protected: PROPPATCH gets 403', async () => {
     await put(`${base}/a.txt`, 'a');
     const body = '<D:propertyupdate xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns"><D:set><D:prop><oc:fileid>42</oc:fileid></D:prop></D:set></D:propertyupdate>';
