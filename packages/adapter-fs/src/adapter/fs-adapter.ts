@@ -30,6 +30,7 @@ import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
 import { copyMember } from '../writes/tree-copy';
+import { setMtime } from '../writes/set-mtime';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -246,24 +247,13 @@ export class FsAdapter implements StorageAdapter {
   async setModified(path: string, modified: Date): Promise<Entry> {
     const { guard } = await this.#ctx();
     const p = normalizePath(path);
-    const stats = await this.#lock.run(async () => {
+    const { kind, stats } = await this.#lock.run(async () => {
       const found = await guard.lookup(p);
       if (found.kind === 'absent') throw notFound(p);
-      return mapFsErrors(p, async () => {
-        // Through a descriptor opened without following links, so a symlink
-        // swapped in since the lookup is refused rather than followed.
-        const fd = await fsp.open(found.real, SAFE_READ_FLAGS);
-        try {
-          await fd.utimes(found.stats.atime, modified);
-          // The new time is durable before it is reported (it is the member's only change).
-          await fd.sync();
-          return { kind: found.kind, stats: await fd.stat({ bigint: true }) };
-        } finally {
-          await fd.close();
-        }
-      }, { ENOENT: () => notFound(p) });
+      const after = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      return { kind: found.kind, stats: after };
     });
-    return this.#entry(p, factsOf(stats.kind, stats.stats));
+    return this.#entry(p, factsOf(kind, stats));
   }
 
   async remove(path: string): Promise<void> {
