@@ -66,6 +66,17 @@ describe('client modification times on the filesystem', () => {
     }
   });
 
+  it('setModified never follows a symlink out of the root', async () => {
+    const root = newRoot();
+    const store = await open(root);
+    const outside = join(root, '..', 'outside.txt');
+    await fsp.writeFile(outside, 'not served');
+    const before = (await fsp.stat(outside)).mtimeMs;
+    await fsp.symlink(outside, join(root, 'link.txt'));
+    await expect(store.engine.setModified('/link.txt', T1)).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await fsp.stat(outside)).mtimeMs).toBe(before);
+  });
+
   it('a file another program changed keeps its own mtime, and refresh records the change', async () => {
     const root = newRoot();
     const store = await open(root);
