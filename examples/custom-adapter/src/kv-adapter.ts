@@ -52,6 +52,11 @@ export type KvRecord = FileRecord | CollectionRecord;
 interface RecordBase {
   /** The counter value when this record was written; the ETag is `v<version>`. */
   readonly version: number;
+  /**
+   * The member's file ID: the counter value when the member came into being.
+   * Kept by overwrites, `setModified` and moves; a copy draws a new one.
+   */
+  readonly id: number;
   /** Milliseconds since the epoch. */
   readonly created: number;
   readonly modified: number;
@@ -154,15 +159,28 @@ export class KvAdapter implements StorageAdapter {
     // streamed. From here to the `set` there is no `await`.
     const current = this.#checkWritable(path, options.expectedEtag);
     const now = Date.now();
+    const version = this.#nextVersion();
     const record: FileRecord = {
       kind: 'file',
-      version: this.#nextVersion(),
+      version,
+      id: current?.id ?? version,
       content,
       contentType: options.contentType,
       created: current?.created ?? now,
-      modified: now,
+      // Obligation (with setModified): a client's time, when it gives one.
+      modified: options.modified?.getTime() ?? now,
       props: current?.props ?? NO_PROPS,
     };
+    this.#kv.set(path, record);
+    return toEntry(path, record);
+  }
+
+  /**
+   * Obligations: set a member's modification time and nothing else; a new
+   * version, so a file's ETag changes with it. `not-found` when absent.
+   */
+  async setModified(path: string, modified: Date): Promise<Entry> {
+    const record = { ...this.#existing(path), version: this.#nextVersion(), modified: modified.getTime() };
     this.#kv.set(path, record);
     return toEntry(path, record);
   }
@@ -207,7 +225,8 @@ export class KvAdapter implements StorageAdapter {
       // A copy is a new member: its own version (so its own ETag), the same
       // content and dead properties. Records are immutable, so sharing the
       // content buffer and the property map is safe.
-      this.#kv.set(rebase(key, from, to), { ...record, version: this.#nextVersion(), created: now, modified: now });
+      const version = this.#nextVersion();
+      this.#kv.set(rebase(key, from, to), { ...record, version, id: version, created: now, modified: now });
     }
     return { created };
   }
@@ -254,7 +273,8 @@ export class KvAdapter implements StorageAdapter {
   }
 
   #newCollection(now: number): CollectionRecord {
-    return { kind: 'collection', version: this.#nextVersion(), created: now, modified: now, props: NO_PROPS };
+    const version = this.#nextVersion();
+    return { kind: 'collection', version, id: version, created: now, modified: now, props: NO_PROPS };
   }
 
   #existing(path: string): KvRecord {
@@ -319,7 +339,7 @@ function etagOf(record: KvRecord): string {
 }
 
 function toEntry(path: string, record: KvRecord): Entry {
-  const base = { path, etag: etagOf(record), created: new Date(record.created), modified: new Date(record.modified) };
+  const base = { path, etag: etagOf(record), fileId: String(record.id), created: new Date(record.created), modified: new Date(record.modified) };
   if (record.kind === 'collection') return { ...base, collection: true };
   return {
     ...base,

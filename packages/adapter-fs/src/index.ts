@@ -21,5 +21,8 @@ export { JournalWriterThread } from './journal/journal-writer';
 export { SqliteRevocationLog } from './journal/sqlite-revocation-log';
 export { SqliteLockStore } from './journal/sqlite-lock-store';
 export { SqlitePropertyTable } from './properties/sqlite-property-table';
+export { SqliteFileIdTable } from './properties/sqlite-file-id-table';
+export { MemoryFileIdTable } from './properties/file-ids';
+export type { FileIdRow, FileIdTable } from './properties/file-ids';
 export type { PropertyTable } from './properties/property-table';
 export { contentTypeFor } from './properties/content-type';

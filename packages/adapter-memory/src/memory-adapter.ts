@@ -41,6 +41,7 @@ import {
   NO_PROPERTIES,
   bytesIn,
   copyNode,
+  fileTag,
   findNode,
   newCollection,
   toEntry,
@@ -79,8 +80,10 @@ interface Slot {
  *   body in memory is what a memory store does; the contract's "must not
  *   buffer" is about stores that have somewhere else to put it.)
  * - File ETags are the SHA-1 of media type and bytes, so they are stable for
- *   equal content; collection ETags are issued per store and renewed when the
+ *   equal content (with the time appended once a client set one); collection ETags are issued per store and renewed when the
  *   collection's own dead properties change.
+ * - File IDs come from a per-store counter: MOVE keeps them, COPY and
+ *   re-creation draw new ones.
  * - COPY and MOVE also refuse (`forbidden`) to replace an ancestor of the
  *   source, the root included: doing so would delete the source on the way.
  * - The bytes held are a running total, kept by every mutation, so `quota`
@@ -161,18 +164,39 @@ export class MemoryAdapter implements StorageAdapter {
     const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
     this.#account(p, content.bytes.length - bytesIn(current));
     const now = Date.now();
+    const clientTime = options.modified?.getTime();
     const node: FileNode = {
       kind: 'file',
       bytes: content.bytes,
-      etag: content.etag,
+      contentTag: content.etag,
+      etag: fileTag(content.etag, clientTime),
+      // Overwriting content keeps the member's identity; a collection replaced is not possible here.
+      fileId: current?.fileId ?? this.#tags.fileId(),
       contentType: options.contentType,
       created: current?.created ?? now,
-      modified: now,
+      modified: clientTime ?? now,
       // RFC 4918 §9.7.1: replacing the content leaves dead properties alone.
       properties: current?.properties ?? NO_PROPERTIES,
     };
     parent.members.set(name, node);
     return toEntry(p, node);
+  }
+
+  async setModified(path: string, modified: Date): Promise<Entry> {
+    const p = normalizePath(path);
+    const node = this.#existing(p);
+    const ms = modified.getTime();
+    if (node.kind === 'collection') {
+      // A collection's tag stays (as on the other stores); the engine journals the change.
+      node.modified = ms;
+      return toEntry(p, node);
+    }
+    const slot = this.#slot(p);
+    if (slot === undefined) throw notFound(p);
+    // File nodes are immutable: publish a new one in one step.
+    const next: FileNode = { ...node, modified: ms, etag: fileTag(node.contentTag, ms) };
+    slot.parent.members.set(slot.name, next);
+    return toEntry(p, next);
   }
 
   async remove(path: string): Promise<void> {

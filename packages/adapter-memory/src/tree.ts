@@ -15,7 +15,11 @@ export const NO_PROPERTIES: PropertyMap = new Map();
 export interface FileNode {
   readonly kind: 'file';
   readonly bytes: Buffer;
+  /** The SHA-1 of media type and bytes; the ETag while no client has set the time. */
+  readonly contentTag: string;
   readonly etag: string;
+  /** Kept by MOVE and overwrites, new for a copy (see `Entry.fileId`). */
+  readonly fileId: string;
   readonly contentType: string | undefined;
   /** Milliseconds since the epoch. */
   readonly created: number;
@@ -29,27 +33,46 @@ export interface CollectionNode {
   readonly members: Map<string, MemoryNode>;
   /** Per-store tag; renewed when the collection's own dead properties change. */
   etag: string;
+  readonly fileId: string;
   readonly created: number;
-  readonly modified: number;
+  /** Set by the store at creation, or by a client (`setModified`). */
+  modified: number;
   properties: PropertyMap;
 }
 
 export type MemoryNode = FileNode | CollectionNode;
 
-/** Hands out collection ETags: unique within a store, and unlikely to repeat across stores. */
+/**
+ * Hands out collection ETags and file IDs: unique within a store (a counter,
+ * never reused), and unlikely to repeat across stores.
+ */
 export class CollectionTags {
   readonly #store = randomBytes(4).toString('hex');
   #next = 0;
+  #nextId = 0;
 
   issue(): string {
     this.#next += 1;
     return `col-${this.#store}-${this.#next.toString(16)}`;
   }
+
+  fileId(): string {
+    this.#nextId += 1;
+    return `${this.#store}-${this.#nextId.toString(16)}`;
+  }
 }
 
-/** An empty collection with a fresh ETag. */
+/**
+ * A file's ETag: its content tag, extended with the modification time when a
+ * client set it, so a change of time alone is a new ETag.
+ */
+export function fileTag(contentTag: string, clientModified: number | undefined): string {
+  return clientModified === undefined ? contentTag : `${contentTag}-m${clientModified.toString(36)}`;
+}
+
+/** An empty collection with a fresh ETag and file ID. */
 export function newCollection(tags: CollectionTags, now: number, properties: PropertyMap = NO_PROPERTIES): CollectionNode {
-  return { kind: 'collection', members: new Map(), etag: tags.issue(), created: now, modified: now, properties };
+  return { kind: 'collection', members: new Map(), etag: tags.issue(), fileId: tags.fileId(), created: now, modified: now, properties };
 }
 
 /** The node at the given path segments below `root`, or `undefined`. */
@@ -65,12 +88,13 @@ export function findNode(root: CollectionNode, segments: readonly string[]): Mem
 }
 
 /**
- * A copy of `node` as a new resource: fresh dates, and for collections fresh
+ * A copy of `node` as a new resource: fresh dates and file IDs, and for collections fresh
  * ETags and (unless `deep` is false) copies of every member. Content buffers
  * and property maps are shared, which is safe because neither is mutated.
  */
 export function copyNode(node: MemoryNode, deep: boolean, tags: CollectionTags, now: number): MemoryNode {
-  if (node.kind === 'file') return { ...node, created: now, modified: now };
+  // The copy's time is its own, so its ETag is its content's again.
+  if (node.kind === 'file') return { ...node, etag: node.contentTag, fileId: tags.fileId(), created: now, modified: now };
   const copy = newCollection(tags, now, node.properties);
   if (deep) {
     for (const [name, member] of node.members) copy.members.set(name, copyNode(member, true, tags, now));
@@ -90,11 +114,12 @@ export function bytesIn(node: MemoryNode | undefined): number {
 /** The public view of a node; dates are fresh objects so callers cannot alter the store. */
 export function toEntry(path: string, node: MemoryNode): Entry {
   const dates = { created: new Date(node.created), modified: new Date(node.modified) };
-  if (node.kind === 'collection') return { path, collection: true, etag: node.etag, ...dates };
+  if (node.kind === 'collection') return { path, collection: true, etag: node.etag, fileId: node.fileId, ...dates };
   return {
     path,
     collection: false,
     etag: node.etag,
+    fileId: node.fileId,
     size: node.bytes.length,
     ...(node.contentType === undefined ? {} : { contentType: node.contentType }),
     ...dates,

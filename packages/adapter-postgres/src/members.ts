@@ -18,6 +18,8 @@ export interface MemberRow {
   readonly blob: string | null;
   readonly created: Date;
   readonly modified: Date;
+  /** bigint, as text. */
+  readonly file_id: string;
 }
 
 /** The exclusive bounds of the key range holding the members strictly below `path`. */
@@ -25,11 +27,20 @@ export function below(path: string): [string, string] {
   return path === ROOT ? ['/', '0'] : [`${path}/`, `${path}0`];
 }
 
+/**
+ * A file's ETag: its content's hash (hex, no `-`), extended with the
+ * modification time in ms (base 36) when a client set it, so a change of
+ * time alone is a new ETag. `split_part(etag, '-', 1)` is the hash again.
+ */
+export function fileTag(contentHash: string, clientModified: Date | undefined): string {
+  return clientModified === undefined ? contentHash : `${contentHash}-m${clientModified.getTime().toString(36)}`;
+}
+
 /** A fresh collection ETag, made in SQL so every instance draws from the same kind of value. */
 const NEW_COLLECTION_TAG = `'col-' || replace(gen_random_uuid()::text, '-', '')`;
 
 export function memberSql(s: string) {
-  const columns = 'path, collection, etag, size, content_type, blob, created, modified';
+  const columns = 'path, collection, etag, size, content_type, blob, created, modified, file_id';
   // $1 the subtree's root, $2 and $3 the bounds of the range below it.
   const subtree = '(path = $1 OR (path > $2 AND path < $3))';
   return {
@@ -43,10 +54,17 @@ export function memberSql(s: string) {
     slot: `SELECT ${columns} FROM ${s}.members WHERE path = ANY ($1::text[])`,
     /** A page of a collection's members in key order, after `$2`. */
     listPage: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
-    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size)
-                 VALUES ($1, $2, false, $3, $4, $5, $6, $7) RETURNING ${columns}`,
-    updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6, modified = now()
+    /** $8: the client's modification time, or null for the time of the write. */
+    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, modified)
+                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now())) RETURNING ${columns}`,
+    /** $7: the client's modification time, or null. The file ID stays: an overwrite is the same member. */
+    updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6,
+                        modified = coalesce($7::timestamptz, now())
                  WHERE path = $1 RETURNING ${columns}`,
+    /** Sets a member's modification time ($2); a file's ETag becomes its content hash with the time ($3, see fileTag). */
+    setModified: `UPDATE ${s}.members SET modified = $2::timestamptz,
+                         etag = CASE WHEN collection THEN etag ELSE split_part(etag, '-', 1) || $3 END
+                  WHERE path = $1 RETURNING ${columns}`,
     insertCollection: `INSERT INTO ${s}.members (path, parent, collection, etag) VALUES ($1, $2, true, ${NEW_COLLECTION_TAG})
                        RETURNING ${columns}`,
     /** Removes a subtree and returns the blobs it referred to. */
@@ -56,15 +74,17 @@ export function memberSql(s: string) {
     /**
      * Copies a subtree ($4: also the members below, $5 the destination, $6
      * its parent). Files share their source's blob; collections get new
-     * ETags; dates are the copy's own; dead properties come along.
+     * ETags; dates are the copy's own (so a file's ETag is its content's
+     * hash again) and so are file IDs (the column's default); dead
+     * properties come along.
      */
     copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties)
                   SELECT $5 || substr(path, length($1) + 1),
                          CASE WHEN path = $1 THEN $6 ELSE $5 || substr(parent, length($1) + 1) END,
-                         collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE etag END,
+                         collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE split_part(etag, '-', 1) END,
                          size, content_type, blob, chunk_size, properties
                   FROM ${s}.members WHERE path = $1 OR ($4::boolean AND path > $2 AND path < $3)`,
-    /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates and properties stay. */
+    /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates, file IDs and properties stay. */
     moveSubtree: `UPDATE ${s}.members SET path = $4 || substr(path, length($1) + 1),
                          parent = CASE WHEN path = $1 THEN $5 ELSE $4 || substr(parent, length($1) + 1) END
                   WHERE ${subtree}`,
@@ -80,11 +100,12 @@ export type MemberSql = ReturnType<typeof memberSql>;
 /** The public view of a row; dates are fresh objects so callers cannot alter anything shared. */
 export function toEntry(row: MemberRow): Entry {
   const dates = { created: new Date(row.created.getTime()), modified: new Date(row.modified.getTime()) };
-  if (row.collection) return { path: row.path, collection: true, etag: row.etag, ...dates };
+  if (row.collection) return { path: row.path, collection: true, etag: row.etag, fileId: row.file_id, ...dates };
   return {
     path: row.path,
     collection: false,
     etag: row.etag,
+    fileId: row.file_id,
     size: Number(row.size ?? 0),
     ...(row.content_type === null ? {} : { contentType: row.content_type }),
     ...dates,

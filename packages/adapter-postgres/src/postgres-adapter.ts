@@ -50,7 +50,7 @@ import {
   withinQuota,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
-import { below, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
+import { below, fileTag, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
 import { journalReader, PostgresJournal, recordChanges, type JournalSql } from './postgres-journal';
 import { quoteSchema } from './schema';
 import { inTransaction, query, type Queryable } from './transaction';
@@ -188,19 +188,36 @@ export class PostgresAdapter implements StorageAdapter {
       const usedBefore = await this.#usedBytesIfQuota(client);
       const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
       const type = options.contentType ?? null;
+      const etag = fileTag(stored.etag, options.modified);
+      const modified = options.modified ?? null;
       const rows =
         current === undefined
           ? await query<MemberRow>(client, 'writing a member', {
               text: this.#members.insertFile,
-              values: [p, parentOf(p), stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+              values: [p, parentOf(p), etag, stored.size, type, stored.blob, stored.chunkSize, modified],
             })
           : await query<MemberRow>(client, 'writing a member', {
               text: this.#members.updateFile,
-              values: [p, stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+              values: [p, etag, stored.size, type, stored.blob, stored.chunkSize, modified],
             });
       await this.#checkQuota(client, p, usedBefore);
       if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);
       const entry = toEntry(rows[0] as MemberRow);
+      await this.#journalOf(client, { kind: 'changed', entry });
+      return entry;
+    });
+  }
+
+  async setModified(path: string, modified: Date): Promise<Entry> {
+    const p = normalizePath(path);
+    return inTransaction(this.#pool, 'setting a modification time', async (client) => {
+      await this.#lock(client);
+      const rows = await query<MemberRow>(client, 'setting a modification time', {
+        text: this.#members.setModified,
+        values: [p, modified, fileTag('', modified)],
+      });
+      if (rows[0] === undefined) throw notFound(p);
+      const entry = toEntry(rows[0]);
       await this.#journalOf(client, { kind: 'changed', entry });
       return entry;
     });

@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -255,6 +255,12 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       REFERENCING OLD TABLE AS gone NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_bytes();
     CREATE TRIGGER members_bytes_deleted AFTER DELETE ON ${s}.members
       REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_bytes();
+  `,
+  // 5: file IDs (Entry.fileId): drawn from a sequence, so never reused;
+  // existing members get theirs now. A moved row keeps its own, a copied
+  // row draws a new one.
+  (s) => `
+    ALTER TABLE ${s}.members ADD COLUMN file_id bigserial NOT NULL;
   `,
 ];
 

@@ -227,6 +227,22 @@ describe('schema', () => {
     }
   });
 
+  it('upgrades a version 4 schema by giving every existing member a file ID of its own', async () => {
+    await withAdapter(async (adapter, schema) => {
+      const { pool } = await database();
+      await adapter.mkcol('/d');
+      await adapter.write('/d/a.txt', bodyOf('a'));
+      await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN file_id`);
+      await pool.query(`UPDATE "${schema}".schema_version SET version = 4`);
+      await migrate(pool, schema);
+      const ids = await Promise.all(['/', '/d', '/d/a.txt'].map(async (p) => (await adapter.stat(p))?.fileId));
+      expect(ids.every((id) => typeof id === 'string' && id !== '')).toBe(true);
+      expect(new Set(ids).size).toBe(3);
+      await adapter.write('/d/b.txt', bodyOf('b'));
+      expect(ids).not.toContain((await adapter.stat('/d/b.txt'))?.fileId);
+    });
+  });
+
   it('refuses a schema written by a newer davsync, with a clear error', async () => {
     const schema = await freshSchema();
     const { pool } = await database();

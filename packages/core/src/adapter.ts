@@ -20,6 +20,13 @@ export interface WriteOptions {
    * then write; the middleware evaluates If-Match itself as well.
    */
   readonly expectedEtag?: string | null;
+  /**
+   * The modification time the client gives the content (ownCloud's
+   * `X-OC-Mtime`), instead of the time of the write. An adapter that has
+   * `setModified` honours it, and the time is in place when the content
+   * becomes visible; one without ignores it.
+   */
+  readonly modified?: Date;
 }
 
 /** Options of a read or a listing. */
@@ -128,6 +135,15 @@ export interface StorageAdapter {
   /** Moves a member (with its members and dead properties); errors as for `copy`. */
   move(from: string, to: string, options?: MoveOptions): Promise<TransferResult>;
 
+  /**
+   * Optional: sets a member's modification time, changing nothing else, and
+   * returns its entry. A file's ETag changes with it (clients that cache
+   * `getlastmodified` under the ETag must see the change). Throws
+   * `not-found` if absent. Stores that have it also honour
+   * `WriteOptions.modified`.
+   */
+  setModified?(path: string, modified: Date): Promise<Entry>;
+
   /** Dead properties, when the store can keep them. */
   readonly properties?: DeadPropertyStore;
 
@@ -146,9 +162,9 @@ export interface StorageAdapter {
    * Set by a *self-journaling* adapter: one that commits each mutation and
    * its journal entries in one transaction (a database shared by several
    * servers), in this journal. Each of its mutations (`write`, `mkcol`,
-   * `remove`, `copy`, `move`, `properties.patch`) records before it resolves
+   * `remove`, `copy`, `move`, `setModified`, `properties.patch`) records before it resolves
    * exactly the entries `journalChangesOf` (`journal-changes.ts`) derives
-   * for it — call that function inside the transaction, with a journal
+   * for it (`setModified`: a `changed` mutation) — call that function inside the transaction, with a journal
    * reader on the same transaction — and a failed mutation records nothing.
    *
    * The store still supplies the journal the one way every store does, as

@@ -212,6 +212,23 @@ export class SyncEngine {
     });
   }
 
+  /**
+   * Sets a member's modification time (`StorageAdapter.setModified`); the
+   * member is reported as changed, as for any other change to it. Throws
+   * `forbidden` when the store cannot keep client times.
+   */
+  setModified(path: string, modified: Date): Promise<Entry> {
+    const p = normalizePath(path);
+    const setModified = this.adapter.setModified?.bind(this.adapter);
+    if (setModified === undefined) throw new DavError('forbidden', 'this store cannot set modification times', p);
+    if (!(modified instanceof Date) || Number.isNaN(modified.getTime())) throw new DavError('bad-request', 'not a valid modification time', p);
+    return this.treeLock.run([p], async () => {
+      const entry = await setModified(p, modified);
+      await this.journalMutation(p === ROOT ? [] : [p], async () => ({ kind: 'changed', entry }));
+      return entry;
+    });
+  }
+
   /** Sets and removes dead properties atomically; the member is reported as changed. */
   patchProperties(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
     const p = normalizePath(path);

@@ -14,12 +14,22 @@ export interface Entry {
   readonly size?: number;
   /** Media type of the content, for non-collections, when known. */
   readonly contentType?: string;
-  /** Last modification time, when known. */
+  /**
+   * Last modification time, when known: the store's own, or the one a client
+   * set (`WriteOptions.modified`, `StorageAdapter.setModified`).
+   */
   readonly modified?: Date;
   /** Creation time, when known. */
   readonly created?: Date;
   /** A human-readable name, when the store has one. */
   readonly displayName?: string;
+  /**
+   * The member's identity, when the store keeps one: opaque, the same across
+   * MOVE and restarts, and new for a COPY and for a member re-created after a
+   * delete. Sync clients compare it to see a rename as a rename (served as
+   * `oc:fileid`; see docs/clients.md).
+   */
+  readonly fileId?: string;
 }
 
 /** An inclusive byte range of a member's content (RFC 9110 §14.1.2 semantics). */

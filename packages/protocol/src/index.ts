@@ -14,7 +14,7 @@ export { reasonPhrase } from './reason-phrases';
 // XML in: the hardened reader, and the element tree it builds.
 export { DEFAULT_XML_LIMITS, childrenNamed, parseXml, parseXmlIfPresent, trimXmlSpace } from './xml/reader';
 export type { XmlElement, XmlInput, XmlLimits } from './xml/reader';
-export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
+export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, OC, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
 
 // Request bodies.
 export { parsePropfind, propRequestSchema } from './xml/propfind';
@@ -34,6 +34,7 @@ export type { Depth } from './headers/depth';
 export { MAX_DESTINATION_LENGTH, parseDestination } from './headers/destination';
 export type { Destination } from './headers/destination';
 export { parseOverwrite } from './headers/overwrite';
+export { LATEST_CLIENT_TIME_MS, parseHttpDate, parseOcMtime, parseUnixSeconds } from './headers/client-time';
 export { DEFAULT_ETAG_LIST_LIMITS, ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from './headers/etag-match';
 export type { EtagListLimits } from './headers/etag-match';
 export { isAbsoluteUri, isSimpleRef, splitSimpleRef } from './headers/uri';

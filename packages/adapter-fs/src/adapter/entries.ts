@@ -11,15 +11,18 @@ import type { MemberFacts } from '../listing/member-facts';
 /** No stored media types: for a collection, or a file whose type is looked up on its own. */
 export const NO_TYPES: ReadonlyMap<string, string> = new Map();
 
-/** A member's entry, given the stored media types of its folder (`PropertyTable.valuesIn`). */
-export function entryOf(path: string, facts: MemberFacts, types: ReadonlyMap<string, string>): Entry {
-  if (facts.kind === 'collection') return { path, collection: true, etag: facts.etag, ...datesOf(facts) };
-  return fileEntry(path, facts, types.get(path) ?? contentTypeFor(path));
+/**
+ * A member's entry, given the stored media types of its folder
+ * (`PropertyTable.valuesIn`) and its file ID (`file-ids.ts`).
+ */
+export function entryOf(path: string, facts: MemberFacts, types: ReadonlyMap<string, string>, fileId: string): Entry {
+  if (facts.kind === 'collection') return { path, collection: true, etag: facts.etag, fileId, ...datesOf(facts) };
+  return fileEntry(path, facts, types.get(path) ?? contentTypeFor(path), fileId);
 }
 
 /** A file's entry, with the media type it has (stored, or implied by its name). */
-export function fileEntry(path: string, facts: MemberFacts, contentType: string): Entry {
-  return { path, collection: false, etag: facts.etag, size: facts.size, contentType, ...datesOf(facts) };
+export function fileEntry(path: string, facts: MemberFacts, contentType: string, fileId: string): Entry {
+  return { path, collection: false, etag: facts.etag, fileId, size: facts.size, contentType, ...datesOf(facts) };
 }
 
 /** Fresh dates (millisecond precision) for an entry; no creation date where the filesystem keeps none. */

@@ -31,6 +31,7 @@ import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
 import { copyMember } from '../writes/tree-copy';
+import { setMtime } from '../writes/set-mtime';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -43,6 +44,7 @@ import { openContext, type Context } from './context';
 import { filesystemQuota } from './filesystem-quota';
 import { NO_TYPES, entryOf, fileEntry } from './entries';
 import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
+import { fileIdOf, MemoryFileIdTable, type FileIdTable } from '../properties/file-ids';
 
 export interface FsAdapterOptions {
   /** The directory to serve; it must exist. */
@@ -57,6 +59,12 @@ export interface FsAdapterOptions {
   readonly stateDir?: string;
   /** Where dead properties are kept (and the media types PUTs name). */
   readonly properties: PropertyTable;
+  /**
+   * Where the file IDs of overwritten files are continued (`file-ids.ts`;
+   * `openFsStore` passes a `SqliteFileIdTable`). Default: in memory, so an
+   * overwritten file's ID lasts as long as the process.
+   */
+  readonly fileIds?: FileIdTable;
   /**
    * A thread that reads large folders while the caller writes the listing
    * out (`ListingThread.start()`; `openFsStore` starts one). The caller
@@ -81,6 +89,12 @@ export interface FsAdapterOptions {
  *   renames it into place.
  * - **ETags** come from `lstat` (see `etag.ts`): files from inode, size and
  *   mtime in ns; collections from inode and birth time.
+ * - **Modification times** a client gives (`WriteOptions.modified`,
+ *   `setModified`) are the files' real mtimes, set with `utimes` (before
+ *   the rename, for a write): other programs see them, and a file's ETag
+ *   changes with them. Files changed by other programs keep their own.
+ * - **File IDs** derive from inode and birth time, continued across
+ *   davsync's overwrites by a small table (see `file-ids.ts`).
  * - **Media types**: a PUT's `contentType` is kept in the property table as an
  *   internal property when it differs from the one the file's extension
  *   implies (`contentTypeFor`); files without one get the extension's type.
@@ -109,6 +123,7 @@ export class FsAdapter implements StorageAdapter {
   readonly properties: DeadPropertyStore;
 
   readonly #table: PropertyTable;
+  readonly #fileIds: FileIdTable;
   readonly #listing: ListingThread | undefined;
   readonly #lock = new CommitLock();
   readonly #directories = new DirectorySyncer();
@@ -123,6 +138,7 @@ export class FsAdapter implements StorageAdapter {
     this.root = resolve(options.root);
     this.stateDir = resolve(options.stateDir ?? join(this.root, '.davsync'));
     this.#table = options.properties;
+    this.#fileIds = options.fileIds ?? new MemoryFileIdTable();
     this.#listing = options.listing;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
   }
@@ -169,6 +185,8 @@ export class FsAdapter implements StorageAdapter {
     const p = found.path;
     // The media types stored for this folder's files, in one query (most have none).
     const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
+    // The folder's continued file IDs, in one query too (only overwritten files have one).
+    const ids = await this.#fileIds.inFolder(p);
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
@@ -177,7 +195,9 @@ export class FsAdapter implements StorageAdapter {
         const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
-          entries.push(types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types));
+          entries.push(
+            types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types, fileIdOf(member.facts, ids.get(path))),
+          );
         }
         yield entries;
       }
@@ -217,13 +237,19 @@ export class FsAdapter implements StorageAdapter {
         const target = writable(await guard.lookup(p), options.expectedEtag);
         await mapFsErrors(p, async () => {
           if (target.kind === 'file') await staged.succeed(target.stats);
+          // The client's time is in place before anyone can see the file.
+          if (options.modified !== undefined) await staged.stamp(options.modified);
           await staged.rename(target.real);
         }, PLACE_ERRORS(p));
+        // The new inode continues the ID of the file it replaces.
+        const fileId = target.kind === 'file' ? fileIdOf(factsOf('file', target.stats), await this.#fileIds.get(p)) : undefined;
+        const facts = factsOf('file', staged.stats);
+        if (fileId !== undefined) await this.#fileIds.bind(p, fileId, facts.identity);
         // A new member starts without dead properties, even if a member removed
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
-        return { entry: fileEntry(p, factsOf('file', staged.stats), contentType), real: target.real };
+        return { entry: fileEntry(p, facts, contentType, fileId ?? facts.identity), real: target.real };
       });
       // The rename is durable once its folder is fsynced. Outside the lock,
       // and shared by concurrent writes into the same folder: the lock only
@@ -233,6 +259,18 @@ export class FsAdapter implements StorageAdapter {
     } finally {
       await staged.discard();
     }
+  }
+
+  async setModified(path: string, modified: Date): Promise<Entry> {
+    const { guard } = await this.#ctx();
+    const p = normalizePath(path);
+    const { kind, stats } = await this.#lock.run(async () => {
+      const found = await guard.lookup(p);
+      if (found.kind === 'absent') throw notFound(p);
+      const after = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      return { kind: found.kind, stats: after };
+    });
+    return this.#entry(p, factsOf(kind, stats));
   }
 
   async remove(path: string): Promise<void> {
@@ -251,6 +289,7 @@ export class FsAdapter implements StorageAdapter {
       };
       const trashed = await mapFsErrors(p, gone, { ENOENT: () => notFound(p) });
       await this.#table.removeTree(p);
+      await this.#fileIds.removeTree(p);
       return { trashed, parent: dirname(found.real) };
     });
     if (done.trashed === undefined) await fsyncDirectory(done.parent);
@@ -288,6 +327,8 @@ export class FsAdapter implements StorageAdapter {
         const { target } = await transferEnds(guard, from, to, overwrite);
         const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));
         await this.#table.removeTree(target.path);
+        // The copies are new inodes with IDs of their own; the replaced members' rows go.
+        await this.#fileIds.removeTree(target.path);
         if (source.kind === 'collection' && !deep) {
           // Depth 0: the collection's own properties, none of its members'.
           const own = await this.#table.get(source.path);
@@ -322,6 +363,7 @@ export class FsAdapter implements StorageAdapter {
       }
       await this.#table.removeTree(target.path);
       await this.#table.moveTree(source.path, target.path);
+      await this.#fileIds.moveTree(source.path, target.path);
       return { created: target.kind === 'absent', trashed, parents: new Set([dirname(source.real), dirname(target.real)]) };
     });
     for (const dir of done.parents) await fsyncDirectory(dir);
@@ -351,9 +393,10 @@ export class FsAdapter implements StorageAdapter {
   }
 
   async #entry(path: string, facts: MemberFacts): Promise<Entry> {
-    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES);
+    const fileId = fileIdOf(facts, await this.#fileIds.get(path));
+    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES, fileId);
     const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
-    return fileEntry(path, facts, stored ?? contentTypeFor(path));
+    return fileEntry(path, facts, stored ?? contentTypeFor(path), fileId);
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The state database: one SQLite file beside the served tree (by default
  * `<root>/.davsync/state.db`) holding the change journal, the dead
- * properties, the read-access revocations and the WebDAV locks. It is opened once per store, in WAL mode with
+ * properties, the continued file IDs, the read-access revocations and the WebDAV locks. It is opened once per store, in WAL mode with
  * `synchronous = FULL`, so a commit that has returned survives `kill -9` and
  * power loss, and readers never block the writer.
  *
@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { DavError, newIncarnation } from '@davsync/core/base';
 
 /** The schema version this build writes and understands. */
-export const STATE_DB_VERSION = 3;
+export const STATE_DB_VERSION = 4;
 
 /** Options of {@link openStateDb}. */
 export interface StateDbOptions {
@@ -118,6 +118,19 @@ const MIGRATIONS: ReadonlyArray<(db: StateDatabase) => void> = [
       CREATE INDEX locks_by_root ON locks (root);
       -- Purging expired locks without reading live ones.
       CREATE INDEX locks_by_expiry ON locks (expires);
+    `);
+  },
+  // 4: continued file IDs of overwritten files (SqliteFileIdTable, file-ids.ts),
+  // by parent so a listing reads one folder's rows in one range.
+  (db) => {
+    db.exec(`
+      CREATE TABLE file_ids (
+        path TEXT PRIMARY KEY NOT NULL,
+        parent TEXT NOT NULL,
+        id TEXT NOT NULL,
+        bound_to TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX file_ids_by_parent ON file_ids (parent);
     `);
   },
 ];

@@ -8,7 +8,10 @@
  *   changes the mtime. Kernels stamp times from a coarse clock (a few ms), so
  *   two writes within one tick could otherwise meet the same mtime on a
  *   recycled inode: the atomic writer moves a new file's mtime past the one it
- *   replaces (`StagedFile.succeed`) so tags at one path never repeat.
+ *   replaces (`StagedFile.succeed`) so tags at one path never repeat. A
+ *   client's modification time (`X-OC-Mtime`) overrides that; `stamp` adds
+ *   a random sub-millisecond fraction to it, so a repeat then needs the
+ *   same inode number, size, time and fraction.
  * - A collection's tag is its inode and birth time. Neither changes when
  *   members come and go (the journal reports those), so a busy collection is
  *   not reported as changed in its parent's delta on every member change; a

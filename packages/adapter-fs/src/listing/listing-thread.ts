@@ -165,6 +165,7 @@ function unpack(batch: ListingBatch, real: string): DirectoryMember[] {
   const prefix = real.endsWith(sep) ? real : real + sep;
   const names = batch.names.split('/');
   const etags = batch.etags.split('/');
+  const identities = batch.identities.split('/');
   const out = new Array<DirectoryMember>(batch.count);
   for (let i = 0; i < batch.count; i++) {
     const name = names[i] as string;
@@ -174,6 +175,7 @@ function unpack(batch: ListingBatch, real: string): DirectoryMember[] {
       size: batch.numbers[i * 3] as number,
       modifiedMs: batch.numbers[i * 3 + 1] as number,
       createdMs: batch.numbers[i * 3 + 2] as number,
+      identity: identities[i] as string,
     };
     out[i] = { name, real: prefix + name, kind: facts.kind, facts };
   }

@@ -41,6 +41,8 @@ export interface ListingBatch {
   readonly id: number;
   readonly names: string;
   readonly etags: string;
+  /** Inode identities (`MemberFacts.identity`), joined with `/` too. */
+  readonly identities: string;
   readonly kinds: Uint8Array;
   readonly numbers: Float64Array;
   readonly count: number;
@@ -144,6 +146,7 @@ function readBatch(id: number, listing: Listing): ListingBatch {
     id,
     names: members.map((m) => m.name).join('/'),
     etags: members.map((m) => m.facts.etag).join('/'),
+    identities: members.map((m) => m.facts.identity).join('/'),
     kinds,
     numbers,
     count: members.length,

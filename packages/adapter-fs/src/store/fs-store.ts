@@ -16,6 +16,7 @@ import { ListingThread } from '../listing/listing-thread';
 import { SqliteLockStore } from '../journal/sqlite-lock-store';
 import { SqliteRevocationLog } from '../journal/sqlite-revocation-log';
 import { SqlitePropertyTable } from '../properties/sqlite-property-table';
+import { SqliteFileIdTable } from '../properties/sqlite-file-id-table';
 import { openStateDb, type StateDatabase } from '../journal/state-db';
 import { lockStateDir } from './state-lock';
 import { TreeWatcher } from '../watch/tree-watcher';
@@ -122,7 +123,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   }
   // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
   const journal = new SqliteJournal(db, { writes: writer });
-  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db), listing });
+  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db), fileIds: new SqliteFileIdTable(db), listing });
   const now = options.engine?.now;
   const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
   const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });

@@ -14,6 +14,7 @@ import { largeSuite } from './suites/large';
 import { propertiesSuite } from './suites/properties';
 import { syncSuite } from './suites/sync';
 import { transferSuite } from './suites/transfer';
+import { fileIdsSuite, timesSuite } from './suites/times';
 import { defineSyncModelSuite } from './sync-model';
 
 export { bodyOf, chunked, failingBody, patternBytes, pausedBody, readAll } from './bodies';
@@ -43,7 +44,8 @@ export interface AdapterSuiteOptions {
   readonly cleanup?: (adapter: StorageAdapter) => Promise<void> | void;
   /**
    * Tests or whole suites (`crud`, `etags`, `transfer`, `properties`,
-   * `atomicity`, `large`, `sync`, and `sync-model`: the randomized sync
+   * `atomicity`, `large`, `sync`, `times`: client modification times,
+   * `file-ids`: stable member IDs, and `sync-model`: the randomized sync
    * model test) this adapter does not pass, each with the reason,
    * which documents how the adapter differs. Skipping `properties` also
    * skips the dead-property tests of `transfer`. A key that names nothing in
@@ -60,6 +62,8 @@ const SUITES: ReadonlyArray<readonly [SuiteName, (t: Harness) => void]> = [
   ['atomicity', atomicitySuite],
   ['large', largeSuite],
   ['sync', syncSuite],
+  ['times', timesSuite],
+  ['file-ids', fileIdsSuite],
 ];
 
 /**

@@ -3,12 +3,17 @@
  * point, else 502), Overwrite (default T; F with an existing destination is
  * 412), Depth (COPY: 0 or infinity; MOVE: infinity only). 201 when the
  * destination was created, 204 when it was replaced.
+ *
+ * The ownCloud dialect's `X-OC-Mtime`, which rclone sends with a
+ * server-side copy or move of a file, gives the destination file that
+ * modification time (answered `X-OC-MTime: accepted`); without it a copy
+ * has a time of its own and a moved member keeps its time. See docs/clients.md.
  */
 import { badRequest, DavError } from '@davsync/core';
 import type { DavContext, SyncContext } from '../context';
 import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
-import { parseDestination, parseOverwrite } from '@davsync/protocol';
+import { parseDestination, parseOcMtime, parseOverwrite } from '@davsync/protocol';
 import { otherServer, targetOf } from '../hrefs';
 
 export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
@@ -16,6 +21,8 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   const destination = destinationPath(ctx);
   const overwrite = parseOverwrite(ctx.header('overwrite'));
   const depth = ctx.depth() ?? 'infinity';
+  // Parsed before anything changes, so a bad value refuses the whole request.
+  const clientTime = parseOcMtime(ctx.header('x-oc-mtime'));
   if (depth === 1 || (move && depth !== 'infinity')) throw badRequest(`davsync: ${ctx.req.method} does not allow Depth: ${depth}`);
   const source = await ctx.existing();
   if (destination === source.path) throw new DavError('forbidden', 'davsync: source and destination are the same', destination);
@@ -32,7 +39,13 @@ export async function handleCopyMove(ctx: DavContext): Promise<DavResponse> {
   // RFC 4918 §7.6, §9.9.1: locks stay with their URL, not with the resource
   // moved away; a COPY copies none (nothing to do).
   if (move) await ctx.engine.locks.removeWithin(source.path);
-  return { status: result.created ? 201 : 204, headers: { 'content-length': '0' } };
+  const headers: Record<string, string> = { 'content-length': '0' };
+  // Files only: a collection's time says little, and the header names one file's.
+  if (clientTime !== undefined && !source.collection && ctx.engine.adapter.setModified !== undefined) {
+    await ctx.engine.setModified(destination, clientTime);
+    headers['x-oc-mtime'] = 'accepted';
+  }
+  return { status: result.created ? 201 : 204, headers };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Entry } from '@davsync/core';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
+import { OWNCLOUD_LIVE, ownCloudValue } from './owncloud-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -25,6 +26,8 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   DAV.supportedlock,
   DAV.quotaAvailableBytes,
   DAV.quotaUsedBytes,
+  // The ownCloud dialect's file IDs (owncloud-properties.ts).
+  ...OWNCLOUD_LIVE,
 ]);
 
 /** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
@@ -66,7 +69,7 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
     default:
-      return undefined;
+      return ownCloudValue(name, entry);
   }
 }
 

@@ -165,3 +165,16 @@ export const PREFERRED_PREFIXES: ReadonlyMap<string, string> = new Map([
   [CALDAV_NS, 'C'],
   [CARDDAV_NS, 'CR'],
 ]);
+
+/**
+ * The ownCloud/Nextcloud namespace and the names davsync answers in it: the
+ * WebDAV dialect rclone, lftp, PhotoSync and the Nextcloud clients speak
+ * (see docs/clients.md).
+ */
+export const OC = {
+  ns: 'http://owncloud.org/ns',
+  /** The member's stable identity (`Entry.fileId`). */
+  fileid: '{http://owncloud.org/ns}fileid',
+  /** ownCloud's instance-qualified ID; davsync answers the same opaque value as `fileid`. */
+  id: '{http://owncloud.org/ns}id',
+} as const;
