@@ -34,3 +34,4 @@ export { EntryTree } from './entry-tree';
 export { PathLock } from './path-lock';
 export * from './locks/index';
 export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions } from './locks/index';
+export * from './push/index';

@@ -27,6 +27,8 @@ export { defineJournalSuite } from './journal-suite';
 export type { JournalSuiteContext, JournalSuiteOptions } from './journal-suite';
 export { defineLockStoreSuite } from './lock-store-suite';
 export type { LockSuiteContext, LockSuiteOptions } from './lock-store-suite';
+export { definePushRegistrationStoreSuite } from './push-registration-store-suite';
+export type { PushRegistrationSuiteContext, PushRegistrationSuiteOptions } from './push-registration-store-suite';
 
 export interface AdapterSuiteOptions {
   /** Names the adapter in the test titles. */
