@@ -24,6 +24,7 @@ import { handleReport } from './sync/report';
 import { resolveOptions, type DavsyncOptions } from './options';
 import { handlePushRegister } from './push/register';
 import { WebDavPush } from './push/webdav-push';
+import { ChangeStreams, wantsEventStream } from './change-stream/change-stream';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
 
@@ -71,6 +72,8 @@ export interface DavHandler {
   readonly onError: (err: unknown) => void;
   /** WebDAV-Push, when the `push` option turned it on: its registrations (`push.list`), and `push.close()`. */
   readonly push: WebDavPush | undefined;
+  /** The change streams, when the `changeStream` option turned them on; `close()` ends every open one. */
+  readonly changeStreams: ChangeStreams | undefined;
 }
 
 /** Creates the neutral handler; options are validated here (TypeError on a bad one). */
@@ -87,6 +90,7 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
     });
   const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
   const push = resolved.push === undefined ? undefined : new WebDavPush(resolved.push, engine, resolved.authorize, onError);
+  const changeStreams = resolved.changeStream === undefined ? undefined : new ChangeStreams(resolved.changeStream, engine, resolved.authorize, onError);
   const handle = async (req: DavRequest): Promise<DavResponse> => {
     // Own keys only: a method token such as `constructor` or `valueOf` must not find Object.prototype's.
     const known = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined;
@@ -101,10 +105,15 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       }
       if (push?.isRegistrationTarget(req) === true) return await push.handleRegistrationUrl(req);
       const ctx = new DavContext({ ...req, body: withIdleTimeout(req.body, resolved.limits.bodyIdleMs) }, engine, resolved, push);
+      // A change stream carries what a sync REPORT would: the same `sync` access.
+      if (changeStreams !== undefined && req.method === 'GET' && wantsEventStream(req.headers['accept'])) {
+        await ctx.require('sync', ctx.path);
+        return await changeStreams.open(ctx);
+      }
       const action = Object.hasOwn(TARGET_ACCESS, req.method) ? TARGET_ACCESS[req.method] : undefined;
       if (action !== undefined) await ctx.require(action, ctx.path);
-      // Push-Dont-Notify (§5.2) travels with the request's own changes.
-      const suppression = push === undefined ? undefined : await push.suppressionOf(req);
+      // Push-Dont-Notify (§5.2) travels with the request's own changes; without push, `*` still spares the change streams.
+      const suppression = push !== undefined ? await push.suppressionOf(req) : req.headers['push-dont-notify']?.trim() === '*' ? 'all' : undefined;
       return await withoutPushTo(suppression, () => (method as MethodHandler)(ctx));
     } catch (err) {
       // The client went away and its reads were aborted: nobody to answer,
@@ -114,5 +123,5 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return errorResponse(err, onError);
     }
   };
-  return Object.assign(handle, { engine, onError, push });
+  return Object.assign(handle, { engine, onError, push, changeStreams });
 }

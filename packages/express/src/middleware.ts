@@ -17,6 +17,8 @@ export interface DavsyncMiddleware {
   readonly engine: SyncEngine;
   /** WebDAV-Push, when the `push` option turned it on (registrations, `close()`). */
   readonly push: DavHandler['push'];
+  /** The change streams, when the `changeStream` option turned them on (`close()` ends them). */
+  readonly changeStreams: DavHandler['changeStreams'];
 }
 
 /**
@@ -67,5 +69,5 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
         sendDavResponse(req, res, errorResponse(err, handle.onError)).catch(() => res.destroy());
       });
   };
-  return Object.assign(middleware, { engine: handle.engine, push: handle.push });
+  return Object.assign(middleware, { engine: handle.engine, push: handle.push, changeStreams: handle.changeStreams });
 }
