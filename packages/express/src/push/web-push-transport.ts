@@ -10,8 +10,15 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core';
 import { pushMessageBody } from '@davsync/protocol';
-import webpush from 'web-push';
+import type * as WebPush from 'web-push';
 import type { PushResourcePolicy } from './push-resource-policy';
+
+// web-push (with asn1.js, bn.js, jws) takes ~20 ms to load: required on first use, so a server without push never pays.
+let loaded: typeof WebPush | undefined;
+function webpush(): typeof WebPush {
+  loaded ??= require('web-push') as typeof WebPush;
+  return loaded;
+}
 
 /** The server's VAPID identity (RFC 8292). */
 export interface VapidKeys {
@@ -45,7 +52,7 @@ export class WebPushTransport implements PushTransport {
     const { pushResource, publicKey, authSecret } = registration.subscription;
     const refused = this.options.policy.refusal(pushResource);
     if (refused !== undefined) throw new Error(refused);
-    const details = webpush.generateRequestDetails({ endpoint: pushResource, keys: { p256dh: publicKey, auth: authSecret } }, pushMessageBody(message), {
+    const details = webpush().generateRequestDetails({ endpoint: pushResource, keys: { p256dh: publicKey, auth: authSecret } }, pushMessageBody(message), {
       vapidDetails: this.options.vapid,
       TTL: this.ttl,
       contentEncoding: 'aes128gcm',
@@ -72,5 +79,5 @@ export class WebPushTransport implements PushTransport {
 
 /** A fresh VAPID key pair (base64url), as `web-push` makes them. */
 export function generateVapidKeys(): { publicKey: string; privateKey: string } {
-  return webpush.generateVAPIDKeys();
+  return webpush().generateVAPIDKeys();
 }
