@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DavError, type SyncEngine } from '@davsync/core';
+import { DavError, type PushRegistrationStore, type SyncEngine } from '@davsync/core';
 import { davsync, type DavsyncOptions } from '@davsync/express';
 import { loadVapidKeys } from './push-keys';
 import { createBasicAuth, type Credentials } from './basic-auth';
@@ -97,6 +97,8 @@ interface Store {
   readonly label: string;
   /** A folder's state directory (where push keys are kept); none for memory and PostgreSQL. */
   readonly stateDir?: string;
+  /** Where push registrations are kept durably (a folder's state database); else in memory. */
+  readonly pushRegistrations?: PushRegistrationStore;
   /** Resolves once the engine may answer (a folder's start-up reconcile is recorded); requests wait for it. */
   readonly reconciled: Promise<void>;
   close(): Promise<void>;
@@ -140,6 +142,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       push: {
         vapid: { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: options.push.subject ?? 'mailto:davsync@localhost' },
         ...(options.push.allowHttpLoopback === true ? { allowHttpLoopback: true } : {}),
+        ...(store.pushRegistrations === undefined ? {} : { store: store.pushRegistrations }),
       },
       changeStream: {},
     };
@@ -287,7 +290,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     const reconciled = store.reconciled.catch((err: unknown) => {
       throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
     });
-    return { engine: store.engine, label: `fs: ${dir}`, stateDir: store.adapter.stateDir, reconciled, close: () => store.close() };
+    return { engine: store.engine, label: `fs: ${dir}`, stateDir: store.adapter.stateDir, pushRegistrations: store.pushRegistrations, reconciled, close: () => store.close() };
   } catch (err) {
     if (options.signal?.aborted && err === options.signal.reason) throw err;
     // The store names the folder by its full path; the user typed `dir`.

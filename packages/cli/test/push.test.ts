@@ -1,7 +1,8 @@
 /**
  * `davsync serve --push`: the VAPID key is made once and kept in the
  * folder's state directory (owner-only), the same after a restart; a PUT
- * reaches a registered subscription of the local test push service; the
+ * reaches a registered subscription of the local test push service, and
+ * still does after a restart (registrations are in the state database); the
  * change stream is on; the push flags need --push.
  */
 import { afterEach, expect, it } from '@jest/globals';
@@ -51,8 +52,11 @@ it('keeps the VAPID key in the state directory across restarts and pushes a PUT'
 
   first.proc.child.kill('SIGTERM');
   expect(await first.proc.waitExit()).toEqual({ code: 0, signal: null });
-  const second = await startServe([dir, '--push']);
+  // The registration was kept in the state database: the restarted server pushes to it.
+  const second = await startServe([dir, '--push', '--push-allow-http-loopback']);
   expect(await vapidKeyOf(second.url)).toBe(key);
+  expect((await fetch(`${second.url}b.txt`, { method: 'PUT', body: 'b' })).status).toBe(201);
+  await service.waitFor(() => service!.to('phone').length === 2);
 });
 
 it('a change stream can be opened and the server still stops promptly', async () => {
