@@ -10,6 +10,8 @@ export { PostgresJournal } from './postgres-journal';
 export { PostgresRevocationLog } from './postgres-revocation-log';
 export { PostgresLockStore } from './postgres-lock-store';
 export type { PostgresLockStoreOptions } from './postgres-lock-store';
+export { PostgresPushRegistrationStore } from './postgres-push-registration-store';
+export type { PostgresPushRegistrationStoreOptions } from './postgres-push-registration-store';
 export type { PostgresJournalOptions } from './postgres-journal';
 export { migrate, SCHEMA_VERSION } from './schema';
 export { CHUNK_SIZE } from './bodies';

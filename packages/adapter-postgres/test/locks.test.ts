@@ -134,7 +134,7 @@ describe('PostgresLockStore schema', () => {
     const schema = await freshSchema();
     const pool = await newPool(1);
     try {
-      await pool.query(`DROP TABLE "${schema}".locks`);
+      await pool.query(`DROP TABLE "${schema}".locks, "${schema}".push_registrations`);
       await pool.query(`UPDATE "${schema}".schema_version SET version = 2`);
       await migrate(pool, schema);
       expect((await pool.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: SCHEMA_VERSION }]);

@@ -304,7 +304,7 @@ async function openPostgres(url: string, engine: { pageSize?: number; retention?
   try {
     const { openPostgresStore } = await import('@davsync/adapter-postgres');
     const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
-    return { engine: store.engine, label, reconciled: Promise.resolve(), close: () => store.close() };
+    return { engine: store.engine, label, pushRegistrations: store.pushRegistrations, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
   }
