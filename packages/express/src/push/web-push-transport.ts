@@ -6,8 +6,8 @@
  * without reading more of the answer than its status. (`web-push`'s own
  * sender always uses https and resolves names unchecked.)
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core';
 import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
@@ -37,15 +37,27 @@ export interface WebPushTransportOptions {
   readonly ttlSeconds?: number;
   /** Longest wait for a push service's answer, in ms. Default 10 000. */
   readonly timeoutMs?: number;
+  /** Most connections open to one push service at once (a change for 1 000 subscriptions queues, not 1 000 sockets). Default 32. */
+  readonly maxSocketsPerService?: number;
 }
 
 export class WebPushTransport implements PushTransport {
   private readonly ttl: number;
   private readonly timeoutMs: number;
+  // Kept-alive connections (push services are few; their subscribers many), at most maxSocketsPerService each.
+  private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
 
   constructor(private readonly options: WebPushTransportOptions) {
     this.ttl = options.ttlSeconds ?? 86_400;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    const maxSockets = options.maxSocketsPerService ?? 32;
+    this.agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   async send(registration: PushRegistration, message: PushMessage): Promise<number> {
@@ -62,9 +74,11 @@ export class WebPushTransport implements PushTransport {
 
   private post(resource: string, headers: Record<string, string | number>, body: Buffer): Promise<number> {
     const url = new URL(resource);
-    const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const plain = url.protocol === 'http:';
+    const request = plain ? httpRequest : httpsRequest;
+    const agent = plain ? this.agents.http : this.agents.https;
     return new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, lookup: this.options.policy.lookup, timeout: this.timeoutMs }, (res: IncomingMessage) => {
+      const req = request(url, { method: 'POST', headers, agent, lookup: this.options.policy.lookup, timeout: this.timeoutMs }, (res: IncomingMessage) => {
         // Only the status matters; the body is discarded as it arrives.
         res.resume();
         res.on('error', () => undefined);

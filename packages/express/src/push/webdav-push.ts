@@ -22,6 +22,8 @@ export class WebDavPush implements PushPropertySource {
   readonly dispatcher: PushDispatcher;
   private readonly topicKey: Buffer;
   private readonly detach: () => void;
+  /** The transport this owns (the Web Push one), closed with it; one given in the options is the caller's. */
+  private readonly ownTransport: WebPushTransport | undefined;
 
   constructor(
     readonly options: ResolvedPushOptions,
@@ -33,7 +35,8 @@ export class WebDavPush implements PushPropertySource {
     this.policy = new PushResourcePolicy(options);
     // Topics are keyed by the VAPID private key: no second secret to keep, and the same on every instance sharing the keys.
     this.topicKey = Buffer.from(options.vapid.privateKey, 'base64url');
-    const transport = options.transport ?? new WebPushTransport({ vapid: options.vapid, policy: this.policy, timeoutMs: options.deliveryTimeoutMs });
+    this.ownTransport = options.transport === undefined ? new WebPushTransport({ vapid: options.vapid, policy: this.policy, timeoutMs: options.deliveryTimeoutMs }) : undefined;
+    const transport = options.transport ?? (this.ownTransport as WebPushTransport);
     this.dispatcher = new PushDispatcher({
       store: this.store,
       transport,
@@ -99,7 +102,9 @@ export class WebDavPush implements PushPropertySource {
   async close(): Promise<void> {
     this.detach();
     await this.dispatcher.close();
-    await this.store.close?.();
+    this.ownTransport?.close();
+    // A store given in the options (a durable one) belongs to its store's owner; only the default one is closed here.
+    if (this.options.store === undefined) await this.store.close?.();
   }
 }
 
