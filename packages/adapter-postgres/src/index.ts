@@ -11,6 +11,8 @@ export { PostgresRevocationLog } from './postgres-revocation-log';
 export { PostgresLockStore } from './postgres-lock-store';
 export type { PostgresLockStoreOptions } from './postgres-lock-store';
 export { PostgresPushRegistrationStore } from './postgres-push-registration-store';
+export { PostgresChangeFeed, changeChannel } from './postgres-change-feed';
+export type { PostgresChangeFeedOptions } from './postgres-change-feed';
 export type { PostgresPushRegistrationStoreOptions } from './postgres-push-registration-store';
 export type { PostgresJournalOptions } from './postgres-journal';
 export { migrate, SCHEMA_VERSION } from './schema';

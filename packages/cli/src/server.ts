@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DavError, type PushRegistrationStore, type SyncEngine } from '@davsync/core';
+import { DavError, type ChangeSource, type PushRegistrationStore, type SyncEngine } from '@davsync/core';
 import { davsync, type DavsyncOptions } from '@davsync/express';
 import { loadVapidKeys } from './push-keys';
 import { createBasicAuth, type Credentials } from './basic-auth';
@@ -99,6 +99,8 @@ interface Store {
   readonly stateDir?: string;
   /** Where push registrations are kept durably (a folder's state database); else in memory. */
   readonly pushRegistrations?: PushRegistrationStore;
+  /** Starts hearing other instances' changes (PostgreSQL LISTEN/NOTIFY), for the change stream. */
+  readonly startChangeFeed?: () => Promise<ChangeSource & { close(): Promise<void> }>;
   /** Resolves once the engine may answer (a folder's start-up reconcile is recorded); requests wait for it. */
   readonly reconciled: Promise<void>;
   close(): Promise<void>;
@@ -127,10 +129,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   }
 
   let push: Pick<DavsyncOptions, 'push' | 'changeStream'> = {};
+  let feed: (ChangeSource & { close(): Promise<void> }) | undefined;
   if (options.push !== undefined) {
     let keys;
     try {
       keys = await loadVapidKeys(store.stateDir);
+      feed = await store.startChangeFeed?.();
     } catch (err) {
       await store.close();
       throw err instanceof CliError ? err : new CliError(oneLine(err));
@@ -144,7 +148,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         ...(options.push.allowHttpLoopback === true ? { allowHttpLoopback: true } : {}),
         ...(store.pushRegistrations === undefined ? {} : { store: store.pushRegistrations }),
       },
-      changeStream: {},
+      changeStream: feed === undefined ? {} : { remoteChanges: feed },
     };
   }
   const dav = davsync({
@@ -216,6 +220,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       });
     });
   } catch (err) {
+    await dav.push?.close();
+    await feed?.close();
     await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot listen on ${authority(host, port)}: ${describeErrno(code) ?? oneLine(err)}`);
@@ -250,6 +256,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       await stopped;
       clearTimeout(cutTimer);
       await dav.push?.close();
+      await feed?.close();
       await store.close();
     })();
     return closed;
@@ -302,9 +309,14 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
 async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
-    const { openPostgresStore } = await import('@davsync/adapter-postgres');
+    const { openPostgresStore, PostgresChangeFeed } = await import('@davsync/adapter-postgres');
     const store = await openPostgresStore({ connectionString: url, engine, onWarning: (m) => log.warn(m) });
-    return { engine: store.engine, label, pushRegistrations: store.pushRegistrations, reconciled: Promise.resolve(), close: () => store.close() };
+    const startChangeFeed = async () => {
+      const feed = new PostgresChangeFeed({ pool: store.pool, connection: { connectionString: url }, local: store.engine.log, onWarning: (m) => log.warn(m) });
+      await feed.start();
+      return feed;
+    };
+    return { engine: store.engine, label, pushRegistrations: store.pushRegistrations, startChangeFeed, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
   }

@@ -26,7 +26,7 @@
  * both with Retry-After. `Push-Dont-Notify: *` on a write spares the
  * streams too.
  */
-import { currentPushSuppression, depthCovers, type SyncEngine, type SyncLogChange } from '@davsync/core';
+import { currentPushSuppression, depthCovers, type ChangeSource, type SyncEngine, type SyncLogChange } from '@davsync/core';
 import { z } from 'zod';
 import type { Authorize } from '../access';
 import type { DavContext } from '../context';
@@ -40,6 +40,12 @@ export const changeStreamOptionsSchema = z
     maxPerUser: z.number().int().positive().default(8),
     /** Most open streams in all. Default 1 000. */
     maxStreams: z.number().int().positive().default(1000),
+    /**
+     * Changes made through other instances of a shared store (PostgreSQL:
+     * a started `PostgresChangeFeed`), so a stream hears them too. Default:
+     * only this instance's.
+     */
+    remoteChanges: z.custom<ChangeSource>((v) => typeof v === 'object' && v !== null && typeof (v as ChangeSource).onChange === 'function', 'remoteChanges must have onChange').optional(),
   })
   .strict();
 
@@ -79,7 +85,12 @@ export class ChangeStreams {
     private readonly authorize: Authorize | undefined,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.detach = engine.log.onChange((change) => this.onChange(change));
+    const local = engine.log.onChange((change) => this.onChange(change));
+    const remote = options.remoteChanges?.onChange((change) => this.onChange(change));
+    this.detach = () => {
+      local();
+      remote?.();
+    };
   }
 
   /** How many streams are open (for tests and operators). */
