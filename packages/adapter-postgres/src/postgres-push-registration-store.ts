@@ -17,6 +17,8 @@ import {
   DEFAULT_MAX_PUSH_REGISTRATIONS,
   isWithin,
   newRegistrationId,
+  tooManyForUser,
+  type PushRegistrationLimits,
   type PushDelivery,
   type PushDepth,
   type PushRegistration,
@@ -83,7 +85,7 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
   readonly #now: () => number;
   readonly #max: number;
   readonly #key: string;
-  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count', string>>;
+  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
 
   constructor(options: PostgresPushRegistrationStoreOptions) {
     const schema = options.schema ?? 'davsync';
@@ -105,10 +107,11 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
       ofUser: `SELECT id, collection FROM ${t} WHERE "user" IS NOT DISTINCT FROM $1`,
       purge: `DELETE FROM ${t} WHERE expires <= $1`,
       count: `SELECT count(*) AS n FROM ${t} WHERE expires > $1`,
+      countOfUser: `SELECT count(*) AS n FROM ${t} WHERE "user" IS NOT DISTINCT FROM $1 AND expires > $2`,
     };
   }
 
-  async register(request: PushRegistrationRequest): Promise<{ registration: PushRegistration; created: boolean }> {
+  async register(request: PushRegistrationRequest, limits: PushRegistrationLimits = {}): Promise<{ registration: PushRegistration; created: boolean }> {
     return inTransaction(this.#pool, 'registering for push', async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#key]);
       const now = this.#now();
@@ -122,6 +125,10 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
       }
       const count = Number((await client.query<{ n: string }>(this.#sql.count, [now])).rows[0]?.n ?? 0);
       if (count >= this.#max) throw new DavError('insufficient-storage', `davsync: the server holds its maximum of ${this.#max} push registrations`, request.collection);
+      if (limits.maxForUser !== undefined) {
+        const mine = Number((await client.query<{ n: string }>(this.#sql.countOfUser, [request.user ?? null, now])).rows[0]?.n ?? 0);
+        if (mine >= limits.maxForUser) throw tooManyForUser(limits.maxForUser, request.collection);
+      }
       const row = (
         await client.query<Row>(this.#sql.insert, [newRegistrationId(), request.collection, sub.pushResource, request.user ?? null, sub.publicKey, sub.authSecret, values[3], values[4], now, request.expires])
       ).rows[0] as Row;

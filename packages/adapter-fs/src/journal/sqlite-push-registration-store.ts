@@ -7,7 +7,7 @@
  * `UNIQUE (collection, push_resource)` index; expired rows are never
  * returned and are purged at the start of every write.
  */
-import { DavError, DEFAULT_MAX_PUSH_REGISTRATIONS, isWithin, newRegistrationId, type PushDelivery, type PushDepth, type PushRegistration, type PushRegistrationRequest, type PushRegistrationStore, type PushRegistrationStoreOptions } from '@davsync/core';
+import { DavError, DEFAULT_MAX_PUSH_REGISTRATIONS, isWithin, newRegistrationId, tooManyForUser, type PushRegistrationLimits, type PushDelivery, type PushDepth, type PushRegistration, type PushRegistrationRequest, type PushRegistrationStore, type PushRegistrationStoreOptions } from '@davsync/core';
 import { withStateDb, type StateDatabase } from './state-db';
 
 interface Row {
@@ -56,7 +56,7 @@ function registrationOf(r: Row): PushRegistration {
 export class SqlitePushRegistrationStore implements PushRegistrationStore {
   readonly #db: StateDatabase;
   readonly #now: () => number;
-  readonly #register: (request: PushRegistrationRequest) => { registration: PushRegistration; created: boolean };
+  readonly #register: (request: PushRegistrationRequest, limits: PushRegistrationLimits) => { registration: PushRegistration; created: boolean };
   readonly #get: (id: string) => Row | undefined;
   readonly #remove: (id: string) => number;
   readonly #at: (collections: string, now: number) => Row[];
@@ -85,13 +85,14 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
     const ofUser = db.prepare<[string | null, string | null], { id: string; collection: string }>('SELECT id, collection FROM push_registrations WHERE user IS ? OR user = ?');
     const purge = db.prepare('DELETE FROM push_registrations WHERE expires <= ?');
     const count = db.prepare<[number], number>('SELECT count(*) FROM push_registrations WHERE expires > ?').pluck();
+    const countOfUser = db.prepare<[string | null, number], number>('SELECT count(*) FROM push_registrations WHERE user IS ? AND expires > ?').pluck();
 
     this.#get = (id) => byId.get(id, now());
     this.#at = (collections, t) => at.all(collections, t);
     this.#count = (t) => count.get(t) as number;
     this.#purge = (t) => purge.run(t).changes;
     // Every write transaction is IMMEDIATE, as in the lock store: the journal's writer thread shares the file.
-    const register = db.transaction((request: PushRegistrationRequest) => {
+    const register = db.transaction((request: PushRegistrationRequest, limits: PushRegistrationLimits) => {
       const t = now();
       purge.run(t);
       const existing = byResource.get(request.collection, request.subscription.pushResource);
@@ -103,11 +104,12 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
       if ((count.get(t) as number) >= max) {
         throw new DavError('insufficient-storage', `davsync: the server holds its maximum of ${max} push registrations`, request.collection);
       }
+      if (limits.maxForUser !== undefined && (countOfUser.get(request.user ?? null, t) as number) >= limits.maxForUser) throw tooManyForUser(limits.maxForUser, request.collection);
       const id = newRegistrationId();
       insert.run(id, request.collection, request.subscription.pushResource, request.user ?? null, request.subscription.publicKey, request.subscription.authSecret, depthText(request.trigger.contentUpdate), depthText(request.trigger.propertyUpdate), t, request.expires);
       return { registration: registrationOf(byId.get(id, t) as Row), created: true };
     });
-    this.#register = (request) => register.immediate(request);
+    this.#register = (request, limits) => register.immediate(request, limits);
     this.#remove = (id) => remove.run(id).changes;
     const recordTx = db.transaction((id: string, d: PushDelivery) => {
       const t = now();
@@ -127,8 +129,8 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
     this.#forUser = (user, collection) => forUser.immediate(user, collection);
   }
 
-  async register(request: PushRegistrationRequest): Promise<{ registration: PushRegistration; created: boolean }> {
-    return withStateDb(this.#db, 'registering for push', () => this.#register(request));
+  async register(request: PushRegistrationRequest, limits: PushRegistrationLimits = {}): Promise<{ registration: PushRegistration; created: boolean }> {
+    return withStateDb(this.#db, 'registering for push', () => this.#register(request, limits));
   }
 
   async get(id: string): Promise<PushRegistration | undefined> {

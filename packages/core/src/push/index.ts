@@ -3,8 +3,8 @@
 // dispatcher that turns change events into messages for a transport.
 export { depthCovers, firedTriggers, isLiveRegistration } from './registration';
 export type { PushDelivery, PushDepth, PushRegistration, PushRegistrationRequest, PushTrigger, WebPushSubscription } from './registration';
-export { DEFAULT_MAX_PUSH_REGISTRATIONS } from './registration-store';
-export type { PushRegistrationStore, PushRegistrationStoreOptions } from './registration-store';
+export { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser } from './registration-store';
+export type { PushRegistrationLimits, PushRegistrationStore, PushRegistrationStoreOptions } from './registration-store';
 export { MemoryPushRegistrationStore, newRegistrationId } from './memory-registration-store';
 export type { PushMessage, PushTransport } from './transport';
 export { pushTopic } from './topic';

@@ -11,7 +11,7 @@ import { DavError } from '../errors';
 import { isWithin } from '../paths';
 import { ExpiryQueue } from '../locks/expiry-queue';
 import type { PushDelivery, PushRegistration, PushRegistrationRequest } from './registration';
-import { DEFAULT_MAX_PUSH_REGISTRATIONS, type PushRegistrationStore, type PushRegistrationStoreOptions } from './registration-store';
+import { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser, type PushRegistrationLimits, type PushRegistrationStore, type PushRegistrationStoreOptions } from './registration-store';
 
 /** A registration id: 128 random bits, base64url (URL-safe, unguessable). */
 export function newRegistrationId(): string {
@@ -29,6 +29,8 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
   /** collection → push resource → id. */
   private readonly byCollection = new Map<string, Map<string, string>>();
   private readonly expiry = new ExpiryQueue();
+  /** Live registrations per user, for `maxForUser` without a scan. */
+  private readonly perUser = new Map<string | undefined, number>();
 
   constructor(options: PushRegistrationStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -36,7 +38,7 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
     if (!Number.isInteger(this.max) || this.max < 1) throw new TypeError('davsync: maxRegistrations must be a positive integer');
   }
 
-  async register(request: PushRegistrationRequest): Promise<{ registration: PushRegistration; created: boolean }> {
+  async register(request: PushRegistrationRequest, limits: PushRegistrationLimits = {}): Promise<{ registration: PushRegistration; created: boolean }> {
     this.purge();
     const existingId = this.byCollection.get(request.collection)?.get(request.subscription.pushResource);
     const existing = existingId === undefined ? undefined : this.byId.get(existingId);
@@ -48,6 +50,7 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
     if (this.byId.size >= this.max) {
       throw new DavError('insufficient-storage', `davsync: the server holds its maximum of ${this.max} push registrations`, request.collection);
     }
+    if (limits.maxForUser !== undefined && (this.perUser.get(request.user) ?? 0) >= limits.maxForUser) throw tooManyForUser(limits.maxForUser, request.collection);
     const registration: PushRegistration = { id: newRegistrationId(), ...request, created: this.now(), failures: 0 };
     this.put(registration);
     return { registration, created: true };
@@ -102,6 +105,9 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
   }
 
   private put(registration: PushRegistration): void {
+    const before = this.byId.get(registration.id);
+    if (before !== undefined) this.countUser(before.user, -1);
+    this.countUser(registration.user, 1);
     this.byId.set(registration.id, registration);
     let members = this.byCollection.get(registration.collection);
     if (members === undefined) this.byCollection.set(registration.collection, (members = new Map()));
@@ -113,10 +119,17 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
     const registration = this.byId.get(id);
     if (registration === undefined) return false;
     this.byId.delete(id);
+    this.countUser(registration.user, -1);
     const members = this.byCollection.get(registration.collection);
     members?.delete(registration.subscription.pushResource);
     if (members?.size === 0) this.byCollection.delete(registration.collection);
     return true;
+  }
+
+  private countUser(user: string | undefined, delta: number): void {
+    const n = (this.perUser.get(user) ?? 0) + delta;
+    if (n > 0) this.perUser.set(user, n);
+    else this.perUser.delete(user);
   }
 
   /** Drops every registration whose expiry has passed; a re-registered one's stale heap entry is skipped. */

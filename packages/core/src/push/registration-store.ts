@@ -11,6 +11,7 @@
  * method returns one and none counts towards the cap; a store drops them
  * when it likes (lazily, or on `purgeExpired`).
  */
+import { DavError } from '../errors';
 import type { PushDelivery, PushRegistration, PushRegistrationRequest } from './registration';
 
 export interface PushRegistrationStoreOptions {
@@ -22,6 +23,17 @@ export interface PushRegistrationStoreOptions {
 
 export const DEFAULT_MAX_PUSH_REGISTRATIONS = 10_000;
 
+/** Per-request limits of {@link PushRegistrationStore.register}. */
+export interface PushRegistrationLimits {
+  /** Most live registrations one user may hold; a new one past it is refused. */
+  readonly maxForUser?: number;
+}
+
+/** The refusal of a registration past `maxForUser` (a 403 to the client, not a server failure). */
+export function tooManyForUser(max: number, collection: string): DavError {
+  return new DavError('forbidden', `davsync: at most ${max} push registrations per user`, collection);
+}
+
 export interface PushRegistrationStore {
   /**
    * Registers `request`, or — when a live registration of the same push
@@ -30,9 +42,11 @@ export interface PushRegistrationStore {
    * keeping its id and delivery state. `created` says which happened.
    *
    * @throws DavError('insufficient-storage') for a new registration when
-   *   the store already holds `maxRegistrations` live ones.
+   *   the store already holds `maxRegistrations` live ones;
+   *   `tooManyForUser` (DavError 'forbidden') for a new one when its user
+   *   already holds `limits.maxForUser`. Both checks are atomic with the insert.
    */
-  register(request: PushRegistrationRequest): Promise<{ registration: PushRegistration; created: boolean }>;
+  register(request: PushRegistrationRequest, limits?: PushRegistrationLimits): Promise<{ registration: PushRegistration; created: boolean }>;
 
   /** The live registration with this id, or `undefined`. */
   get(id: string): Promise<PushRegistration | undefined>;

@@ -160,6 +160,19 @@ export function definePushRegistrationStoreSuite(options: PushRegistrationSuiteO
       expect(await store.count()).toBe(0);
     });
 
+    it('refuses a user\'s new registration past maxForUser with a forbidden error, not others\' nor updates', async () => {
+      const store = await fresh();
+      const limits = { maxForUser: 2 };
+      await store.register(request('/cal', 'a'), limits);
+      await store.register(request('/books', 'b'), limits);
+      await expectDavError('forbidden', () => store.register(request('/cal', 'c'), limits));
+      expect((await store.register(request('/cal', 'a', { expires: START_TIME + 2 * HOUR }), limits)).created).toBe(false);
+      expect((await store.register(request('/cal', 'c', { user: 'bob' }), limits)).created).toBe(true);
+      expect((await store.register(request('/cal', 'd', { user: undefined }), limits)).created).toBe(true);
+      await expectDavError('forbidden', () => store.register(request('/cal', 'e', { user: undefined }), { maxForUser: 1 }));
+      expect((await store.register(request('/cal', 'f'))).created).toBe(true); // no limit given: none applied
+    });
+
     it('refuses new registrations past the cap, but still updates existing ones', async () => {
       const store = await fresh({ maxRegistrations: 2 });
       await store.register(request('/cal', 'a', { expires: START_TIME + 1000 }));

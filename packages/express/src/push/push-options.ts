@@ -36,6 +36,8 @@ export const pushOptionsSchema = z
     maxExpirySeconds: z.number().int().positive().default(30 * 86_400),
     /** Most live registrations the default store holds. Default 10 000. */
     maxRegistrations: z.number().int().positive().default(10_000),
+    /** Most live registrations one user may hold (anonymous is one user), so no one fills the store. Default 100. */
+    maxRegistrationsPerUser: z.number().int().positive().default(100),
     /** Let push resources be plain http on a loopback address (for tests). Default false. */
     allowHttpLoopback: z.boolean().default(false),
     /** Let push resources be on loopback or private addresses (a push service on your own network). Default false. */

@@ -6,7 +6,7 @@
  * precondition element; a malformed or oversized body is 400/413 as for
  * any XML body.
  */
-import { DavError } from '@davsync/core';
+import { DavError, isDavError, type PushRegistration } from '@davsync/core';
 import { errorBody, parsePushRegister, parseXml, PUSH } from '@davsync/protocol';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
@@ -59,17 +59,28 @@ export async function handlePushRegister(ctx: DavContext, push: WebDavPush): Pro
   const asked = request.expires?.getTime();
   // An expiry in the past or none: the default; one beyond the cap: the cap (the draft lets the server shorten it).
   const expires = asked === undefined || asked <= now ? now + push.options.defaultExpirySeconds * 1000 : Math.min(asked, max);
-  const { registration, created } = await push.store.register({
-    collection: entry.path,
-    user: ctx.req.user,
-    subscription: request.subscription,
-    trigger: {
-      ...(request.contentUpdate === undefined ? {} : { contentUpdate: request.contentUpdate }),
-      ...(request.propertyUpdate === undefined ? {} : { propertyUpdate: request.propertyUpdate }),
-    },
-    // Whole seconds, so `Expires` (an HTTP date) says exactly when it ends.
-    expires: Math.floor(expires / 1000) * 1000,
-  });
+  let registered: { registration: PushRegistration; created: boolean };
+  try {
+    registered = await push.store.register(
+      {
+        collection: entry.path,
+        user: ctx.req.user,
+        subscription: request.subscription,
+        trigger: {
+          ...(request.contentUpdate === undefined ? {} : { contentUpdate: request.contentUpdate }),
+          ...(request.propertyUpdate === undefined ? {} : { propertyUpdate: request.propertyUpdate }),
+        },
+        // Whole seconds, so `Expires` (an HTTP date) says exactly when it ends.
+        expires: Math.floor(expires / 1000) * 1000,
+      },
+      { maxForUser: push.options.maxRegistrationsPerUser },
+    );
+  } catch (err) {
+    // The user's own cap: they may not register more (the draft's refusal), unlike a full store (507).
+    if (isDavError(err, 'forbidden')) return pushRefusal('push-not-available', err.message);
+    throw err;
+  }
+  const { registration, created } = registered;
   return {
     status: created ? 201 : 204,
     headers: {

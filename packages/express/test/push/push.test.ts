@@ -281,6 +281,20 @@ describe('hostile registrations get a 4xx', () => {
     expect((await postRegister('/cal/', registerBody(keys()), { 'content-type': 'text/plain' })).status).toBe(415);
   });
 
+  it('past maxRegistrationsPerUser → 403 push-not-available; re-registering still works', async () => {
+    await middleware.push?.close();
+    await closeServer(server);
+    await middleware.engine.close();
+    await start({}, { allowHttpLoopback: false, maxRegistrationsPerUser: 2 });
+    await mkcol(`${origin}/cal`);
+    const body = (n: number) => registerBody({ ...keys(), pushResource: `https://push.example.com/${n}` });
+    expect((await postRegister('/cal/', body(1))).status).toBe(201);
+    expect((await postRegister('/cal/', body(2))).status).toBe(201);
+    const third = await postRegister('/cal/', body(3));
+    expect([third.status, await errorConditions(third.text)]).toEqual([403, [PUSH.pushNotAvailable]]);
+    expect((await postRegister('/cal/', body(2))).status).toBe(204);
+  });
+
   it('unknown registration URLs → 404, other methods there → 405', async () => {
     expect((await dav(`${origin}/.webdav-push/AAAAAAAAAAAAAAAAAAAAAA`, 'DELETE')).status).toBe(404);
     expect((await dav(`${origin}/.webdav-push/..%2f`, 'DELETE')).status).toBe(404);
