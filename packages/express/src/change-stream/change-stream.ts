@@ -138,6 +138,8 @@ export class ChangeStreams {
 
   private async *events(stream: Stream, signal: AbortSignal | undefined): AsyncGenerator<string> {
     const onAbort = (): void => this.end(stream);
+    // A signal aborted before the body is read fires no event: check it too.
+    if (signal?.aborted === true) this.end(stream);
     signal?.addEventListener('abort', onAbort, { once: true });
     const heartbeat = setInterval(() => stream.wake(), this.options.heartbeatMs);
     try {
