@@ -18,15 +18,19 @@ export function registrationUrl(req: Pick<DavRequest, 'origin' | 'base'>, id: st
 
 /**
  * What a request target under the reserved segment names: `{ id }` for a
- * registration URL, `{ id: undefined }` for anything else there;
- * `undefined` when the target is not under it (an ordinary request).
+ * registration URL, `{ listing: true }` for the segment itself (the list
+ * of a collection's registrations: `?collection=/path`), `{}` for anything
+ * else there; `undefined` when the target is not under it (an ordinary request).
  */
-export function registrationTarget(url: string): { id: string | undefined } | undefined {
-  const path = url.split('?')[0] as string;
+export function registrationTarget(url: string): { id?: string; listing?: true; query: URLSearchParams } | undefined {
+  const cut = url.indexOf('?');
+  const path = cut < 0 ? url : url.slice(0, cut);
+  const query = new URLSearchParams(cut < 0 ? '' : url.slice(cut + 1));
   const prefix = `/${REGISTRATION_SEGMENT}`;
   if (path !== prefix && !path.startsWith(`${prefix}/`)) return undefined;
   const rest = path.slice(prefix.length + 1);
-  return { id: ID.test(rest) ? rest : undefined };
+  if (rest === '') return { listing: true, query };
+  return ID.test(rest) ? { id: rest, query } : { query };
 }
 
 /** Most registration URLs one Push-Dont-Notify header is read for; more are ignored. */

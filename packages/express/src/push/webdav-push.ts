@@ -7,7 +7,7 @@
  * handler asks it only: is push on, is this a registration URL, which
  * registrations does this request's Push-Dont-Notify spare.
  */
-import { MemoryPushRegistrationStore, PushDispatcher, pushTopic, type PushRegistration, type PushRegistrationStore, type PushSuppression, type SyncEngine } from '@davsync/core';
+import { MemoryPushRegistrationStore, normalizePath, PushDispatcher, pushTopic, type PushRegistration, type PushRegistrationStore, type PushSuppression, type SyncEngine } from '@davsync/core';
 import type { Authorize } from '../access';
 import type { DavRequest, DavResponse } from '../dav-request';
 import type { ResolvedPushOptions } from './push-options';
@@ -77,9 +77,23 @@ export class WebDavPush implements PushPropertySource {
     return own;
   }
 
-  /** DELETE (unsubscribe) or GET (inspect) of a registration URL; only its owner may. */
+  /**
+   * DELETE (unsubscribe) or GET (inspect) of a registration URL, only by its
+   * owner; GET of the segment itself with `?collection=/path`: the
+   * requesting user's registrations on that collection, each with its last
+   * delivery (for debugging a client that hears nothing).
+   */
   async handleRegistrationUrl(req: DavRequest): Promise<DavResponse> {
-    const id = registrationTarget(req.url)?.id;
+    const target = registrationTarget(req.url);
+    const id = target?.id;
+    if (target?.listing === true && (req.method === 'GET' || req.method === 'HEAD')) {
+      const collection = target.query.get('collection');
+      if (collection === null || !collection.startsWith('/') || collection.length > 4096) {
+        return { status: 400, headers: { 'content-length': '0', 'x-davsync-reason': 'davsync: give ?collection=/path' } };
+      }
+      const mine = (await this.store.list(normalizePath(collection))).filter((r) => r.user === req.user).map(describeRegistration);
+      return json(req, mine);
+    }
     if (req.method !== 'DELETE' && req.method !== 'GET' && req.method !== 'HEAD') {
       return { status: 405, headers: { allow: 'GET, HEAD, DELETE', 'content-length': '0' } };
     }
@@ -90,8 +104,7 @@ export class WebDavPush implements PushPropertySource {
       await this.store.remove(registration.id);
       return { status: 204, headers: {} };
     }
-    const body = JSON.stringify(describeRegistration(registration), null, 2);
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' }, ...(req.method === 'GET' ? { body } : {}) };
+    return json(req, describeRegistration(registration));
   }
 
   /** The live registrations on `collection` with their last delivery (for operators: `handler.push.list`). */
@@ -106,6 +119,16 @@ export class WebDavPush implements PushPropertySource {
     // A store given in the options (a durable one) belongs to its store's owner; only the default one is closed here.
     if (this.options.store === undefined) await this.store.close?.();
   }
+}
+
+/** A JSON answer (no body for HEAD), never cached: it changes with every delivery. */
+function json(req: DavRequest, value: unknown): DavResponse {
+  const body = JSON.stringify(value, null, 2);
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' },
+    ...(req.method === 'GET' ? { body } : {}),
+  };
 }
 
 /** A registration as operators see it: no keys, the push resource's origin only (its path is a capability). */

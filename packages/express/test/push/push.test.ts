@@ -172,6 +172,9 @@ describe('delivery', () => {
     await service.waitFor(() => service.to('phone').length === 1);
     await waitUntil(async () => JSON.parse((await dav(url, 'GET')).text).lastDelivery?.ok === true);
     expect(await middleware.push!.list('/cal')).toHaveLength(1);
+    const listed = await dav(`${origin}/.webdav-push/?collection=/cal`, 'GET');
+    expect(JSON.parse(listed.text)).toEqual([expect.objectContaining({ collection: '/cal', failures: 0, lastDelivery: expect.objectContaining({ ok: true, status: 201 }) })]);
+    expect((await dav(`${origin}/.webdav-push/`, 'GET')).status).toBe(400);
     sub.status = 410;
     await put(`${origin}/cal/b.ics`, 'x');
     await waitUntil(async () => (await dav(url, 'GET')).status === 404);
@@ -210,6 +213,9 @@ describe('access', () => {
     expect(await errorConditions(refused.text)).toEqual([PUSH.pushNotAvailable]);
     const url = await register('/cal/', service.subscribe('alice'), { 'x-user': 'alice' });
     expect((await dav(url, 'DELETE', { headers: { 'x-user': 'bob' } })).status).toBe(403);
+    // The listing shows each user only their own registrations.
+    const list = async (user: string) => JSON.parse((await dav(`${origin}/.webdav-push/?collection=/cal`, 'GET', { headers: { 'x-user': user } })).text) as unknown[];
+    expect([(await list('alice')).length, (await list('bob')).length]).toEqual([1, 0]);
     // Bob cannot spare Alice's registration with her URL either.
     await dav(`${origin}/cal/a.ics`, 'PUT', { headers: { 'x-user': 'bob', 'push-dont-notify': `"${url}"` }, body: 'x' });
     await service.waitFor(() => service.to('alice').length === 1);
