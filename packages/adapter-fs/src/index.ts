@@ -20,6 +20,7 @@ export type { GroupOutcome, JournalWrites, SqliteJournalOptions } from './journa
 export { JournalWriterThread } from './journal/journal-writer';
 export { SqliteRevocationLog } from './journal/sqlite-revocation-log';
 export { SqliteLockStore } from './journal/sqlite-lock-store';
+export { SqlitePushRegistrationStore } from './journal/sqlite-push-registration-store';
 export { SqlitePropertyTable } from './properties/sqlite-property-table';
 export { SqliteFileIdTable } from './properties/sqlite-file-id-table';
 export { MemoryFileIdTable } from './properties/file-ids';

@@ -8,6 +8,7 @@
 import { Pool, type PoolConfig } from 'pg';
 import { SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
 import { PostgresLockStore } from './postgres-lock-store';
+import { PostgresPushRegistrationStore } from './postgres-push-registration-store';
 import { PostgresRevocationLog } from './postgres-revocation-log';
 import { PostgresAdapter } from './postgres-adapter';
 import { migrate } from './schema';
@@ -46,6 +47,8 @@ export interface PostgresStore {
   readonly adapter: PostgresAdapter;
   readonly engine: SyncEngine;
   readonly pool: Pool;
+  /** WebDAV-Push registrations shared by every instance: pass as the middleware's `push.store`. */
+  readonly pushRegistrations: PostgresPushRegistrationStore;
   /** Ends the pool if the store made it. Idempotent. */
   close(): Promise<void>;
 }
@@ -108,6 +111,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     adapter,
     engine,
     pool,
+    pushRegistrations: new PostgresPushRegistrationStore({ pool, schema, ...(now === undefined ? {} : { now }) }),
     close: async () => {
       if (closed) return;
       closed = true;

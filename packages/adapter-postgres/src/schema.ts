@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -261,6 +261,32 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   // row draws a new one.
   (s) => `
     ALTER TABLE ${s}.members ADD COLUMN file_id bigserial NOT NULL;
+  `,
+  // 6: WebDAV-Push registrations (PostgresPushRegistrationStore), shared by
+  // every instance: any instance's change reaches every registration.
+  (s) => `
+    CREATE TABLE ${s}.push_registrations (
+      id text PRIMARY KEY,
+      -- Registration order (oldest first in listings), even within one millisecond.
+      seq bigint GENERATED ALWAYS AS IDENTITY,
+      collection text COLLATE "C" NOT NULL,
+      push_resource text NOT NULL,
+      "user" text,
+      public_key text NOT NULL,
+      auth_secret text NOT NULL,
+      content_depth text CHECK (content_depth IN ('0', '1', 'infinity')),
+      property_depth text CHECK (property_depth IN ('0', '1', 'infinity')),
+      created bigint NOT NULL,
+      expires bigint NOT NULL,
+      failures integer NOT NULL DEFAULT 0,
+      last_at bigint,
+      last_ok boolean,
+      last_status integer,
+      last_error text,
+      UNIQUE (collection, push_resource)
+    );
+    CREATE INDEX push_registrations_by_expiry ON ${s}.push_registrations (expires);
+    CREATE INDEX push_registrations_by_user ON ${s}.push_registrations ("user", collection);
   `,
 ];
 

@@ -134,11 +134,12 @@ describe('PostgresLockStore schema', () => {
     const schema = await freshSchema();
     const pool = await newPool(1);
     try {
-      // Back to version 2: without step 3 (locks), 4 (the byte total) and 5 (file IDs).
+      // Back to version 2: without step 3 (locks), 4 (the byte total) 5 (file IDs) and 6 (push registrations).
       await pool.query(`DROP TABLE "${schema}".locks`);
       await pool.query(`DROP FUNCTION "${schema}".count_bytes() CASCADE`);
       await pool.query(`ALTER TABLE "${schema}".clock DROP COLUMN used_bytes`);
       await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN file_id`);
+      await pool.query(`DROP TABLE "${schema}".push_registrations`);
       await pool.query(`UPDATE "${schema}".schema_version SET version = 2`);
       await migrate(pool, schema);
       expect((await pool.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: SCHEMA_VERSION }]);

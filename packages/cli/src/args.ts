@@ -59,6 +59,9 @@ const SERVE_FLAGS = {
   quota: { type: 'string' },
   'log-level': { type: 'string' },
   user: { type: 'string', short: 'u' },
+  push: { type: 'boolean' },
+  'push-allow-http-loopback': { type: 'boolean' },
+  'push-subject': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -82,6 +85,11 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const host = values.host ?? '127.0.0.1';
   if (host === '') throw new UsageError('--host is empty');
+  if (!values.push && (values['push-allow-http-loopback'] || values['push-subject'] !== undefined)) {
+    throw new UsageError('--push-allow-http-loopback and --push-subject need --push');
+  }
+  const subject = values['push-subject'];
+  if (subject !== undefined && !/^(mailto:|https:\/\/)\S+$/.test(subject)) throw new UsageError('--push-subject must be a mailto: or https:// URL');
   const options: ServeCommandOptions = {
     logLevel,
     host,
@@ -91,6 +99,9 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
     ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
     ...optionalCredentials(values.user, undefined, env),
+    ...(values.push
+      ? { push: { ...(values['push-allow-http-loopback'] ? { allowHttpLoopback: true } : {}), ...(subject === undefined ? {} : { subject }) } }
+      : {}),
   };
   return { command: 'serve', options };
 }

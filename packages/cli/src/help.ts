@@ -34,10 +34,18 @@ Options:
                            a PUT or COPY past it is refused with 507 (default: no limit)
       --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
   -u, --user NAME:PASS     require HTTP Basic authentication
+      --push               WebDAV-Push (DAVx5, Web Push) and server-sent change events
+                           (GET a collection with Accept: text/event-stream); see docs/push.md
+      --push-subject URL   the VAPID contact push services see (default mailto:davsync@localhost)
+      --push-allow-http-loopback
+                           accept plain-http push services on 127.0.0.1 (tests)
   -h, --help               show this help
 
 Environment:
   DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user (kept out of ps and shell history)
+  DAVSYNC_VAPID_PUBLIC_KEY, DAVSYNC_VAPID_PRIVATE_KEY
+                                   the push keys (else kept in DIR/.davsync/push-vapid.json,
+                                   or made per run for --memory and --postgres)
 
 Request log lines and the ready line go to stdout; warnings and errors to stderr.
 `;

@@ -8,8 +8,9 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DavError, type SyncEngine } from '@davsync/core';
-import { davsync } from '@davsync/express';
+import { DavError, type ChangeSource, type PushRegistrationStore, type SyncEngine } from '@davsync/core';
+import { davsync, type DavsyncOptions } from '@davsync/express';
+import { loadVapidKeys } from './push-keys';
 import { createBasicAuth, type Credentials } from './basic-auth';
 import { CliError, describeErrno, oneLine } from './errors';
 import { createLogger, type Logger, type LogLevel } from './log';
@@ -38,6 +39,17 @@ export interface ServeOptions {
   readonly quotaBytes?: number;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
+  /**
+   * WebDAV-Push and the server-sent change stream (docs/push.md). VAPID keys
+   * come from the environment, else the folder's state directory, else are
+   * made for this run (`push-keys.ts`).
+   */
+  readonly push?: {
+    /** Accept plain-http push resources on 127.0.0.1 (tests with a local push service). */
+    readonly allowHttpLoopback?: boolean;
+    /** The VAPID contact (`mailto:` or `https:`). Default `mailto:davsync@localhost`. */
+    readonly subject?: string;
+  };
   /** Log level of the default logger. Default `info`. */
   readonly logLevel?: LogLevel;
   /** Where log lines go. Default: `createLogger(logLevel)` (info to stdout, warnings to stderr). */
@@ -85,6 +97,12 @@ export function listeningLine(running: Pick<RunningServer, 'url' | 'store'>): st
 interface Store {
   readonly engine: SyncEngine;
   readonly label: string;
+  /** A folder's state directory (where push keys are kept); none for memory and PostgreSQL. */
+  readonly stateDir?: string;
+  /** Where push registrations are kept durably (a folder's state database); else in memory. */
+  readonly pushRegistrations?: PushRegistrationStore;
+  /** Starts hearing other instances' changes (PostgreSQL LISTEN/NOTIFY), for the change stream. */
+  readonly startChangeFeed?: () => Promise<ChangeSource & { close(): Promise<void> }>;
   /** Resolves once the engine may answer (a folder's start-up reconcile is recorded); requests wait for it. */
   readonly reconciled: Promise<void>;
   close(): Promise<void>;
@@ -112,8 +130,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     options.signal.throwIfAborted();
   }
 
+  let push: Pick<DavsyncOptions, 'push' | 'changeStream'> = {};
+  let feed: (ChangeSource & { close(): Promise<void> }) | undefined;
+  if (options.push !== undefined) {
+    let keys;
+    try {
+      keys = await loadVapidKeys(store.stateDir);
+      feed = await store.startChangeFeed?.();
+    } catch (err) {
+      await store.close();
+      throw err instanceof CliError ? err : new CliError(oneLine(err));
+    }
+    if (keys.source === 'generated for this run') {
+      log.warn('davsync: push: VAPID keys generated for this run; clients must register again after a restart (set DAVSYNC_VAPID_PUBLIC_KEY and DAVSYNC_VAPID_PRIVATE_KEY to keep them)');
+    }
+    push = {
+      push: {
+        vapid: { publicKey: keys.publicKey, privateKey: keys.privateKey, subject: options.push.subject ?? 'mailto:davsync@localhost' },
+        ...(options.push.allowHttpLoopback === true ? { allowHttpLoopback: true } : {}),
+        ...(store.pushRegistrations === undefined ? {} : { store: store.pushRegistrations }),
+      },
+      changeStream: feed === undefined ? {} : { remoteChanges: feed },
+    };
+  }
   const dav = davsync({
     engine: store.engine,
+    ...push,
     // A store failure (unavailable, full) is one line; anything else is a
     // bug, and the stack is what a bug report needs.
     onError: (err) =>
@@ -180,6 +222,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       });
     });
   } catch (err) {
+    await dav.push?.close();
+    await feed?.close();
     await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot listen on ${authority(host, port)}: ${describeErrno(code) ?? oneLine(err)}`);
@@ -203,6 +247,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       return closed;
     }
     closing = true;
+    // Open change streams would hold their connections until the grace period cuts them.
+    dav.changeStreams?.close();
     closed = (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -211,6 +257,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       const cutTimer = setTimeout(() => server.closeAllConnections(), graceMs);
       await stopped;
       clearTimeout(cutTimer);
+      await dav.push?.close();
+      await feed?.close();
       await store.close();
     })();
     return closed;
@@ -252,7 +300,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
     const reconciled = store.reconciled.catch((err: unknown) => {
       throw new CliError(`cannot serve ${dir}: ${oneLine(err)}`);
     });
-    return { engine: store.engine, label: `fs: ${dir}`, reconciled, close: () => store.close() };
+    return { engine: store.engine, label: `fs: ${dir}`, stateDir: store.adapter.stateDir, pushRegistrations: store.pushRegistrations, reconciled, close: () => store.close() };
   } catch (err) {
     if (options.signal?.aborted && err === options.signal.reason) throw err;
     // The store names the folder by its full path; the user typed `dir`.
@@ -269,14 +317,19 @@ async function openPostgres(
 ): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
-    const { openPostgresStore } = await import('@davsync/adapter-postgres');
+    const { openPostgresStore, PostgresChangeFeed } = await import('@davsync/adapter-postgres');
     const store = await openPostgresStore({
       connectionString: url,
       engine,
       onWarning: (m) => log.warn(m),
       ...(quotaBytes === undefined ? {} : { quotaBytes }),
     });
-    return { engine: store.engine, label, reconciled: Promise.resolve(), close: () => store.close() };
+    const startChangeFeed = async () => {
+      const feed = new PostgresChangeFeed({ pool: store.pool, connection: { connectionString: url }, local: store.engine.log, onWarning: (m) => log.warn(m) });
+      await feed.start();
+      return feed;
+    };
+    return { engine: store.engine, label, pushRegistrations: store.pushRegistrations, startChangeFeed, reconciled: Promise.resolve(), close: () => store.close() };
   } catch (err) {
     throw new CliError(`cannot serve ${label}: ${oneLine(err)}`);
   }

@@ -36,3 +36,4 @@ export { checkQuotaBytes, quotaExceeded, quotaFigures, withinQuota } from './quo
 export type { QuotaFigures } from './quota';
 export * from './locks/index';
 export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions, StoredLockRow } from './locks/index';
+export * from './push/index';

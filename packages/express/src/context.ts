@@ -10,6 +10,7 @@ import type { DavRequest } from './dav-request';
 import { parseDepth, type Depth, type XmlLimits } from '@davsync/protocol';
 import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './hrefs';
 import type { ResolvedOptions } from './options';
+import type { PushPropertySource } from './push/push-properties';
 
 /**
  * What a request reads of the members: the store in full-server mode; in
@@ -131,6 +132,8 @@ export class DavContext extends SyncContext {
     req: DavRequest,
     readonly engine: SyncEngine,
     override readonly options: ResolvedOptions,
+    /** WebDAV-Push's properties, when push is on. */
+    readonly push?: PushPropertySource,
   ) {
     super(req, engine, engine.adapter, options);
   }

@@ -29,4 +29,6 @@ export interface DavResponse {
   readonly headers: Record<string, string>;
   /** A whole body, or a stream of chunks (large multistatus bodies are streamed). */
   readonly body?: string | Uint8Array | AsyncIterable<string | Uint8Array>;
+  /** Write each chunk of a streamed body as it comes, never collecting a first part (a change stream). */
+  readonly live?: boolean;
 }

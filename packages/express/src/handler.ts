@@ -3,7 +3,7 @@
  * `DavResponse` out. Dispatches on the method; every error, from any
  * method, goes through `errorResponse`.
  */
-import { DavError, SyncEngine } from '@davsync/core';
+import { DavError, SyncEngine, withoutPushTo } from '@davsync/core';
 import { withIdleTimeout } from './body-timeout';
 import { ClientClosedError } from './client-closed';
 import type { AccessAction } from './access';
@@ -22,6 +22,9 @@ import { handlePut } from './methods/put';
 import { handleUnlock } from './methods/unlock';
 import { handleReport } from './sync/report';
 import { resolveOptions, type DavsyncOptions } from './options';
+import { handlePushRegister } from './push/register';
+import { WebDavPush } from './push/webdav-push';
+import { ChangeStreams, wantsEventStream } from './change-stream/change-stream';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
 
@@ -67,6 +70,10 @@ export interface DavHandler {
   readonly engine: SyncEngine;
   /** Where unexpected errors are reported (the `onError` option). */
   readonly onError: (err: unknown) => void;
+  /** WebDAV-Push, when the `push` option turned it on: its registrations (`push.list`), and `push.close()`. */
+  readonly push: WebDavPush | undefined;
+  /** The change streams, when the `changeStream` option turned them on; `close()` ends every open one. */
+  readonly changeStreams: ChangeStreams | undefined;
 }
 
 /** Creates the neutral handler; options are validated here (TypeError on a bad one). */
@@ -82,20 +89,32 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       ...(resolved.retention === undefined ? {} : { retention: resolved.retention }),
     });
   const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
+  const push = resolved.push === undefined ? undefined : new WebDavPush(resolved.push, engine, resolved.authorize, onError);
+  const changeStreams = resolved.changeStream === undefined ? undefined : new ChangeStreams(resolved.changeStream, engine, resolved.authorize, onError);
   const handle = async (req: DavRequest): Promise<DavResponse> => {
     // Own keys only: a method token such as `constructor` or `valueOf` must not find Object.prototype's.
-    const method = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined;
-    if (method === undefined) {
+    const known = Object.hasOwn(METHODS, req.method) ? METHODS[req.method] : undefined;
+    // POST is push-register's (draft-bitfire-webdav-push §4.1), so a method only with push on.
+    const method = known ?? (push !== undefined && req.method === 'POST' ? (ctx: DavContext) => handlePushRegister(ctx, push) : undefined);
+    if (method === undefined && !(push?.isRegistrationTarget(req) ?? false)) {
       return { status: 405, headers: { allow: ALLOW, 'content-length': '0' } };
     }
     try {
       if (req.url.length > resolved.limits.urlLength) {
         throw new DavError('uri-too-long', `davsync: request target longer than ${resolved.limits.urlLength} characters`);
       }
-      const ctx = new DavContext({ ...req, body: withIdleTimeout(req.body, resolved.limits.bodyIdleMs) }, engine, resolved);
+      if (push?.isRegistrationTarget(req) === true) return await push.handleRegistrationUrl(req);
+      const ctx = new DavContext({ ...req, body: withIdleTimeout(req.body, resolved.limits.bodyIdleMs) }, engine, resolved, push);
+      // A change stream carries what a sync REPORT would: the same `sync` access.
+      if (changeStreams !== undefined && req.method === 'GET' && wantsEventStream(req.headers['accept'])) {
+        await ctx.require('sync', ctx.path);
+        return await changeStreams.open(ctx);
+      }
       const action = Object.hasOwn(TARGET_ACCESS, req.method) ? TARGET_ACCESS[req.method] : undefined;
       if (action !== undefined) await ctx.require(action, ctx.path);
-      return await method(ctx);
+      // Push-Dont-Notify (§5.2) travels with the request's own changes; without push, `*` still spares the change streams.
+      const suppression = push !== undefined ? await push.suppressionOf(req) : req.headers['push-dont-notify']?.trim() === '*' ? 'all' : undefined;
+      return await withoutPushTo(suppression, () => (method as MethodHandler)(ctx));
     } catch (err) {
       // The client went away and its reads were aborted: nobody to answer,
       // nothing to report; the table's client-closed answer (499), as when
@@ -104,5 +123,5 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       return errorResponse(err, onError);
     }
   };
-  return Object.assign(handle, { engine, onError });
+  return Object.assign(handle, { engine, onError, push, changeStreams });
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
 import { errorResponse } from './error-response';
-import { createDavHandler } from './handler';
+import { createDavHandler, type DavHandler } from './handler';
 import { closeSignal, sendDavResponse, toDavRequest } from './node-http';
 import type { DavsyncOptions } from './options';
 
@@ -15,6 +15,10 @@ export interface DavsyncMiddleware {
   (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
   /** The engine serving the store. */
   readonly engine: SyncEngine;
+  /** WebDAV-Push, when the `push` option turned it on (registrations, `close()`). */
+  readonly push: DavHandler['push'];
+  /** The change streams, when the `changeStream` option turned them on (`close()` ends them). */
+  readonly changeStreams: DavHandler['changeStreams'];
 }
 
 /**
@@ -65,5 +69,5 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
         sendDavResponse(req, res, errorResponse(err, handle.onError)).catch(() => res.destroy());
       });
   };
-  return Object.assign(middleware, { engine: handle.engine });
+  return Object.assign(middleware, { engine: handle.engine, push: handle.push, changeStreams: handle.changeStreams });
 }

@@ -128,7 +128,7 @@ export async function sendDavResponse(req: IncomingMessage, res: ServerResponse,
     res.end(body);
     return;
   }
-  await sendStream(res, body);
+  await sendStream(res, body, response.live === true ? 0 : BUFFER_LIMIT);
 }
 
 function drainOrClose(res: ServerResponse): Promise<void> {
@@ -152,7 +152,7 @@ const BUFFER_LIMIT = 64 * 1024;
  * produced, waiting for the socket to drain, and abandoned if the client
  * goes away.
  */
-async function sendStream(res: ServerResponse, body: AsyncIterable<string | Uint8Array>): Promise<void> {
+async function sendStream(res: ServerResponse, body: AsyncIterable<string | Uint8Array>, bufferLimit: number): Promise<void> {
   const iterator = body[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let size = 0;
@@ -167,7 +167,7 @@ async function sendStream(res: ServerResponse, body: AsyncIterable<string | Uint
     const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : Buffer.from(next.value);
     head.push(chunk);
     size += chunk.length;
-    if (size >= BUFFER_LIMIT) break;
+    if (size >= bufferLimit) break;
   }
   let closed = false;
   const onClose = () => {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { IncomingMessage } from 'node:http';
 import type { Authorize } from './access';
 import { DEFAULT_IF_LIMITS, DEFAULT_XML_LIMITS } from '@davsync/protocol';
+import { pushOptionsSchema } from './push/push-options';
+import { changeStreamOptionsSchema } from './change-stream/change-stream';
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
@@ -78,6 +80,10 @@ export const davsyncOptionsSchema = z
      * A client closing its connection mid-request is not one (see `client-closed.ts`).
      */
     onError: z.custom<(err: unknown) => void>((v) => typeof v === 'function', 'onError must be a function').optional(),
+    /** WebDAV-Push (draft-bitfire-webdav-push): off unless given; see `push/push-options.ts` and docs/push.md. */
+    push: pushOptionsSchema.optional(),
+    /** Server-sent change events on collections (`GET` with `Accept: text/event-stream`): off unless given (`{}` for the defaults). */
+    changeStream: changeStreamOptionsSchema.optional(),
   })
   .strict()
   .refine((o) => (o.adapter === undefined) !== (o.engine === undefined), 'give exactly one of `adapter` or `engine`')

@@ -14,7 +14,9 @@ export { reasonPhrase } from './reason-phrases';
 // XML in: the hardened reader, and the element tree it builds.
 export { DEFAULT_XML_LIMITS, childrenNamed, parseXml, parseXmlIfPresent, trimXmlSpace } from './xml/reader';
 export type { XmlElement, XmlInput, XmlLimits } from './xml/reader';
-export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, OC, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
+export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, OC, PUSH, PUSH_NS, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
+export { parseImfFixdate, parsePushRegister, pushMessageBody } from './xml/push';
+export type { PushMessageContent, PushRegisterDepth, PushRegisterRefusal, PushRegisterRequest, PushRegisterResult } from './xml/push';
 
 // Request bodies.
 export { parsePropfind, propRequestSchema } from './xml/propfind';

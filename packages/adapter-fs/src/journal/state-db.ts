@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { DavError, newIncarnation } from '@davsync/core/base';
 
 /** The schema version this build writes and understands. */
-export const STATE_DB_VERSION = 4;
+export const STATE_DB_VERSION = 5;
 
 /** Options of {@link openStateDb}. */
 export interface StateDbOptions {
@@ -131,6 +131,33 @@ const MIGRATIONS: ReadonlyArray<(db: StateDatabase) => void> = [
         bound_to TEXT NOT NULL
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX file_ids_by_parent ON file_ids (parent);
+    `);
+  },
+  // 5: WebDAV-Push registrations (SqlitePushRegistrationStore). One per push
+  // resource and collection (the UNIQUE index, also the lookup a change
+  // makes by collection); delivery bookkeeping in the same row.
+  (db) => {
+    db.exec(`
+      CREATE TABLE push_registrations (
+        id TEXT NOT NULL PRIMARY KEY,
+        collection TEXT NOT NULL,
+        push_resource TEXT NOT NULL,
+        user TEXT,
+        public_key TEXT NOT NULL,
+        auth_secret TEXT NOT NULL,
+        content_depth TEXT CHECK (content_depth IN ('0', '1', 'infinity')),
+        property_depth TEXT CHECK (property_depth IN ('0', '1', 'infinity')),
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_at INTEGER,
+        last_ok INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        UNIQUE (collection, push_resource)
+      ) STRICT;
+      CREATE INDEX push_registrations_by_expiry ON push_registrations (expires);
+      CREATE INDEX push_registrations_by_user ON push_registrations (user, collection);
     `);
   },
 ];

@@ -14,6 +14,7 @@ import { JournalWriterThread } from '../journal/journal-writer';
 import { makeDirectory } from './make-directory';
 import { ListingThread } from '../listing/listing-thread';
 import { SqliteLockStore } from '../journal/sqlite-lock-store';
+import { SqlitePushRegistrationStore } from '../journal/sqlite-push-registration-store';
 import { SqliteRevocationLog } from '../journal/sqlite-revocation-log';
 import { SqlitePropertyTable } from '../properties/sqlite-property-table';
 import { SqliteFileIdTable } from '../properties/sqlite-file-id-table';
@@ -64,6 +65,8 @@ export interface FsStoreOptions {
 export interface FsStore {
   readonly adapter: FsAdapter;
   readonly engine: SyncEngine;
+  /** WebDAV-Push registrations in the state database: pass as the middleware's `push.store` so they survive a restart. */
+  readonly pushRegistrations: SqlitePushRegistrationStore;
   /**
    * Resolves once the start-up reconcile is recorded and the watcher runs:
    * at once unless `reconcileInBackground`. Rejects if they failed; the
@@ -127,6 +130,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   const now = options.engine?.now;
   const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
   const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });
+  const pushRegistrations = new SqlitePushRegistrationStore(db, now === undefined ? {} : { now });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // the database, the listing thread, and the lock last.
   // (engine.close closes the journal, which closes its writer thread first.)
@@ -184,13 +188,14 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   });
   if (!options.reconcileInBackground) {
     const queue = await started;
-    return { adapter, engine, reconciled: Promise.resolve(), flush: () => queue.flushNow(), close: closeAll };
+    return { adapter, engine, pushRegistrations, reconciled: Promise.resolve(), flush: () => queue.flushNow(), close: closeAll };
   }
   // Nobody may be waiting yet: a failure is reported through `reconciled`, never as an unhandled rejection.
   started.catch(() => {});
   return {
     adapter,
     engine,
+    pushRegistrations,
     reconciled: started.then(() => undefined),
     flush: async () => (await started).flushNow(),
     // A close during the start-up steps stops them at their next step (the

@@ -101,7 +101,7 @@ describe('SqliteLockStore', () => {
     const made = openStateDb(file);
     made.prepare("INSERT INTO revocations (user, path, revision) VALUES ('bob', '/kept', 7)").run();
     // Make it a version 2 file again, as the previous davsync left it.
-    made.exec('DROP TABLE locks; DROP TABLE file_ids');
+    made.exec('DROP TABLE locks; DROP TABLE file_ids; DROP TABLE push_registrations');
     made.pragma('user_version = 2');
     made.close();
     const db = openStateDb(file);

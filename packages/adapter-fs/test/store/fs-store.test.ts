@@ -227,7 +227,7 @@ describe('read-access revocations', () => {
     await close(first);
     // Make it a version 1 file again, as an older davsync left it.
     const db = new Database(join(root, '.davsync', 'state.db'));
-    db.exec('DROP TABLE revocations; DROP TABLE locks; DROP TABLE file_ids');
+    db.exec('DROP TABLE revocations; DROP TABLE locks; DROP TABLE file_ids; DROP TABLE push_registrations');
     db.pragma('user_version = 1');
     db.close();
     const second = await open(root);

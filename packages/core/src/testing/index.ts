@@ -30,6 +30,8 @@ export { defineLockStoreSuite } from './lock-store-suite';
 export type { LockSuiteContext, LockSuiteOptions } from './lock-store-suite';
 export { defineQuotaSuite } from './quota-suite';
 export type { QuotaSuiteOptions } from './quota-suite';
+export { definePushRegistrationStoreSuite } from './push-registration-store-suite';
+export type { PushRegistrationSuiteContext, PushRegistrationSuiteOptions } from './push-registration-store-suite';
 
 export interface AdapterSuiteOptions {
   /** Names the adapter in the test titles. */

@@ -10,6 +10,7 @@ import { DavError, type Entry, type LockStore, type QuotaFigures, type SyncLog }
 import { lockDiscoveryValue, SUPPORTED_LOCK } from '../locks/lock-properties';
 import type { MemberReader } from '../context';
 import { syncPropertyValue } from '../sync/sync-properties';
+import { pushPropertyValue, type PushPropertySource } from '../push/push-properties';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 import { ownCloudNames } from './owncloud-properties';
@@ -37,6 +38,8 @@ export interface PropertySource {
   readonly lockStore?: Pick<LockStore, 'locksCovering' | 'now'> | undefined;
   /** For the lock roots' hrefs in `DAV:lockdiscovery`. */
   href(path: string, collection: boolean): string;
+  /** For the WebDAV-Push properties of collections (absent: push is off). */
+  readonly push?: PushPropertySource | undefined;
 }
 
 /** Names of the live properties a member has (for propname and allprop). */
@@ -72,6 +75,11 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.quotaUsedBytes:
       return quotaValue(name, entry, src);
     default:
+      // The push properties (draft-bitfire-webdav-push §3.1), on collections when push is on.
+      if (entry.collection && src.push !== undefined) {
+        const push = pushPropertyValue(name, entry.path, src.push);
+        if (push !== undefined) return push;
+      }
       return entryValue(name, entry);
   }
 }

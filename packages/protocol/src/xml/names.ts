@@ -152,6 +152,37 @@ export const DAV = {
   syncTraversalSupported: '{DAV:}sync-traversal-supported',
 } as const;
 
+/** WebDAV-Push (draft-bitfire-webdav-push §2.2): every element it defines is in this namespace. */
+export const PUSH_NS = 'https://bitfire.at/webdav-push';
+
+/** WebDAV-Push names, keyed by the camel-cased local name. */
+export const PUSH = {
+  // --- properties (§3.1) ---
+  transports: `{${PUSH_NS}}transports`,
+  webPush: `{${PUSH_NS}}web-push`,
+  vapidPublicKey: `{${PUSH_NS}}vapid-public-key`,
+  topic: `{${PUSH_NS}}topic`,
+  supportedTriggers: `{${PUSH_NS}}supported-triggers`,
+  contentUpdate: `{${PUSH_NS}}content-update`,
+  propertyUpdate: `{${PUSH_NS}}property-update`,
+  // --- registration (§4.1, §7.1, §7.3) ---
+  pushRegister: `{${PUSH_NS}}push-register`,
+  subscription: `{${PUSH_NS}}subscription`,
+  webPushSubscription: `{${PUSH_NS}}web-push-subscription`,
+  pushResource: `{${PUSH_NS}}push-resource`,
+  contentEncoding: `{${PUSH_NS}}content-encoding`,
+  subscriptionPublicKey: `{${PUSH_NS}}subscription-public-key`,
+  authSecret: `{${PUSH_NS}}auth-secret`,
+  trigger: `{${PUSH_NS}}trigger`,
+  expires: `{${PUSH_NS}}expires`,
+  // --- 403 preconditions (§4.1.3) ---
+  invalidSubscription: `{${PUSH_NS}}invalid-subscription`,
+  pushNotAvailable: `{${PUSH_NS}}push-not-available`,
+  noSupportedTrigger: `{${PUSH_NS}}no-supported-trigger`,
+  // --- messages (§5.1) ---
+  pushMessage: `{${PUSH_NS}}push-message`,
+} as const;
+
 /** The `xml:lang` attribute (XML 1.0 §2.12), preserved on dead properties (RFC 4918 §4.3). */
 export const XML_LANG = `{${XML_NS}}lang`;
 
@@ -164,6 +195,7 @@ export const PREFERRED_PREFIXES: ReadonlyMap<string, string> = new Map([
   [DAV_NS, 'D'],
   [CALDAV_NS, 'C'],
   [CARDDAV_NS, 'CR'],
+  [PUSH_NS, 'P'],
 ]);
 
 /**

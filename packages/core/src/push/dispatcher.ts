@@ -1,0 +1,234 @@
+/**
+ * The push dispatcher: turns change events into push messages. For each
+ * change it finds the registrations whose collection and depth cover a
+ * changed path, and delivers to each through the transport — asynchronously
+ * (a PUT never waits for a push service), at most one message per
+ * registration per `coalesceMs` (a burst becomes one message carrying the
+ * newest token, read when it is sent), skipping what Push-Dont-Notify asked
+ * to skip.
+ *
+ * Delivery outcomes (the draft §5.4): 2xx is recorded as the last delivery;
+ * 404 or 410 from the push service removes the registration (the client
+ * unsubscribed there); anything else is a failure, retried after an
+ * exponential back-off and, after `maxFailures` in a row, removed. Expired
+ * registrations are never sent to (the store no longer returns them), and
+ * nor is one whose user may no longer sync its collection (`mayNotify`):
+ * it is removed instead.
+ */
+import type { SyncLogChange, SyncLogListener } from '../change-events';
+import { firedTriggers, type PushRegistration } from './registration';
+import type { PushRegistrationStore } from './registration-store';
+import { currentPushSuppression, type PushSuppression } from './suppression';
+import type { PushMessage, PushTransport } from './transport';
+
+export interface PushBackoff {
+  /** Wait after the first failure, in ms; doubled after each further one. Default 1 000. */
+  readonly baseMs?: number;
+  /** Longest wait between attempts, in ms. Default 300 000 (5 minutes). */
+  readonly maxMs?: number;
+  /** Failures in a row after which the registration is removed. Default 8. */
+  readonly maxFailures?: number;
+}
+
+export interface PushDispatcherOptions {
+  readonly store: PushRegistrationStore;
+  readonly transport: PushTransport;
+  /** The push topic of a collection (`pushTopic`). */
+  readonly topicOf: (collection: string) => string;
+  /** The collection's current sync token (`engine.currentToken`). */
+  readonly tokenOf: (collection: string) => Promise<string | undefined>;
+  /** Whether the registration's user may still be told about its collection (may sync it). Default: yes. */
+  readonly mayNotify?: (registration: PushRegistration) => boolean | Promise<boolean>;
+  /** At most one message per registration in this many ms (0: no coalescing beyond one event-loop turn). Default 1 000. */
+  readonly coalesceMs?: number;
+  readonly backoff?: PushBackoff;
+  /** The clock (ms since the epoch). Default `Date.now`. */
+  readonly now?: () => number;
+  /** Gets what fails outside a delivery (a store error). Default: console.error. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** The source of change events: a `SyncLog` or `SyncEngine['log']`. */
+export interface ChangeSource {
+  onChange(listener: SyncLogListener): () => void;
+}
+
+interface Pending {
+  content: boolean;
+  property: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  inFlight: boolean;
+  /** No message before this time (coalescing interval or back-off). */
+  notBefore: number;
+}
+
+export class PushDispatcher {
+  private readonly store: PushRegistrationStore;
+  private readonly transport: PushTransport;
+  private readonly now: () => number;
+  private readonly coalesceMs: number;
+  private readonly backoff: Required<PushBackoff>;
+  private readonly onError: (err: unknown) => void;
+  private readonly pending = new Map<string, Pending>();
+  private readonly running = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly options: PushDispatcherOptions) {
+    this.store = options.store;
+    this.transport = options.transport;
+    this.now = options.now ?? Date.now;
+    this.coalesceMs = options.coalesceMs ?? 1000;
+    this.backoff = { baseMs: 1000, maxMs: 300_000, maxFailures: 8, ...options.backoff };
+    this.onError = options.onError ?? ((err: unknown) => console.error('davsync: push dispatch failed', err));
+    for (const [name, v] of [['coalesceMs', this.coalesceMs], ['backoff.baseMs', this.backoff.baseMs], ['backoff.maxMs', this.backoff.maxMs]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new TypeError(`davsync: push ${name} must be a non-negative integer`);
+    }
+    if (!Number.isInteger(this.backoff.maxFailures) || this.backoff.maxFailures < 1) throw new TypeError('davsync: push backoff.maxFailures must be a positive integer');
+  }
+
+  /** Listens to `source`'s change events; returns the function that stops listening. */
+  attach(source: ChangeSource): () => void {
+    return source.onChange((change) => {
+      // Read now: the request's Push-Dont-Notify is in scope only during the event.
+      this.track(this.notify(change, currentPushSuppression()));
+    });
+  }
+
+  /** Schedules the messages `change` calls for (what `attach` does per event); resolves once they are scheduled. */
+  async notify(change: Pick<SyncLogChange, 'paths' | 'collections'>, suppression?: PushSuppression): Promise<void> {
+    if (this.closed || suppression === 'all') return;
+    let registrations: PushRegistration[];
+    try {
+      registrations = await this.store.atCollections(change.collections);
+    } catch (err) {
+      this.onError(err);
+      return;
+    }
+    for (const registration of registrations) {
+      if (suppression?.has(registration.id) === true) continue;
+      const fired = firedTriggers(registration, change.paths);
+      if (fired.content || fired.property) this.schedule(registration.id, fired.content, fired.property);
+    }
+  }
+
+  /**
+   * Ends `users`' registrations on `paths` and below (their access was
+   * revoked: `SyncLog.revokeAccess` takes the same arguments). `mayNotify`
+   * would find out at the next delivery; this does not wait for one.
+   */
+  async revoke(users: readonly string[], paths: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const user of users) for (const path of paths) removed += await this.store.removeForUser(user, path);
+    return removed;
+  }
+
+  /** Resolves when no message is waiting or being sent (for tests and graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || [...this.pending.values()].some((p) => p.timer !== undefined || p.inFlight)) {
+      await Promise.race([...this.running, new Promise((resolve) => setTimeout(resolve, 5))]);
+    }
+  }
+
+  /** Stops: pending messages are dropped, deliveries under way are awaited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.pending.values()) if (p.timer !== undefined) clearTimeout(p.timer);
+    this.pending.clear();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private schedule(id: string, content: boolean, property: boolean): void {
+    let p = this.pending.get(id);
+    if (p === undefined) this.pending.set(id, (p = { content, property, timer: undefined, inFlight: false, notBefore: 0 }));
+    p.content ||= content;
+    p.property ||= property;
+    // A message already waiting (or being sent, which reschedules) carries this change too.
+    if (p.timer !== undefined || p.inFlight || this.closed) return;
+    const delay = Math.max(0, p.notBefore - this.now());
+    p.timer = setTimeout(() => {
+      (p as Pending).timer = undefined;
+      this.track(this.deliver(id, p as Pending));
+    }, delay);
+    p.timer.unref?.();
+  }
+
+  private async deliver(id: string, p: Pending): Promise<void> {
+    const content = p.content;
+    const property = p.property;
+    p.content = p.property = false;
+    p.inFlight = true;
+    let keep = true;
+    try {
+      const registration = await this.store.get(id);
+      if (registration === undefined) {
+        keep = false; // removed or expired since: nothing to send
+        return;
+      }
+      if (this.options.mayNotify !== undefined && !(await this.options.mayNotify(registration))) {
+        await this.store.remove(id);
+        keep = false;
+        return;
+      }
+      const message: PushMessage = {
+        topic: this.options.topicOf(registration.collection),
+        contentUpdate: content,
+        propertyUpdate: property,
+        syncToken: await this.options.tokenOf(registration.collection),
+      };
+      keep = await this.send(registration, message, p);
+    } catch (err) {
+      this.onError(err);
+    } finally {
+      p.inFlight = false;
+      if (!keep) this.pending.delete(id);
+      else if (p.content || p.property) this.schedule(id, false, false);
+      else if (p.notBefore <= this.now()) this.pending.delete(id);
+      else this.forgetLater(id, p);
+    }
+  }
+
+  /** Sends one message and records the outcome; returns whether the registration stays. */
+  private async send(registration: PushRegistration, message: PushMessage, p: Pending): Promise<boolean> {
+    let status: number | undefined;
+    let error: string | undefined;
+    try {
+      status = await this.transport.send(registration, message);
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    const at = this.now();
+    if (status !== undefined && status >= 200 && status < 300) {
+      await this.store.recordDelivery(registration.id, { at, ok: true, status });
+      p.notBefore = at + this.coalesceMs;
+      return true;
+    }
+    if (status === 404 || status === 410) {
+      await this.store.remove(registration.id);
+      return false;
+    }
+    const updated = await this.store.recordDelivery(registration.id, { at, ok: false, ...(status === undefined ? {} : { status }), error: error ?? `push service answered ${status}` });
+    if (updated === undefined) return false;
+    if (updated.failures >= this.backoff.maxFailures) {
+      await this.store.remove(registration.id);
+      return false;
+    }
+    // Retry what failed after the back-off, merged with whatever comes meanwhile.
+    p.content ||= message.contentUpdate;
+    p.property ||= message.propertyUpdate;
+    p.notBefore = at + Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (updated.failures - 1));
+    return true;
+  }
+
+  /** Keeps a registration's interval only until it ends, so the map follows recent activity, not every registration ever. */
+  private forgetLater(id: string, p: Pending): void {
+    const timer = setTimeout(() => {
+      if (this.pending.get(id) === p && p.timer === undefined && !p.inFlight && !p.content && !p.property) this.pending.delete(id);
+    }, Math.max(0, p.notBefore - this.now()));
+    timer.unref?.();
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((err: unknown) => this.onError(err)).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+}

@@ -1,0 +1,14 @@
+// WebDAV-Push (draft-bitfire-webdav-push): registrations and their store
+// contract, the in-memory store, topics, Push-Dont-Notify, and the
+// dispatcher that turns change events into messages for a transport.
+export { depthCovers, firedTriggers, isLiveRegistration } from './registration';
+export type { PushDelivery, PushDepth, PushRegistration, PushRegistrationRequest, PushTrigger, WebPushSubscription } from './registration';
+export { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser } from './registration-store';
+export type { PushRegistrationLimits, PushRegistrationStore, PushRegistrationStoreOptions } from './registration-store';
+export { MemoryPushRegistrationStore, newRegistrationId } from './memory-registration-store';
+export type { PushMessage, PushTransport } from './transport';
+export { pushTopic } from './topic';
+export { currentPushSuppression, withoutPushTo } from './suppression';
+export type { PushSuppression } from './suppression';
+export { PushDispatcher } from './dispatcher';
+export type { ChangeSource, PushBackoff, PushDispatcherOptions } from './dispatcher';

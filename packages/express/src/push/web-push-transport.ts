@@ -1,0 +1,97 @@
+/**
+ * The Web Push transport (RFC 8030) for WebDAV-Push: the `web-push` library
+ * encrypts the `push-message` for the subscription (RFC 8291, aes128gcm) and
+ * signs the VAPID header (RFC 8292); the POST itself is made here, through
+ * the push resource policy's checked address lookup, with a timeout and
+ * without reading more of the answer than its status. (`web-push`'s own
+ * sender always uses https and resolves names unchecked.)
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core';
+import { pushMessageBody } from '@davsync/protocol';
+import type * as WebPush from 'web-push';
+import type { PushResourcePolicy } from './push-resource-policy';
+
+// web-push (with asn1.js, bn.js, jws) takes ~20 ms to load: required on first use, so a server without push never pays.
+let loaded: typeof WebPush | undefined;
+function webpush(): typeof WebPush {
+  loaded ??= require('web-push') as typeof WebPush;
+  return loaded;
+}
+
+/** The server's VAPID identity (RFC 8292). */
+export interface VapidKeys {
+  /** Uncompressed P-256 public key, base64url (what the `transports` property shows). */
+  readonly publicKey: string;
+  /** The private key, base64url (32 bytes). */
+  readonly privateKey: string;
+  /** A contact for push service operators: `mailto:` or `https:` URL. */
+  readonly subject: string;
+}
+
+export interface WebPushTransportOptions {
+  readonly vapid: VapidKeys;
+  readonly policy: PushResourcePolicy;
+  /** How long a push service keeps an undelivered message, in seconds (RFC 8030 TTL). Default 86 400. */
+  readonly ttlSeconds?: number;
+  /** Longest wait for a push service's answer, in ms. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Most connections open to one push service at once (a change for 1 000 subscriptions queues, not 1 000 sockets). Default 32. */
+  readonly maxSocketsPerService?: number;
+}
+
+export class WebPushTransport implements PushTransport {
+  private readonly ttl: number;
+  private readonly timeoutMs: number;
+  // Kept-alive connections (push services are few; their subscribers many), at most maxSocketsPerService each.
+  private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
+
+  constructor(private readonly options: WebPushTransportOptions) {
+    this.ttl = options.ttlSeconds ?? 86_400;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const maxSockets = options.maxSocketsPerService ?? 32;
+    this.agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  async send(registration: PushRegistration, message: PushMessage): Promise<number> {
+    const { pushResource, publicKey, authSecret } = registration.subscription;
+    const refused = this.options.policy.refusal(pushResource);
+    if (refused !== undefined) throw new Error(refused);
+    const details = webpush().generateRequestDetails({ endpoint: pushResource, keys: { p256dh: publicKey, auth: authSecret } }, pushMessageBody(message), {
+      vapidDetails: this.options.vapid,
+      TTL: this.ttl,
+      contentEncoding: 'aes128gcm',
+    });
+    return this.post(pushResource, details.headers as Record<string, string | number>, details.body as Buffer);
+  }
+
+  private post(resource: string, headers: Record<string, string | number>, body: Buffer): Promise<number> {
+    const url = new URL(resource);
+    const plain = url.protocol === 'http:';
+    const request = plain ? httpRequest : httpsRequest;
+    const agent = plain ? this.agents.http : this.agents.https;
+    return new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers, agent, lookup: this.options.policy.lookup, timeout: this.timeoutMs }, (res: IncomingMessage) => {
+        // Only the status matters; the body is discarded as it arrives.
+        res.resume();
+        res.on('error', () => undefined);
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy(new Error(`push service did not answer within ${this.timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/** A fresh VAPID key pair (base64url), as `web-push` makes them. */
+export function generateVapidKeys(): { publicKey: string; privateKey: string } {
+  return webpush().generateVAPIDKeys();
+}
