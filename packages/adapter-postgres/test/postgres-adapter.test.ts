@@ -233,6 +233,7 @@ describe('schema', () => {
       await adapter.mkcol('/d');
       await adapter.write('/d/a.txt', bodyOf('a'));
       await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN file_id`);
+      await pool.query(`DROP TABLE "${schema}".push_registrations`);
       await pool.query(`UPDATE "${schema}".schema_version SET version = 4`);
       await migrate(pool, schema);
       const ids = await Promise.all(['/', '/d', '/d/a.txt'].map(async (p) => (await adapter.stat(p))?.fileId));

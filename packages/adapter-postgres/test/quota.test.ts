@@ -59,12 +59,13 @@ describe('PostgreSQL quota across instances', () => {
     await writeText(first.adapter, '/a', 'x'.repeat(25));
     await first.adapter.mkcol('/c');
     await writeText(first.adapter, '/c/b', 'x'.repeat(5));
-    // Back to how a schema-3 store looked: no total, no triggers, no file IDs.
+    // Back to how a schema-3 store looked: no total, no triggers, no file IDs, no push registrations.
     const pool = new Pool({ connectionString: url, max: 1 });
     try {
       await pool.query(`DROP FUNCTION "${schema}".count_bytes() CASCADE`);
       await pool.query(`ALTER TABLE "${schema}".clock DROP COLUMN used_bytes`);
       await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN file_id`);
+      await pool.query(`DROP TABLE "${schema}".push_registrations`);
       await pool.query(`UPDATE "${schema}".schema_version SET version = 3`);
     } finally {
       await pool.end();
