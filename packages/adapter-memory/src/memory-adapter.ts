@@ -120,6 +120,9 @@ export class MemoryAdapter implements StorageAdapter {
     // and again after, because the tree may have changed while it streamed.
     this.#writableSlot(p, options.expectedEtag);
     const content = await takeContent(body, options.contentType);
+    // After the last byte, before anything is published: a checksum the
+    // client announced that does not match throws here, and nothing changes.
+    const checksums = options.checksums?.();
     const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
     const now = Date.now();
     const node: FileNode = {
@@ -127,6 +130,7 @@ export class MemoryAdapter implements StorageAdapter {
       bytes: content.bytes,
       etag: content.etag,
       contentType: options.contentType,
+      checksums,
       created: current?.created ?? now,
       modified: now,
       // RFC 4918 §9.7.1: replacing the content leaves dead properties alone.

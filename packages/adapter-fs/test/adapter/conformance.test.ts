@@ -23,7 +23,8 @@ const cleanup = async (adapter: object) => {
   if (dir !== undefined) await removeTemp(dir);
 };
 
-defineAdapterSuite({ name: 'fs', create: () => fsAdapter(), cleanup });
+const PENDING = { checksums: 'stored checksums: the fs store follows in the next commit' };
+defineAdapterSuite({ name: 'fs', create: () => fsAdapter(), cleanup, skip: PENDING });
 
 // The same contract when folders of more than one batch are read on a listing
 // thread (as openFsStore sets it up): the 1 000-member tests go through it.
@@ -35,4 +36,5 @@ defineAdapterSuite({
   name: 'fs with a listing thread',
   create: async () => fsAdapter(await (listing ??= ListingThread.start())),
   cleanup,
+  skip: PENDING,
 });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe } from '@jest/globals';
 import type { StorageAdapter } from '../adapter';
 import { TestRegistry, type Harness, type SuiteName } from './harness';
 import { atomicitySuite } from './suites/atomicity';
+import { checksumsSuite } from './suites/checksums';
 import { crudSuite } from './suites/crud';
 import { etagsSuite } from './suites/etags';
 import { largeSuite } from './suites/large';
@@ -41,7 +42,7 @@ export interface AdapterSuiteOptions {
   readonly cleanup?: (adapter: StorageAdapter) => Promise<void> | void;
   /**
    * Tests or whole suites (`crud`, `etags`, `transfer`, `properties`,
-   * `atomicity`, `large`, `sync`, and `sync-model`: the randomized sync
+   * `atomicity`, `large`, `sync`, `checksums`, and `sync-model`: the randomized sync
    * model test) this adapter does not pass, each with the reason,
    * which documents how the adapter differs. Skipping `properties` also
    * skips the dead-property tests of `transfer`. A key that names nothing in
@@ -58,6 +59,7 @@ const SUITES: ReadonlyArray<readonly [SuiteName, (t: Harness) => void]> = [
   ['atomicity', atomicitySuite],
   ['large', largeSuite],
   ['sync', syncSuite],
+  ['checksums', checksumsSuite],
 ];
 
 /**
