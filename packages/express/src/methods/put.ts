@@ -9,16 +9,20 @@ import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { parseEtagList } from '@davsync/protocol';
 import { quoteEtag } from '../properties/entry-properties';
+import { parseOcChecksum } from '../properties/checksum-properties';
 
 export async function handlePut(ctx: DavContext): Promise<DavResponse> {
   // RFC 9110 §14.5: a partial PUT must not be taken for a whole one.
   if (ctx.header('content-range') !== undefined) throw badRequest('davsync: PUT with Content-Range is not supported');
+  // ownCloud's dialect (checksum-properties.ts): refused now if malformed; a mismatch fails the write, storing nothing.
+  const expectedChecksums = parseOcChecksum(ctx.header('oc-checksum'));
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
   await checkPreconditions(ctx, before, { locks: [{ path: ctx.path }] });
   const { entry, created } = await ctx.engine.write(ctx.path, ctx.req.body, {
     ...contentTypeOf(ctx),
     ...expectedEtagOf(ctx, before?.etag),
+    ...(expectedChecksums === undefined ? {} : { expectedChecksums }),
   });
   return { status: created ? 201 : 204, headers: { etag: quoteEtag(entry.etag), 'content-length': '0' } };
 }

@@ -6,6 +6,7 @@
  */
 import type { Entry } from '@davsync/core';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
+import { checksumsValue, OC_CHECKSUMS } from './checksum-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -23,6 +24,8 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   DAV.syncToken,
   DAV.lockdiscovery,
   DAV.supportedlock,
+  // An extension's live property (checksum-properties.ts), computed by the store.
+  OC_CHECKSUMS,
 ]);
 
 /** Protected properties the entry cannot answer: the journal's (sync) and the lock store's. */
@@ -56,6 +59,8 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
       return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
+    case OC_CHECKSUMS:
+      return checksumsValue(entry);
     default:
       return undefined;
   }
