@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import {
   ROOT,
   abortableBody,
+  checksumsOf,
   childPath,
   conflict,
   forbidden,
@@ -17,6 +18,7 @@ import {
   notFound,
   type ByteRange,
   type ByteStream,
+  type Checksums,
   type CopyOptions,
   type DeadPropertyStore,
   type Entry,
@@ -29,7 +31,10 @@ import {
 import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
-import { copyMember } from '../writes/tree-copy';
+import { copyMember, type CopiedFile } from '../writes/tree-copy';
+import { ChecksumBackfill } from '../checksums/checksum-backfill';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums } from '../checksums/stored-checksums';
+import { fileEtag } from '../listing/etag';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -39,7 +44,7 @@ import { factsOf, type MemberFacts } from '../listing/member-facts';
 import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
 import { SAFE_READ_FLAGS } from '../paths/safe-path';
 import { openContext, type Context } from './context';
-import { NO_TYPES, entryOf, fileEntry } from './entries';
+import { NO_STORED, NO_TYPES, entryOf, fileEntry } from './entries';
 import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
 
 export interface FsAdapterOptions {
@@ -62,6 +67,15 @@ export interface FsAdapterOptions {
    * the calling thread.
    */
   readonly listing?: ListingThread;
+  /**
+   * Hash files in the background whose checksums the store does not have
+   * (written by other programs) once a listing asks for checksums or
+   * {@link FsAdapter.noteChanged} reports them. Default true; `openFsStore`
+   * turns it off with the engine's `checksums: false`.
+   */
+  readonly hashInBackground?: boolean;
+  /** Where a failed background hash is reported. Default: console.warn. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -110,6 +124,8 @@ export class FsAdapter implements StorageAdapter {
   readonly #listing: ListingThread | undefined;
   readonly #lock = new CommitLock();
   readonly #directories = new DirectorySyncer();
+  /** Files waiting to be hashed; absent when background hashing is off. */
+  readonly #backfill: ChecksumBackfill | undefined;
   #context: Promise<Context> | undefined;
 
   constructor(options: FsAdapterOptions) {
@@ -123,6 +139,32 @@ export class FsAdapter implements StorageAdapter {
     this.#table = options.properties;
     this.#listing = options.listing;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
+    const warn = options.onWarning ?? ((m: string) => console.warn(m));
+    this.#backfill =
+      options.hashInBackground === false
+        ? undefined
+        : new ChecksumBackfill(
+            (path) => this.#hashOutOfBand(path),
+            (path, err) => warn(`davsync: cannot hash ${path}: ${String(err)}`),
+          );
+  }
+
+  /**
+   * Something at `path` changed behind the adapter's back (the watcher saw
+   * it): a file there is hashed in the background. Returns at once.
+   */
+  noteChanged(path: string): void {
+    this.#backfill?.add(normalizePath(path));
+  }
+
+  /** Resolves once no file is waiting to be hashed (for tests and tools; requests never wait). */
+  async hashed(): Promise<void> {
+    await this.#backfill?.idle();
+  }
+
+  /** Stops background hashing (after the file in progress). `openFsStore`'s close calls it. */
+  async close(): Promise<void> {
+    await this.#backfill?.close();
   }
 
   /**
@@ -150,8 +192,10 @@ export class FsAdapter implements StorageAdapter {
     if (found.kind === 'absent') throw notFound(found.path);
     if (found.kind === 'file') throw conflict(found.path, 'not a collection');
     const p = found.path;
-    // The media types stored for this folder's files, in one query (most have none).
+    // The media types stored for this folder's files, in one query (most have none);
+    // the checksums likewise, only when asked for.
     const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
+    const sums = options.checksums === true ? await this.#table.valuesIn?.(p, CHECKSUMS_PROPERTY) : NO_STORED;
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
@@ -160,7 +204,9 @@ export class FsAdapter implements StorageAdapter {
         const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
-          entries.push(types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types));
+          const entry = types === undefined || sums === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types, sums);
+          if (options.checksums === true && !entry.collection && entry.checksums === undefined) this.#backfill?.add(path);
+          entries.push(entry);
         }
         yield entries;
       }
@@ -196,6 +242,9 @@ export class FsAdapter implements StorageAdapter {
     const p = writable(await guard.lookup(path), options.expectedEtag).path;
     const staged = await mapFsErrors(p, () => stageBody(body, state.tmp));
     try {
+      // The body has ended and nothing is visible yet: a checksum that does
+      // not match throws here, and the staged file is discarded below.
+      const checksums = options.checksums?.();
       const { entry, real } = await this.#lock.run(async () => {
         const target = writable(await guard.lookup(p), options.expectedEtag);
         await mapFsErrors(p, async () => {
@@ -206,7 +255,11 @@ export class FsAdapter implements StorageAdapter {
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
-        return { entry: fileEntry(p, factsOf('file', staged.stats), contentType), real: target.real };
+        const facts = factsOf('file', staged.stats);
+        // Tagged with this version's identity; without checksums, a stored
+        // value is left to go stale (it names the previous version).
+        if (checksums !== undefined) await this.#table.patch(p, { [CHECKSUMS_PROPERTY]: encodeChecksums(facts.etag, checksums) }, []);
+        return { entry: fileEntry(p, facts, contentType, checksums), real: target.real };
       });
       // The rename is durable once its folder is fsynced. Outside the lock,
       // and shared by concurrent writes into the same folder: the lock only
@@ -265,8 +318,9 @@ export class FsAdapter implements StorageAdapter {
     // Checked before the (possibly long) copy, and again under the lock before publishing it.
     const { source } = await transferEnds(guard, from, to, overwrite);
     const staged = state.tempPath('copy');
+    const copied: CopiedFile[] = [];
     try {
-      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard), { ENOENT: () => notFound(source.path) });
+      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard, (file) => copied.push(file)), { ENOENT: () => notFound(source.path) });
       const done = await this.#lock.run(async () => {
         const { target } = await transferEnds(guard, from, to, overwrite);
         const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));
@@ -277,6 +331,12 @@ export class FsAdapter implements StorageAdapter {
           if (Object.keys(own).length > 0) await this.#table.patch(target.path, own, []);
         } else {
           await this.#table.copyTree(source.path, target.path);
+        }
+        // The copies' checksums, computed from the bytes copied: the source's
+        // (copied above) name the source's identity, not the copies'.
+        for (const file of copied) {
+          const path = target.path === ROOT ? file.relative : target.path + file.relative;
+          await this.#table.patch(path, { [CHECKSUMS_PROPERTY]: encodeChecksums(fileEtag(file.stats), file.checksums) }, []);
         }
         return { created: target.kind === 'absent', trashed, parent: dirname(target.real) };
       });
@@ -334,9 +394,39 @@ export class FsAdapter implements StorageAdapter {
   }
 
   async #entry(path: string, facts: MemberFacts): Promise<Entry> {
-    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES);
-    const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
-    return fileEntry(path, facts, stored ?? contentTypeFor(path));
+    if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES, NO_STORED);
+    const stored = await this.#table.get(path);
+    return fileEntry(path, facts, stored[CONTENT_TYPE_PROPERTY] ?? contentTypeFor(path), checksumsFor(stored[CHECKSUMS_PROPERTY], facts.etag));
+  }
+
+  /**
+   * Hashes a file the store has no checksums for (see `checksum-backfill.ts`)
+   * and stores them if the file is still the version that was read: its
+   * identity is the same before the read, after it, and under the commit
+   * lock when storing. A file changed meanwhile is left for the next round.
+   */
+  async #hashOutOfBand(path: string): Promise<void> {
+    const { guard } = await this.#ctx();
+    const found = await guard.lookup(path);
+    if (found.kind !== 'file') return;
+    const identity = fileEtag(found.stats);
+    if (checksumsFor((await this.#table.get(found.path))[CHECKSUMS_PROPERTY], identity) !== undefined) return;
+    let checksums: Checksums;
+    const handle = await fsp.open(found.real, SAFE_READ_FLAGS);
+    try {
+      const before = await handle.stat({ bigint: true });
+      if (!before.isFile() || fileEtag(before) !== identity) return;
+      checksums = await checksumsOf(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }));
+      if (fileEtag(await handle.stat({ bigint: true })) !== identity) return;
+    } finally {
+      await handle.close();
+    }
+    await this.#lock.run(async () => {
+      const now = await guard.lookup(found.path);
+      if (now.kind === 'file' && fileEtag(now.stats) === identity) {
+        await this.#table.patch(found.path, { [CHECKSUMS_PROPERTY]: encodeChecksums(identity, checksums) }, []);
+      }
+    });
   }
 
   /**
