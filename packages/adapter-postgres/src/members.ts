@@ -5,7 +5,7 @@
  * copying or moving a subtree is one statement over one index range, and
  * `/ab` or `/a.b` never fall inside it.
  */
-import type { Entry } from '@davsync/core';
+import type { Checksums, Entry } from '@davsync/core';
 import { ROOT } from '@davsync/core';
 
 /** A member row as the adapter reads it. */
@@ -18,6 +18,10 @@ export interface MemberRow {
   readonly blob: string | null;
   readonly created: Date;
   readonly modified: Date;
+  /** Checksums (schema step 4); not selected by a listing that does not ask for them. */
+  readonly sha1?: string | null;
+  readonly md5?: string | null;
+  readonly sha256?: string | null;
 }
 
 /** The exclusive bounds of the key range holding the members strictly below `path`. */
@@ -29,7 +33,9 @@ export function below(path: string): [string, string] {
 const NEW_COLLECTION_TAG = `'col-' || replace(gen_random_uuid()::text, '-', '')`;
 
 export function memberSql(s: string) {
-  const columns = 'path, collection, etag, size, content_type, blob, created, modified';
+  // A listing reads the checksums only when asked (ReadOptions.checksums): same query, wider rows.
+  const lean = 'path, collection, etag, size, content_type, blob, created, modified';
+  const columns = `${lean}, sha1, md5, sha256`;
   // $1 the subtree's root, $2 and $3 the bounds of the range below it.
   const subtree = '(path = $1 OR (path > $2 AND path < $3))';
   return {
@@ -40,10 +46,12 @@ export function memberSql(s: string) {
     /** A member and its parent in one snapshot. */
     slot: `SELECT ${columns} FROM ${s}.members WHERE path = ANY ($1::text[])`,
     /** A page of a collection's members in key order, after `$2`. */
-    listPage: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
-    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size)
-                 VALUES ($1, $2, false, $3, $4, $5, $6, $7) RETURNING ${columns}`,
-    updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6, modified = now()
+    listPage: `SELECT ${lean} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
+    listPageWithChecksums: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
+    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, sha1, md5, sha256)
+                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${columns}`,
+    updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6, modified = now(),
+                        sha1 = $7, md5 = $8, sha256 = $9
                  WHERE path = $1 RETURNING ${columns}`,
     insertCollection: `INSERT INTO ${s}.members (path, parent, collection, etag) VALUES ($1, $2, true, ${NEW_COLLECTION_TAG})
                        RETURNING ${columns}`,
@@ -54,13 +62,13 @@ export function memberSql(s: string) {
     /**
      * Copies a subtree ($4: also the members below, $5 the destination, $6
      * its parent). Files share their source's blob; collections get new
-     * ETags; dates are the copy's own; dead properties come along.
+     * ETags; dates are the copy's own; dead properties and checksums come along.
      */
-    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties)
+    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties, sha1, md5, sha256)
                   SELECT $5 || substr(path, length($1) + 1),
                          CASE WHEN path = $1 THEN $6 ELSE $5 || substr(parent, length($1) + 1) END,
                          collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE etag END,
-                         size, content_type, blob, chunk_size, properties
+                         size, content_type, blob, chunk_size, properties, sha1, md5, sha256
                   FROM ${s}.members WHERE path = $1 OR ($4::boolean AND path > $2 AND path < $3)`,
     /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates and properties stay. */
     moveSubtree: `UPDATE ${s}.members SET path = $4 || substr(path, length($1) + 1),
@@ -85,6 +93,21 @@ export function toEntry(row: MemberRow): Entry {
     etag: row.etag,
     size: Number(row.size ?? 0),
     ...(row.content_type === null ? {} : { contentType: row.content_type }),
+    ...checksumsOf(row),
     ...dates,
   };
+}
+
+/** The row's checksums as an entry carries them: absent when none was stored (or selected). */
+function checksumsOf(row: MemberRow): { checksums?: Checksums } {
+  const sums: { sha1?: string; md5?: string; sha256?: string } = {};
+  if (typeof row.sha1 === 'string') sums.sha1 = row.sha1;
+  if (typeof row.md5 === 'string') sums.md5 = row.md5;
+  if (typeof row.sha256 === 'string') sums.sha256 = row.sha256;
+  return Object.keys(sums).length === 0 ? {} : { checksums: sums };
+}
+
+/** The checksum columns' values of a write ($sha1, $md5, $sha256), NULL for any not computed. */
+export function checksumValues(checksums: Checksums | undefined): [string | null, string | null, string | null] {
+  return [checksums?.sha1 ?? null, checksums?.md5 ?? null, checksums?.sha256 ?? null];
 }

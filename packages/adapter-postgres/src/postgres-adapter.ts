@@ -45,7 +45,7 @@ import {
   type WriteOptions,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
-import { below, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
+import { below, checksumValues, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
 import { journalReader, PostgresJournal, recordChanges, type JournalSql } from './postgres-journal';
 import { quoteSchema } from './schema';
 import { inTransaction, query, type Queryable } from './transaction';
@@ -129,7 +129,10 @@ export class PostgresAdapter implements StorageAdapter {
     let after = '';
     for (;;) {
       options.signal?.throwIfAborted();
-      const rows = await query<MemberRow>(this.#pool, 'listing a collection', { text: this.#members.listPage, values: [p, after, LIST_PAGE] });
+      const rows = await query<MemberRow>(this.#pool, 'listing a collection', {
+        text: options.checksums === true ? this.#members.listPageWithChecksums : this.#members.listPage,
+        values: [p, after, LIST_PAGE],
+      });
       for (const row of rows) yield toEntry(row);
       if (rows.length < LIST_PAGE) return;
       after = (rows[rows.length - 1] as MemberRow).path;
@@ -150,6 +153,9 @@ export class PostgresAdapter implements StorageAdapter {
       // The body goes into new chunks before the lock: uploads to any
       // member, on any instance, stream in parallel.
       const stored = await storeBody(client, this.#bodies, body, options.contentType, this.#maxBodyBytes);
+      // The body has ended; a checksum that does not match throws here and
+      // the transaction rolls back, chunks and all.
+      const sums = checksumValues(options.checksums?.());
       await this.#lock(client);
       const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
       const type = options.contentType ?? null;
@@ -157,11 +163,11 @@ export class PostgresAdapter implements StorageAdapter {
         current === undefined
           ? await query<MemberRow>(client, 'writing a member', {
               text: this.#members.insertFile,
-              values: [p, parentOf(p), stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+              values: [p, parentOf(p), stored.etag, stored.size, type, stored.blob, stored.chunkSize, ...sums],
             })
           : await query<MemberRow>(client, 'writing a member', {
               text: this.#members.updateFile,
-              values: [p, stored.etag, stored.size, type, stored.blob, stored.chunkSize],
+              values: [p, stored.etag, stored.size, type, stored.blob, stored.chunkSize, ...sums],
             });
       if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);
       const entry = toEntry(rows[0] as MemberRow);

@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -230,6 +230,11 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CREATE INDEX locks_by_root ON ${s}.locks (root);
     -- Purging expired locks without reading live ones.
     CREATE INDEX locks_by_expiry ON ${s}.locks (expires);
+  `,
+  // 4: content checksums of files (issue 17), lowercase hex, NULL when not
+  // computed (a write with checksums off; files from before this step).
+  (s) => `
+    ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS sha1 text, ADD COLUMN IF NOT EXISTS md5 text, ADD COLUMN IF NOT EXISTS sha256 text;
   `,
 ];
 
