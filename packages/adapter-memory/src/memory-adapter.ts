@@ -122,7 +122,7 @@ export class MemoryAdapter implements StorageAdapter {
     const content = await takeContent(body, options.contentType);
     // After the last byte, before anything is published: a checksum the
     // client announced that does not match throws here, and nothing changes.
-    const checksums = options.checksums?.();
+    const checksums = await options.checksums?.();
     const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
     const now = Date.now();
     const node: FileNode = {

@@ -155,7 +155,7 @@ export class PostgresAdapter implements StorageAdapter {
       const stored = await storeBody(client, this.#bodies, body, options.contentType, this.#maxBodyBytes);
       // The body has ended; a checksum that does not match throws here and
       // the transaction rolls back, chunks and all.
-      const sums = checksumValues(options.checksums?.());
+      const sums = checksumValues(await options.checksums?.());
       await this.#lock(client);
       const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
       const type = options.contentType ?? null;

@@ -22,15 +22,15 @@ export interface WriteOptions {
   readonly expectedEtag?: string | null;
   /**
    * The content's checksums, to store with the member (`Entry.checksums`).
-   * The adapter calls it once the body has been read to its end and before
-   * the write becomes visible; when it throws (an announced checksum that
+   * The adapter calls (and awaits) it once the body has been read to its end
+   * and before the write becomes visible; when it rejects (an announced checksum that
    * does not match: `bad-request`), the write fails and stores nothing —
    * the previous content, ETag and checksums stay. Absent: the write stores
    * no checksums (and the member has none until someone computes them).
    * The engine supplies it (`checksummedWrite`), hashing the body as the
    * adapter reads it.
    */
-  readonly checksums?: () => Checksums;
+  readonly checksums?: () => Promise<Checksums>;
 }
 
 /** Options of a read or a listing. */

@@ -6,10 +6,11 @@
  * of downloading to check a copy. They are not ETags: `Entry.etag` stays
  * what each store makes it.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
+import { BATCH_BYTES, HashingThread, type HashSession } from './hashing-thread';
 
 /** A checksum algorithm davsync computes. */
 export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
@@ -29,37 +30,85 @@ export const DIGEST_LENGTH: Readonly<Record<ChecksumAlgorithm, number>> = { sha1
 /** A body whose bytes are hashed as they pass, and the digests once it has ended. */
 export interface HashedBody {
   readonly body: ByteStream;
-  /** The digests of every byte the body yielded. Throws if the body has not been read to its end. */
-  digests(): Checksums;
+  /** The digests of every byte the body yielded. Rejects if the body has not been read to its end. */
+  digests(): Promise<Checksums>;
 }
 
 /**
- * Wraps `body` so each chunk updates the hashes of `algorithms` as the
- * consumer pulls it: one pass over the bytes, no buffering, backpressure
- * unchanged. A chunk is hashed before it is handed on, so a producer that
- * reuses its buffers afterwards cannot corrupt the digest.
+ * Wraps `body` so its bytes are hashed with `algorithms` as the consumer
+ * pulls them: one pass, no second read, memory bounded. Each chunk is
+ * copied before it is handed on (a producer may reuse its buffers). A body
+ * that ends within {@link BATCH_BYTES} is hashed on the calling thread (for
+ * a small file that is cheaper than the round trip); a longer one goes to
+ * the hashing thread (`hashing-thread.ts`) batch by batch, which holds the
+ * body back when it falls behind.
  *
  * @example
  * const hashed = hashWhileReading(req, CHECKSUM_ALGORITHMS);
  * await pipeline(hashed.body, file);
- * hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
+ * await hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
  */
 export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[]): HashedBody {
-  const hashes: Array<readonly [ChecksumAlgorithm, Hash]> = algorithms.map((a) => [a, createHash(NODE_NAME[a])]);
-  let result: Checksums | undefined;
+  const names = algorithms.map((a) => NODE_NAME[a]);
+  let result: Promise<Checksums> | undefined;
   async function* pass(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of body) {
-      for (const [, hash] of hashes) hash.update(chunk);
-      yield chunk;
+    // Copies of the chunks so far, until they make a batch.
+    let early: Buffer[] = [];
+    let earlyBytes = 0;
+    let thread: HashingThread | undefined;
+    let session: HashSession | undefined;
+    let batch: Buffer | undefined;
+    let filled = 0;
+    const feed = async (bytes: Uint8Array): Promise<void> => {
+      for (let at = 0; at < bytes.byteLength; ) {
+        batch ??= (thread as HashingThread).batch();
+        const n = Math.min(BATCH_BYTES - filled, bytes.byteLength - at);
+        batch.set(bytes.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === BATCH_BYTES) {
+          const full = batch;
+          batch = undefined;
+          filled = 0;
+          await (session as HashSession).update(full, BATCH_BYTES);
+        }
+      }
+    };
+    let ended = false;
+    try {
+      for await (const chunk of body) {
+        if (session !== undefined) await feed(chunk);
+        else {
+          early.push(Buffer.from(chunk));
+          earlyBytes += chunk.byteLength;
+          if (earlyBytes >= BATCH_BYTES) {
+            thread = HashingThread.shared();
+            session = thread.open(names);
+            for (const piece of early) await feed(piece);
+            early = [];
+          }
+        }
+        yield chunk;
+      }
+      if (session === undefined) {
+        const hashes = algorithms.map((a) => [a, createHash(NODE_NAME[a])] as const);
+        for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
+        result = Promise.resolve(Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')])));
+      } else {
+        if (batch !== undefined && filled > 0) await session.update(batch, filled);
+        const digests = session.end();
+        result = digests.then((d) => Object.fromEntries(algorithms.map((a) => [a, d[NODE_NAME[a]] as string])));
+        // Awaited by `digests()`; a failure must not count as unhandled meanwhile.
+        result.catch(() => undefined);
+      }
+      ended = true;
+    } finally {
+      if (!ended) session?.abort();
     }
-    result = Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')]));
   }
   return {
     body: pass(),
-    digests: () => {
-      if (result === undefined) throw new Error('davsync: checksums asked for before the body was read to its end');
-      return result;
-    },
+    digests: () => result ?? Promise.reject(new Error('davsync: checksums asked for before the body was read to its end')),
   };
 }
 
@@ -69,7 +118,7 @@ export async function checksumsOf(content: ByteStream, algorithms: readonly Chec
   for await (const _ of hashed.body) {
     // Only the hashes are wanted.
   }
-  return hashed.digests();
+  return await hashed.digests();
 }
 
 /**
@@ -109,8 +158,8 @@ export function checksummedWrite(path: string, body: ByteStream, options: WriteO
   const algorithms = policy.compute ? CHECKSUM_ALGORITHMS : CHECKSUM_ALGORITHMS.filter((a) => expected[a] !== undefined);
   if (algorithms.length === 0) return { body, options };
   const hashed = hashWhileReading(body, algorithms);
-  const checksums = (): Checksums => {
-    const actual = hashed.digests();
+  const checksums = async (): Promise<Checksums> => {
+    const actual = await hashed.digests();
     verifyChecksums(path, actual, expected);
     return actual;
   };

@@ -22,28 +22,43 @@ function recording(stored: Array<Checksums | undefined>): StorageAdapter {
       for await (const _ of body) {
         // drained
       }
-      stored.push(options.checksums?.());
+      stored.push(await options.checksums?.());
       return { path, collection: false, etag: 'e', size: 0 };
     },
   };
 }
 
 describe('hashWhileReading', () => {
-  it('gives the digests of every byte, however the body is chunked', async () => {
-    const data = randomBytes(300_001);
-    for (const size of [1 << 16, 4096, 7]) {
+  it('gives the digests of every byte, however the body is chunked and whichever thread hashes it', async () => {
+    // Bodies within one batch are hashed here; longer ones on the hashing thread, batch by batch.
+    for (const [length, size] of [[0, 1], [100, 7], [262_144, 65_536], [262_145, 4096], [3_000_001, 65_536], [1_000_003, 1_000_003]] as const) {
+      const data = randomBytes(length);
       const hashed = hashWhileReading(chunks(data, size), ['sha1', 'md5', 'sha256']);
       const seen: Buffer[] = [];
       for await (const chunk of hashed.body) seen.push(Buffer.from(chunk));
-      expect(Buffer.concat(seen).equals(data)).toBe(true);
-      expect(hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data) });
-      expect(isChecksums(hashed.digests())).toBe(true);
+      expect({ length, size, same: Buffer.concat(seen).equals(data) }).toEqual({ length, size, same: true });
+      expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data) });
+      expect(isChecksums(await hashed.digests())).toBe(true);
     }
+  });
+
+  it('passes on a body that fails, and its session goes', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield Buffer.alloc(600_000, 1);
+      throw new Error('cut off');
+    }
+    const hashed = hashWhileReading(failing(), ['sha1']);
+    await expect((async () => {
+      for await (const _ of hashed.body) {
+        // drained
+      }
+    })()).rejects.toThrow('cut off');
+    await expect(hashed.digests()).rejects.toThrow(/before the body was read/);
   });
 
   it('refuses to give digests before the body has ended', async () => {
     const hashed = hashWhileReading(chunks(Buffer.from('abc'), 1), ['md5']);
-    expect(() => hashed.digests()).toThrow(/before the body was read/);
+    await expect(hashed.digests()).rejects.toThrow(/before the body was read/);
   });
 });
 

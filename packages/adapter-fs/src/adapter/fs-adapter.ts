@@ -244,7 +244,7 @@ export class FsAdapter implements StorageAdapter {
     try {
       // The body has ended and nothing is visible yet: a checksum that does
       // not match throws here, and the staged file is discarded below.
-      const checksums = options.checksums?.();
+      const checksums = await options.checksums?.();
       const { entry, real } = await this.#lock.run(async () => {
         const target = writable(await guard.lookup(p), options.expectedEtag);
         await mapFsErrors(p, async () => {

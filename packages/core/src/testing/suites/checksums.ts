@@ -71,7 +71,7 @@ export function checksumsSuite(t: Harness): void {
     }
     let endedWhenCalled: boolean | undefined;
     await adapter.write('/f.txt', body(), {
-      checksums: () => {
+      checksums: async () => {
         endedWhenCalled = ended;
         return expected('one two');
       },
@@ -91,7 +91,7 @@ export function checksumsSuite(t: Harness): void {
     expect(await readText(adapter, '/f.txt')).toBe('kept');
     // A hook's own error passes through unchanged.
     const own = new DavError('forbidden', 'refused by the hook');
-    await expect(adapter.write('/f.txt', bodyOf('x'), { checksums: () => { throw own; } })).rejects.toBe(own);
+    await expect(adapter.write('/f.txt', bodyOf('x'), { checksums: async () => { throw own; } })).rejects.toBe(own);
     expect(await readText(adapter, '/f.txt')).toBe('kept');
   });
 
