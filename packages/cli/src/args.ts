@@ -57,6 +57,7 @@ const SERVE_FLAGS = {
   'page-size': { type: 'string' },
   retention: { type: 'string' },
   'log-level': { type: 'string' },
+  'no-checksums': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -84,6 +85,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values.memory ? { memory: true } : postgres !== undefined ? { postgres } : { dir: dir ?? './data' }),
     ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
+    ...(values['no-checksums'] ? { checksums: false } : {}),
     ...optionalCredentials(values.user, undefined, env),
   };
   return { command: 'serve', options };

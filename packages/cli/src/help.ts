@@ -31,6 +31,7 @@ Options:
       --page-size N        server page size for sync-collection (default: no limit)
       --retention N        most removal records kept (default 100000); older tokens need a full sync
       --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
+      --no-checksums       do not hash uploads (SHA-1, MD5, SHA-256 for oc:checksums; see docs/clients.md)
   -u, --user NAME:PASS     require HTTP Basic authentication
   -h, --help               show this help
 

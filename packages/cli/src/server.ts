@@ -34,6 +34,8 @@ export interface ServeOptions {
   readonly pageSize?: number;
   /** Most tombstones (removal records) kept; older tokens then need a full sync. Default 100 000. */
   readonly retention?: number;
+  /** Hash uploads for `oc:checksums` (the engine's `checksums`). Default true. */
+  readonly checksums?: boolean;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /** Log level of the default logger. Default `info`. */
@@ -222,6 +224,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   const engineOptions = {
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(retention === undefined ? {} : { retention }),
+    ...(options.checksums === undefined ? {} : { checksums: options.checksums }),
   };
   // Each store's package is loaded only when it is the one served: a folder
   // never loads the memory or PostgreSQL adapters (nor `pg`), and so on.
@@ -258,7 +261,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
 }
 
 /** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
-async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number } }, log: Logger): Promise<Store> {
+async function openPostgres(url: string, engine: { pageSize?: number; retention?: { maxTombstones: number }; checksums?: boolean }, log: Logger): Promise<Store> {
   const label = `postgres: ${redactPassword(url)}`;
   try {
     const { openPostgresStore } = await import('@davsync/adapter-postgres');
