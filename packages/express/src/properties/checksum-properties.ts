@@ -34,10 +34,15 @@ export function checksumsValue(entry: Entry): PropValue | undefined {
   return pairs.length === 0 ? undefined : { children: [{ name: OC_CHECKSUM, text: pairs.join(' ') }] };
 }
 
-/** True when a PROPFIND asks for `oc:checksums`, so a listing must bring the stored checksums along. */
+/**
+ * True when a PROPFIND asks for `oc:checksums` (by name, or a `propname`,
+ * which lists it where a file has them), so a listing must bring the
+ * stored checksums along.
+ */
 export function wantsChecksums(request: PropRequest): boolean {
   if (request.kind === 'prop') return request.names.includes(OC_CHECKSUMS);
-  return request.kind === 'allprop' && request.include.includes(OC_CHECKSUMS);
+  if (request.kind === 'propname') return true;
+  return request.include.includes(OC_CHECKSUMS);
 }
 
 const PAIR = /^([A-Za-z0-9-]+):([0-9A-Fa-f]+)$/;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server';
-import { D, dav, mkcol, propfind, propfindBody, PROPFIND_ALL, put, textOf } from '../support/dav';
+import { D, dav, mkcol, propfind, propfindBody, PROPFIND_ALL, PROPFIND_NAMES, put, textOf } from '../support/dav';
 
 const OC = 'http://owncloud.org/ns';
 const OC_NS = ` xmlns:oc="${OC}"`;
@@ -68,6 +68,15 @@ describe.each([true, false])('checksums (hashing %s)', (hashing) => {
     expect(textOf(all.responses[0]?.prop(D('getetag')))).toBe(etag);
     const asked = await propfind(`${base}/a.txt`, '0', ASK);
     expect(textOf(asked.responses[0]?.prop(D('getetag')))).toBe(etag);
+  });
+
+  it('names oc:checksums in propname where a file has them, in a listing as for the file itself', async () => {
+    await put(`${base}/a.txt`, 'alpha');
+    const names = await propfind(`${base}/`, '1', PROPFIND_NAMES);
+    const has = (href: string) => names.get(href).prop(`{${OC}}checksums`) !== undefined;
+    expect(has(`${basePath}/a.txt`)).toBe(hashing);
+    expect(has(`${basePath}/`)).toBe(false);
+    expect((await propfind(`${base}/a.txt`, '0', PROPFIND_NAMES)).responses[0]?.prop(`{${OC}}checksums`) !== undefined).toBe(hashing);
   });
 
   it('accepts a PUT whose OC-Checksum matches, in any case of algorithm and hex', async () => {
