@@ -6,7 +6,7 @@
  * of downloading to check a copy. They are not ETags: `Entry.etag` stays
  * what each store makes it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
@@ -74,25 +74,36 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
         }
       }
     };
+    // Hashes on this thread: for a body within one batch, or where there is no hashing thread.
+    let here: Array<readonly [ChecksumAlgorithm, Hash]> | undefined;
+    const hashHere = (): Array<readonly [ChecksumAlgorithm, Hash]> => {
+      const hashes = algorithms.map((a) => [a, createHash(NODE_NAME[a])] as const);
+      for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
+      early = [];
+      return hashes;
+    };
     let ended = false;
     try {
       for await (const chunk of body) {
         if (session !== undefined) await feed(chunk);
+        else if (here !== undefined) for (const [, hash] of here) hash.update(chunk);
         else {
           early.push(Buffer.from(chunk));
           earlyBytes += chunk.byteLength;
           if (earlyBytes >= BATCH_BYTES) {
             thread = HashingThread.shared();
-            session = thread.open(names);
-            for (const piece of early) await feed(piece);
-            early = [];
+            if (thread === undefined) here = hashHere();
+            else {
+              session = thread.open(names);
+              for (const piece of early) await feed(piece);
+              early = [];
+            }
           }
         }
         yield chunk;
       }
       if (session === undefined) {
-        const hashes = algorithms.map((a) => [a, createHash(NODE_NAME[a])] as const);
-        for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
+        const hashes = here ?? hashHere();
         result = Promise.resolve(Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')])));
       } else {
         if (batch !== undefined && filled > 0) await session.update(batch, filled);

@@ -10,6 +10,7 @@
  * {@link MAX_IN_FLIGHT} batches queued, and `update` waits beyond that, so a
  * body faster than the hashing is slowed down rather than piling up memory.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -58,11 +59,20 @@ export interface HashSession {
 export class HashingThread {
   static #shared: HashingThread | undefined;
 
-  /** The process's hashing thread, started if need be. */
-  static shared(): HashingThread {
-    if (HashingThread.#shared === undefined || HashingThread.#shared.#dead) HashingThread.#shared = new HashingThread();
+  /**
+   * The process's hashing thread, started if need be; `undefined` where
+   * there is no compiled worker to start (the sources run without a build),
+   * and the caller then hashes on its own thread.
+   */
+  static shared(): HashingThread | undefined {
+    if (HashingThread.#shared === undefined || HashingThread.#shared.#dead) {
+      if (!(HashingThread.#available ??= existsSync(WORKER_FILE))) return undefined;
+      HashingThread.#shared = new HashingThread();
+    }
     return HashingThread.#shared;
   }
+
+  static #available: boolean | undefined;
 
   readonly #worker: Worker;
   readonly #sessions = new Map<number, Waiting>();
