@@ -9,7 +9,6 @@ import { dirname, join, resolve } from 'node:path';
 import {
   ROOT,
   abortableBody,
-  checksumsOf,
   childPath,
   conflict,
   forbidden,
@@ -18,7 +17,6 @@ import {
   notFound,
   type ByteRange,
   type ByteStream,
-  type Checksums,
   type CopyOptions,
   type DeadPropertyStore,
   type Entry,
@@ -33,8 +31,8 @@ import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
 import { copyMember, type CopiedFile } from '../writes/tree-copy';
 import { ChecksumBackfill } from '../checksums/checksum-backfill';
-import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums } from '../checksums/stored-checksums';
-import { fileEtag } from '../listing/etag';
+import { hashOutOfBand } from '../checksums/out-of-band';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -68,10 +66,9 @@ export interface FsAdapterOptions {
    */
   readonly listing?: ListingThread;
   /**
-   * Hash files in the background whose checksums the store does not have
-   * (written by other programs) once a listing asks for checksums or
-   * {@link FsAdapter.noteChanged} reports them. Default true; `openFsStore`
-   * turns it off with the engine's `checksums: false`.
+   * Hash files without checksums (written by other programs) in the
+   * background, once a listing asks for checksums or `noteChanged` names
+   * them. Default true; off in `openFsStore` with `checksums: false`.
    */
   readonly hashInBackground?: boolean;
   /** Where a failed background hash is reported. Default: console.warn. */
@@ -96,6 +93,9 @@ export interface FsAdapterOptions {
  * - **Media types**: a PUT's `contentType` is kept in the property table as an
  *   internal property when it differs from the one the file's extension
  *   implies (`contentTypeFor`); files without one get the extension's type.
+ * - **Checksums** (`Entry.checksums`) live in the property table, tagged
+ *   with the file's identity (`stored-checksums.ts`); files written by other
+ *   programs are hashed in the background (`checksum-backfill.ts`).
  * - **Concurrency**: each mutation's check-then-act step runs under one
  *   commit lock, so `expectedEtag` and `overwrite: false` are exact among
  *   callers of this adapter. One adapter owns a root and state directory at a
@@ -125,7 +125,7 @@ export class FsAdapter implements StorageAdapter {
   readonly #lock = new CommitLock();
   readonly #directories = new DirectorySyncer();
   /** Files waiting to be hashed; absent when background hashing is off. */
-  readonly #backfill: ChecksumBackfill | undefined;
+  readonly #backfill: ChecksumBackfill | undefined = undefined;
   #context: Promise<Context> | undefined;
 
   constructor(options: FsAdapterOptions) {
@@ -139,20 +139,12 @@ export class FsAdapter implements StorageAdapter {
     this.#table = options.properties;
     this.#listing = options.listing;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
-    const warn = options.onWarning ?? ((m: string) => console.warn(m));
-    this.#backfill =
-      options.hashInBackground === false
-        ? undefined
-        : new ChecksumBackfill(
-            (path) => this.#hashOutOfBand(path),
-            (path, err) => warn(`davsync: cannot hash ${path}: ${String(err)}`),
-          );
+    const warn = (p: string, err: unknown) => (options.onWarning ?? console.warn)(`davsync: cannot hash ${p}: ${String(err)}`);
+    const hash = async (path: string) => hashOutOfBand({ guard: (await this.#ctx()).guard, table: this.#table, lock: this.#lock }, path);
+    if (options.hashInBackground !== false) this.#backfill = new ChecksumBackfill(hash, warn);
   }
 
-  /**
-   * Something at `path` changed behind the adapter's back (the watcher saw
-   * it): a file there is hashed in the background. Returns at once.
-   */
+  /** Something at `path` changed behind the adapter's back: a file there is hashed in the background. */
   noteChanged(path: string): void {
     this.#backfill?.add(normalizePath(path));
   }
@@ -256,8 +248,7 @@ export class FsAdapter implements StorageAdapter {
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
         const facts = factsOf('file', staged.stats);
-        // Tagged with this version's identity; without checksums, a stored
-        // value is left to go stale (it names the previous version).
+        // Tagged with this version's identity; without, an old value names the old version: stale.
         if (checksums !== undefined) await this.#table.patch(p, { [CHECKSUMS_PROPERTY]: encodeChecksums(facts.etag, checksums) }, []);
         return { entry: fileEntry(p, facts, contentType, checksums), real: target.real };
       });
@@ -332,12 +323,7 @@ export class FsAdapter implements StorageAdapter {
         } else {
           await this.#table.copyTree(source.path, target.path);
         }
-        // The copies' checksums, computed from the bytes copied: the source's
-        // (copied above) name the source's identity, not the copies'.
-        for (const file of copied) {
-          const path = target.path === ROOT ? file.relative : target.path + file.relative;
-          await this.#table.patch(path, { [CHECKSUMS_PROPERTY]: encodeChecksums(fileEtag(file.stats), file.checksums) }, []);
-        }
+        await storeCopiedChecksums(this.#table, target.path, copied);
         return { created: target.kind === 'absent', trashed, parent: dirname(target.real) };
       });
       await fsyncDirectory(done.parent);
@@ -397,36 +383,6 @@ export class FsAdapter implements StorageAdapter {
     if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES, NO_STORED);
     const stored = await this.#table.get(path);
     return fileEntry(path, facts, stored[CONTENT_TYPE_PROPERTY] ?? contentTypeFor(path), checksumsFor(stored[CHECKSUMS_PROPERTY], facts.etag));
-  }
-
-  /**
-   * Hashes a file the store has no checksums for (see `checksum-backfill.ts`)
-   * and stores them if the file is still the version that was read: its
-   * identity is the same before the read, after it, and under the commit
-   * lock when storing. A file changed meanwhile is left for the next round.
-   */
-  async #hashOutOfBand(path: string): Promise<void> {
-    const { guard } = await this.#ctx();
-    const found = await guard.lookup(path);
-    if (found.kind !== 'file') return;
-    const identity = fileEtag(found.stats);
-    if (checksumsFor((await this.#table.get(found.path))[CHECKSUMS_PROPERTY], identity) !== undefined) return;
-    let checksums: Checksums;
-    const handle = await fsp.open(found.real, SAFE_READ_FLAGS);
-    try {
-      const before = await handle.stat({ bigint: true });
-      if (!before.isFile() || fileEtag(before) !== identity) return;
-      checksums = await checksumsOf(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }));
-      if (fileEtag(await handle.stat({ bigint: true })) !== identity) return;
-    } finally {
-      await handle.close();
-    }
-    await this.#lock.run(async () => {
-      const now = await guard.lookup(found.path);
-      if (now.kind === 'file' && fileEtag(now.stats) === identity) {
-        await this.#table.patch(found.path, { [CHECKSUMS_PROPERTY]: encodeChecksums(identity, checksums) }, []);
-      }
-    });
   }
 
   /**

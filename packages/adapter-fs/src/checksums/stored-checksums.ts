@@ -11,8 +11,11 @@
  * they were not computed from — until the file is hashed again
  * (`checksum-backfill.ts`).
  */
-import { isChecksums, type Checksums } from '@davsync/core';
+import { isChecksums, ROOT, type Checksums } from '@davsync/core';
+import { fileEtag } from '../listing/etag';
 import { INTERNAL_NAMESPACE } from '../properties/dead-properties';
+import type { PropertyTable } from '../properties/property-table';
+import type { CopiedFile } from '../writes/tree-copy';
 
 /** The internal property holding a file's checksums and the identity they belong to. */
 export const CHECKSUMS_PROPERTY = `{${INTERNAL_NAMESPACE}}checksums`;
@@ -38,4 +41,16 @@ export function checksumsFor(stored: string | undefined, identity: string): Chec
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { of, ...sums } = parsed as Record<string, unknown>;
   return of === identity && isChecksums(sums) && Object.keys(sums).length > 0 ? sums : undefined;
+}
+
+/**
+ * Stores the checksums a COPY computed from the bytes it copied, under the
+ * copies' own identities (the source's, copied with its properties, name
+ * the source's inode, not the copies').
+ */
+export async function storeCopiedChecksums(table: PropertyTable, target: string, copied: readonly CopiedFile[]): Promise<void> {
+  for (const file of copied) {
+    const path = target === ROOT ? file.relative : target + file.relative;
+    await table.patch(path, { [CHECKSUMS_PROPERTY]: encodeChecksums(fileEtag(file.stats), file.checksums) }, []);
+  }
 }
