@@ -161,6 +161,9 @@ export class MemoryAdapter implements StorageAdapter {
     // A write no larger than what it replaces always fits: it cannot add to the total.
     const counted = quota === undefined ? body : withinQuota(body, Math.max(oldSize, quota - this.#used + oldSize), p, quota);
     const content = await takeContent(counted, options.contentType);
+    // After the last byte, before anything is published: a checksum the
+    // client announced that does not match throws here, and nothing changes.
+    const checksums = await options.checksums?.();
     const { parent, name, current } = this.#writableSlot(p, options.expectedEtag);
     this.#account(p, content.bytes.length - bytesIn(current));
     const now = Date.now();
@@ -173,6 +176,7 @@ export class MemoryAdapter implements StorageAdapter {
       // Overwriting content keeps the member's identity; a collection replaced is not possible here.
       fileId: current?.fileId ?? this.#tags.fileId(),
       contentType: options.contentType,
+      checksums,
       created: current?.created ?? now,
       modified: clientTime ?? now,
       // RFC 4918 §9.7.1: replacing the content leaves dead properties alone.

@@ -4,7 +4,7 @@
  * member names to nodes), so moving a subtree is a single re-link.
  */
 import { randomBytes } from 'node:crypto';
-import type { Entry } from '@davsync/core';
+import type { Checksums, Entry } from '@davsync/core';
 
 /** Dead properties by Clark name. Replaced, never mutated, so nodes may share one. */
 export type PropertyMap = ReadonlyMap<string, string>;
@@ -21,6 +21,8 @@ export interface FileNode {
   /** Kept by MOVE and overwrites, new for a copy (see `Entry.fileId`). */
   readonly fileId: string;
   readonly contentType: string | undefined;
+  /** Of `bytes`, when the write computed them; shared by copies, which have the same bytes. */
+  readonly checksums: Checksums | undefined;
   /** Milliseconds since the epoch. */
   readonly created: number;
   readonly modified: number;
@@ -122,6 +124,7 @@ export function toEntry(path: string, node: MemoryNode): Entry {
     fileId: node.fileId,
     size: node.bytes.length,
     ...(node.contentType === undefined ? {} : { contentType: node.contentType }),
+    ...(node.checksums === undefined ? {} : { checksums: node.checksums }),
     ...dates,
   };
 }

@@ -5,7 +5,7 @@
  * copying or moving a subtree is one statement over one index range, and
  * `/ab` or `/a.b` never fall inside it.
  */
-import type { Entry } from '@davsync/core';
+import type { Checksums, Entry } from '@davsync/core';
 import { ROOT } from '@davsync/core';
 
 /** A member row as the adapter reads it. */
@@ -20,6 +20,10 @@ export interface MemberRow {
   readonly modified: Date;
   /** bigint, as text. */
   readonly file_id: string;
+  /** Checksums (schema step 4); not selected by a listing that does not ask for them. */
+  readonly sha1?: string | null;
+  readonly md5?: string | null;
+  readonly sha256?: string | null;
 }
 
 /** The exclusive bounds of the key range holding the members strictly below `path`. */
@@ -40,7 +44,9 @@ export function fileTag(contentHash: string, clientModified: Date | undefined): 
 const NEW_COLLECTION_TAG = `'col-' || replace(gen_random_uuid()::text, '-', '')`;
 
 export function memberSql(s: string) {
-  const columns = 'path, collection, etag, size, content_type, blob, created, modified, file_id';
+  // A listing reads the checksums only when asked (ReadOptions.checksums): same query, wider rows.
+  const lean = 'path, collection, etag, size, content_type, blob, created, modified, file_id';
+  const columns = `${lean}, sha1, md5, sha256`;
   // $1 the subtree's root, $2 and $3 the bounds of the range below it.
   const subtree = '(path = $1 OR (path > $2 AND path < $3))';
   return {
@@ -53,13 +59,14 @@ export function memberSql(s: string) {
     /** A member and its parent in one snapshot. */
     slot: `SELECT ${columns} FROM ${s}.members WHERE path = ANY ($1::text[])`,
     /** A page of a collection's members in key order, after `$2`. */
-    listPage: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
-    /** $8: the client's modification time, or null for the time of the write. */
-    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, modified)
-                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now())) RETURNING ${columns}`,
-    /** $7: the client's modification time, or null. The file ID stays: an overwrite is the same member. */
+    listPage: `SELECT ${lean} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
+    listPageWithChecksums: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
+    /** $8: the client's modification time, or null for the time of the write; $9–$11 the checksums. */
+    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, modified, sha1, md5, sha256)
+                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), $9, $10, $11) RETURNING ${columns}`,
+    /** $7: the client's modification time, or null; $8–$10 the checksums. The file ID stays: an overwrite is the same member. */
     updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6,
-                        modified = coalesce($7::timestamptz, now())
+                        modified = coalesce($7::timestamptz, now()), sha1 = $8, md5 = $9, sha256 = $10
                  WHERE path = $1 RETURNING ${columns}`,
     /** Sets a member's modification time ($2); a file's ETag becomes its content hash with the time ($3, see fileTag). */
     setModified: `UPDATE ${s}.members SET modified = $2::timestamptz,
@@ -76,13 +83,13 @@ export function memberSql(s: string) {
      * its parent). Files share their source's blob; collections get new
      * ETags; dates are the copy's own (so a file's ETag is its content's
      * hash again) and so are file IDs (the column's default); dead
-     * properties come along.
+     * properties and checksums come along.
      */
-    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties)
+    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties, sha1, md5, sha256)
                   SELECT $5 || substr(path, length($1) + 1),
                          CASE WHEN path = $1 THEN $6 ELSE $5 || substr(parent, length($1) + 1) END,
                          collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE split_part(etag, '-', 1) END,
-                         size, content_type, blob, chunk_size, properties
+                         size, content_type, blob, chunk_size, properties, sha1, md5, sha256
                   FROM ${s}.members WHERE path = $1 OR ($4::boolean AND path > $2 AND path < $3)`,
     /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates, file IDs and properties stay. */
     moveSubtree: `UPDATE ${s}.members SET path = $4 || substr(path, length($1) + 1),
@@ -108,6 +115,21 @@ export function toEntry(row: MemberRow): Entry {
     fileId: row.file_id,
     size: Number(row.size ?? 0),
     ...(row.content_type === null ? {} : { contentType: row.content_type }),
+    ...checksumsOf(row),
     ...dates,
   };
+}
+
+/** The row's checksums as an entry carries them: absent when none was stored (or selected). */
+function checksumsOf(row: MemberRow): { checksums?: Checksums } {
+  const sums: { sha1?: string; md5?: string; sha256?: string } = {};
+  if (typeof row.sha1 === 'string') sums.sha1 = row.sha1;
+  if (typeof row.md5 === 'string') sums.md5 = row.md5;
+  if (typeof row.sha256 === 'string') sums.sha256 = row.sha256;
+  return Object.keys(sums).length === 0 ? {} : { checksums: sums };
+}
+
+/** The checksum columns' values of a write ($sha1, $md5, $sha256), NULL for any not computed. */
+export function checksumValues(checksums: Checksums | undefined): [string | null, string | null, string | null] {
+  return [checksums?.sha1 ?? null, checksums?.md5 ?? null, checksums?.sha256 ?? null];
 }

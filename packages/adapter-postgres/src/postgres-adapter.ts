@@ -50,7 +50,7 @@ import {
   withinQuota,
 } from '@davsync/core';
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
-import { below, fileTag, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
+import { below, checksumValues, fileTag, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
 import { journalReader, PostgresJournal, recordChanges, type JournalSql } from './postgres-journal';
 import { quoteSchema } from './schema';
 import { inTransaction, query, type Queryable } from './transaction';
@@ -157,7 +157,10 @@ export class PostgresAdapter implements StorageAdapter {
     let after = '';
     for (;;) {
       options.signal?.throwIfAborted();
-      const rows = await query<MemberRow>(this.#pool, 'listing a collection', { text: this.#members.listPage, values: [p, after, LIST_PAGE] });
+      const rows = await query<MemberRow>(this.#pool, 'listing a collection', {
+        text: options.checksums === true ? this.#members.listPageWithChecksums : this.#members.listPage,
+        values: [p, after, LIST_PAGE],
+      });
       for (const row of rows) yield toEntry(row);
       if (rows.length < LIST_PAGE) return;
       after = (rows[rows.length - 1] as MemberRow).path;
@@ -184,6 +187,9 @@ export class PostgresAdapter implements StorageAdapter {
       // The body goes into new chunks before the lock: uploads to any
       // member, on any instance, stream in parallel.
       const stored = await storeBody(client, this.#bodies, counted, options.contentType, this.#maxBodyBytes);
+      // The body has ended; a checksum that does not match throws here and
+      // the transaction rolls back, chunks and all.
+      const sums = checksumValues(await options.checksums?.());
       await this.#lock(client);
       const usedBefore = await this.#usedBytesIfQuota(client);
       const { current } = checkWritable(p, await this.#slot(client, p), options.expectedEtag);
@@ -194,11 +200,11 @@ export class PostgresAdapter implements StorageAdapter {
         current === undefined
           ? await query<MemberRow>(client, 'writing a member', {
               text: this.#members.insertFile,
-              values: [p, parentOf(p), etag, stored.size, type, stored.blob, stored.chunkSize, modified],
+              values: [p, parentOf(p), etag, stored.size, type, stored.blob, stored.chunkSize, modified, ...sums],
             })
           : await query<MemberRow>(client, 'writing a member', {
               text: this.#members.updateFile,
-              values: [p, etag, stored.size, type, stored.blob, stored.chunkSize, modified],
+              values: [p, etag, stored.size, type, stored.blob, stored.chunkSize, modified, ...sums],
             });
       await this.#checkQuota(client, p, usedBefore);
       if (current !== undefined) await dropUnreferenced(client, this.#bodies, [blobOf(current)]);

@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -287,6 +287,11 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     );
     CREATE INDEX push_registrations_by_expiry ON ${s}.push_registrations (expires);
     CREATE INDEX push_registrations_by_user ON ${s}.push_registrations ("user", collection);
+  `,
+  // 7: content checksums of files (issue 17), lowercase hex, NULL when not
+  // computed (a write with checksums off; files from before this step).
+  (s) => `
+    ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS sha1 text, ADD COLUMN IF NOT EXISTS md5 text, ADD COLUMN IF NOT EXISTS sha256 text;
   `,
 ];
 

@@ -58,6 +58,7 @@ const SERVE_FLAGS = {
   retention: { type: 'string' },
   quota: { type: 'string' },
   'log-level': { type: 'string' },
+  'no-checksums': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   push: { type: 'boolean' },
   'push-allow-http-loopback': { type: 'boolean' },
@@ -98,6 +99,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
     ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
+    ...(values['no-checksums'] ? { checksums: false } : {}),
     ...optionalCredentials(values.user, undefined, env),
     ...(values.push
       ? { push: { ...(values['push-allow-http-loopback'] ? { allowHttpLoopback: true } : {}), ...(subject === undefined ? {} : { subject }) } }

@@ -37,6 +37,8 @@ export interface ServeOptions {
   readonly retention?: number;
   /** With `memory` or `postgres`: the most bytes of file content stored (RFC 4331 quota). Default: no limit. */
   readonly quotaBytes?: number;
+  /** Hash uploads for `oc:checksums` (the engine's `checksums`). Default true. */
+  readonly checksums?: boolean;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /**
@@ -272,6 +274,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   const engineOptions = {
     ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
     ...(retention === undefined ? {} : { retention }),
+    ...(options.checksums === undefined ? {} : { checksums: options.checksums }),
   };
   // Each store's package is loaded only when it is the one served: a folder
   // never loads the memory or PostgreSQL adapters (nor `pg`), and so on.
@@ -311,7 +314,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
 /** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
 async function openPostgres(
   url: string,
-  engine: { pageSize?: number; retention?: { maxTombstones: number } },
+  engine: { pageSize?: number; retention?: { maxTombstones: number }; checksums?: boolean },
   quotaBytes: number | undefined,
   log: Logger,
 ): Promise<Store> {

@@ -20,6 +20,11 @@ function usageError(run: () => unknown): string {
 }
 
 describe('parseCommandLine: serve', () => {
+  it('turns hashing off with --no-checksums, and leaves it on by default', () => {
+    expect(parseCommandLine(['serve', '--no-checksums'], {})).toMatchObject({ options: { checksums: false } });
+    expect(parseCommandLine(['serve'], {})).not.toHaveProperty('options.checksums');
+  });
+
   it('defaults: ./data on 127.0.0.1:8080, log level info, no auth', () => {
     expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', options: { dir: './data', host: '127.0.0.1', port: 8080, logLevel: 'info' } });
   });

@@ -6,6 +6,7 @@
  * through it in the change journal (unless the adapter does, see
  * `recordsChangesIn`).
  */
+import type { Checksums } from './checksums';
 import type { ByteRange, ByteStream, Entry } from './entry';
 import type { JournalStore } from './journal';
 import type { QuotaFigures } from './quota';
@@ -27,6 +28,17 @@ export interface WriteOptions {
    * becomes visible; one without ignores it.
    */
   readonly modified?: Date;
+  /**
+   * The content's checksums, to store with the member (`Entry.checksums`).
+   * The adapter calls (and awaits) it once the body has been read to its end
+   * and before the write becomes visible; when it rejects (an announced checksum that
+   * does not match: `bad-request`), the write fails and stores nothing —
+   * the previous content, ETag and checksums stay. Absent: the write stores
+   * no checksums (and the member has none until someone computes them).
+   * The engine supplies it (`checksummedWrite`), hashing the body as the
+   * adapter reads it.
+   */
+  readonly checksums?: () => Promise<Checksums>;
 }
 
 /** Options of a read or a listing. */
@@ -40,6 +52,13 @@ export interface ReadOptions {
    * correct, only slower to stop.
    */
   readonly signal?: AbortSignal;
+  /**
+   * For `list`: the caller wants each file's `Entry.checksums`. Where they
+   * cost a lookup, an adapter adds them only when asked, in one batched
+   * lookup per listing, never one per member. An adapter may include them
+   * always.
+   */
+  readonly checksums?: boolean;
 }
 
 export interface CopyOptions {
@@ -124,8 +143,8 @@ export interface StorageAdapter {
   mkcol(path: string): Promise<Entry>;
 
   /**
-   * Copies a member (a collection with its members, unless depth is 0) and
-   * its dead properties. Throws `not-found` for a missing source, `conflict`
+   * Copies a member (a collection with its members, unless depth is 0), its
+   * dead properties and its files' checksums (a MOVE keeps them too). Throws `not-found` for a missing source, `conflict`
    * for a missing destination parent, `precondition-failed` when the
    * destination exists and overwrite is false, and `forbidden` when the
    * destination is the source or lies inside it.

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { CopyOptions, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+import { checksummedWrite, type Checksums } from './checksums';
 import type { ChangeSet, DeltaCursor, DeltaOptions } from './delta';
 import type { ByteStream, Entry } from './entry';
 import { DavError } from './errors';
@@ -48,6 +49,7 @@ const optionsSchema = z
         'locks must implement LockStore',
       )
       .optional(),
+    checksums: z.boolean().optional(),
     ...logShape,
   })
   .strict();
@@ -69,6 +71,24 @@ export interface SyncEngineOptions extends Omit<SyncLogOptions, 'lock' | 'journa
    * Default: a `MemoryLockStore` on the engine's clock. `close()` closes it.
    */
   readonly locks?: LockStore;
+  /**
+   * Compute SHA-1, MD5 and SHA-256 of every file written through the engine
+   * as its body streams in, for the adapter to store (`Entry.checksums`,
+   * served as `oc:checksums`). Default true. False saves the hashing (a few
+   * ms of CPU per MiB); only a digest a client announces for verification
+   * (`EngineWriteOptions.expectedChecksums`) is then computed.
+   */
+  readonly checksums?: boolean;
+}
+
+/** Options of {@link SyncEngine.write}: the adapter's, and what the client announced. */
+export interface EngineWriteOptions extends WriteOptions {
+  /**
+   * Digests the client announced for the body (an `OC-Checksum` header).
+   * When the body's differ, the write fails with `bad-request` and stores
+   * nothing.
+   */
+  readonly expectedChecksums?: Checksums;
 }
 
 /**
@@ -97,9 +117,12 @@ export class SyncEngine {
    * log: committing them again would record them twice, and not atomically.
    */
   private readonly adapterRecords: boolean;
+  /** Whether writes compute checksums (`SyncEngineOptions.checksums`). */
+  readonly computesChecksums: boolean;
 
   constructor(options: SyncEngineOptions) {
-    const { adapter, locks, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
+    const { adapter, locks, checksums, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
+    this.computesChecksums = checksums ?? true;
     const own = adapter.recordsChangesIn;
     if (own !== undefined && logOptions.journal !== own) {
       throw new TypeError(
@@ -158,11 +181,13 @@ export class SyncEngine {
   // ---- mutations ---------------------------------------------------------
 
   /** Creates or replaces a file; returns its entry and whether it was created. */
-  write(path: string, body: ByteStream, options?: WriteOptions): Promise<{ entry: Entry; created: boolean }> {
+  write(path: string, body: ByteStream, options: EngineWriteOptions = {}): Promise<{ entry: Entry; created: boolean }> {
     const p = normalizePath(path);
+    const { expectedChecksums, ...writeOptions } = options;
+    const hashed = checksummedWrite(p, body, writeOptions, { compute: this.computesChecksums, expected: expectedChecksums });
     return this.treeLock.run([p], async () => {
       const before = await this.adapter.stat(p);
-      const entry = await this.adapter.write(p, body, options);
+      const entry = await this.adapter.write(p, hashed.body, hashed.options);
       await this.journalMutation([p], async () => ({ kind: 'changed', entry }));
       return { entry, created: before === undefined };
     });

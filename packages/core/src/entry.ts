@@ -1,3 +1,5 @@
+import type { Checksums } from './checksums';
+
 /** What a store knows about one member: a file or a collection. */
 export interface Entry {
   /** Normalised member path (see `paths.ts`). */
@@ -30,6 +32,14 @@ export interface Entry {
    * `oc:fileid`; see docs/clients.md).
    */
   readonly fileId?: string;
+  /**
+   * Digests of a file's content (`checksums.ts`), when the store knows them
+   * for the content it has now: absent when not computed yet (a file written
+   * by another program), and never those of an earlier version. `stat`
+   * includes them where the store has them; `list` when asked
+   * (`ReadOptions.checksums`). Independent of `etag`.
+   */
+  readonly checksums?: Checksums;
 }
 
 /** An inclusive byte range of a member's content (RFC 9110 §14.1.2 semantics). */

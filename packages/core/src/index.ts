@@ -4,6 +4,8 @@
  */
 export type { ByteRange, ByteStream, Entry } from './entry';
 export type { CopyOptions, DeadPropertyStore, MoveOptions, ReadOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+export { CHECKSUM_ALGORITHMS, DIGEST_LENGTH, checksummedWrite, checksumsOf, hashWhileReading, isChecksums, verifyChecksums } from './checksums';
+export type { ChecksumAlgorithm, ChecksumPolicy, Checksums, HashedBody } from './checksums';
 export { abortableBody, adapterTree, listInBatches } from './listing';
 export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden, methodNotAllowed } from './errors';
 export { checkOverwrite, checkTransferPaths } from './transfer-checks';
@@ -22,7 +24,7 @@ export type { RetentionOptions, RetentionPolicy } from './retention';
 export { MemoryRevocationLog, accessView } from './revocations';
 export type { DeltaAccess, RevocationLog } from './revocations';
 export { SyncEngine } from './engine';
-export type { SyncEngineOptions } from './engine';
+export type { EngineWriteOptions, SyncEngineOptions } from './engine';
 export { SyncLog } from './sync-log';
 export { formatOptionsError } from './options-error';
 export type { RecentChange, RecentChanges, RecentChangesOptions, RecordedChange, SyncLogOptions } from './sync-log';

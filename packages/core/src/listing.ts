@@ -25,7 +25,8 @@ const DEFAULT_BATCH = 64;
 export async function* listInBatches(adapter: StorageAdapter, path: string, size = DEFAULT_BATCH, options: ReadOptions = {}): AsyncGenerator<readonly Entry[]> {
   const signal = options.signal;
   signal?.throwIfAborted();
-  const passed = signal === undefined ? undefined : { signal };
+  const passed: ReadOptions | undefined =
+    signal === undefined && options.checksums === undefined ? undefined : { ...(signal === undefined ? {} : { signal }), ...(options.checksums === undefined ? {} : { checksums: options.checksums }) };
   if (adapter.listBatches !== undefined) {
     for await (const batch of adapter.listBatches(path, passed)) {
       signal?.throwIfAborted();

@@ -87,6 +87,7 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       ...(resolved.adapter?.recordsChangesIn === undefined ? {} : { journal: resolved.adapter.recordsChangesIn }),
       ...(resolved.pageSize === undefined ? {} : { pageSize: resolved.pageSize }),
       ...(resolved.retention === undefined ? {} : { retention: resolved.retention }),
+      ...(resolved.checksums === undefined ? {} : { checksums: resolved.checksums }),
     });
   const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
   const push = resolved.push === undefined ? undefined : new WebDavPush(resolved.push, engine, resolved.authorize, onError);

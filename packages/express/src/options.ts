@@ -55,6 +55,14 @@ export const davsyncOptionsSchema = z
     /** Removal history to keep (only with `adapter`). */
     retention: retentionSchema.optional(),
     /**
+     * Hash every PUT body (SHA-1, MD5, SHA-256) as it streams in, for
+     * `oc:checksums` (only with `adapter`; on an engine you pass, it is the
+     * engine's `checksums` option). Default true. False saves the hashing
+     * CPU; `oc:checksums` then has nothing to report for new uploads, and an
+     * `OC-Checksum` header is still verified.
+     */
+    checksums: z.boolean().optional(),
+    /**
      * RFC 6578 §3.2 makes a Depth other than 0 a 400 when the body has
      * `sync-level`. python3-caldav sends `Depth: 1` with it, so by default
      * `Depth: 1` is tolerated; `true` makes it a 400 too.
@@ -87,7 +95,7 @@ export const davsyncOptionsSchema = z
   })
   .strict()
   .refine((o) => (o.adapter === undefined) !== (o.engine === undefined), 'give exactly one of `adapter` or `engine`')
-  .refine((o) => o.engine === undefined || (o.pageSize === undefined && o.retention === undefined), '`pageSize` and `retention` configure the engine: set them on the engine you pass');
+  .refine((o) => o.engine === undefined || (o.pageSize === undefined && o.retention === undefined && o.checksums === undefined), '`pageSize`, `retention` and `checksums` configure the engine: set them on the engine you pass');
 
 export type DavsyncOptions = z.input<typeof davsyncOptionsSchema>;
 export type ResolvedOptions = z.output<typeof davsyncOptionsSchema>;

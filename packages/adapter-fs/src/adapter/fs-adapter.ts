@@ -30,8 +30,11 @@ import {
 import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
-import { copyMember } from '../writes/tree-copy';
 import { setMtime } from '../writes/set-mtime';
+import { copyMember, type CopiedFile } from '../writes/tree-copy';
+import { ChecksumBackfill } from '../checksums/checksum-backfill';
+import { hashOutOfBand } from '../checksums/out-of-band';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -42,7 +45,7 @@ import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
 import { SAFE_READ_FLAGS } from '../paths/safe-path';
 import { openContext, type Context } from './context';
 import { filesystemQuota } from './filesystem-quota';
-import { NO_TYPES, entryOf, fileEntry } from './entries';
+import { NO_STORED, NO_TYPES, entryOf, fileEntry } from './entries';
 import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
 import { fileIdOf, MemoryFileIdTable, type FileIdTable } from '../properties/file-ids';
 
@@ -72,6 +75,14 @@ export interface FsAdapterOptions {
    * the calling thread.
    */
   readonly listing?: ListingThread;
+  /**
+   * Hash files without checksums (written by other programs) in the
+   * background, once a listing asks for checksums or `noteChanged` names
+   * them. Default true; off in `openFsStore` with `checksums: false`.
+   */
+  readonly hashInBackground?: boolean;
+  /** Where a failed background hash is reported. Default: console.warn. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -98,6 +109,9 @@ export interface FsAdapterOptions {
  * - **Media types**: a PUT's `contentType` is kept in the property table as an
  *   internal property when it differs from the one the file's extension
  *   implies (`contentTypeFor`); files without one get the extension's type.
+ * - **Checksums** (`Entry.checksums`) live in the property table, tagged
+ *   with the file's identity (`stored-checksums.ts`); files written by other
+ *   programs are hashed in the background (`checksum-backfill.ts`).
  * - **Concurrency**: each mutation's check-then-act step runs under one
  *   commit lock, so `expectedEtag` and `overwrite: false` are exact among
  *   callers of this adapter. One adapter owns a root and state directory at a
@@ -127,6 +141,8 @@ export class FsAdapter implements StorageAdapter {
   readonly #listing: ListingThread | undefined;
   readonly #lock = new CommitLock();
   readonly #directories = new DirectorySyncer();
+  /** Files waiting to be hashed; absent when background hashing is off. */
+  readonly #backfill: ChecksumBackfill | undefined = undefined;
   #context: Promise<Context> | undefined;
 
   constructor(options: FsAdapterOptions) {
@@ -141,6 +157,24 @@ export class FsAdapter implements StorageAdapter {
     this.#fileIds = options.fileIds ?? new MemoryFileIdTable();
     this.#listing = options.listing;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
+    const warn = (p: string, err: unknown) => (options.onWarning ?? console.warn)(`davsync: cannot hash ${p}: ${String(err)}`);
+    const hash = async (path: string) => hashOutOfBand({ guard: (await this.#ctx()).guard, table: this.#table, lock: this.#lock }, path);
+    if (options.hashInBackground !== false) this.#backfill = new ChecksumBackfill(hash, warn);
+  }
+
+  /** Something at `path` changed behind the adapter's back: a file there is hashed in the background. */
+  noteChanged(path: string): void {
+    this.#backfill?.add(normalizePath(path));
+  }
+
+  /** Resolves once no file is waiting to be hashed (for tests and tools; requests never wait). */
+  async hashed(): Promise<void> {
+    await this.#backfill?.idle();
+  }
+
+  /** Stops background hashing (after the file in progress). `openFsStore`'s close calls it. */
+  async close(): Promise<void> {
+    await this.#backfill?.close();
   }
 
   /**
@@ -183,10 +217,12 @@ export class FsAdapter implements StorageAdapter {
     if (found.kind === 'absent') throw notFound(found.path);
     if (found.kind === 'file') throw conflict(found.path, 'not a collection');
     const p = found.path;
-    // The media types stored for this folder's files, in one query (most have none).
+    // The media types stored for this folder's files, in one query (most have none);
+    // the checksums likewise, only when asked for.
     const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
     // The folder's continued file IDs, in one query too (only overwritten files have one).
     const ids = await this.#fileIds.inFolder(p);
+    const sums = options.checksums === true ? await this.#table.valuesIn?.(p, CHECKSUMS_PROPERTY) : NO_STORED;
     try {
       // Streamed: a collection of any size is listed in constant memory.
       for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
@@ -195,9 +231,12 @@ export class FsAdapter implements StorageAdapter {
         const entries: Entry[] = [];
         for (const member of batch) {
           const path = childPath(p, member.name);
-          entries.push(
-            types === undefined ? await this.#entry(path, member.facts) : entryOf(path, member.facts, types, fileIdOf(member.facts, ids.get(path))),
-          );
+          const entry =
+            types === undefined || sums === undefined
+              ? await this.#entry(path, member.facts)
+              : entryOf(path, member.facts, types, fileIdOf(member.facts, ids.get(path)), sums);
+          if (options.checksums === true && !entry.collection && entry.checksums === undefined) this.#backfill?.add(path);
+          entries.push(entry);
         }
         yield entries;
       }
@@ -233,6 +272,9 @@ export class FsAdapter implements StorageAdapter {
     const p = writable(await guard.lookup(path), options.expectedEtag).path;
     const staged = await mapFsErrors(p, () => stageBody(body, state.tmp));
     try {
+      // The body has ended and nothing is visible yet: a checksum that does
+      // not match throws here, and the staged file is discarded below.
+      const checksums = await options.checksums?.();
       const { entry, real } = await this.#lock.run(async () => {
         const target = writable(await guard.lookup(p), options.expectedEtag);
         await mapFsErrors(p, async () => {
@@ -249,7 +291,9 @@ export class FsAdapter implements StorageAdapter {
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
-        return { entry: fileEntry(p, facts, contentType, fileId ?? facts.identity), real: target.real };
+        // Tagged with this version's identity; without, an old value names the old version: stale.
+        if (checksums !== undefined) await this.#table.patch(p, { [CHECKSUMS_PROPERTY]: encodeChecksums(facts.etag, checksums) }, []);
+        return { entry: fileEntry(p, facts, contentType, fileId ?? facts.identity, checksums), real: target.real };
       });
       // The rename is durable once its folder is fsynced. Outside the lock,
       // and shared by concurrent writes into the same folder: the lock only
@@ -321,8 +365,9 @@ export class FsAdapter implements StorageAdapter {
     // Checked before the (possibly long) copy, and again under the lock before publishing it.
     const { source } = await transferEnds(guard, from, to, overwrite);
     const staged = state.tempPath('copy');
+    const copied: CopiedFile[] = [];
     try {
-      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard), { ENOENT: () => notFound(source.path) });
+      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard, (file) => copied.push(file)), { ENOENT: () => notFound(source.path) });
       const done = await this.#lock.run(async () => {
         const { target } = await transferEnds(guard, from, to, overwrite);
         const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));
@@ -336,6 +381,7 @@ export class FsAdapter implements StorageAdapter {
         } else {
           await this.#table.copyTree(source.path, target.path);
         }
+        await storeCopiedChecksums(this.#table, target.path, copied);
         return { created: target.kind === 'absent', trashed, parent: dirname(target.real) };
       });
       await fsyncDirectory(done.parent);
@@ -395,8 +441,8 @@ export class FsAdapter implements StorageAdapter {
   async #entry(path: string, facts: MemberFacts): Promise<Entry> {
     const fileId = fileIdOf(facts, await this.#fileIds.get(path));
     if (facts.kind === 'collection') return entryOf(path, facts, NO_TYPES, fileId);
-    const stored = (await this.#table.get(path))[CONTENT_TYPE_PROPERTY];
-    return fileEntry(path, facts, stored ?? contentTypeFor(path), fileId);
+    const stored = await this.#table.get(path);
+    return fileEntry(path, facts, stored[CONTENT_TYPE_PROPERTY] ?? contentTypeFor(path), fileId, checksumsFor(stored[CHECKSUMS_PROPERTY], facts.etag));
   }
 
   /**

@@ -126,15 +126,24 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   }
   // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
   const journal = new SqliteJournal(db, { writes: writer });
-  const adapter = new FsAdapter({ root, stateDir, properties: new SqlitePropertyTable(db), fileIds: new SqliteFileIdTable(db), listing });
+  const adapter = new FsAdapter({
+    root,
+    stateDir,
+    properties: new SqlitePropertyTable(db),
+    fileIds: new SqliteFileIdTable(db),
+    listing,
+    // No checksums on writes, none computed behind them either.
+    hashInBackground: options.engine?.checksums !== false,
+    onWarning: warn,
+  });
   const now = options.engine?.now;
   const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
   const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });
   const pushRegistrations = new SqlitePushRegistrationStore(db, now === undefined ? {} : { now });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
-  // the database, the listing thread, and the lock last.
+  // background hashing, the database, the listing thread, and the lock last.
   // (engine.close closes the journal, which closes its writer thread first.)
-  const cleanup: Array<() => Promise<void> | void> = [unlock, () => listing.close(), () => engine.close()];
+  const cleanup: Array<() => Promise<void> | void> = [unlock, () => listing.close(), () => engine.close(), () => adapter.close()];
   const closeAll = async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   };
@@ -153,7 +162,11 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
     const queue = new ChangeQueue({
       delayMs: options.watchDelayMs ?? 100,
       flush: async (paths) => {
-        for (const p of paths) await engine.refresh(p).catch((err: unknown) => warn(`davsync: cannot record changes at ${p}: ${String(err)}`));
+        for (const p of paths) {
+          await engine.refresh(p).catch((err: unknown) => warn(`davsync: cannot record changes at ${p}: ${String(err)}`));
+          // A file another program wrote gets its checksums in the background (a folder's, when listed).
+          adapter.noteChanged(p);
+        }
       },
     });
     cleanup.push(() => queue.close());

@@ -19,6 +19,8 @@ function fsAdapter(listing?: ListingThread): FsAdapter {
 }
 
 const cleanup = async (adapter: object) => {
+  // Background hashing stops before its files go.
+  await (adapter as FsAdapter).close();
   const dir = dirs.get(adapter);
   if (dir !== undefined) await removeTemp(dir);
 };

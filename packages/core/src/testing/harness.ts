@@ -7,7 +7,7 @@ import { expect, it } from '@jest/globals';
 import type { DeadPropertyStore, StorageAdapter } from '../adapter';
 
 /** The suites of the kit; each name is also a valid `skip` key that skips the whole suite. */
-export const SUITE_NAMES = ['crud', 'etags', 'transfer', 'properties', 'atomicity', 'large', 'sync', 'times', 'file-ids', 'sync-model'] as const;
+export const SUITE_NAMES = ['crud', 'etags', 'transfer', 'properties', 'atomicity', 'large', 'sync', 'times', 'file-ids', 'checksums', 'sync-model'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 /** What a suite uses to declare its tests. */

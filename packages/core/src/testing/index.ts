@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe } from '@jest/globals';
 import type { StorageAdapter } from '../adapter';
 import { TestRegistry, type Harness, type SuiteName } from './harness';
 import { atomicitySuite } from './suites/atomicity';
+import { checksumsSuite } from './suites/checksums';
 import { crudSuite } from './suites/crud';
 import { etagsSuite } from './suites/etags';
 import { largeSuite } from './suites/large';
@@ -47,7 +48,7 @@ export interface AdapterSuiteOptions {
   /**
    * Tests or whole suites (`crud`, `etags`, `transfer`, `properties`,
    * `atomicity`, `large`, `sync`, `times`: client modification times,
-   * `file-ids`: stable member IDs, and `sync-model`: the randomized sync
+   * `file-ids`: stable member IDs, `checksums`, and `sync-model`: the randomized sync
    * model test) this adapter does not pass, each with the reason,
    * which documents how the adapter differs. Skipping `properties` also
    * skips the dead-property tests of `transfer`. A key that names nothing in
@@ -66,6 +67,7 @@ const SUITES: ReadonlyArray<readonly [SuiteName, (t: Harness) => void]> = [
   ['sync', syncSuite],
   ['times', timesSuite],
   ['file-ids', fileIdsSuite],
+  ['checksums', checksumsSuite],
 ];
 
 /**

@@ -9,6 +9,7 @@ import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { entryPropertiesFor, type MemberPropstats } from '../properties/entry-properties';
 import { propertiesOf } from '../properties/member-properties';
+import { wantsChecksums } from '../properties/checksum-properties';
 import { multistatusChunks, parsePropfind, parseXmlIfPresent, propstatsOf, type MultistatusResponse, type PropRequest } from '@davsync/protocol';
 
 export async function handlePropfind(ctx: DavContext): Promise<DavResponse> {
@@ -36,10 +37,12 @@ async function* responses(ctx: DavContext, entry: Entry, request: PropRequest, d
   if (depth === 0 || !entry.collection) return;
   // Most listings ask for getetag and the like: answered without an await per member.
   const fromEntry = entryPropertiesFor(request);
+  // Stored checksums cost some stores a lookup: asked for only when wanted, once per batch.
+  const readOptions = { ...ctx.readOptions(), checksums: wantsChecksums(request) };
   const pending: string[] = [entry.path];
   while (pending.length > 0) {
     const dir = pending.shift() as string;
-    for await (const batch of listInBatches(ctx.engine.adapter, dir, undefined, ctx.readOptions())) {
+    for await (const batch of listInBatches(ctx.engine.adapter, dir, undefined, readOptions)) {
       const out: MultistatusResponse[] = [];
       for (const member of batch) {
         // A member the user may not read is not listed, nor anything below it.

@@ -14,6 +14,7 @@ import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { parseEtagList, parseOcMtime } from '@davsync/protocol';
 import { quoteEtag } from '../properties/entry-properties';
+import { parseOcChecksum } from '../properties/checksum-properties';
 
 export async function handlePut(ctx: DavContext): Promise<DavResponse> {
   // RFC 9110 §14.5: a partial PUT must not be taken for a whole one.
@@ -21,6 +22,8 @@ export async function handlePut(ctx: DavContext): Promise<DavResponse> {
   const clientTime = parseOcMtime(ctx.header('x-oc-mtime'));
   // A store that cannot keep client times stores its own, and says nothing.
   const modified = ctx.engine.adapter.setModified === undefined ? undefined : clientTime;
+  // ownCloud's dialect (checksum-properties.ts): refused now if malformed; a mismatch fails the write, storing nothing.
+  const expectedChecksums = parseOcChecksum(ctx.header('oc-checksum'));
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
   await checkPreconditions(ctx, before, { locks: [{ path: ctx.path }] });
@@ -28,6 +31,7 @@ export async function handlePut(ctx: DavContext): Promise<DavResponse> {
     ...contentTypeOf(ctx),
     ...expectedEtagOf(ctx, before?.etag),
     ...(modified === undefined ? {} : { modified }),
+    ...(expectedChecksums === undefined ? {} : { expectedChecksums }),
   });
   const headers: Record<string, string> = { etag: quoteEtag(entry.etag), 'content-length': '0' };
   if (modified !== undefined) headers['x-oc-mtime'] = 'accepted';

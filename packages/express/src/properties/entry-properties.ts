@@ -7,6 +7,7 @@
 import type { Entry } from '@davsync/core';
 import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { OWNCLOUD_LIVE, ownCloudValue } from './owncloud-properties';
+import { checksumsValue, OC_CHECKSUMS } from './checksum-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -28,6 +29,8 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   DAV.quotaUsedBytes,
   // The ownCloud dialect's file IDs (owncloud-properties.ts).
   ...OWNCLOUD_LIVE,
+  // An extension's live property (checksum-properties.ts), computed by the store.
+  OC_CHECKSUMS,
 ]);
 
 /** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
@@ -68,6 +71,8 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
       return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
+    case OC_CHECKSUMS:
+      return checksumsValue(entry);
     default:
       return ownCloudValue(name, entry);
   }

@@ -89,13 +89,13 @@ async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<Davs
     const adapter = given ?? new MemoryAdapter(quotaBytes === undefined ? {} : { quotaBytes });
     return { middleware: davsync({ adapter, ...rest }), adapter, release: async () => undefined };
   }
-  const { pageSize, retention, ...http } = rest;
+  const { pageSize, retention, checksums, ...http } = rest;
   const dir = await mkdtemp(join(tmpdir(), 'davsync-http-'));
   const store = await openFsStore({
     root: join(dir, 'root'),
     watch: false,
     reconcileIntervalMs: 0,
-    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }) },
+    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }), ...(checksums === undefined ? {} : { checksums }) },
   });
   return {
     middleware: davsync({ engine: store.engine, ...http }),
@@ -136,14 +136,14 @@ afterAll(async () => {
 async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes: number | undefined) {
   postgres ??= startTestPostgres().then(async (server) => ({ server, url: await server.createDatabase('davsync_http') }));
   const { url } = await postgres;
-  const { pageSize, retention, ...http } = rest;
+  const { pageSize, retention, checksums, ...http } = rest;
   const schema = `http_${schemas++}`;
   const store = await openPostgresStore({
     connectionString: url,
     schema,
     poolOptions: { max: 4 },
     ...(quotaBytes === undefined ? {} : { quotaBytes }),
-    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }) },
+    engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }), ...(checksums === undefined ? {} : { checksums }) },
   });
   openStores++;
   return {

@@ -1,0 +1,186 @@
+/**
+ * Content checksums of a member (issue 17): SHA-1, MD5 and SHA-256 of its
+ * bytes, computed while a write's body streams through — never by reading
+ * the content a second time — and stored with the member by its adapter.
+ * Sync clients (rclone's owncloud/nextcloud dialects) compare them instead
+ * of downloading to check a copy. They are not ETags: `Entry.etag` stays
+ * what each store makes it.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { WriteOptions } from './adapter';
+import type { ByteStream } from './entry';
+import { DavError } from './errors';
+import { BATCH_BYTES, HashingThread, type HashSession } from './hashing-thread';
+
+/** A checksum algorithm davsync computes. */
+export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
+
+/** Every algorithm, in the order they are reported. */
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha1', 'md5', 'sha256'];
+
+/** Digests of a member's content, lowercase hex; an algorithm not computed is absent. */
+export type Checksums = Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
+
+/** Node's name of each algorithm. */
+const NODE_NAME: Readonly<Record<ChecksumAlgorithm, string>> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256' };
+
+/** Hex digits of each algorithm's digest. */
+export const DIGEST_LENGTH: Readonly<Record<ChecksumAlgorithm, number>> = { sha1: 40, md5: 32, sha256: 64 };
+
+/** A body whose bytes are hashed as they pass, and the digests once it has ended. */
+export interface HashedBody {
+  readonly body: ByteStream;
+  /** The digests of every byte the body yielded. Rejects if the body has not been read to its end. */
+  digests(): Promise<Checksums>;
+}
+
+/**
+ * Wraps `body` so its bytes are hashed with `algorithms` as the consumer
+ * pulls them: one pass, no second read, memory bounded. Each chunk is
+ * copied before it is handed on (a producer may reuse its buffers). A body
+ * that ends within {@link BATCH_BYTES} is hashed on the calling thread (for
+ * a small file that is cheaper than the round trip); a longer one goes to
+ * the hashing thread (`hashing-thread.ts`) batch by batch, which holds the
+ * body back when it falls behind.
+ *
+ * @example
+ * const hashed = hashWhileReading(req, CHECKSUM_ALGORITHMS);
+ * await pipeline(hashed.body, file);
+ * await hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
+ */
+export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[]): HashedBody {
+  const names = algorithms.map((a) => NODE_NAME[a]);
+  let result: Promise<Checksums> | undefined;
+  async function* pass(): AsyncGenerator<Uint8Array> {
+    // Copies of the chunks so far, until they make a batch.
+    let early: Buffer[] = [];
+    let earlyBytes = 0;
+    let thread: HashingThread | undefined;
+    let session: HashSession | undefined;
+    let batch: Buffer | undefined;
+    let filled = 0;
+    const feed = async (bytes: Uint8Array): Promise<void> => {
+      for (let at = 0; at < bytes.byteLength; ) {
+        batch ??= (thread as HashingThread).batch();
+        const n = Math.min(BATCH_BYTES - filled, bytes.byteLength - at);
+        batch.set(bytes.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === BATCH_BYTES) {
+          const full = batch;
+          batch = undefined;
+          filled = 0;
+          await (session as HashSession).update(full, BATCH_BYTES);
+        }
+      }
+    };
+    // Hashes on this thread: for a body within one batch, or where there is no hashing thread.
+    let here: Array<readonly [ChecksumAlgorithm, Hash]> | undefined;
+    const hashHere = (): Array<readonly [ChecksumAlgorithm, Hash]> => {
+      const hashes = algorithms.map((a) => [a, createHash(NODE_NAME[a])] as const);
+      for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
+      early = [];
+      return hashes;
+    };
+    let ended = false;
+    try {
+      for await (const chunk of body) {
+        if (session !== undefined) await feed(chunk);
+        else if (here !== undefined) for (const [, hash] of here) hash.update(chunk);
+        else {
+          early.push(Buffer.from(chunk));
+          earlyBytes += chunk.byteLength;
+          if (earlyBytes >= BATCH_BYTES) {
+            thread = HashingThread.shared();
+            if (thread === undefined) here = hashHere();
+            else {
+              session = thread.open(names);
+              for (const piece of early) await feed(piece);
+              early = [];
+            }
+          }
+        }
+        yield chunk;
+      }
+      if (session === undefined) {
+        const hashes = here ?? hashHere();
+        result = Promise.resolve(Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')])));
+      } else {
+        if (batch !== undefined && filled > 0) await session.update(batch, filled);
+        const digests = session.end();
+        result = digests.then((d) => Object.fromEntries(algorithms.map((a) => [a, d[NODE_NAME[a]] as string])));
+        // Awaited by `digests()`; a failure must not count as unhandled meanwhile.
+        result.catch(() => undefined);
+      }
+      ended = true;
+    } finally {
+      if (!ended) session?.abort();
+    }
+  }
+  return {
+    body: pass(),
+    digests: () => result ?? Promise.reject(new Error('davsync: checksums asked for before the body was read to its end')),
+  };
+}
+
+/** The checksums of a whole stream (a file written by another program), read once. */
+export async function checksumsOf(content: ByteStream, algorithms: readonly ChecksumAlgorithm[] = CHECKSUM_ALGORITHMS): Promise<Checksums> {
+  const hashed = hashWhileReading(content, algorithms);
+  for await (const _ of hashed.body) {
+    // Only the hashes are wanted.
+  }
+  return await hashed.digests();
+}
+
+/**
+ * Throws `bad-request` when a digest the client announced differs from the
+ * one computed (the upload was damaged, or the client is wrong). Algorithms
+ * not announced are not compared.
+ */
+export function verifyChecksums(path: string, actual: Checksums, expected: Checksums): void {
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const want = expected[algorithm];
+    if (want === undefined) continue;
+    const got = actual[algorithm];
+    if (got !== want.toLowerCase()) {
+      throw new DavError('bad-request', `the body's ${algorithm.toUpperCase()} checksum is ${got ?? 'unknown'}, not the expected ${want.toLowerCase()}: nothing was stored`, path);
+    }
+  }
+}
+
+/** What the engine does about checksums on a write. */
+export interface ChecksumPolicy {
+  /** Compute (and let the adapter store) every algorithm. When false, only those in `expected` are computed. */
+  readonly compute: boolean;
+  /** Digests the client announced (an `OC-Checksum` header); a mismatch fails the write before anything is stored. */
+  readonly expected?: Checksums | undefined;
+}
+
+/**
+ * The body and write options that make an adapter store checksums (and
+ * verify the expected ones): the body hashed as it streams, and the
+ * `checksums` hook, which the adapter calls once the body has ended and
+ * before the write becomes visible. Options that already carry a hook, or
+ * a policy with nothing to compute, pass through unchanged.
+ */
+export function checksummedWrite(path: string, body: ByteStream, options: WriteOptions, policy: ChecksumPolicy): { body: ByteStream; options: WriteOptions } {
+  if (options.checksums !== undefined) return { body, options };
+  const expected = policy.expected ?? {};
+  const algorithms = policy.compute ? CHECKSUM_ALGORITHMS : CHECKSUM_ALGORITHMS.filter((a) => expected[a] !== undefined);
+  if (algorithms.length === 0) return { body, options };
+  const hashed = hashWhileReading(body, algorithms);
+  const checksums = async (): Promise<Checksums> => {
+    const actual = await hashed.digests();
+    verifyChecksums(path, actual, expected);
+    return actual;
+  };
+  return { body: hashed.body, options: { ...options, checksums } };
+}
+
+/** True for a well-formed `Checksums` value (lowercase hex of the right length, known algorithms only). */
+export function isChecksums(value: unknown): value is Checksums {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).every(
+    ([a, hex]) => Object.hasOwn(DIGEST_LENGTH, a) && typeof hex === 'string' && hex.length === DIGEST_LENGTH[a as ChecksumAlgorithm] && /^[0-9a-f]+$/.test(hex),
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Checksums computed as a write streams (`checksums.ts`) and the engine's
+ * policy: all three by default, none with `checksums: false` except a digest
+ * the client announced, which is verified either way.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { hashWhileReading, isChecksums, SyncEngine, type ByteStream, type Checksums, type Entry, type StorageAdapter, type WriteOptions } from '@davsync/core';
+import { noStore } from './helpers';
+
+const digest = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
+
+async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+/** An adapter that drains the body and records what the checksum hook returned. */
+function recording(stored: Array<Checksums | undefined>): StorageAdapter {
+  return {
+    ...noStore,
+    async write(path: string, body: ByteStream, options: WriteOptions = {}): Promise<Entry> {
+      for await (const _ of body) {
+        // drained
+      }
+      stored.push(await options.checksums?.());
+      return { path, collection: false, etag: 'e', size: 0 };
+    },
+  };
+}
+
+describe('hashWhileReading', () => {
+  it('gives the digests of every byte, however the body is chunked and whichever thread hashes it', async () => {
+    // Bodies within one batch are hashed here; longer ones on the hashing thread, batch by batch.
+    for (const [length, size] of [[0, 1], [100, 7], [262_144, 65_536], [262_145, 4096], [3_000_001, 65_536], [1_000_003, 1_000_003]] as const) {
+      const data = randomBytes(length);
+      const hashed = hashWhileReading(chunks(data, size), ['sha1', 'md5', 'sha256']);
+      const seen: Buffer[] = [];
+      for await (const chunk of hashed.body) seen.push(Buffer.from(chunk));
+      expect({ length, size, same: Buffer.concat(seen).equals(data) }).toEqual({ length, size, same: true });
+      expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data) });
+      expect(isChecksums(await hashed.digests())).toBe(true);
+    }
+  });
+
+  it('passes on a body that fails, and its session goes', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield Buffer.alloc(600_000, 1);
+      throw new Error('cut off');
+    }
+    const hashed = hashWhileReading(failing(), ['sha1']);
+    await expect((async () => {
+      for await (const _ of hashed.body) {
+        // drained
+      }
+    })()).rejects.toThrow('cut off');
+    await expect(hashed.digests()).rejects.toThrow(/before the body was read/);
+  });
+
+  it('refuses to give digests before the body has ended', async () => {
+    const hashed = hashWhileReading(chunks(Buffer.from('abc'), 1), ['md5']);
+    await expect(hashed.digests()).rejects.toThrow(/before the body was read/);
+  });
+});
+
+describe('SyncEngine.write checksums', () => {
+  const data = Buffer.from('hello checksums');
+  const sha1 = digest('sha1', data);
+
+  it('computes SHA-1, MD5 and SHA-256 by default', async () => {
+    const stored: Array<Checksums | undefined> = [];
+    await new SyncEngine({ adapter: recording(stored) }).write('/a', chunks(data, 4));
+    expect(stored).toEqual([{ sha1, md5: digest('md5', data), sha256: digest('sha256', data) }]);
+  });
+
+  it('computes nothing with checksums: false, unless a digest is announced', async () => {
+    const stored: Array<Checksums | undefined> = [];
+    const engine = new SyncEngine({ adapter: recording(stored), checksums: false });
+    await engine.write('/a', chunks(data, 4));
+    await engine.write('/a', chunks(data, 4), { expectedChecksums: { sha1: sha1.toUpperCase() } });
+    expect(stored).toEqual([undefined, { sha1 }]);
+  });
+
+  it('fails a write whose announced digest differs, with bad-request', async () => {
+    const stored: Array<Checksums | undefined> = [];
+    const engine = new SyncEngine({ adapter: recording(stored) });
+    await expect(engine.write('/a', chunks(data, 4), { expectedChecksums: { md5: '0'.repeat(32) } })).rejects.toMatchObject({ code: 'bad-request' });
+    expect(stored).toEqual([]);
+  });
+
+  it('refuses a checksums option that is not a boolean', () => {
+    expect(() => new SyncEngine({ adapter: noStore, checksums: 'yes' as unknown as boolean })).toThrow(/checksums/);
+  });
+});
