@@ -1,6 +1,6 @@
 /**
  * Checksums in PostgreSQL (schema step 4: `sha1`, `md5`, `sha256` columns
- * of `members`): a version 3 schema is upgraded in place, its files keep
+ * of `members`): a version 6 schema is upgraded in place, its files keep
  * no checksums (NULL, reported absent) until they are written again, and a
  * listing selects the columns only when asked. The contract itself is the
  * conformance kit's `checksums` suite (conformance.test.ts).
@@ -21,13 +21,13 @@ async function listed(adapter: PostgresAdapter, checksums: boolean): Promise<Ent
 }
 
 describe('PostgreSQL checksums', () => {
-  it('upgrades a version 3 schema: old files have none until rewritten, new writes store them', async () => {
+  it('upgrades a version 6 schema: old files have none until rewritten, new writes store them', async () => {
     const schema = await freshSchema();
     const pool = await newPool(2);
     try {
       await pool.query(`ALTER TABLE "${schema}".members DROP COLUMN sha1, DROP COLUMN md5, DROP COLUMN sha256`);
-      await pool.query(`UPDATE "${schema}".schema_version SET version = 3`);
-      // A file written by a version 3 davsync (no checksum columns then).
+      await pool.query(`UPDATE "${schema}".schema_version SET version = 6`);
+      // A file written by a version 6 davsync (no checksum columns then).
       await pool.query(`INSERT INTO "${schema}".members (path, parent, collection, etag, size) VALUES ('/old.txt', '/', false, 'e-old', 0)`);
       await migrate(pool, schema);
       expect((await pool.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: SCHEMA_VERSION }]);
