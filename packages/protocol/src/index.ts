@@ -52,5 +52,5 @@ export { buildXml } from './xml/build';
 // Answers, read by clients: any multistatus (PROPFIND), sync answers, DAV:error bodies.
 export { isCollectionEntry, propText, readMultistatus } from './xml/multistatus-response';
 export type { MultistatusAnswer, MultistatusEntry, MultistatusLimits } from './xml/multistatus-response';
-export { readDavError, readSyncResponse } from './xml/sync-response';
-export type { SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';
+export { readDavError, readSyncAnswer, readSyncResponse } from './xml/sync-response';
+export type { SyncAnswer, SyncAnswerEntry, SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';

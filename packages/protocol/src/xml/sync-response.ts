@@ -7,7 +7,7 @@
  */
 import { readMultistatus, propText, type MultistatusLimits } from './multistatus-response';
 import { DAV } from './names';
-import { parseXmlIfPresent, type XmlInput } from './reader';
+import { parseXmlIfPresent, type XmlElement, type XmlInput } from './reader';
 
 /** What a `DAV:response` in a sync answer says happened to a member (RFC 6578 §3.5). */
 export type SyncChangeType = 'changed' | 'removed' | 'forbidden';
@@ -28,6 +28,21 @@ export interface SyncResponseEntry {
   readonly etag: string | undefined;
   /** The conditions in the response's `DAV:error`, as Clark names (e.g. `{DAV:}sync-traversal-supported`). */
   readonly conditions: readonly string[];
+}
+
+/** A {@link SyncResponseEntry} with every property the server returned for it. */
+export interface SyncAnswerEntry extends SyncResponseEntry {
+  /**
+   * Every property a changed member's 2xx propstats carried, by Clark name
+   * (a client asking for `DAV:resourcetype` or `oc:fileid` reads them
+   * here); `{}` for a removed or forbidden member.
+   */
+  readonly props: Readonly<Record<string, XmlElement>>;
+}
+
+/** {@link readSyncAnswer}'s result: a {@link SyncResponse} whose entries carry their properties. */
+export interface SyncAnswer extends SyncResponse {
+  readonly responses: readonly SyncAnswerEntry[];
 }
 
 /** A whole sync answer. */
@@ -64,19 +79,29 @@ export type SyncResponseLimits = MultistatusLimits;
  * }
  */
 export async function readSyncResponse(input: XmlInput, limits: SyncResponseLimits = {}): Promise<SyncResponse> {
+  const answer = await readSyncAnswer(input, limits);
+  return { ...answer, responses: answer.responses.map(({ props: _props, ...entry }) => entry) };
+}
+
+/**
+ * {@link readSyncResponse}, with each changed member's properties kept: for
+ * a client that asked for more than `DAV:getetag` (`@davsync/client` asks
+ * for `DAV:resourcetype`, size, modification time and `oc:fileid`).
+ */
+export async function readSyncAnswer(input: XmlInput, limits: SyncResponseLimits = {}): Promise<SyncAnswer> {
   const answer = await readMultistatus(input, limits, 'sync-collection response');
-  const responses: SyncResponseEntry[] = [];
+  const responses: SyncAnswerEntry[] = [];
   let truncated = false;
   for (const entry of answer.responses) {
     const { hrefs, conditions } = entry;
     if (entry.kind === 'propstat') {
-      responses.push({ type: 'changed', href: hrefs[0] as string, status: 200, etag: propText(entry, DAV.getetag), conditions });
+      responses.push({ type: 'changed', href: hrefs[0] as string, status: 200, etag: propText(entry, DAV.getetag), conditions, props: entry.props });
     } else if (entry.status === 507) {
       truncated = true;
     } else if (entry.status === 404 || entry.status === 403) {
       // RFC 4918 §14.24 lets one status response name several hrefs.
       const type = entry.status === 404 ? 'removed' : 'forbidden';
-      for (const href of hrefs) responses.push({ type, href, status: entry.status, etag: undefined, conditions });
+      for (const href of hrefs) responses.push({ type, href, status: entry.status, etag: undefined, conditions, props: {} });
     } else {
       throw invalid(`the response for ${hrefs[0]} has status ${entry.status}, which RFC 6578 does not define`);
     }
