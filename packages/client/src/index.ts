@@ -14,3 +14,13 @@ export { RemoteError, isRemoteError } from './remote/remote-error';
 export type { RemoteErrorKind } from './remote/remote-error';
 export type { Credentials } from './remote/remote-http';
 export { RemotePaths } from './remote/remote-paths';
+
+// The sync: three trees, the pure planner, the state database, the local scan.
+export { conflictName } from './sync/conflict-name';
+export { localChanged, remoteChanged } from './sync/entries';
+export type { LocalEntry, SyncedEntry } from './sync/entries';
+export { plan, unholdable } from './sync/planner';
+export type { Action, PlanInput } from './sync/planner';
+export { SyncState } from './state/sync-state';
+export { STATE_DIR, scanLocal } from './local/local-scan';
+export type { LocalScan } from './local/local-scan';
