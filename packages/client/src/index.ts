@@ -24,3 +24,8 @@ export type { Action, PlanInput } from './sync/planner';
 export { SyncState } from './state/sync-state';
 export { STATE_DIR, scanLocal } from './local/local-scan';
 export type { LocalScan } from './local/local-scan';
+export { execute } from './sync/executor';
+export type { ActionReport, ExecutorContext, Outcome } from './sync/executor';
+export { SyncRefused, describeCounts, syncPass, syncUntilAgreed } from './sync/sync-pass';
+export type { PassCounts, PassResult, SyncOptions } from './sync/sync-pass';
+export { LocalFolder } from './local/local-files';

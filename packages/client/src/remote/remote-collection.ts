@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { propfindBody, readMultistatus } from '@davsync/protocol';
+import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
 import { ENTRY_PROPS, comparableEtag, entryOf, type RemoteEntry } from './remote-entry';
 import { RemoteError } from './remote-error';
@@ -63,6 +63,26 @@ export class RemoteCollection {
     if (first === undefined) return undefined;
     const slash = this.paths.pathOf(first.hrefs[0] as string)?.slash ?? false;
     return entryOf(path, first, slash);
+  }
+
+  /**
+   * Whether a collection has no members (PROPFIND Depth 1). A DELETE of a
+   * collection takes everything in it, so the client asks first and deletes
+   * only an empty one: a member someone added since the last listing is not
+   * deleted unseen.
+   */
+  async isEmptyCollection(path: string): Promise<boolean> {
+    const spec = { method: 'PROPFIND', url: this.paths.urlOf(path, true), headers: { 'content-type': 'application/xml; charset=utf-8', depth: '1' }, body: propfindBody({ kind: 'prop', names: [DAV.resourcetype] }) };
+    const res = await this.http.send(spec);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return true;
+    }
+    if (res.status !== 207) throw await unexpected(spec, res);
+    const answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer').catch((err: Error) => {
+      throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${err.message.replace(/^davsync: /, '')}`);
+    });
+    return answer.responses.every((r) => this.paths.pathOf(r.hrefs[0] as string)?.path === path);
   }
 
   /**

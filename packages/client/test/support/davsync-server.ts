@@ -27,6 +27,8 @@ export interface TestDavOptions {
   readonly pageSize?: number;
   /** `infinite`: a REPORT asking for sync-level infinite gets 403; `report`: every REPORT gets 501 (mod_dav's answer). */
   readonly refuse?: 'infinite' | 'report';
+  /** Awaited before the server handles a request: a test's way to change things between a client's plan and its write. */
+  readonly before?: (req: IncomingMessage) => Promise<void> | void;
 }
 
 export async function startDavServer(options: TestDavOptions = {}): Promise<TestDavServer> {
@@ -48,7 +50,8 @@ export async function startDavServer(options: TestDavOptions = {}): Promise<Test
       });
       return;
     }
-    middleware(req, res);
+    if (options.before === undefined) return middleware(req, res);
+    void Promise.resolve(options.before(req)).then(() => middleware(req, res));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
