@@ -52,6 +52,8 @@ export async function startApache(): Promise<TestApache> {
     ...(asRoot ? ['User www-data', 'Group www-data'] : []),
     `ErrorLog ${run}/error.log`,
     'LogLevel warn',
+    // -X serves one connection at a time: a kept-alive idle connection would hold every other client for KeepAliveTimeout.
+    'KeepAlive Off',
     `DavLockDB ${run}/DavLock`,
     `Alias /dav ${docs}`,
     `<Directory ${docs}>`,
