@@ -7,6 +7,10 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFsStore } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import { davsync } from '@davsync/express';
 
@@ -23,6 +27,8 @@ export interface TestDavServer {
 }
 
 export interface TestDavOptions {
+  /** The store behind the server: memory (default), or a folder in a temporary directory (adapter-fs). */
+  readonly store?: 'memory' | 'fs';
   /** Server page size for sync-collection: answers are truncated (507) after this many. */
   readonly pageSize?: number;
   /** `infinite`: a REPORT asking for sync-level infinite gets 403; `report`: every REPORT gets 501 (mod_dav's answer). */
@@ -32,7 +38,7 @@ export interface TestDavOptions {
 }
 
 export async function startDavServer(options: TestDavOptions = {}): Promise<TestDavServer> {
-  const middleware = davsync({ adapter: new MemoryAdapter(), ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) });
+  const { middleware, release } = await makeMiddleware(options);
   const requests: RequestRecord[] = [];
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', path: decodeURIComponent((req.url ?? '/').split('?')[0] as string) });
@@ -64,6 +70,21 @@ export async function startDavServer(options: TestDavOptions = {}): Promise<Test
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await release();
+    },
+  };
+}
+
+async function makeMiddleware(options: TestDavOptions) {
+  const paging = options.pageSize === undefined ? {} : { pageSize: options.pageSize };
+  if (options.store !== 'fs') return { middleware: davsync({ adapter: new MemoryAdapter(), ...paging }), release: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'davsync-client-server-'));
+  const store = await openFsStore({ root: join(dir, 'root'), watch: false, reconcileIntervalMs: 0, engine: paging });
+  return {
+    middleware: davsync({ engine: store.engine }),
+    release: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
