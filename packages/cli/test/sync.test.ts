@@ -65,6 +65,19 @@ describe('davsync sync (the binary)', () => {
     expect(passes[0]!.actions).toEqual([{ type: 'upload', path: 'a.txt', outcome: 'done' }]);
   });
 
+  it('without --once it keeps passing, picks up a later change, and stops with exit 0 on SIGTERM', async () => {
+    server = await startDavServer();
+    const remote = new RemoteCollection({ url: server.url });
+    const dir = await tempDir();
+    const proc = run(['sync', dir, server.url, '--interval', '1']);
+    await proc.waitFor(/^pass 1: nothing to do; in sync$/m);
+    await putRemote(remote, dir, 'later.txt', 'arrived');
+    await proc.waitFor(/^pass \d+: 1 downloaded$/m);
+    expect(await readFile(join(dir, 'later.txt'), 'utf8')).toBe('arrived');
+    proc.child.kill('SIGTERM');
+    expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
+  });
+
   it('refuses, in one line and exit 1, when the remote collection is gone', async () => {
     server = await startDavServer();
     const dir = await tempDir();

@@ -4,7 +4,9 @@
  * infinite level, no sync-collection at all, conditional writes.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createHttps } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -164,6 +166,20 @@ describe('RemoteCollection file operations', () => {
     expect(await remote.stat('n.txt')).toBeUndefined();
     expect(await remote.stat('m.txt')).toMatchObject({ kind: 'file', size: 6 });
     expect(await remote.stat('')).toMatchObject({ kind: 'dir' });
+  });
+
+  // The certificate is made with the openssl command; without it there is nothing to test with.
+  const withOpenssl = spawnSync('openssl', ['version']).status === 0 ? it : it.skip;
+  withOpenssl('says in one line when TLS fails: a self-signed certificate', async () => {
+    const key = join(tmp, 'key.pem');
+    const cert = join(tmp, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const srv = createHttps({ key: await readFile(key), cert: await readFile(cert) }, (_req, res) => res.end());
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+    servers.push({ url: '', requests: [], close: () => new Promise<void>((resolve) => srv.close(() => resolve())) });
+    const url = `https://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+    const err = await new RemoteCollection({ url }).stat('').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'tls', message: `TLS with ${url.slice(0, -1)} failed: the certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)` });
   });
 
   it('says in one line what went wrong: no server', async () => {

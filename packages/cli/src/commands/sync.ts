@@ -61,10 +61,14 @@ async function loop(base: SyncOptions, options: SyncCommandOptions, out: LineSin
         if (e instanceof CliError && /refusing/.test(e.message)) throw e;
         err.write(`davsync: ${oneLine(e)} (retrying in ${options.interval} s)\n`);
       }
+      // A referenced timer: it is what keeps the process alive between passes. A signal cuts the wait short.
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, options.interval * 1000).unref();
-        if (stopping) resolve();
+        const timer = setTimeout(resolve, options.interval * 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (stopping) wake();
       });
     }
   } finally {

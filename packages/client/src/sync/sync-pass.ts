@@ -140,7 +140,7 @@ function count(actions: readonly Action[], reports: readonly ActionReport[]): Pa
     else if (outcome === 'skipped') c.skipped++;
     else if (action.type === 'download') c.downloaded++;
     else if (action.type === 'upload') c.uploaded++;
-    else if (action.type === 'conflict') outcome === 'same' ? undefined : c.conflicts++;
+    else if (action.type === 'conflict') c.conflicts += outcome === 'same' ? 0 : 1;
     else if (action.type === 'delete-local') c.deletedLocal++;
     else if (action.type === 'delete-remote') c.deletedRemote++;
     else if (action.type === 'mkdir-local' || action.type === 'mkdir-remote') c.folders++;
