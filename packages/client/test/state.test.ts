@@ -55,6 +55,17 @@ describe('SyncState', () => {
     state.close();
     expect(() => SyncState.open(file, 'http://other/dav/')).toThrow('this folder is synced with http://h/dav/, not http://other/dav/');
   });
+
+  it('one pass at a time: a second opener is refused while the first holds the state', () => {
+    const file = join(dir, 'state.db');
+    const first = SyncState.open(file, 'http://h/dav/');
+    try {
+      expect(() => SyncState.open(file, 'http://h/dav/')).toThrow(`davsync: another davsync sync is running on this folder (${file} is locked)`);
+    } finally {
+      first.close();
+    }
+    SyncState.open(file, 'http://h/dav/').close();
+  });
 });
 
 describe('scanLocal', () => {

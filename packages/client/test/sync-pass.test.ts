@@ -3,7 +3,7 @@
  * ways, edits on both sides, a conflict, delete-versus-edit, the guards,
  * and that a pass re-downloads nothing it already has.
  */
-import { mkdir, mkdtemp, rm, unlink, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -94,6 +94,26 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { refuse: 'report' }])('davs
       'gone-there.txt': 'h1 local edit',
       'new-remote.txt': 'n',
     });
+    expect(sorted(await localFiles(dir))).toEqual(expected);
+    expect(sorted(await remoteFiles(remote, tmp))).toEqual(expected);
+  });
+});
+
+describe('davsync sync: moves', () => {
+  it('a local rename (same inode) is one MOVE on the server, the content not sent again; a folder too', async () => {
+    await setUp();
+    await writeLocal(dir, 'old.txt', 'moved content');
+    await writeLocal(dir, 'box/inside.txt', 'in the box');
+    expect((await sync()).agreed).toBe(true);
+    const from = server.requests.length;
+    await rename(join(dir, 'old.txt'), join(dir, 'new.txt'));
+    await rename(join(dir, 'box'), join(dir, 'crate'));
+    const result = await sync();
+    expect(result.agreed).toBe(true);
+    expect(result.passes[0]!.counts).toMatchObject({ moved: 2, uploaded: 0, downloaded: 0 });
+    const writes = server.requests.slice(from).filter((r) => !['PROPFIND', 'REPORT'].includes(r.method));
+    expect(writes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['MOVE /box/', 'MOVE /old.txt']);
+    const expected = sorted({ 'new.txt': 'moved content', crate: '/', 'crate/inside.txt': 'in the box' });
     expect(sorted(await localFiles(dir))).toEqual(expected);
     expect(sorted(await remoteFiles(remote, tmp))).toEqual(expected);
   });

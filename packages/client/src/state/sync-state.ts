@@ -8,6 +8,8 @@
  *   the remote ETag and file ID, the local size, mtime (ns) and inode;
  * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens).
  *
+ * The database is opened in exclusive locking mode: one pass at a time per folder.
+ *
  * The local tree is not stored: it is scanned each pass, and compared with
  * `synced` by identity, so unchanged files are never read.
  *
@@ -63,8 +65,11 @@ export class SyncState {
    *   every difference as a deletion.
    */
   static open(file: string, url: string): SyncState {
-    const db = new Database(file, { timeout: 5000 });
+    const db = new Database(file, { timeout: 1000 });
     try {
+      // Held until close: a second \`davsync sync\` on the same folder stops here instead of
+      // interleaving its actions with ours (set before WAL, so no shared memory is used either).
+      db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
@@ -78,6 +83,7 @@ export class SyncState {
       db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('schema', SCHEMA_VERSION, 'url', url);
     } catch (err) {
       db.close();
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new Error(`davsync: another davsync sync is running on this folder (${file} is locked)`);
       throw err;
     }
     return new SyncState(db);
