@@ -40,7 +40,7 @@ async function touch(path: string, seconds: number) {
   await utimes(join(dir, path), seconds, seconds);
 }
 
-describe.each<TestDavOptions>([{}, { store: 'fs' }, { refuse: 'report' }])('davsync sync, one pass at a time (server %j)', (serverOptions) => {
+describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }, { refuse: 'report' }])('davsync sync, one pass at a time (server %j)', (serverOptions) => {
   it('first sync goes both ways, and a second finds nothing to do and fetches nothing', async () => {
     await setUp(serverOptions);
     await writeLocal(dir, 'mine.txt', 'local one');

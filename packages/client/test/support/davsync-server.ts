@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFsStore } from '@davsync/adapter-fs';
 import { MemoryAdapter } from '@davsync/adapter-memory';
+import { openPostgresStore } from '@davsync/adapter-postgres';
+import { startTestPostgres } from '@davsync/adapter-postgres/testing';
 import { davsync } from '@davsync/express';
 
 export interface RequestRecord {
@@ -27,8 +29,12 @@ export interface TestDavServer {
 }
 
 export interface TestDavOptions {
-  /** The store behind the server: memory (default), or a folder in a temporary directory (adapter-fs). */
-  readonly store?: 'memory' | 'fs';
+  /**
+   * The store behind the server: memory (default), a folder in a temporary
+   * directory (adapter-fs), or a database on a throwaway PostgreSQL server
+   * started for this server alone (adapter-postgres; `DAVSYNC_TEST_PG_URL` uses an existing one).
+   */
+  readonly store?: 'memory' | 'fs' | 'postgres';
   /** Server page size for sync-collection: answers are truncated (507) after this many. */
   readonly pageSize?: number;
   /** `infinite`: a REPORT asking for sync-level infinite gets 403; `report`: every REPORT gets 501 (mod_dav's answer). */
@@ -77,6 +83,17 @@ export async function startDavServer(options: TestDavOptions = {}): Promise<Test
 
 async function makeMiddleware(options: TestDavOptions) {
   const paging = options.pageSize === undefined ? {} : { pageSize: options.pageSize };
+  if (options.store === 'postgres') {
+    const pg = await startTestPostgres();
+    const store = await openPostgresStore({ connectionString: await pg.createDatabase('davsync_client'), poolOptions: { max: 4 }, engine: paging });
+    return {
+      middleware: davsync({ engine: store.engine }),
+      release: async () => {
+        await store.close();
+        await pg.close();
+      },
+    };
+  }
   if (options.store !== 'fs') return { middleware: davsync({ adapter: new MemoryAdapter(), ...paging }), release: async () => undefined };
   const dir = await mkdtemp(join(tmpdir(), 'davsync-client-server-'));
   const store = await openFsStore({ root: join(dir, 'root'), watch: false, reconcileIntervalMs: 0, engine: paging });
