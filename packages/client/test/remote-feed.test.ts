@@ -216,16 +216,18 @@ describe('server quirks', () => {
   const member = (href: string, etag: string) =>
     `<D:response><D:href>${href}</D:href><D:propstat><D:prop><D:getetag>${etag}</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`;
 
-  it('skips the collection listed as its own member, and takes a refused token "0" as a full resync', async () => {
+  it('skips the collection listed as its own member, reports names it cannot map, and takes a refused token "0" as a full resync', async () => {
     const { url, bodies } = await scripted((body) =>
       body.includes('<D:sync-token>0</D:sync-token>')
         ? { status: 400, body: '' }
-        : { status: 207, body: ms(member('/cal/', '"c"') + member('/cal/e1.ics', '"1"') + '<D:sync-token>0</D:sync-token>') },
+        : { status: 207, body: ms(member('/cal/', '"c"') + member('/cal/e1.ics', '"1"') + member('/cal/a%2Fb.ics', '"2"') + member('/elsewhere/x', '"3"') + '<D:sync-token>0</D:sync-token>') },
     );
     const remote = new RemoteCollection({ url, credentials: { user: 'u', password: 'p' } });
     const first = await drain(remote.changes());
     expect(paths(first.changes)).toEqual(['file:e1.ics']);
     expect(first.end.cursor).toEqual({ mode: 'sync', scopes: { '': { level: 'infinite', token: '0' } } });
+    // A name with an encoded slash is reported, not dropped; a member outside the collection is not ours.
+    expect(first.end.unreadable).toEqual([{ href: '/cal/a%2Fb.ics', reason: expect.stringContaining('an encoded "/"') }]);
     const second = await drain(remote.changes(first.end.cursor));
     expect(second.end.tokenRefused).toBe(true);
     expect(paths(second.changes)).toEqual(['file:e1.ics']);

@@ -120,6 +120,24 @@ describe('davsync sync: moves', () => {
 });
 
 describe('davsync sync: safety', () => {
+  it('a name the server refuses is reported as failed; the rest of the pass goes on, and --once does not claim agreement', async () => {
+    await setUp({
+      before: (req, res) => {
+        if (req.method !== 'PUT' || !req.url?.startsWith('/refused')) return false;
+        res.writeHead(403, { 'x-davsync-reason': 'davsync: no such names here' }).end();
+        return true;
+      },
+    });
+    await writeLocal(dir, 'refused.txt', 'r');
+    await writeLocal(dir, 'fine.txt', 'f');
+    const result = await sync();
+    expect(result.agreed).toBe(false);
+    const first = result.passes[0]!;
+    expect(first.counts).toMatchObject({ uploaded: 1, failed: 1 });
+    expect(first.reports.find((r) => r.outcome === 'failed')).toMatchObject({ reason: expect.stringMatching(/^PUT http:.*\/refused\.txt: 403 Forbidden \(no such names here\)$/) });
+    expect(await remoteFiles(remote, tmp)).toEqual({ 'fine.txt': 'f' });
+  });
+
   it('a file created alike on both sides is not a conflict', async () => {
     await setUp();
     await writeLocal(dir, 'same.txt', 'identical');

@@ -103,6 +103,7 @@ function report(pass: PassResult, n: number, options: SyncCommandOptions): strin
 
 function describeReport(r: ActionReport): string {
   if (r.outcome === 'deferred') return `deferred ${'path' in r.action ? r.action.path : r.action.from}: ${r.reason}`;
+  if (r.outcome === 'failed') return `failed ${'path' in r.action ? r.action.path : r.action.from}: ${r.reason}`;
   if (r.outcome === 'same') return `same on both sides ${'path' in r.action ? r.action.path : ''}`;
   return describeAction(r.action);
 }

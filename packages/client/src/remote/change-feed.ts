@@ -17,7 +17,7 @@ import { DAV, isCollectionEntry, readDavError, readMultistatus, readSyncAnswer, 
 import { ENTRY_PROPS, entryOf, type RemoteChange } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { unexpected, type RemoteHttp } from './remote-http';
-import type { RemotePaths } from './remote-paths';
+import { unreadableReason, type RemotePaths } from './remote-paths';
 
 export interface SyncScope {
   readonly level: '1' | 'infinite';
@@ -45,7 +45,15 @@ export type FeedItem =
       readonly full: readonly FullListing[];
       /** A stored token was refused (403 valid-sync-token): its scope was listed in full instead. */
       readonly tokenRefused: boolean;
+      /** Members inside the collection whose names cannot be local paths: reported, not synced. */
+      readonly unreadable: readonly Unreadable[];
     };
+
+export interface Unreadable {
+  /** As the server sent it. */
+  readonly href: string;
+  readonly reason: string;
+}
 
 export interface FeedLimits {
   /** Ask for at most this many results per REPORT (RFC 6578 §3.7); the server pages with 507. */
@@ -73,7 +81,8 @@ export class ChangeFeed {
   ) {}
 
   async *changes(cursor?: FeedCursor): AsyncGenerator<FeedItem> {
-    if (cursor?.mode === 'propfind') return yield* this.walk(false);
+    const unreadable: Unreadable[] = [];
+    if (cursor?.mode === 'propfind') return yield* this.walk(false, unreadable);
     const known = cursor?.scopes ?? {};
     const queue: { path: string; level: '1' | 'infinite'; token?: string }[] =
       Object.keys(known).length === 0 ? [{ path: '', level: 'infinite' }] : Object.entries(known).sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, s]) => ({ path, ...s }));
@@ -88,7 +97,7 @@ export class ChangeFeed {
       if (removed.some((r) => within(scope.path, r))) continue;
       let result: ScopeResult;
       try {
-        result = yield* this.syncScope(scope.path, scope.level, scope.token);
+        result = yield* this.syncScope(scope.path, scope.level, scope.token, unreadable);
       } catch (err) {
         if (!(err instanceof Refused)) throw err;
         if (err.why === 'token' && scope.token !== undefined) {
@@ -98,7 +107,7 @@ export class ChangeFeed {
           queue.unshift({ path: scope.path, level: '1', ...(scope.token === undefined ? {} : { token: scope.token }) });
         } else {
           // No sync-collection here: list everything by PROPFIND instead (what was already yielded stays true).
-          return yield* this.walk(tokenRefused);
+          return yield* this.walk(tokenRefused, unreadable);
         }
         continue;
       }
@@ -111,14 +120,20 @@ export class ChangeFeed {
       }
     }
     for (const path of Object.keys(scopes)) if (removed.some((r) => within(path, r))) delete scopes[path];
-    yield { kind: 'end', cursor: { mode: 'sync', scopes }, full, tokenRefused };
+    yield { kind: 'end', cursor: { mode: 'sync', scopes }, full, tokenRefused, unreadable };
+  }
+
+  /** Records an href inside the collection that has no local path (bounded: a report, not a copy of the listing). */
+  private noteUnreadable(href: string, into: Unreadable[]): void {
+    const reason = unreadableReason(this.paths, href);
+    if (reason !== undefined && into.length < 1000 && !into.some((u) => u.href === href)) into.push({ href, reason });
   }
 
   /**
    * One scope, page by page: a truncated answer (507, RFC 6578 §3.6) is
    * asked again with the token it gave, until one is complete.
    */
-  private async *syncScope(path: string, level: '1' | 'infinite', token: string | undefined): AsyncGenerator<FeedItem, ScopeResult> {
+  private async *syncScope(path: string, level: '1' | 'infinite', token: string | undefined, unreadable: Unreadable[]): AsyncGenerator<FeedItem, ScopeResult> {
     const url = this.paths.urlOf(path, true);
     const collections: string[] = [];
     const removed: string[] = [];
@@ -140,8 +155,12 @@ export class ChangeFeed {
       const changes: RemoteChange[] = [];
       for (const r of answer.responses) {
         const where = this.paths.pathOf(r.href);
-        // Outside the collection, or the collection itself (some servers list it as its own member).
-        if (where === undefined || where.path === path) continue;
+        if (where === undefined) {
+          this.noteUnreadable(r.href, unreadable);
+          continue;
+        }
+        // The collection itself: some servers list it as its own member.
+        if (where.path === path) continue;
         if (r.type === 'changed') {
           const entry = entryOf(where.path, r, where.slash);
           changes.push({ type: 'changed', entry });
@@ -167,7 +186,7 @@ export class ChangeFeed {
    * refuses Depth infinity by default, and one huge answer is what servers
    * truncate). Bounded by `maxCollections`.
    */
-  private async *walk(tokenRefused: boolean): AsyncGenerator<FeedItem> {
+  private async *walk(tokenRefused: boolean, unreadable: Unreadable[]): AsyncGenerator<FeedItem> {
     const queue = [''];
     const maxCollections = this.limits.maxCollections ?? 100_000;
     const body = propfindBody({ kind: 'prop', names: [...ENTRY_PROPS] });
@@ -192,6 +211,7 @@ export class ChangeFeed {
       for (const r of answer.responses) {
         if (r.kind !== 'propstat') continue;
         const where = this.paths.pathOf(r.hrefs[0] as string);
+        if (where === undefined) this.noteUnreadable(r.hrefs[0] as string, unreadable);
         if (where === undefined || where.path === dir || !within(where.path, dir)) continue;
         const entry = entryOf(where.path, r, where.slash || isCollectionEntry(r));
         changes.push({ type: 'changed', entry });
@@ -199,7 +219,7 @@ export class ChangeFeed {
       }
       if (changes.length > 0) yield { kind: 'changes', changes };
     }
-    yield { kind: 'end', cursor: { mode: 'propfind' }, full: [{ path: '', recursive: true }], tokenRefused };
+    yield { kind: 'end', cursor: { mode: 'propfind' }, full: [{ path: '', recursive: true }], tokenRefused, unreadable };
   }
 }
 

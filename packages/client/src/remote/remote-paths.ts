@@ -55,6 +55,22 @@ export class RemotePaths {
   }
 }
 
+/**
+ * Why an href inside the collection has no path, or undefined (it has one,
+ * or it is outside the collection, which is not ours to sync).
+ */
+export function unreadableReason(paths: RemotePaths, href: string): string | undefined {
+  if (paths.pathOf(href) !== undefined) return undefined;
+  let resolved: URL;
+  try {
+    resolved = new URL(href, paths.root);
+  } catch {
+    return 'an href that is not a URL';
+  }
+  if (resolved.origin !== paths.root.origin || !resolved.pathname.startsWith(paths.root.pathname)) return undefined;
+  return 'a name no local file can have (an encoded "/", a "." or ".." segment, or broken percent-encoding)';
+}
+
 /** Each segment decoded; a `%2F` inside a name stays out of the path structure by being refused. */
 function decodePath(pathname: string): string {
   return pathname

@@ -17,8 +17,12 @@ import type { SyncState } from '../state/sync-state';
 import { localChanged, type LocalEntry, type SyncedEntry } from './entries';
 import type { Action } from './planner';
 
-/** How one action ended. */
-export type Outcome = 'done' | 'deferred' | 'skipped' | 'same';
+/**
+ * How one action ended: `same` is a conflict whose two sides held the same
+ * bytes; `failed` is an action the server refused for this path alone (a
+ * name it cannot hold, a permission) — reported, and the pass goes on.
+ */
+export type Outcome = 'done' | 'deferred' | 'skipped' | 'same' | 'failed';
 
 export interface ActionReport {
   readonly action: Action;
@@ -45,9 +49,15 @@ export async function execute(actions: readonly Action[], ctx: ExecutorContext):
     try {
       report = await run(action, ctx);
     } catch (err) {
-      // A 412: someone changed it meanwhile; nothing was overwritten, the next pass plans it again.
-      if (!isRemoteError(err, 'precondition')) throw err;
-      report = { action, outcome: 'deferred', reason: 'changed on the server meanwhile (412)' };
+      if (isRemoteError(err, 'precondition')) {
+        // Someone changed it meanwhile; nothing was overwritten, the next pass plans it again.
+        report = { action, outcome: 'deferred', reason: 'changed on the server meanwhile (412)' };
+      } else if (isRemoteError(err, 'status') || isRemoteError(err, 'not-found')) {
+        // This path only (a name the server will not take, no permission): the rest of the pass goes on.
+        report = { action, outcome: 'failed', reason: err.message };
+      } else {
+        throw err; // no connection, 401, TLS, a broken answer: the whole pass stops
+      }
     }
     reports.push(report);
     ctx.onAction?.(report);

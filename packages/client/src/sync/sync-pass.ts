@@ -7,6 +7,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Unreadable } from '../remote/change-feed';
 import { RemoteCollection, type RemoteCollectionOptions } from '../remote/remote-collection';
 import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal } from '../local/local-scan';
@@ -40,6 +41,7 @@ export interface PassCounts {
   folders: number;
   moved: number;
   deferred: number;
+  failed: number;
   skipped: number;
 }
 
@@ -70,12 +72,13 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
   try {
     const local = new LocalFolder(options.dir);
     await local.prepare();
-    const tokenRefused = await readRemoteChanges(remote, state);
+    const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     const scan = await scanLocal(options.dir);
     const remoteTree = state.remoteTree();
     const synced = state.synced();
     const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
     for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
+    for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
     guardDeletions(actions, synced.size === 0 ? 0 : [...synced.values()].filter((e) => e.kind === 'file').length, options.maxDeletePercent ?? 50);
     const agreed = actions.every((a) => a.type === 'skip');
     if (options.dryRun === true) return { actions, reports: [], counts: count(actions, []), tokenRefused, agreed };
@@ -98,7 +101,7 @@ export async function syncUntilAgreed(options: SyncOptions, maxPasses = 4): Prom
 }
 
 /** The feed, page by page into the state; the cursor stored only at its end. */
-async function readRemoteChanges(remote: RemoteCollection, state: SyncState): Promise<boolean> {
+async function readRemoteChanges(remote: RemoteCollection, state: SyncState): Promise<{ tokenRefused: boolean; unreadable: readonly Unreadable[] }> {
   const seen = new Set<string>();
   for await (const item of remote.changes(state.cursor())) {
     if (item.kind === 'changes') {
@@ -106,10 +109,10 @@ async function readRemoteChanges(remote: RemoteCollection, state: SyncState): Pr
       for (const c of item.changes) if (c.type === 'changed') seen.add(c.entry.path);
     } else {
       state.finishFeed(item.full, seen, item.cursor);
-      return item.tokenRefused;
+      return { tokenRefused: item.tokenRefused, unreadable: item.unreadable };
     }
   }
-  return false;
+  return { tokenRefused: false, unreadable: [] };
 }
 
 async function checkLocalRoot(dir: string): Promise<void> {
@@ -133,10 +136,11 @@ function guardDeletions(actions: readonly Action[], syncedFiles: number, percent
 }
 
 function count(actions: readonly Action[], reports: readonly ActionReport[]): PassCounts {
-  const c: PassCounts = { downloaded: 0, uploaded: 0, conflicts: 0, deletedLocal: 0, deletedRemote: 0, folders: 0, moved: 0, deferred: 0, skipped: 0 };
+  const c: PassCounts = { downloaded: 0, uploaded: 0, conflicts: 0, deletedLocal: 0, deletedRemote: 0, folders: 0, moved: 0, deferred: 0, failed: 0, skipped: 0 };
   const outcomes = reports.length > 0 ? reports : actions.map((action) => ({ action, outcome: 'done' as const }));
   for (const { action, outcome } of outcomes) {
     if (outcome === 'deferred') c.deferred++;
+    else if (outcome === 'failed') c.failed++;
     else if (outcome === 'skipped') c.skipped++;
     else if (action.type === 'download') c.downloaded++;
     else if (action.type === 'upload') c.uploaded++;
@@ -162,6 +166,7 @@ export function describeCounts(c: PassCounts): string {
   add(c.folders, 'folder made', 'folders made');
   add(c.moved, 'moved');
   add(c.deferred, 'deferred to the next pass');
+  add(c.failed, 'refused by the server (see above)');
   add(c.skipped, 'not synced (see above)');
   return parts.length === 0 ? 'nothing to do' : parts.join(', ');
 }

@@ -5,7 +5,7 @@
  * client fetched; `refuse` lets a test play a server that will not do
  * something (infinite sync, or sync-collection at all).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,8 +39,12 @@ export interface TestDavOptions {
   readonly pageSize?: number;
   /** `infinite`: a REPORT asking for sync-level infinite gets 403; `report`: every REPORT gets 501 (mod_dav's answer). */
   readonly refuse?: 'infinite' | 'report';
-  /** Awaited before the server handles a request: a test's way to change things between a client's plan and its write. */
-  readonly before?: (req: IncomingMessage) => Promise<void> | void;
+  /**
+   * Awaited before the server handles a request: a test's way to change
+   * things between a client's plan and its write, or (returning true, having
+   * answered `res` itself) to play a server that refuses something.
+   */
+  readonly before?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean | void> | boolean | void;
 }
 
 export async function startDavServer(options: TestDavOptions = {}): Promise<TestDavServer> {
@@ -63,7 +67,9 @@ export async function startDavServer(options: TestDavOptions = {}): Promise<Test
       return;
     }
     if (options.before === undefined) return middleware(req, res);
-    void Promise.resolve(options.before(req)).then(() => middleware(req, res));
+    void Promise.resolve(options.before(req, res)).then((handled) => {
+      if (handled !== true) middleware(req, res);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
