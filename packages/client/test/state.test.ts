@@ -56,6 +56,20 @@ describe('SyncState', () => {
     expect(() => SyncState.open(file, 'http://other/dav/')).toThrow('this folder is synced with http://h/dav/, not http://other/dav/');
   });
 
+  it('a pending download is adopted only when its file is in place with the noted identity', () => {
+    const state = SyncState.open(join(dir, 'state.db'), 'http://h/dav/');
+    try {
+      state.setPending({ path: 'in-place', kind: 'file', etag: '"1"', size: 3, mtimeNs: '5', ino: '7' });
+      state.setPending({ path: 'never-renamed', kind: 'file', etag: '"2"', size: 3, mtimeNs: '5', ino: '8' });
+      const adopted = state.resolvePending((p) => (p === 'in-place' ? { size: 3, mtimeNs: '5', ino: '7' } : { size: 3, mtimeNs: '5', ino: '99' }));
+      expect(adopted).toBe(1);
+      expect([...state.synced().keys()]).toEqual(['in-place']);
+      expect(state.pendingPaths()).toEqual([]);
+    } finally {
+      state.close();
+    }
+  });
+
   it('one pass at a time: a second opener is refused while the first holds the state', () => {
     const file = join(dir, 'state.db');
     const first = SyncState.open(file, 'http://h/dav/');

@@ -6,8 +6,8 @@
 import { mkdir, mkdtemp, rename, rm, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { RemoteCollection, SyncRefused, syncUntilAgreed, type SyncOptions } from '../src/index';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { RemoteCollection, SyncRefused, SyncState, syncUntilAgreed, type SyncOptions } from '../src/index';
 import { startDavServer, type TestDavOptions, type TestDavServer } from './support/davsync-server';
 import { localFiles, putRemote, remoteFiles, sorted, writeLocal } from './support/trees';
 
@@ -96,6 +96,25 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }, { ref
     });
     expect(sorted(await localFiles(dir))).toEqual(expected);
     expect(sorted(await remoteFiles(remote, tmp))).toEqual(expected);
+  });
+});
+
+describe('davsync sync: crash between putting a download in place and recording it', () => {
+  it('the next pass finds the file with the noted identity and does not fetch it again', async () => {
+    await setUp();
+    await putRemote(remote, tmp, 'big.bin', 'downloaded once');
+    // The "kill": the process dies right after the rename, before the state update.
+    const commit = jest.spyOn(SyncState.prototype, 'commitPending').mockImplementationOnce(() => {
+      throw new Error('killed');
+    });
+    await expect(sync()).rejects.toThrow('killed');
+    commit.mockRestore();
+    expect(await localFiles(dir)).toEqual({ 'big.bin': 'downloaded once' });
+    const before = gets().length;
+    const next = await sync();
+    expect(next.agreed).toBe(true);
+    expect(next.passes[0]!.actions).toEqual([]);
+    expect(gets().length).toBe(before);
   });
 });
 

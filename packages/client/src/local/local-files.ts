@@ -45,6 +45,12 @@ export class LocalFolder {
     }
   }
 
+  /** The identity of a file outside the tree (a finished download), under the path it is going to have. */
+  async statAbsolute(file: string, path: string): Promise<LocalEntry> {
+    const st = await lstat(file, { bigint: true });
+    return { path, kind: 'file', size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) };
+  }
+
   /** Moves a finished temporary file into place (parents made), durably. */
   async install(temp: string, path: string): Promise<void> {
     const target = this.abs(path);

@@ -6,7 +6,12 @@
  *   kept up to date from deltas, so a pass asks the server only what changed;
  * - `synced`: per path, the state both sides had when it was last in sync:
  *   the remote ETag and file ID, the local size, mtime (ns) and inode;
- * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens).
+ * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
+ * - `pending`: a download about to be renamed into place, with the identity
+ *   it will have there (a rename keeps inode, size and mtime): if a kill
+ *   lands between the rename and the state update, the next pass finds the
+ *   file with exactly that identity and takes it as synced instead of
+ *   fetching it again to compare.
  *
  * The database is opened in exclusive locking mode: one pass at a time per folder.
  *
@@ -29,6 +34,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS remote (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER);
 CREATE TABLE IF NOT EXISTS synced (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+CREATE TABLE IF NOT EXISTS pending (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
 `;
 
@@ -158,6 +165,46 @@ export class SyncState {
     this.db
       .prepare('INSERT OR REPLACE INTO synced (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+  }
+
+  pendingPaths(): string[] {
+    return (this.db.prepare('SELECT path FROM pending').all() as { path: string }[]).map((r) => r.path);
+  }
+
+  /** Notes a download about to be renamed into place (see `pending` above). */
+  setPending(entry: SyncedEntry): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO pending (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+  }
+
+  /** The download is in place and recorded: one transaction, so no state is left between. */
+  commitPending(entry: SyncedEntry): void {
+    this.transaction(() => {
+      this.setSynced(entry);
+      this.db.prepare('DELETE FROM pending WHERE path = ?').run(entry.path);
+    });
+  }
+
+  /**
+   * At the start of a pass: a pending download whose file is in place with
+   * the noted identity was installed before a kill — it is synced; any other
+   * pending row is dropped (the rename never happened; the temp file is gone).
+   */
+  resolvePending(identityOf: (path: string) => { size?: number; mtimeNs?: string; ino?: string } | undefined): number {
+    const rows = (this.db.prepare('SELECT * FROM pending').all() as SyncedRow[]).map(syncedEntry);
+    let adopted = 0;
+    this.transaction(() => {
+      for (const p of rows) {
+        const now = identityOf(p.path);
+        if (now !== undefined && now.size === p.size && now.mtimeNs === p.mtimeNs && now.ino === p.ino) {
+          this.setSynced(p);
+          adopted++;
+        }
+      }
+      this.db.prepare('DELETE FROM pending').run();
+    });
+    return adopted;
   }
 
   /** Forgets a path and everything below it. */

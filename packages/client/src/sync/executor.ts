@@ -74,8 +74,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       const temp = local.tempFile();
       const got = await remote.download(action.path, temp);
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
-      await local.install(temp, action.path);
-      await recordFile(ctx, action.path, got.etag ?? action.etag);
+      await installDownload(ctx, temp, action.path, got.etag ?? action.etag);
       return done;
     }
     case 'upload': {
@@ -103,8 +102,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       }
       // The local version moves aside (its own name: the next pass uploads it even if this one is cut short), then the remote one takes the name.
       await local.rename(action.path, action.copy);
-      await local.install(temp, action.path);
-      await recordFile(ctx, action.path, got.etag ?? action.etag);
+      await installDownload(ctx, temp, action.path, got.etag ?? action.etag);
       const copy = await local.stat(action.copy);
       const written = await remote.upload(action.copy, local.abs(action.copy), { ifNoneMatch: '*' });
       state.transaction(() => {
@@ -188,14 +186,22 @@ async function changedLocally(ctx: ExecutorContext, path: string): Promise<boole
   return localChanged(ctx.localTree.get(path) as SyncedEntry | undefined, now);
 }
 
-/** A file now the same on both sides: its local identity as it is, its remote ETag and file ID. */
-async function recordFile(ctx: ExecutorContext, path: string, etag: string | undefined): Promise<void> {
-  const now = await ctx.local.stat(path);
-  if (now === undefined) return;
+/**
+ * Renames a finished download into place and records it: the identity it
+ * will have there is noted first (a rename keeps inode, size and mtime), so
+ * a kill between the rename and the record does not make the next pass
+ * fetch it again (see `pending` in sync-state.ts).
+ */
+async function installDownload(ctx: ExecutorContext, temp: string, path: string, etag: string | undefined): Promise<void> {
+  const { state, local } = ctx;
+  const staged = await local.statAbsolute(temp, path);
   const r = ctx.remoteTree.get(path);
-  ctx.state.transaction(() => {
-    ctx.state.setSynced({ ...now, ...etagOf(etag), ...fileIdOf(r) });
-    if (r !== undefined && etag !== undefined && r.etag !== etag) ctx.state.setRemote(path, { ...r, etag });
+  const entry: SyncedEntry = { ...staged, ...etagOf(etag), ...fileIdOf(r) };
+  state.setPending(entry);
+  await local.install(temp, path);
+  state.transaction(() => {
+    state.commitPending(entry);
+    if (r !== undefined && etag !== undefined && r.etag !== etag) state.setRemote(path, { ...r, etag });
   });
 }
 

@@ -72,6 +72,9 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
   try {
     const local = new LocalFolder(options.dir);
     await local.prepare();
+    const pending = state.pendingPaths();
+    const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
+    state.resolvePending((p) => identities.get(p));
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     const scan = await scanLocal(options.dir);
     const remoteTree = state.remoteTree();
