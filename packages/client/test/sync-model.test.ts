@@ -1,6 +1,6 @@
 /**
  * Model-based test of the whole client against a davsync server: random
- * edits and deletions on both sides, passes, and passes cut short after a
+ * edits, deletions and renames on both sides, passes, and passes cut short after a
  * random number of actions (a crash between two actions; the CLI test
  * kills a real process mid-action). After every pass:
  * - no edit is lost: every version present on either side before the pass
@@ -10,7 +10,8 @@
  * and after a complete pass, both sides are the same.
  * Versions are unique strings, so "present" is exact.
  */
-import { mkdir, mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -25,11 +26,13 @@ const PATHS = ['a.txt', 'b', 'd/c.txt', 'd/e'];
 type Op =
   | { kind: 'local-write' | 'remote-write'; path: string }
   | { kind: 'local-delete' | 'remote-delete'; path: string }
+  | { kind: 'local-rename' | 'remote-move'; path: string; to: string }
   | { kind: 'sync'; crashAfter: number | null };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom('local-write' as const, 'remote-write' as const), path: fc.constantFrom(...PATHS) }),
   fc.record({ kind: fc.constantFrom('local-delete' as const, 'remote-delete' as const), path: fc.constantFrom(...PATHS) }),
+  fc.record({ kind: fc.constantFrom('local-rename' as const, 'remote-move' as const), path: fc.constantFrom(...PATHS), to: fc.constantFrom(...PATHS) }),
   fc.record({ kind: fc.constant('sync' as const), crashAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }) }),
 );
 
@@ -68,6 +71,18 @@ describe('sync model', () => {
               await remote.upload(o.path, src, {});
             } else if (o.kind === 'remote-delete') {
               await remote.remove(o.path, {});
+            } else if (o.kind === 'local-rename') {
+              // A rename keeps inode, size and mtime: the planner sees a move.
+              const to = join(dir, ...o.to.split('/'));
+              if (o.to !== o.path && !existsSync(to)) {
+                await mkdir(dirname(to), { recursive: true });
+                await rename(join(dir, ...o.path.split('/')), to).catch(() => undefined);
+              }
+            } else if (o.kind === 'remote-move') {
+              if (o.to !== o.path && (await remote.stat(o.to)) === undefined && (await remote.stat(o.path))?.kind === 'file') {
+                if (o.to.includes('/')) await remote.mkcol(dirname(o.to)).catch(() => undefined);
+                await remote.move(o.path, o.to, {});
+              }
             } else {
               const beforeL = await localFiles(dir);
               const beforeR = await remoteFiles(remote, tmp);
