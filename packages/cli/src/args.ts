@@ -7,8 +7,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { credentialsFromEnv, parseCredentials, type Credentials } from './basic-auth';
 import type { ChangesOptions } from './commands/changes';
+import type { SyncCommandOptions } from './commands/sync';
 import { messageOf, UsageError } from './errors';
-import { CHANGES_HELP, MAIN_HELP, SERVE_HELP } from './help';
+import { CHANGES_HELP, MAIN_HELP, SERVE_HELP, SYNC_HELP } from './help';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log';
 import type { ServeOptions } from './server';
 
@@ -19,7 +20,8 @@ export type CommandLine =
   | { readonly command: 'help'; readonly text: string }
   | { readonly command: 'version' }
   | { readonly command: 'serve'; readonly options: ServeCommandOptions }
-  | { readonly command: 'changes'; readonly options: ChangesOptions };
+  | { readonly command: 'changes'; readonly options: ChangesOptions }
+  | { readonly command: 'sync'; readonly options: SyncCommandOptions };
 
 /**
  * Reads `argv` (without `node` and the script) and the environment.
@@ -30,11 +32,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...rest] = argv;
   switch (first) {
     case undefined:
-      throw new UsageError('missing command: serve or changes (see davsync --help)');
+      throw new UsageError('missing command: serve, changes or sync (see davsync --help)');
     case '-h':
     case '--help':
     case 'help':
-      return { command: 'help', text: rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'changes' ? CHANGES_HELP : MAIN_HELP };
+      return { command: 'help', text: rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'changes' ? CHANGES_HELP : rest[0] === 'sync' ? SYNC_HELP : MAIN_HELP };
     case '-v':
     case '--version':
       return { command: 'version' };
@@ -42,9 +44,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       return withHint('davsync serve --help', () => parseServe(rest, env));
     case 'changes':
       return withHint('davsync changes --help', () => parseChanges(rest, env));
+    case 'sync':
+      return withHint('davsync sync --help', () => parseSync(rest, env));
     default:
       throw new UsageError(
-        first.startsWith('-') ? `unknown option '${first}' (see davsync --help)` : `unknown command '${first}': use serve or changes (see davsync --help)`,
+        first.startsWith('-') ? `unknown option '${first}' (see davsync --help)` : `unknown command '${first}': use serve, changes or sync (see davsync --help)`,
       );
   }
 }
@@ -121,21 +125,7 @@ function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandL
   const { values, positionals } = parse(args, CHANGES_FLAGS);
   if (values.help) return { command: 'help', text: CHANGES_HELP };
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing URL' : `changes takes one URL, got ${positionals.length}`);
-  let url: URL;
-  try {
-    url = new URL(positionals[0] as string);
-  } catch {
-    throw new UsageError('URL must be an absolute http:// or https:// URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('URL must be an absolute http:// or https:// URL');
-  // fetch refuses a URL with credentials in it; take them out and send them
-  // as a header instead, as curl does.
-  let fromUrl: Credentials | undefined;
-  if (url.username !== '' || url.password !== '') {
-    fromUrl = parseCredentials(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`, 'the user:password in URL');
-    url.username = '';
-    url.password = '';
-  }
+  const { url, fromUrl } = remoteUrl(positionals[0] as string);
   const level = values.level ?? '1';
   if (level !== '1' && level !== 'infinite') throw new UsageError("--level must be 1 or infinite");
   if (values.token === '') throw new UsageError('--token is empty');
@@ -148,6 +138,57 @@ function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandL
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'changes', options };
+}
+
+const SYNC_FLAGS = {
+  once: { type: 'boolean' },
+  'dry-run': { type: 'boolean', short: 'n' },
+  json: { type: 'boolean' },
+  'max-delete': { type: 'string' },
+  interval: { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parseSync(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const { values, positionals } = parse(args, SYNC_FLAGS);
+  if (values.help) return { command: 'help', text: SYNC_HELP };
+  if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? `missing ${positionals.length === 0 ? 'DIR and URL' : 'URL'}` : `sync takes DIR and URL, got ${positionals.length} arguments`);
+  const dir = positionals[0] as string;
+  if (dir === '') throw new UsageError('DIR is empty');
+  const { url, fromUrl } = remoteUrl(positionals[1] as string);
+  const options: SyncCommandOptions = {
+    dir,
+    url: url.href,
+    once: values.once === true,
+    dryRun: values['dry-run'] === true,
+    json: values.json === true,
+    maxDelete: values['max-delete'] === undefined ? 50 : integer('--max-delete', values['max-delete'].replace(/%$/, ''), 0, 100),
+    interval: values.interval === undefined ? 30 : integer('--interval', values.interval, 1, 86_400),
+    ...optionalCredentials(values.user, fromUrl, env),
+  };
+  return { command: 'sync', options };
+}
+
+/**
+ * An absolute http(s) URL. fetch refuses a URL with credentials in it;
+ * they are taken out and sent as a header instead, as curl does.
+ */
+function remoteUrl(value: string): { url: URL; fromUrl: Credentials | undefined } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError('URL must be an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('URL must be an absolute http:// or https:// URL');
+  let fromUrl: Credentials | undefined;
+  if (url.username !== '' || url.password !== '') {
+    fromUrl = parseCredentials(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`, 'the user:password in URL');
+    url.username = '';
+    url.password = '';
+  }
+  return { url, fromUrl };
 }
 
 /** `--user` wins over credentials in the URL, which win over the environment. */

@@ -8,6 +8,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { basicAuthorization } from '@davsync/protocol';
 import { UsageError } from './errors';
 
 export interface Credentials {
@@ -56,7 +57,7 @@ function checkCredentials(c: Credentials, source: string): Credentials {
 
 /** The `Authorization` header value for these credentials (UTF-8, RFC 7617 §2.1). */
 export function authorizationHeader(c: Credentials): string {
-  return `Basic ${Buffer.from(`${c.user}:${c.password}`, 'utf8').toString('base64')}`;
+  return basicAuthorization(c.user, c.password);
 }
 
 export interface BasicAuth {

@@ -36,6 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (require('./commands/serve') as typeof import('./commands/serve')).serveCommand(line.options);
     case 'changes':
       return (require('./commands/changes') as typeof import('./commands/changes')).changesCommand(line.options);
+    case 'sync':
+      return (require('./commands/sync') as typeof import('./commands/sync')).syncCommand(line.options);
   }
 }
 

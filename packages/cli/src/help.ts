@@ -7,6 +7,7 @@ WebDAV with RFC 6578 collection sync.
 Commands:
   serve [DIR]     serve DIR (default ./data) over WebDAV; the root / is a syncable collection
   changes URL     ask a collection what changed (a sync-collection REPORT) and print it
+  sync DIR URL    keep a local folder and a remote collection the same, both ways
 
 Options:
   -h, --help      show help (also: davsync <command> --help)
@@ -71,4 +72,33 @@ Environment:
 
 A token the server refuses (403 valid-sync-token: not one of its tokens for this
 collection, or too old) means a full sync is needed: run again without --token.
+`;
+
+export const SYNC_HELP = `Usage: davsync sync DIR URL [options]
+
+Keep the folder DIR and the WebDAV collection at URL the same, both ways: what
+changed on one side since the last pass is copied to the other. Uses RFC 6578
+sync where the server has it, a PROPFIND walk where it does not. State lives in
+DIR/.davsync-client/ (never uploaded).
+
+Conflicts keep both versions: the server's keeps the name, the local one is kept
+beside it as "NAME (conflict YYYY-MM-DD HHMMSS).EXT" and uploaded. A file
+deleted on one side and edited on the other is kept, edited.
+
+Options:
+      --once               pass until both sides agree, then exit (0: in sync)
+  -n, --dry-run            print what a pass would do; change nothing
+      --json               one JSON document per pass on stdout
+      --max-delete PCT     refuse a pass that deletes more than PCT % of the
+                           synced files (default 50; 100 turns the guard off)
+      --interval SECONDS   between passes without --once (default 30)
+  -u, --user NAME:PASS     HTTP Basic credentials (or user:pass@ in URL)
+  -h, --help               show this help
+
+Environment:
+  DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user
+
+Progress goes to stderr, one summary line per pass to stdout. Exit status: 0 in
+sync (or stopped by SIGINT/SIGTERM), 1 failure or refusal (DIR or the remote
+collection missing, too many deletions, not in sync after --once), 2 bad command line.
 `;

@@ -38,6 +38,10 @@ const RULES: Record<string, { forbidden: readonly string[]; why: string }> = {
   'adapter-memory': { forbidden: [...HTTP, '@davsync/protocol'], why: 'an adapter knows no HTTP or wire protocol' },
   'adapter-fs': { forbidden: [...HTTP, '@davsync/protocol'], why: 'an adapter knows no HTTP or wire protocol' },
   'adapter-postgres': { forbidden: [...HTTP, '@davsync/protocol'], why: 'an adapter knows no HTTP or wire protocol' },
+  client: {
+    forbidden: [...HTTP, '@davsync/core', '@davsync/adapter-memory', '@davsync/adapter-fs', '@davsync/adapter-postgres', 'saxes', 'xmlbuilder2'],
+    why: 'the client speaks WebDAV through protocol and fetch: no server, no sync engine, no XML library of its own',
+  },
 };
 
 describe('package boundaries', () => {

@@ -40,6 +40,7 @@ export { LATEST_CLIENT_TIME_MS, parseHttpDate, parseOcMtime, parseUnixSeconds } 
 export { DEFAULT_ETAG_LIST_LIMITS, ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from './headers/etag-match';
 export type { EtagListLimits } from './headers/etag-match';
 export { isAbsoluteUri, isSimpleRef, splitSimpleRef } from './headers/uri';
+export { basicAuthorization } from './headers/authorization';
 export type { SimpleRef } from './headers/uri';
 
 // XML out: multistatus (a string writer), DAV:error bodies and whole small documents (xmlbuilder2), dead properties.
@@ -51,6 +52,8 @@ export type { XmlNode } from './xml/fragment';
 export { serializeElement } from './xml/serialize';
 export { buildXml } from './xml/build';
 
-// Sync answers, read by clients.
-export { readDavError, readSyncResponse } from './xml/sync-response';
-export type { SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';
+// Answers, read by clients: any multistatus (PROPFIND), sync answers, DAV:error bodies.
+export { isCollectionEntry, propText, readMultistatus } from './xml/multistatus-response';
+export type { MultistatusAnswer, MultistatusEntry, MultistatusLimits } from './xml/multistatus-response';
+export { readDavError, readSyncAnswer, readSyncResponse } from './xml/sync-response';
+export type { SyncAnswer, SyncAnswerEntry, SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';

@@ -5,9 +5,9 @@
  * own sync loop) read responses with the same hardened XML reader the
  * server uses for requests, instead of pattern-matching XML text.
  */
-import { ProtocolError } from '../protocol-error';
+import { readMultistatus, propText, type MultistatusLimits } from './multistatus-response';
 import { DAV } from './names';
-import { DEFAULT_XML_LIMITS, childrenNamed, parseXmlIfPresent, trimXmlSpace, type XmlElement, type XmlInput } from './reader';
+import { parseXmlIfPresent, type XmlElement, type XmlInput } from './reader';
 
 /** What a `DAV:response` in a sync answer says happened to a member (RFC 6578 §3.5). */
 export type SyncChangeType = 'changed' | 'removed' | 'forbidden';
@@ -30,6 +30,21 @@ export interface SyncResponseEntry {
   readonly conditions: readonly string[];
 }
 
+/** A {@link SyncResponseEntry} with every property the server returned for it. */
+export interface SyncAnswerEntry extends SyncResponseEntry {
+  /**
+   * Every property a changed member's 2xx propstats carried, by Clark name
+   * (a client asking for `DAV:resourcetype` or `oc:fileid` reads them
+   * here); `{}` for a removed or forbidden member.
+   */
+  readonly props: Readonly<Record<string, XmlElement>>;
+}
+
+/** {@link readSyncAnswer}'s result: a {@link SyncResponse} whose entries carry their properties. */
+export interface SyncAnswer extends SyncResponse {
+  readonly responses: readonly SyncAnswerEntry[];
+}
+
 /** A whole sync answer. */
 export interface SyncResponse {
   /** The members, in the order the server sent them (the 507 truncation marker is not one). */
@@ -44,20 +59,7 @@ export interface SyncResponse {
 }
 
 /** Bounds for reading a response; generous, since a big collection's first sync is a big document. */
-export interface SyncResponseLimits {
-  /** Largest body accepted, in bytes. Default 64 MiB. */
-  readonly maxBytes?: number;
-  /** Most elements accepted. Default 2 000 000 (~250 000 members with an ETag each). */
-  readonly maxElements?: number;
-}
-
-const RESPONSE_LIMITS = {
-  maxBytes: 64 * 1024 * 1024,
-  maxElements: 2_000_000,
-  maxDepth: DEFAULT_XML_LIMITS.maxDepth,
-  // Any property value a server chose to return sits in one text node.
-  maxTextLength: 1024 * 1024,
-};
+export type SyncResponseLimits = MultistatusLimits;
 
 /**
  * Reads the body of a 207 answer to a `sync-collection` REPORT.
@@ -77,39 +79,35 @@ const RESPONSE_LIMITS = {
  * }
  */
 export async function readSyncResponse(input: XmlInput, limits: SyncResponseLimits = {}): Promise<SyncResponse> {
-  let root: XmlElement | undefined;
-  try {
-    root = await parseXmlIfPresent(input, { ...RESPONSE_LIMITS, ...limits });
-  } catch (err) {
-    throw invalid(err instanceof ProtocolError ? err.message.replace(/^davsync: /, '') : String(err), err);
-  }
-  if (root === undefined) throw invalid('the body is empty');
-  if (root.name !== DAV.multistatus) throw invalid(`the document is ${root.name}, not {DAV:}multistatus`);
-  const responses: SyncResponseEntry[] = [];
+  const answer = await readSyncAnswer(input, limits);
+  return { ...answer, responses: answer.responses.map(({ props: _props, ...entry }) => entry) };
+}
+
+/**
+ * {@link readSyncResponse}, with each changed member's properties kept: for
+ * a client that asked for more than `DAV:getetag` (`@davsync/client` asks
+ * for `DAV:resourcetype`, size, modification time and `oc:fileid`).
+ */
+export async function readSyncAnswer(input: XmlInput, limits: SyncResponseLimits = {}): Promise<SyncAnswer> {
+  const answer = await readMultistatus(input, limits, 'sync-collection response');
+  const responses: SyncAnswerEntry[] = [];
   let truncated = false;
-  for (const response of childrenNamed(root, DAV.response)) {
-    const hrefs = childrenNamed(response, DAV.href).map((h) => trimXmlSpace(h.text));
-    if (hrefs.length === 0) throw invalid('a response without a DAV:href');
-    const conditions = errorConditions(response);
-    const propstats = childrenNamed(response, DAV.propstat);
-    if (propstats.length > 0) {
-      responses.push({ type: 'changed', href: hrefs[0] as string, status: 200, etag: etagOf(propstats), conditions });
-      continue;
-    }
-    const status = statusOf(response);
-    if (status === 507) {
+  for (const entry of answer.responses) {
+    const { hrefs, conditions } = entry;
+    if (entry.kind === 'propstat') {
+      responses.push({ type: 'changed', href: hrefs[0] as string, status: 200, etag: propText(entry, DAV.getetag), conditions, props: entry.props });
+    } else if (entry.status === 507) {
       truncated = true;
-    } else if (status === 404 || status === 403) {
+    } else if (entry.status === 404 || entry.status === 403) {
       // RFC 4918 §14.24 lets one status response name several hrefs.
-      const type = status === 404 ? 'removed' : 'forbidden';
-      for (const href of hrefs) responses.push({ type, href, status, etag: undefined, conditions });
+      const type = entry.status === 404 ? 'removed' : 'forbidden';
+      for (const href of hrefs) responses.push({ type, href, status: entry.status, etag: undefined, conditions, props: {} });
     } else {
-      throw invalid(`the response for ${hrefs[0]} has status ${status}, which RFC 6578 does not define`);
+      throw invalid(`the response for ${hrefs[0]} has status ${entry.status}, which RFC 6578 does not define`);
     }
   }
-  const token = childrenNamed(root, DAV.syncToken)[0];
-  if (token === undefined) throw invalid('no DAV:sync-token');
-  return { responses, token: trimXmlSpace(token.text), truncated };
+  if (answer.syncToken === undefined) throw invalid('no DAV:sync-token');
+  return { responses, token: answer.syncToken, truncated };
 }
 
 /**
@@ -129,32 +127,6 @@ export async function readDavError(input: XmlInput): Promise<string[]> {
   }
 }
 
-/** `HTTP/1.1 404 Not Found` → 404. */
-function statusOf(el: XmlElement): number {
-  const line = childrenNamed(el, DAV.status)[0];
-  if (line === undefined) throw invalid('a response with neither propstat nor status');
-  const code = Number(trimXmlSpace(line.text).split(' ').filter(Boolean)[1]);
-  if (!Number.isInteger(code) || code < 100 || code > 599) throw invalid(`malformed DAV:status ${JSON.stringify(line.text.slice(0, 60))}`);
-  return code;
-}
-
-/** The ETag from the successful propstat that carries one. */
-function etagOf(propstats: readonly XmlElement[]): string | undefined {
-  for (const propstat of propstats) {
-    const status = statusOf(propstat);
-    if (status < 200 || status > 299) continue;
-    for (const prop of childrenNamed(propstat, DAV.prop)) {
-      const etag = childrenNamed(prop, DAV.getetag)[0];
-      if (etag !== undefined) return trimXmlSpace(etag.text);
-    }
-  }
-  return undefined;
-}
-
-function errorConditions(response: XmlElement): string[] {
-  return childrenNamed(response, DAV.error).flatMap((e) => e.children.map((c) => c.name));
-}
-
-function invalid(why: string, cause?: unknown): Error {
-  return new Error(`davsync: not a sync-collection response: ${why}`, cause === undefined ? undefined : { cause });
+function invalid(why: string): Error {
+  return new Error(`davsync: not a sync-collection response: ${why}`);
 }

@@ -1,0 +1,124 @@
+/**
+ * `davsync sync DIR URL`, the built binary against a davsync server (memory
+ * store) in this process: the command line, `--once` exit codes, dry run,
+ * JSON, a refusal as one line, and kill -9 in the middle of a pass.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { parseCommandLine } from '../src/args';
+import { UsageError } from '../src/errors';
+import { RemoteCollection } from '@davsync/client';
+import { startDavServer, type TestDavServer } from '../../client/test/support/davsync-server';
+import { localFiles, putRemote, remoteFiles, sorted, writeLocal } from '../../client/test/support/trees';
+import { cleanup, run, runToEnd, tempDir } from './support';
+
+let server: TestDavServer | undefined;
+afterEach(async () => {
+  await cleanup();
+  await server?.close();
+  server = undefined;
+});
+
+describe('parseCommandLine: sync', () => {
+  it('reads DIR, URL and the flags; credentials come out of the URL', () => {
+    expect(parseCommandLine(['sync', 'dir', 'https://u:p@h/dav', '--once', '-n', '--max-delete', '20%', '--json'], {})).toEqual({
+      command: 'sync',
+      options: { dir: 'dir', url: 'https://h/dav', once: true, dryRun: true, json: true, maxDelete: 20, interval: 30, credentials: { user: 'u', password: 'p' } },
+    });
+  });
+  it.each([
+    [['sync', 'dir'], 'missing URL (see davsync sync --help)'],
+    [['sync', 'dir', 'ftp://h/'], 'URL must be an absolute http:// or https:// URL (see davsync sync --help)'],
+    [['sync', 'dir', 'http://h/', '--max-delete', '150'], '--max-delete must be a whole number from 0 to 100, not "150" (see davsync sync --help)'],
+  ])('%j is refused: %s', (argv, message) => {
+    expect(() => parseCommandLine(argv, {})).toThrow(new UsageError(message));
+  });
+});
+
+describe('davsync sync (the binary)', () => {
+  it('--once syncs both ways and exits 0 with one summary line per pass; a second run has nothing to do', async () => {
+    server = await startDavServer();
+    const remote = new RemoteCollection({ url: server.url });
+    const dir = await tempDir();
+    await writeLocal(dir, 'here.txt', 'local');
+    await putRemote(remote, dir, 'there.txt', 'remote');
+    const first = await runToEnd(['sync', dir, server.url, '--once']);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.stdout).toBe('pass 1: 1 downloaded, 1 uploaded\npass 2: nothing to do; in sync\n');
+    expect(first.stderr).toBe('upload here.txt\ndownload there.txt\n');
+    expect(sorted(await localFiles(dir))).toEqual({ 'here.txt': 'local', 'there.txt': 'remote' });
+    const again = await runToEnd(['sync', dir, server.url, '--once']);
+    expect(again).toMatchObject({ code: 0, stdout: 'pass 1: nothing to do; in sync\n', stderr: '' });
+  });
+
+  it('--dry-run prints the plan and changes nothing; --json is one document per pass', async () => {
+    server = await startDavServer();
+    const dir = await tempDir();
+    await writeLocal(dir, 'a.txt', 'a');
+    const dry = await runToEnd(['sync', dir, server.url, '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stdout: 'would upload a.txt\ndry run: 1 uploaded; nothing was changed\n' });
+    expect(await remoteFiles(new RemoteCollection({ url: server.url }), dir)).toEqual({});
+    const json = await runToEnd(['sync', dir, server.url, '--once', '--json']);
+    const passes = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pass: number; agreed: boolean; actions: { type: string; path: string; outcome: string }[] });
+    expect(passes.map((p) => [p.pass, p.agreed])).toEqual([[1, false], [2, true]]);
+    expect(passes[0]!.actions).toEqual([{ type: 'upload', path: 'a.txt', outcome: 'done' }]);
+  });
+
+  it('without --once it keeps passing, picks up a later change, and stops with exit 0 on SIGTERM', async () => {
+    server = await startDavServer();
+    const remote = new RemoteCollection({ url: server.url });
+    const dir = await tempDir();
+    const proc = run(['sync', dir, server.url, '--interval', '1']);
+    await proc.waitFor(/^pass 1: nothing to do; in sync$/m);
+    await putRemote(remote, dir, 'later.txt', 'arrived');
+    await proc.waitFor(/^pass \d+: 1 downloaded$/m);
+    expect(await readFile(join(dir, 'later.txt'), 'utf8')).toBe('arrived');
+    proc.child.kill('SIGTERM');
+    expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
+  });
+
+  it('refuses, in one line and exit 1, when the remote collection is gone', async () => {
+    server = await startDavServer();
+    const dir = await tempDir();
+    const r = await runToEnd(['sync', dir, `${server.url}nothing-here/`, '--once']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^davsync: the remote collection http:\/\/127\.0\.0\.1:\d+\/nothing-here\/ does not exist \(404\): refusing to sync \(nothing was changed\)\n$/);
+  });
+
+  it('kill -9 mid-pass: the next run converges and fetches nothing it already has', async () => {
+    const FILES = 24;
+    // Every GET is slowed, so the kill lands while downloads are under way.
+    server = await startDavServer({ before: (req) => (req.method === 'GET' ? new Promise((r) => setTimeout(r, 60)) : undefined) });
+    const remote = new RemoteCollection({ url: server.url });
+    const scratch = await tempDir();
+    await remote.mkcol('d');
+    for (let i = 0; i < FILES; i++) await putRemote(remote, scratch, `d/f${String(i).padStart(2, '0')}.txt`, `content ${i}`);
+    const dir = await tempDir();
+    await mkdir(join(dir, 'local'));
+    await writeFile(join(dir, 'local', 'mine.txt'), 'mine');
+
+    const first = run(['sync', dir, server.url, '--once']);
+    await first.waitFor(/(^download .*\n){5}/m, 'stderr');
+    first.child.kill('SIGKILL');
+    const killed = await first.waitExit();
+    expect(killed.signal).toBe('SIGKILL');
+    // A progress line is written only after the action is recorded in the state.
+    const fetched = [...first.stderr().matchAll(/^download (.*)$/gm)].map((m) => m[1] as string);
+    expect(fetched.length).toBeGreaterThanOrEqual(5);
+    expect(fetched.length).toBeLessThan(FILES);
+
+    const getsBefore = server.requests.length;
+    const second = await runToEnd(['sync', dir, server.url, '--once'], {});
+    expect(second.code).toBe(0);
+    const refetched = server.requests.slice(getsBefore).filter((r) => r.method === 'GET').map((r) => r.path.slice(1));
+    expect(refetched.filter((p) => fetched.includes(p))).toEqual([]);
+    expect(refetched.length).toBe(FILES - fetched.length);
+
+    const expected: Record<string, string> = { d: '/', local: '/', 'local/mine.txt': 'mine' };
+    for (let i = 0; i < FILES; i++) expected[`d/f${String(i).padStart(2, '0')}.txt`] = `content ${i}`;
+    expect(sorted(await localFiles(dir))).toEqual(sorted(expected));
+    expect(sorted(await remoteFiles(remote, scratch))).toEqual(sorted(expected));
+    expect(await readFile(join(dir, 'd', 'f00.txt'), 'utf8')).toBe('content 0');
+  }, 60_000);
+});

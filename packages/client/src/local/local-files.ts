@@ -1,0 +1,132 @@
+/**
+ * Local writes that a crash cannot leave half done: content goes to a
+ * temporary file in `.davsync-client/tmp` (same file system, so the rename
+ * is atomic), is fsynced, renamed into place, and the folder fsynced so the
+ * rename itself is durable.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LocalEntry } from '../sync/entries';
+import { STATE_DIR } from './local-scan';
+
+export class LocalFolder {
+  readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, STATE_DIR, 'tmp');
+  }
+
+  abs(path: string): string {
+    return join(this.root, ...path.split('/'));
+  }
+
+  /** Clears what a killed pass left in tmp (never anything else). */
+  async prepare(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+    for (const name of await readdir(this.tmpDir)) await rm(join(this.tmpDir, name), { force: true, recursive: true });
+  }
+
+  tempFile(): string {
+    return join(this.tmpDir, `${randomBytes(8).toString('hex')}.part`);
+  }
+
+  /** The entry at `path` now, or undefined; the same identity the scan records. */
+  async stat(path: string): Promise<LocalEntry | undefined> {
+    try {
+      const st = await lstat(this.abs(path), { bigint: true });
+      if (st.isDirectory()) return { path, kind: 'dir', ino: String(st.ino) };
+      if (st.isFile()) return { path, kind: 'file', size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) };
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+  }
+
+  /** The identity of a file outside the tree (a finished download), under the path it is going to have. */
+  async statAbsolute(file: string, path: string): Promise<LocalEntry> {
+    const st = await lstat(file, { bigint: true });
+    return { path, kind: 'file', size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) };
+  }
+
+  /** Moves a finished temporary file into place (parents made), durably. */
+  async install(temp: string, path: string): Promise<void> {
+    const target = this.abs(path);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(temp, target);
+    await syncDir(dirname(target));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const target = this.abs(to);
+    await mkdir(dirname(target), { recursive: true });
+    await rename(this.abs(from), target);
+    await syncDir(dirname(target));
+    if (dirname(target) !== dirname(this.abs(from))) await syncDir(dirname(this.abs(from)));
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await mkdir(this.abs(path), { recursive: true });
+    await syncDir(dirname(this.abs(path)));
+  }
+
+  async unlink(path: string): Promise<void> {
+    await rm(this.abs(path), { force: true });
+    await syncDir(dirname(this.abs(path)));
+  }
+
+  /** Removes an empty folder; a folder that is not empty (something new arrived) is left, and `false` says so. */
+  async rmdir(path: string): Promise<boolean> {
+    try {
+      await rmdir(this.abs(path));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return true;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw err;
+    }
+    await syncDir(dirname(this.abs(path)));
+    return true;
+  }
+}
+
+/** Whether two files hold the same bytes (sizes first; then both read in step). */
+export async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
+  if (sa.size !== sb.size) return false;
+  const ia = createReadStream(a)[Symbol.asyncIterator]();
+  const ib = createReadStream(b)[Symbol.asyncIterator]();
+  let bufA: Buffer = Buffer.alloc(0);
+  let bufB: Buffer = Buffer.alloc(0);
+  try {
+    for (;;) {
+      if (bufA.length === 0) {
+        const n = await ia.next();
+        if (!n.done) bufA = n.value as Buffer;
+      }
+      if (bufB.length === 0) {
+        const n = await ib.next();
+        if (!n.done) bufB = n.value as Buffer;
+      }
+      if (bufA.length === 0 || bufB.length === 0) return bufA.length === bufB.length;
+      const len = Math.min(bufA.length, bufB.length);
+      if (!bufA.subarray(0, len).equals(bufB.subarray(0, len))) return false;
+      bufA = bufA.subarray(len);
+      bufB = bufB.subarray(len);
+    }
+  } finally {
+    await ia.return?.();
+    await ib.return?.();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

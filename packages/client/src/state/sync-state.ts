@@ -1,0 +1,256 @@
+/**
+ * The client's memory, in `DIR/.davsync-client/state.db` (SQLite, WAL,
+ * `synchronous = FULL`: a commit that returned survives kill -9):
+ *
+ * - `remote`: the server's tree as the change feed last described it —
+ *   kept up to date from deltas, so a pass asks the server only what changed;
+ * - `synced`: per path, the state both sides had when it was last in sync:
+ *   the remote ETag and file ID, the local size, mtime (ns) and inode;
+ * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
+ * - `pending`: a download about to be renamed into place, with the identity
+ *   it will have there (a rename keeps inode, size and mtime): if a kill
+ *   lands between the rename and the state update, the next pass finds the
+ *   file with exactly that identity and takes it as synced instead of
+ *   fetching it again to compare.
+ *
+ * The database is opened in exclusive locking mode: one pass at a time per folder.
+ *
+ * The local tree is not stored: it is scanned each pass, and compared with
+ * `synced` by identity, so unchanged files are never read.
+ *
+ * The executor updates `synced` after each completed action, one small
+ * transaction each: a pass killed midway resumes where it stopped and does
+ * not fetch again what it already has.
+ */
+import Database from 'better-sqlite3';
+import type { FeedCursor, FullListing } from '../remote/change-feed';
+import type { EntryKind, RemoteChange, RemoteEntry } from '../remote/remote-entry';
+import { parentOf, within, type SyncedEntry } from '../sync/entries';
+
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS remote (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER);
+CREATE TABLE IF NOT EXISTS synced (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+CREATE TABLE IF NOT EXISTS pending (
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+`;
+
+interface RemoteRow {
+  path: string;
+  kind: EntryKind;
+  etag: string | null;
+  file_id: string | null;
+  size: number | null;
+  modified: number | null;
+}
+interface SyncedRow {
+  path: string;
+  kind: EntryKind;
+  etag: string | null;
+  file_id: string | null;
+  size: number | null;
+  mtime_ns: string | null;
+  ino: string | null;
+}
+
+export class SyncState {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating) the state database for `url`.
+   *
+   * @throws Error when the state belongs to another remote URL: syncing a
+   *   folder against a second server with the first one's state would read
+   *   every difference as a deletion.
+   */
+  static open(file: string, url: string): SyncState {
+    const db = new Database(file, { timeout: 1000 });
+    try {
+      // Held until close: a second \`davsync sync\` on the same folder stops here instead of
+      // interleaving its actions with ours (set before WAL, so no shared memory is used either).
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA);
+      const get = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+      const version = get('schema');
+      if (version !== undefined && version !== SCHEMA_VERSION) throw new Error(`davsync: ${file} has state format ${version}; this davsync reads ${SCHEMA_VERSION}`);
+      const stored = get('url');
+      if (stored !== undefined && stored !== url) {
+        throw new Error(`davsync: this folder is synced with ${stored}, not ${url}; remove its .davsync-client folder to start over with another server`);
+      }
+      db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('schema', SCHEMA_VERSION, 'url', url);
+    } catch (err) {
+      db.close();
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new Error(`davsync: another davsync sync is running on this folder (${file} is locked)`);
+      throw err;
+    }
+    return new SyncState(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  cursor(): FeedCursor | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'cursor'").get() as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as FeedCursor);
+  }
+
+  /** Forgets the cursor: the next feed lists everything (a refused token, or a remote root that came back). */
+  clearCursor(): void {
+    this.db.prepare("DELETE FROM meta WHERE key = 'cursor'").run();
+  }
+
+  remoteTree(): Map<string, RemoteEntry> {
+    const rows = this.db.prepare('SELECT * FROM remote').all() as RemoteRow[];
+    return new Map(rows.map((r) => [r.path, remoteEntry(r)]));
+  }
+
+  synced(): Map<string, SyncedEntry> {
+    const rows = this.db.prepare('SELECT * FROM synced').all() as SyncedRow[];
+    return new Map(rows.map((r) => [r.path, syncedEntry(r)]));
+  }
+
+  /** One page of the feed, in one transaction. A removal takes the subtree with it. */
+  applyRemote(changes: readonly RemoteChange[]): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const c of changes) {
+        if (c.type === 'removed') this.deleteSubtree('remote', c.path);
+        else {
+          const e = c.entry;
+          // A file that became a folder (or back) takes its old members with it.
+          if (e.kind === 'file') this.deleteSubtree('remote', e.path, false);
+          put.run(e.path, e.kind, e.etag ?? null, e.fileId ?? null, e.size ?? null, e.modified ?? null);
+        }
+      }
+    })();
+  }
+
+  /**
+   * The feed's end: whatever a full listing did not mention is gone
+   * (`seen`: every path the feed listed), and the cursor is stored — in one
+   * transaction, so a feed that was cut short is simply asked again.
+   */
+  finishFeed(full: readonly FullListing[], seen: ReadonlySet<string>, cursor: FeedCursor): void {
+    this.db.transaction(() => {
+      if (full.length > 0) {
+        const paths = (this.db.prepare('SELECT path FROM remote').all() as { path: string }[]).map((r) => r.path);
+        for (const path of paths) {
+          if (seen.has(path)) continue;
+          const listed = full.some((f) => path !== f.path && (f.recursive ? within(path, f.path) : parentOf(path) === f.path));
+          if (listed) this.deleteSubtree('remote', path);
+        }
+      }
+      this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('cursor', ?)").run(JSON.stringify(cursor));
+    })();
+  }
+
+  /** What the executor learned of one remote path by changing it (a new ETag), or its removal. */
+  setRemote(path: string, entry: RemoteEntry | undefined): void {
+    if (entry === undefined) this.deleteSubtree('remote', path);
+    else this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified) VALUES (?, ?, ?, ?, ?, ?)').run(path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.modified ?? null);
+  }
+
+  setSynced(entry: SyncedEntry): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO synced (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+  }
+
+  pendingPaths(): string[] {
+    return (this.db.prepare('SELECT path FROM pending').all() as { path: string }[]).map((r) => r.path);
+  }
+
+  /** Notes a download about to be renamed into place (see `pending` above). */
+  setPending(entry: SyncedEntry): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO pending (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+  }
+
+  /** The download is in place and recorded: one transaction, so no state is left between. */
+  commitPending(entry: SyncedEntry): void {
+    this.transaction(() => {
+      this.setSynced(entry);
+      this.db.prepare('DELETE FROM pending WHERE path = ?').run(entry.path);
+    });
+  }
+
+  /**
+   * At the start of a pass: a pending download whose file is in place with
+   * the noted identity was installed before a kill — it is synced; any other
+   * pending row is dropped (the rename never happened; the temp file is gone).
+   */
+  resolvePending(identityOf: (path: string) => { size?: number; mtimeNs?: string; ino?: string } | undefined): number {
+    const rows = (this.db.prepare('SELECT * FROM pending').all() as SyncedRow[]).map(syncedEntry);
+    let adopted = 0;
+    this.transaction(() => {
+      for (const p of rows) {
+        const now = identityOf(p.path);
+        if (now !== undefined && now.size === p.size && now.mtimeNs === p.mtimeNs && now.ino === p.ino) {
+          this.setSynced(p);
+          adopted++;
+        }
+      }
+      this.db.prepare('DELETE FROM pending').run();
+    });
+    return adopted;
+  }
+
+  /** Forgets a path and everything below it. */
+  forgetSynced(path: string): void {
+    this.deleteSubtree('synced', path);
+  }
+
+  /** A move: every row at or below `from`, in `table`, now at the same place below `to`. */
+  move(table: 'synced' | 'remote', from: string, to: string): void {
+    this.db.transaction(() => {
+      this.deleteSubtree(table, to);
+      this.db.prepare(`UPDATE ${table} SET path = ? || substr(path, ?) WHERE path = ? OR substr(path, 1, ?) = ?`).run(to, from.length + 1, from, from.length + 1, `${from}/`);
+    })();
+  }
+
+  /** Runs `fn` in one transaction (the executor's per-action update of several rows). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  private deleteSubtree(table: 'synced' | 'remote', path: string, self = true): void {
+    // substr, not LIKE: a name may hold % or _.
+    if (self) this.db.prepare(`DELETE FROM ${table} WHERE path = ?`).run(path);
+    this.db.prepare(`DELETE FROM ${table} WHERE substr(path, 1, ?) = ?`).run(path.length + 1, `${path}/`);
+  }
+}
+
+function remoteEntry(r: RemoteRow): RemoteEntry {
+  return {
+    path: r.path,
+    kind: r.kind,
+    ...(r.etag === null ? {} : { etag: r.etag }),
+    ...(r.file_id === null ? {} : { fileId: r.file_id }),
+    ...(r.size === null ? {} : { size: r.size }),
+    ...(r.modified === null ? {} : { modified: r.modified }),
+  };
+}
+
+function syncedEntry(r: SyncedRow): SyncedEntry {
+  return {
+    path: r.path,
+    kind: r.kind,
+    ...(r.etag === null ? {} : { etag: r.etag }),
+    ...(r.file_id === null ? {} : { fileId: r.file_id }),
+    ...(r.size === null ? {} : { size: r.size }),
+    ...(r.mtime_ns === null ? {} : { mtimeNs: r.mtime_ns }),
+    ...(r.ino === null ? {} : { ino: r.ino }),
+  };
+}

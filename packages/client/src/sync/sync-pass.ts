@@ -1,0 +1,176 @@
+/**
+ * One pass of the two-way mirror: refuse if either root has vanished, read
+ * the server's changes into the state, scan the folder, plan, check the
+ * mass-deletion guard, carry the plan out. `syncUntilAgreed` repeats
+ * passes (bounded) until one finds nothing to do — what `davsync sync
+ * --once` runs.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Unreadable } from '../remote/change-feed';
+import { RemoteCollection, type RemoteCollectionOptions } from '../remote/remote-collection';
+import { LocalFolder } from '../local/local-files';
+import { STATE_DIR, scanLocal } from '../local/local-scan';
+import { SyncState } from '../state/sync-state';
+import { execute, type ActionReport } from './executor';
+import { plan, type Action } from './planner';
+
+export interface SyncOptions extends RemoteCollectionOptions {
+  /** The local folder; it must exist. */
+  readonly dir: string;
+  /** Refuse a pass that would delete more than this percentage of the synced files (default 50; 100 turns the guard off). */
+  readonly maxDeletePercent?: number;
+  /** Plan, print, change nothing (the server's changes are still read into the state). */
+  readonly dryRun?: boolean;
+  /** The clock, for conflict-copy names. */
+  readonly now?: () => Date;
+  readonly onAction?: (report: ActionReport) => void;
+}
+
+/** A pass refused before it changed anything: a vanished root, or too many deletions. */
+export class SyncRefused extends Error {
+  override readonly name = 'SyncRefused';
+}
+
+export interface PassCounts {
+  downloaded: number;
+  uploaded: number;
+  conflicts: number;
+  deletedLocal: number;
+  deletedRemote: number;
+  folders: number;
+  moved: number;
+  deferred: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface PassResult {
+  readonly actions: readonly Action[];
+  /** Empty for a dry run. */
+  readonly reports: readonly ActionReport[];
+  readonly counts: PassCounts;
+  /** The server refused the stored sync token: this pass compared full listings (by ETag; only changes were fetched). */
+  readonly tokenRefused: boolean;
+  /** Nothing was left to do but report unsyncable names. */
+  readonly agreed: boolean;
+}
+
+/** Files deleted by a pass are not guarded below this many (deleting one of two files is a normal edit). */
+const GUARD_MINIMUM = 3;
+
+export async function syncPass(options: SyncOptions): Promise<PassResult> {
+  await checkLocalRoot(options.dir);
+  const remote = new RemoteCollection(options);
+  const root = await remote.stat('');
+  if (root === undefined || root.kind !== 'dir') {
+    throw new SyncRefused(`the remote collection ${remote.paths.root.href} ${root === undefined ? 'does not exist (404)' : 'is not a collection'}: refusing to sync (nothing was changed)`);
+  }
+  const stateDir = join(options.dir, STATE_DIR);
+  await mkdir(stateDir, { recursive: true });
+  const state = SyncState.open(join(stateDir, 'state.db'), remote.paths.root.href);
+  try {
+    const local = new LocalFolder(options.dir);
+    await local.prepare();
+    const pending = state.pendingPaths();
+    const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
+    state.resolvePending((p) => identities.get(p));
+    const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
+    const scan = await scanLocal(options.dir);
+    const remoteTree = state.remoteTree();
+    const synced = state.synced();
+    const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
+    for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
+    for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
+    guardDeletions(actions, synced.size === 0 ? 0 : [...synced.values()].filter((e) => e.kind === 'file').length, options.maxDeletePercent ?? 50);
+    const agreed = actions.every((a) => a.type === 'skip');
+    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, []), tokenRefused, agreed };
+    const reports = await execute(actions, { remote, local, state, localTree: scan.entries, remoteTree, ...(options.onAction === undefined ? {} : { onAction: options.onAction }) });
+    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed };
+  } finally {
+    state.close();
+  }
+}
+
+/** Passes until one finds nothing to do, at most `maxPasses` (a folder edited without pause never agrees). */
+export async function syncUntilAgreed(options: SyncOptions, maxPasses = 4): Promise<{ passes: PassResult[]; agreed: boolean }> {
+  const passes: PassResult[] = [];
+  for (let i = 0; i < maxPasses; i++) {
+    const pass = await syncPass(options);
+    passes.push(pass);
+    if (pass.agreed || options.dryRun === true) return { passes, agreed: pass.agreed };
+  }
+  return { passes, agreed: false };
+}
+
+/** The feed, page by page into the state; the cursor stored only at its end. */
+async function readRemoteChanges(remote: RemoteCollection, state: SyncState): Promise<{ tokenRefused: boolean; unreadable: readonly Unreadable[] }> {
+  const seen = new Set<string>();
+  for await (const item of remote.changes(state.cursor())) {
+    if (item.kind === 'changes') {
+      state.applyRemote(item.changes);
+      for (const c of item.changes) if (c.type === 'changed') seen.add(c.entry.path);
+    } else {
+      state.finishFeed(item.full, seen, item.cursor);
+      return { tokenRefused: item.tokenRefused, unreadable: item.unreadable };
+    }
+  }
+  return { tokenRefused: false, unreadable: [] };
+}
+
+async function checkLocalRoot(dir: string): Promise<void> {
+  let isDir = false;
+  try {
+    isDir = (await stat(dir)).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new SyncRefused(`${dir} does not exist or is not a folder: refusing to sync (an unmounted drive would look like everything deleted); create it to start`);
+}
+
+function guardDeletions(actions: readonly Action[], syncedFiles: number, percent: number): void {
+  const deletes = actions.filter((a) => (a.type === 'delete-local' || a.type === 'delete-remote') && a.kind === 'file');
+  if (percent >= 100 || deletes.length < GUARD_MINIMUM || deletes.length * 100 <= percent * syncedFiles) return;
+  const here = deletes.filter((a) => a.type === 'delete-local').length;
+  throw new SyncRefused(
+    `this pass would delete ${deletes.length} of ${syncedFiles} synced files (${here} here, ${deletes.length - here} on the server), more than ${percent} %: ` +
+      'refusing (nothing was changed); check both sides, then run with --max-delete 100 if that is what you want',
+  );
+}
+
+function count(actions: readonly Action[], reports: readonly ActionReport[]): PassCounts {
+  const c: PassCounts = { downloaded: 0, uploaded: 0, conflicts: 0, deletedLocal: 0, deletedRemote: 0, folders: 0, moved: 0, deferred: 0, failed: 0, skipped: 0 };
+  const outcomes = reports.length > 0 ? reports : actions.map((action) => ({ action, outcome: 'done' as const }));
+  for (const { action, outcome } of outcomes) {
+    if (outcome === 'deferred') c.deferred++;
+    else if (outcome === 'failed') c.failed++;
+    else if (outcome === 'skipped') c.skipped++;
+    else if (action.type === 'download') c.downloaded++;
+    else if (action.type === 'upload') c.uploaded++;
+    else if (action.type === 'conflict') c.conflicts += outcome === 'same' ? 0 : 1;
+    else if (action.type === 'delete-local') c.deletedLocal++;
+    else if (action.type === 'delete-remote') c.deletedRemote++;
+    else if (action.type === 'mkdir-local' || action.type === 'mkdir-remote') c.folders++;
+    else if (action.type === 'rename-local' || action.type === 'rename-remote') c.moved++;
+    else if (action.type === 'skip') c.skipped++;
+  }
+  return c;
+}
+
+/** `3 down, 1 up, 1 conflict, 2 deleted here, 0 deleted there, 1 folder` — only the non-zero ones, or `nothing to do`. */
+export function describeCounts(c: PassCounts): string {
+  const parts: string[] = [];
+  const add = (n: number, one: string, many = one) => n > 0 && parts.push(`${n} ${n === 1 ? one : many}`);
+  add(c.downloaded, 'downloaded');
+  add(c.uploaded, 'uploaded');
+  add(c.conflicts, 'conflict', 'conflicts');
+  add(c.deletedLocal, 'deleted here');
+  add(c.deletedRemote, 'deleted on the server');
+  add(c.folders, 'folder made', 'folders made');
+  add(c.moved, 'moved');
+  add(c.deferred, 'deferred to the next pass');
+  add(c.failed, 'refused by the server (see above)');
+  add(c.skipped, 'not synced (see above)');
+  return parts.length === 0 ? 'nothing to do' : parts.join(', ');
+}
+
