@@ -84,7 +84,9 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   // A refusal's reason tells the client what to fix. A failure of the
   // server's own is about the server (a database error names its host): its
   // message goes to the log, never to the client (the http-errors rule).
-  const serverFailure = SERVER_FAILURES.has(err.code);
+  // A quota the store enforces (RFC 4331 §6, DAV:quota-not-exceeded) is the
+  // client's limit reached, not the server failing: answered with its reason, not logged.
+  const serverFailure = SERVER_FAILURES.has(err.code) && condition !== 'quota-not-exceeded';
   if (serverFailure) onError(err);
   const headers: Record<string, string> = serverFailure ? {} : { 'x-davsync-reason': headerSafe(err.message) };
   if (row.status === 405) headers['allow'] = ALLOW;

@@ -98,6 +98,8 @@ quotaStores(`a configured quota (${STORE})`, () => {
     const r = await dav(`${q.url}/too-big`, 'PUT', { body: 'y'.repeat(701) });
     expect(r.status).toBe(507);
     expect(await errorConditions(r.text)).toEqual([D('quota-not-exceeded')]);
+    // The client's limit, not a server failure: the reason is told (and not logged as unexpected).
+    expect(r.headers.get('x-davsync-reason')).toMatch(/quota/);
     expect((await dav(`${q.url}/too-big`, 'GET')).status).toBe(404);
     expect(await figures(`${q.url}/`)).toMatchObject({ available: 700, used: 300 });
     // What fits is still taken, and an overwrite counts only the difference.
