@@ -39,6 +39,7 @@ import {
   type ByteStream,
   type CopyOptions,
   type DeadPropertyStore,
+  type Checksums,
   type Entry,
   type MoveOptions,
   type StorageAdapter,
@@ -68,6 +69,8 @@ export interface FileRecord extends RecordBase {
   readonly kind: 'file';
   readonly content: Buffer;
   readonly contentType?: string;
+  /** The content's digests, when the write computed them (`WriteOptions.checksums`). */
+  readonly checksums?: Checksums;
 }
 
 export interface CollectionRecord extends RecordBase {
@@ -155,6 +158,10 @@ export class KvAdapter implements StorageAdapter {
     // published before the body has ended: if it throws, we never get past
     // this line and the old record stays.
     const content = await collect(body);
+    // Obligation: the body has ended and nothing is published yet — await
+    // the checksum hook here; if it throws (a client's announced checksum
+    // does not match), the write stores nothing.
+    const checksums = await options.checksums?.();
     // …and checked again, because the store may have changed while the body
     // streamed. From here to the `set` there is no `await`.
     const current = this.#checkWritable(path, options.expectedEtag);
@@ -166,6 +173,7 @@ export class KvAdapter implements StorageAdapter {
       id: current?.id ?? version,
       content,
       contentType: options.contentType,
+      checksums,
       created: current?.created ?? now,
       // Obligation (with setModified): a client's time, when it gives one.
       modified: options.modified?.getTime() ?? now,
@@ -346,6 +354,7 @@ function toEntry(path: string, record: KvRecord): Entry {
     collection: false,
     size: record.content.length,
     ...(record.contentType === undefined ? {} : { contentType: record.contentType }),
+    ...(record.checksums === undefined ? {} : { checksums: record.checksums }),
   };
 }
 
