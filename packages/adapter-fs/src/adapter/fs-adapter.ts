@@ -34,7 +34,7 @@ import { setMtime } from '../writes/set-mtime';
 import { copyMember, type CopiedFile } from '../writes/tree-copy';
 import { ChecksumBackfill } from '../checksums/checksum-backfill';
 import { hashOutOfBand } from '../checksums/out-of-band';
-import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, retagChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -311,7 +311,9 @@ export class FsAdapter implements StorageAdapter {
     const { kind, stats } = await this.#lock.run(async () => {
       const found = await guard.lookup(p);
       if (found.kind === 'absent') throw notFound(p);
-      const after = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      const { before, after } = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      // Only the time changed: the content's checksums still apply, under the new identity.
+      if (found.kind === 'file') await retagChecksums(this.#table, p, before, after);
       return { kind: found.kind, stats: after };
     });
     return this.#entry(p, factsOf(kind, stats));

@@ -129,4 +129,29 @@ describe.each([true, false])('checksums (hashing %s)', (hashing) => {
     expect((await dav(`${base}/b.txt`, 'MOVE', { headers: { destination: `${base}/c.txt` } })).status).toBe(201);
     expect((await checksumsAt(`${base}/c.txt`, '0', `${basePath}/c.txt`)).text).toBe(expected('copied'));
   });
+
+  it('keeps checksums, at once, when a client changes only the time (PROPPATCH, MOVE and COPY with X-OC-Mtime)', async () => {
+    if (!hashing) return;
+    const etag = await put(`${base}/a.txt`, 'timed');
+    const setTime = (prop: string) =>
+      dav(`${base}/a.txt`, 'PROPPATCH', {
+        headers: { 'content-type': 'application/xml' },
+        body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>${prop}</D:prop></D:set></D:propertyupdate>`,
+      });
+    expect((await setTime('<D:lastmodified>1600000000</D:lastmodified>')).status).toBe(207);
+    const after = await propfind(`${base}/a.txt`, '0', ASK);
+    // The time did change (every store gives the member a new ETag for it), and the checksums stayed.
+    expect(textOf(after.responses[0]?.prop(D('getetag')))).not.toBe(etag);
+    expect(after.responses[0]?.statusOf(`{${OC}}checksums`)).toBe(200);
+    expect((await checksumsAt(`${base}/a.txt`, '0', `${basePath}/a.txt`)).text).toBe(expected('timed'));
+    expect((await setTime('<Z:Win32LastModifiedTime>Wed, 02 Dec 2026 07:00:00 GMT</Z:Win32LastModifiedTime>')).status).toBe(207);
+    expect((await checksumsAt(`${base}/a.txt`, '0', `${basePath}/a.txt`)).text).toBe(expected('timed'));
+    // rclone's moveto and copyto: the transfer, then the source's time on the destination.
+    expect((await dav(`${base}/a.txt`, 'MOVE', { headers: { destination: `${base}/b.txt`, 'x-oc-mtime': '1500000000' } })).status).toBe(201);
+    expect((await checksumsAt(`${base}/b.txt`, '0', `${basePath}/b.txt`)).text).toBe(expected('timed'));
+    expect((await dav(`${base}/b.txt`, 'COPY', { headers: { destination: `${base}/c.txt`, 'x-oc-mtime': '1400000000' } })).status).toBe(201);
+    expect((await checksumsAt(`${base}/c.txt`, '0', `${basePath}/c.txt`)).text).toBe(expected('timed'));
+    const listed = await propfind(`${base}/`, '1', ASK);
+    expect(textOf(listed.get(`${basePath}/c.txt`).prop(`{${OC}}checksums`)?.children[0])).toBe(expected('timed'));
+  });
 });
