@@ -281,7 +281,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   if (options.memory) {
     const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
     const quota = options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes };
-    const engine = new SyncEngine({ adapter: new MemoryAdapter(quota), ...engineOptions });
+    const engine = new SyncEngine({ adapter: new MemoryAdapter(quota), onWarning: (m) => log.warn(m), ...engineOptions });
     return { engine, label: 'memory', reconciled: Promise.resolve(), close: () => engine.close() };
   }
   if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, options.quotaBytes, log);

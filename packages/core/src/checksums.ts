@@ -10,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
-import { BATCH_BYTES, HashingThread, type HashSession } from './hashing-thread';
+import { BATCH_BYTES, HashingThread, type HashingWarning, type HashSession } from './hashing-thread';
 
 /** A checksum algorithm davsync computes. */
 export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
@@ -48,7 +48,7 @@ export interface HashedBody {
  * await pipeline(hashed.body, file);
  * await hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
  */
-export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[]): HashedBody {
+export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[], onWarning: HashingWarning = console.warn): HashedBody {
   const names = algorithms.map((a) => NODE_NAME[a]);
   let result: Promise<Checksums> | undefined;
   async function* pass(): AsyncGenerator<Uint8Array> {
@@ -91,10 +91,10 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
           early.push(Buffer.from(chunk));
           earlyBytes += chunk.byteLength;
           if (earlyBytes >= BATCH_BYTES) {
-            thread = HashingThread.shared();
+            thread = HashingThread.shared(onWarning);
             if (thread === undefined) here = hashHere();
             else {
-              session = thread.open(names);
+              session = thread.open(names, onWarning);
               for (const piece of early) await feed(piece);
               early = [];
             }
@@ -154,6 +154,8 @@ export interface ChecksumPolicy {
   readonly compute: boolean;
   /** Digests the client announced (an `OC-Checksum` header); a mismatch fails the write before anything is stored. */
   readonly expected?: Checksums | undefined;
+  /** Where a failure of the hashing thread is told (`hashing-thread.ts`). Default: console.warn. */
+  readonly onWarning?: HashingWarning | undefined;
 }
 
 /**
@@ -168,7 +170,7 @@ export function checksummedWrite(path: string, body: ByteStream, options: WriteO
   const expected = policy.expected ?? {};
   const algorithms = policy.compute ? CHECKSUM_ALGORITHMS : CHECKSUM_ALGORITHMS.filter((a) => expected[a] !== undefined);
   if (algorithms.length === 0) return { body, options };
-  const hashed = hashWhileReading(body, algorithms);
+  const hashed = hashWhileReading(body, algorithms, policy.onWarning);
   const checksums = async (): Promise<Checksums> => {
     const actual = await hashed.digests();
     verifyChecksums(path, actual, expected);

@@ -50,6 +50,7 @@ const optionsSchema = z
       )
       .optional(),
     checksums: z.boolean().optional(),
+    onWarning: z.custom<(message: string) => void>((v) => typeof v === 'function', 'onWarning must be a function').optional(),
     ...logShape,
   })
   .strict();
@@ -79,6 +80,13 @@ export interface SyncEngineOptions extends Omit<SyncLogOptions, 'lock' | 'journa
    * (`EngineWriteOptions.expectedChecksums`) is then computed.
    */
   readonly checksums?: boolean;
+  /**
+   * Where the engine tells of trouble that did not fail a request of its
+   * own making — today, the hashing thread dying (`hashing-thread.ts`).
+   * Default: console.warn. `openFsStore` and `openPostgresStore` pass their
+   * `onWarning`.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Options of {@link SyncEngine.write}: the adapter's, and what the client announced. */
@@ -119,10 +127,12 @@ export class SyncEngine {
   private readonly adapterRecords: boolean;
   /** Whether writes compute checksums (`SyncEngineOptions.checksums`). */
   readonly computesChecksums: boolean;
+  readonly #warn: (message: string) => void;
 
   constructor(options: SyncEngineOptions) {
-    const { adapter, locks, checksums, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
+    const { adapter, locks, checksums, onWarning, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
     this.computesChecksums = checksums ?? true;
+    this.#warn = onWarning ?? ((m) => console.warn(m));
     const own = adapter.recordsChangesIn;
     if (own !== undefined && logOptions.journal !== own) {
       throw new TypeError(
@@ -184,7 +194,7 @@ export class SyncEngine {
   write(path: string, body: ByteStream, options: EngineWriteOptions = {}): Promise<{ entry: Entry; created: boolean }> {
     const p = normalizePath(path);
     const { expectedChecksums, ...writeOptions } = options;
-    const hashed = checksummedWrite(p, body, writeOptions, { compute: this.computesChecksums, expected: expectedChecksums });
+    const hashed = checksummedWrite(p, body, writeOptions, { compute: this.computesChecksums, expected: expectedChecksums, onWarning: this.#warn });
     return this.treeLock.run([p], async () => {
       const before = await this.adapter.stat(p);
       const entry = await this.adapter.write(p, hashed.body, hashed.options);

@@ -138,7 +138,7 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   });
   const now = options.engine?.now;
   const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
-  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });
+  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, onWarning: warn, ...options.engine, adapter, journal });
   const pushRegistrations = new SqlitePushRegistrationStore(db, now === undefined ? {} : { now });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // background hashing, the database, the listing thread, and the lock last.
