@@ -6,7 +6,7 @@
  * as the backstop for anything a watch missed.
  */
 import { join, resolve } from 'node:path';
-import { isWithin, SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
+import { checksumAlgorithmsOf, isWithin, SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from '../watch/change-queue';
 import { FsAdapter } from '../adapter/fs-adapter';
 import { SqliteJournal } from '../journal/journal-store';
@@ -134,6 +134,8 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
     listing,
     // No checksums on writes, none computed behind them either.
     hashInBackground: options.engine?.checksums !== false,
+    // The same digests the engine computes of uploads, for files it did not write.
+    checksumAlgorithms: checksumAlgorithmsOf(options.engine?.checksums),
     onWarning: warn,
   });
   const now = options.engine?.now;

@@ -155,3 +155,28 @@ describe.each([true, false])('checksums (hashing %s)', (hashing) => {
     expect(textOf(listed.get(`${basePath}/c.txt`).prop(`{${OC}}checksums`)?.children[0])).toBe(expected('timed'));
   });
 });
+
+describe('checksums: { algorithms } (only what a deployment’s clients compare)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ checksums: { algorithms: ['md5'] } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('stores and answers only the digests computed: MD5, plus one a client announced', async () => {
+    await put(`${s.url}/m.txt`, 'md5 only');
+    expect((await checksumsAt(`${s.url}/m.txt`, '0', '/m.txt')).text).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    // COPY hashes what the store copies with the same choice (the fs store), or keeps the source's (the others).
+    expect((await dav(`${s.url}/m.txt`, 'COPY', { headers: { destination: `${s.url}/m2.txt` } })).status).toBe(201);
+    expect((await checksumsAt(`${s.url}/m2.txt`, '0', '/m2.txt')).text).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    const r = await dav(`${s.url}/n.txt`, 'PUT', { headers: { 'oc-checksum': `SHA1:${hex('sha1', 'announced')}` }, body: 'announced' });
+    expect(r.status).toBe(201);
+    expect((await checksumsAt(`${s.url}/n.txt`, '0', '/n.txt')).text).toBe(`SHA1:${hex('sha1', 'announced')} MD5:${hex('md5', 'announced')}`);
+  });
+
+  it('refuses an unknown algorithm when the server is configured', async () => {
+    await expect(startServer({ checksums: { algorithms: ['crc32' as 'md5'] } })).rejects.toThrow(/checksums/);
+  });
+});
