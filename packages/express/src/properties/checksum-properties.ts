@@ -29,6 +29,20 @@ export function checksumsValue(entry: Entry): PropValue | undefined {
 }
 
 /**
+ * The `OC-Checksum` response header of a file on GET and HEAD: one
+ * `ALGO:hex` pair, as Nextcloud sends it (`SHA1:…`) — SHA-1 when stored,
+ * else MD5, else SHA-256 — so a client can check a download without a
+ * PROPFIND. `undefined` when no checksum is known. An extension header:
+ * clients that do not know it ignore it.
+ */
+export function ocChecksumHeader(entry: Entry): string | undefined {
+  const sums = entry.checksums;
+  if (entry.collection || sums === undefined) return undefined;
+  const algorithm = CHECKSUM_ALGORITHMS.find((a) => sums[a] !== undefined);
+  return algorithm === undefined ? undefined : `${WIRE_NAME[algorithm]}:${sums[algorithm]}`;
+}
+
+/**
  * True when a PROPFIND asks for `oc:checksums` (by name, or a `propname`,
  * which lists it where a file has them), so a listing must bring the
  * stored checksums along.

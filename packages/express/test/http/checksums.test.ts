@@ -180,3 +180,38 @@ describe('checksums: { algorithms } (only what a deployment’s clients compare)
     await expect(startServer({ checksums: { algorithms: ['crc32' as 'md5'] } })).rejects.toThrow(/checksums/);
   });
 });
+
+describe('OC-Checksum on GET and HEAD (as Nextcloud sends it)', () => {
+  let s: TestServer;
+  let off: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+    off = await startServer({ checksums: false });
+  });
+  afterAll(async () => {
+    await s.close();
+    await off.close();
+  });
+
+  it('names the SHA-1 of the whole content on GET, HEAD and a range; none for a collection', async () => {
+    await put(`${s.url}/g.txt`, 'get me');
+    for (const [method, headers] of [['GET', {}], ['HEAD', {}], ['GET', { range: 'bytes=0-2' }]] as const) {
+      const r = await dav(`${s.url}/g.txt`, method, { headers });
+      expect(r.headers.get('oc-checksum')).toBe(`SHA1:${hex('sha1', 'get me')}`);
+    }
+    await mkcol(`${s.url}/folder/`);
+    expect((await dav(`${s.url}/folder/`, 'GET')).headers.get('oc-checksum')).toBeNull();
+  });
+
+  it('sends none when no checksum is known, and the MD5 when only that is stored', async () => {
+    await put(`${off.url}/u.txt`, 'unhashed');
+    expect((await dav(`${off.url}/u.txt`, 'GET')).headers.get('oc-checksum')).toBeNull();
+    const md5 = await startServer({ checksums: { algorithms: ['md5'] } });
+    try {
+      await put(`${md5.url}/m.txt`, 'md5 only');
+      expect((await dav(`${md5.url}/m.txt`, 'HEAD')).headers.get('oc-checksum')).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    } finally {
+      await md5.close();
+    }
+  });
+});
