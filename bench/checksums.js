@@ -7,6 +7,9 @@
 // hurts both alike; the table shows the median round. Goal: ≤ 10 % cost on
 // 1 MiB files.
 // Run: npm run bench:checksums [-- --json]   (DAVSYNC_SUMS_ROUNDS, default 3; temp dirs removed)
+// DAVSYNC_SUMS_ALGORITHMS=sha1,md5 measures `checksums: { algorithms }` as the
+// "on" side instead of the default; DAVSYNC_SUMS_STORES=memory and
+// DAVSYNC_SUMS_SIZES=1 (MiB rows only) shorten a run.
 'use strict';
 const { throughput } = require('./support/measure');
 const { spawn } = require('node:child_process');
@@ -21,7 +24,9 @@ const SIZES = [
   { label: '1 MiB', bytes: 2 ** 20, count: 128 },
   { label: '64 KiB', bytes: 2 ** 16, count: 800 },
 ];
-const STORES = ['memory', 'fs'];
+const ON = process.env.DAVSYNC_SUMS_ALGORITHMS || 'on';
+const STORES = (process.env.DAVSYNC_SUMS_STORES || 'memory,fs').split(',');
+if (process.env.DAVSYNC_SUMS_SIZES === '1') SIZES.splice(1);
 
 function start(store, hashing, root) {
   return new Promise((resolve, reject) => {
@@ -84,8 +89,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       const off = [];
       for (let r = 0; r < ROUNDS; r++) {
         // Alternating order, so neither side always runs on a warmer (or busier) machine.
-        if (r % 2 === 0) { on.push(await measure(store, 'on', size)); off.push(await measure(store, 'off', size)); }
-        else { off.push(await measure(store, 'off', size)); on.push(await measure(store, 'on', size)); }
+        if (r % 2 === 0) { on.push(await measure(store, ON, size)); off.push(await measure(store, 'off', size)); }
+        else { off.push(await measure(store, 'off', size)); on.push(await measure(store, ON, size)); }
       }
       const mOn = median(on.map((r) => r.mibPerSecond));
       const mOff = median(off.map((r) => r.mibPerSecond));
@@ -99,7 +104,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return;
   }
   console.log(`# checksums on vs off, PUT over HTTP — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}`);
-  console.log(`# ${CONCURRENCY} concurrent clients, median of ${ROUNDS} alternating rounds; cost = 1 − on/off; server CPU (all threads) per MiB stored`);
+  console.log(`# on = ${ON === 'on' ? 'sha1,md5,sha256 (the default)' : ON}; ${CONCURRENCY} concurrent clients, median of ${ROUNDS} alternating rounds; cost = 1 − on/off; server CPU (all threads) per MiB stored`);
   console.log('| store  | file   | files | on (MiB/s) | off (MiB/s) | throughput cost | CPU on (ms/MiB) | CPU off (ms/MiB) |');
   console.log('|--------|--------|------:|-----------:|------------:|----------------:|----------------:|-----------------:|');
   for (const r of rows) {

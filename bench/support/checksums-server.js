@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // A davsync server for bench/checksums.js, in its own process on 127.0.0.1:
-//   node bench/support/checksums-server.js memory|fs on|off [ROOT]
-// `off` is the `checksums: false` option (no hashing on PUT). Prints `ready PORT`.
+//   node bench/support/checksums-server.js memory|fs on|off|ALGORITHMS [ROOT]
+// `off` is the `checksums: false` option (no hashing on PUT); `sha1,md5` (a
+// list) is `checksums: { algorithms: [...] }`. Prints `ready PORT`.
 'use strict';
 const http = require('node:http');
 
 const [store, hashing, root] = process.argv.slice(2);
-const checksums = hashing === 'on';
+const checksums = hashing === 'on' ? true : hashing === 'off' ? false : { algorithms: hashing.split(',') };
 
 (async () => {
   const { davsync } = require('@davsync/express');

@@ -102,6 +102,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const engine = new SyncEngine({
     revocations: new PostgresRevocationLog({ pool, schema }),
     locks,
+    onWarning: warn,
     ...options.engine,
     adapter,
     journal: adapter.journal,

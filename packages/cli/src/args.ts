@@ -63,6 +63,7 @@ const SERVE_FLAGS = {
   quota: { type: 'string' },
   'log-level': { type: 'string' },
   'no-checksums': { type: 'boolean' },
+  checksums: { type: 'string' },
   user: { type: 'string', short: 'u' },
   push: { type: 'boolean' },
   'push-allow-http-loopback': { type: 'boolean' },
@@ -103,7 +104,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values['page-size'] === undefined ? {} : { pageSize: integer('--page-size', values['page-size'], 1, Number.MAX_SAFE_INTEGER) }),
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
     ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
-    ...(values['no-checksums'] ? { checksums: false } : {}),
+    ...checksumsOption(values.checksums, values['no-checksums'] === true),
     ...optionalCredentials(values.user, undefined, env),
     ...(values.push
       ? { push: { ...(values['push-allow-http-loopback'] ? { allowHttpLoopback: true } : {}), ...(subject === undefined ? {} : { subject }) } }
@@ -120,6 +121,19 @@ const CHANGES_FLAGS = {
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+const ALGORITHMS = ['sha1', 'md5', 'sha256'] as const;
+type Algorithm = (typeof ALGORITHMS)[number];
+
+/** `--checksums sha1,md5` (which digests to compute) or `--no-checksums`; not both. */
+function checksumsOption(list: string | undefined, none: boolean): { checksums?: false | { algorithms: Algorithm[] } } {
+  if (list === undefined) return none ? { checksums: false } : {};
+  if (none) throw new UsageError('--checksums and --no-checksums exclude each other');
+  const names = list.split(',').map((n) => n.trim().toLowerCase());
+  const unknown = names.find((n) => !(ALGORITHMS as readonly string[]).includes(n));
+  if (unknown !== undefined || names.length === 0) throw new UsageError(`--checksums takes a comma-separated list of ${ALGORITHMS.join(', ')}; got ${JSON.stringify(unknown ?? list)}`);
+  return { checksums: { algorithms: names as Algorithm[] } };
+}
 
 function parseChanges(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
   const { values, positionals } = parse(args, CHANGES_FLAGS);

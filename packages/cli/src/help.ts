@@ -34,7 +34,9 @@ Options:
       --quota BYTES        with --memory or --postgres: most bytes of file content stored (RFC 4331);
                            a PUT or COPY past it is refused with 507 (default: no limit)
       --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
-      --no-checksums       do not hash uploads (SHA-1, MD5, SHA-256 for oc:checksums; see docs/clients.md)
+      --checksums LIST     digests computed of uploads for oc:checksums: sha1, md5, sha256 (default all;
+                           rclone's owncloud vendor compares md5, nextcloud sha1; see docs/clients.md)
+      --no-checksums       do not hash uploads
   -u, --user NAME:PASS     require HTTP Basic authentication
       --push               WebDAV-Push (DAVx5, Web Push) and server-sent change events
                            (GET a collection with Accept: text/event-stream); see docs/push.md

@@ -37,8 +37,8 @@ export interface ServeOptions {
   readonly retention?: number;
   /** With `memory` or `postgres`: the most bytes of file content stored (RFC 4331 quota). Default: no limit. */
   readonly quotaBytes?: number;
-  /** Hash uploads for `oc:checksums` (the engine's `checksums`). Default true. */
-  readonly checksums?: boolean;
+  /** Hash uploads for `oc:checksums` (the engine's `checksums`): all three by default, some, or none. */
+  readonly checksums?: boolean | { readonly algorithms: readonly ('sha1' | 'md5' | 'sha256')[] };
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /**
@@ -281,7 +281,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
   if (options.memory) {
     const [{ SyncEngine }, { MemoryAdapter }] = await Promise.all([import('@davsync/core'), import('@davsync/adapter-memory')]);
     const quota = options.quotaBytes === undefined ? {} : { quotaBytes: options.quotaBytes };
-    const engine = new SyncEngine({ adapter: new MemoryAdapter(quota), ...engineOptions });
+    const engine = new SyncEngine({ adapter: new MemoryAdapter(quota), onWarning: (m) => log.warn(m), ...engineOptions });
     return { engine, label: 'memory', reconciled: Promise.resolve(), close: () => engine.close() };
   }
   if (options.postgres !== undefined) return openPostgres(options.postgres, engineOptions, options.quotaBytes, log);
@@ -314,7 +314,7 @@ async function openStore(options: ServeOptions, log: Logger): Promise<Store> {
 /** A PostgreSQL store (the adapter and the `pg` driver are loaded only here). */
 async function openPostgres(
   url: string,
-  engine: { pageSize?: number; retention?: { maxTombstones: number }; checksums?: boolean },
+  engine: { pageSize?: number; retention?: { maxTombstones: number }; checksums?: ServeOptions['checksums'] },
   quotaBytes: number | undefined,
   log: Logger,
 ): Promise<Store> {

@@ -25,6 +25,12 @@ describe('parseCommandLine: serve', () => {
     expect(parseCommandLine(['serve'], {})).not.toHaveProperty('options.checksums');
   });
 
+  it('chooses the digests with --checksums sha1,md5; an unknown one, or both flags, is a usage error', () => {
+    expect(parseCommandLine(['serve', '--checksums', 'SHA1,md5'], {})).toMatchObject({ options: { checksums: { algorithms: ['sha1', 'md5'] } } });
+    expect(usageError(() => parseCommandLine(['serve', '--checksums', 'sha1,crc32'], {}))).toMatch(/--checksums takes .*"crc32"/);
+    expect(usageError(() => parseCommandLine(['serve', '--checksums', 'md5', '--no-checksums'], {}))).toMatch(/exclude each other/);
+  });
+
   it('defaults: ./data on 127.0.0.1:8080, log level info, no auth', () => {
     expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', options: { dir: './data', host: '127.0.0.1', port: 8080, logLevel: 'info' } });
   });

@@ -10,13 +10,28 @@ import { createHash, type Hash } from 'node:crypto';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
-import { BATCH_BYTES, HashingThread, type HashSession } from './hashing-thread';
+import { BATCH_BYTES, HashingThread, type HashingWarning, type HashSession } from './hashing-thread';
 
 /** A checksum algorithm davsync computes. */
 export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
 
 /** Every algorithm, in the order they are reported. */
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha1', 'md5', 'sha256'];
+
+/**
+ * Which digests a deployment computes of each upload: `true` (the default)
+ * all three, `false` none, or `{ algorithms }` only those — a deployment
+ * whose clients compare only MD5 (rclone's owncloud vendor) or SHA-1
+ * (Nextcloud's) need not pay for the rest. See docs/clients.md.
+ */
+export type ChecksumsOption = boolean | { readonly algorithms: readonly ChecksumAlgorithm[] };
+
+/** The algorithms a {@link ChecksumsOption} computes, in reporting order (none for `false`). */
+export function checksumAlgorithmsOf(option: ChecksumsOption | undefined): readonly ChecksumAlgorithm[] {
+  if (option === undefined || option === true) return CHECKSUM_ALGORITHMS;
+  if (option === false) return [];
+  return CHECKSUM_ALGORITHMS.filter((a) => option.algorithms.includes(a));
+}
 
 /** Digests of a member's content, lowercase hex; an algorithm not computed is absent. */
 export type Checksums = Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
@@ -48,7 +63,7 @@ export interface HashedBody {
  * await pipeline(hashed.body, file);
  * await hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
  */
-export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[]): HashedBody {
+export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[], onWarning: HashingWarning = console.warn): HashedBody {
   const names = algorithms.map((a) => NODE_NAME[a]);
   let result: Promise<Checksums> | undefined;
   async function* pass(): AsyncGenerator<Uint8Array> {
@@ -91,10 +106,10 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
           early.push(Buffer.from(chunk));
           earlyBytes += chunk.byteLength;
           if (earlyBytes >= BATCH_BYTES) {
-            thread = HashingThread.shared();
+            thread = HashingThread.shared(onWarning);
             if (thread === undefined) here = hashHere();
             else {
-              session = thread.open(names);
+              session = thread.open(names, onWarning);
               for (const piece of early) await feed(piece);
               early = [];
             }
@@ -150,10 +165,14 @@ export function verifyChecksums(path: string, actual: Checksums, expected: Check
 
 /** What the engine does about checksums on a write. */
 export interface ChecksumPolicy {
-  /** Compute (and let the adapter store) every algorithm. When false, only those in `expected` are computed. */
+  /** Compute (and let the adapter store) `algorithms`. When false, only those in `expected` are computed. */
   readonly compute: boolean;
+  /** What `compute` computes; default all ({@link CHECKSUM_ALGORITHMS}). Those in `expected` are computed too. */
+  readonly algorithms?: readonly ChecksumAlgorithm[] | undefined;
   /** Digests the client announced (an `OC-Checksum` header); a mismatch fails the write before anything is stored. */
   readonly expected?: Checksums | undefined;
+  /** Where a failure of the hashing thread is told (`hashing-thread.ts`). Default: console.warn. */
+  readonly onWarning?: HashingWarning | undefined;
 }
 
 /**
@@ -166,9 +185,10 @@ export interface ChecksumPolicy {
 export function checksummedWrite(path: string, body: ByteStream, options: WriteOptions, policy: ChecksumPolicy): { body: ByteStream; options: WriteOptions } {
   if (options.checksums !== undefined) return { body, options };
   const expected = policy.expected ?? {};
-  const algorithms = policy.compute ? CHECKSUM_ALGORITHMS : CHECKSUM_ALGORITHMS.filter((a) => expected[a] !== undefined);
+  const wanted = policy.compute ? (policy.algorithms ?? CHECKSUM_ALGORITHMS) : [];
+  const algorithms = CHECKSUM_ALGORITHMS.filter((a) => wanted.includes(a) || expected[a] !== undefined);
   if (algorithms.length === 0) return { body, options };
-  const hashed = hashWhileReading(body, algorithms);
+  const hashed = hashWhileReading(body, algorithms, policy.onWarning);
   const checksums = async (): Promise<Checksums> => {
     const actual = await hashed.digests();
     verifyChecksums(path, actual, expected);

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { CopyOptions, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
-import { checksummedWrite, type Checksums } from './checksums';
+import { CHECKSUM_ALGORITHMS, checksumAlgorithmsOf, checksummedWrite, type ChecksumAlgorithm, type Checksums, type ChecksumsOption } from './checksums';
 import type { ChangeSet, DeltaCursor, DeltaOptions } from './delta';
 import type { ByteStream, Entry } from './entry';
 import { DavError } from './errors';
@@ -49,7 +49,8 @@ const optionsSchema = z
         'locks must implement LockStore',
       )
       .optional(),
-    checksums: z.boolean().optional(),
+    checksums: z.union([z.boolean(), z.object({ algorithms: z.array(z.enum(CHECKSUM_ALGORITHMS as [ChecksumAlgorithm, ...ChecksumAlgorithm[]])).min(1) }).strict()]).optional(),
+    onWarning: z.custom<(message: string) => void>((v) => typeof v === 'function', 'onWarning must be a function').optional(),
     ...logShape,
   })
   .strict();
@@ -74,11 +75,21 @@ export interface SyncEngineOptions extends Omit<SyncLogOptions, 'lock' | 'journa
   /**
    * Compute SHA-1, MD5 and SHA-256 of every file written through the engine
    * as its body streams in, for the adapter to store (`Entry.checksums`,
-   * served as `oc:checksums`). Default true. False saves the hashing (a few
-   * ms of CPU per MiB); only a digest a client announces for verification
-   * (`EngineWriteOptions.expectedChecksums`) is then computed.
+   * served as `oc:checksums`). Default true (all three). `{ algorithms:
+   * ['md5'] }` computes only those named (MD5 alone costs about 1.4 ms of
+   * CPU per MiB, SHA-1 and SHA-256 about 0.6 each where the CPU has SHA
+   * instructions). False saves the hashing; only a digest a client
+   * announces for verification (`EngineWriteOptions.expectedChecksums`) is
+   * then computed.
    */
-  readonly checksums?: boolean;
+  readonly checksums?: ChecksumsOption;
+  /**
+   * Where the engine tells of trouble that did not fail a request of its
+   * own making — today, the hashing thread dying (`hashing-thread.ts`).
+   * Default: console.warn. `openFsStore` and `openPostgresStore` pass their
+   * `onWarning`.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Options of {@link SyncEngine.write}: the adapter's, and what the client announced. */
@@ -119,10 +130,15 @@ export class SyncEngine {
   private readonly adapterRecords: boolean;
   /** Whether writes compute checksums (`SyncEngineOptions.checksums`). */
   readonly computesChecksums: boolean;
+  /** The algorithms writes compute (empty when `checksums` is false). */
+  readonly checksumAlgorithms: readonly ChecksumAlgorithm[];
+  readonly #warn: (message: string) => void;
 
   constructor(options: SyncEngineOptions) {
-    const { adapter, locks, checksums, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
-    this.computesChecksums = checksums ?? true;
+    const { adapter, locks, checksums, onWarning, ...logOptions } = parseOptions(optionsSchema, options, 'engine');
+    this.checksumAlgorithms = checksumAlgorithmsOf(checksums);
+    this.computesChecksums = this.checksumAlgorithms.length > 0;
+    this.#warn = onWarning ?? ((m) => console.warn(m));
     const own = adapter.recordsChangesIn;
     if (own !== undefined && logOptions.journal !== own) {
       throw new TypeError(
@@ -184,7 +200,7 @@ export class SyncEngine {
   write(path: string, body: ByteStream, options: EngineWriteOptions = {}): Promise<{ entry: Entry; created: boolean }> {
     const p = normalizePath(path);
     const { expectedChecksums, ...writeOptions } = options;
-    const hashed = checksummedWrite(p, body, writeOptions, { compute: this.computesChecksums, expected: expectedChecksums });
+    const hashed = checksummedWrite(p, body, writeOptions, { compute: this.computesChecksums, algorithms: this.checksumAlgorithms, expected: expectedChecksums, onWarning: this.#warn });
     return this.treeLock.run([p], async () => {
       const before = await this.adapter.stat(p);
       const entry = await this.adapter.write(p, hashed.body, hashed.options);

@@ -9,10 +9,19 @@
  * alive only while a session waits for it. Each write is a session; a session has at most
  * {@link MAX_IN_FLIGHT} batches queued, and `update` waits beyond that, so a
  * body faster than the hashing is slowed down rather than piling up memory.
+ *
+ * If the thread dies (or cannot start), the writes it was hashing fail with
+ * `unavailable` (503): their hashes' state died with it and the bytes
+ * handed over are gone, so nothing is stored and the client may retry. The
+ * death is reported to those writes' `onWarning` (or to the next write's,
+ * when none was running). For {@link RESTART_AFTER_MS} after a death, writes
+ * hash on their own thread instead (slower, but no write is refused), then
+ * a new thread is started.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DavError } from './errors';
 
 // From src/ (tests) and dist/ alike: the compiled worker in dist/.
 const WORKER_FILE = join(__dirname, '..', 'dist', 'checksum-worker.js');
@@ -30,6 +39,15 @@ const MAX_IN_FLIGHT = 8;
  */
 const MAX_FREE = 32;
 
+/** How long after a death writes hash on their own thread before a new one is tried. */
+export const RESTART_AFTER_MS = 10_000;
+
+/** Where a hashing thread's failure is told. */
+export type HashingWarning = (message: string) => void;
+
+/** Makes the thread's Worker (tests inject one that fails). */
+export type HashingWorkerFactory = (file: string) => Worker;
+
 interface Reply {
   readonly id: number;
   readonly ack?: boolean;
@@ -39,6 +57,7 @@ interface Reply {
 }
 
 interface Waiting {
+  readonly warn: HashingWarning;
   inFlight: number;
   /** Resolves `update`'s wait once a batch is acknowledged. */
   wake: (() => void) | undefined;
@@ -58,18 +77,57 @@ export interface HashSession {
 
 export class HashingThread {
   static #shared: HashingThread | undefined;
+  static #factory: HashingWorkerFactory = (file) => new Worker(file);
+  /** When the last thread died, and its death if no write was told of it. */
+  static #diedAt = -Infinity;
+  static #untold: string | undefined;
 
   /**
    * The process's hashing thread, started if need be; `undefined` where
-   * there is no compiled worker to start (the sources run without a build),
-   * and the caller then hashes on its own thread.
+   * there is no compiled worker to start (the sources run without a build)
+   * or a thread died less than {@link RESTART_AFTER_MS} ago: the caller then
+   * hashes on its own thread. `warn` hears of a death no write was told of.
    */
-  static shared(): HashingThread | undefined {
+  static shared(warn: HashingWarning = console.warn): HashingThread | undefined {
+    const untold = HashingThread.#untold;
+    HashingThread.#untold = undefined;
+    if (untold !== undefined) warn(untold);
     if (HashingThread.#shared === undefined || HashingThread.#shared.#dead) {
+      HashingThread.#shared = undefined;
       if (!(HashingThread.#available ??= existsSync(WORKER_FILE))) return undefined;
-      HashingThread.#shared = new HashingThread();
+      if (Date.now() - HashingThread.#diedAt < RESTART_AFTER_MS) return undefined;
+      try {
+        HashingThread.#shared = new HashingThread(HashingThread.#factory(WORKER_FILE));
+      } catch (err) {
+        HashingThread.#died(`davsync: the hashing thread cannot start (${String(err)}); hashing uploads on the request thread for ${RESTART_AFTER_MS / 1000} s`, warn);
+        return undefined;
+      }
     }
     return HashingThread.#shared;
+  }
+
+  /**
+   * Replaces how the thread is started (`undefined`: the default) and drops
+   * the current one, for tests that make it fail; the back-off is reset.
+   */
+  static useWorkerFactory(factory: HashingWorkerFactory | undefined): void {
+    HashingThread.#factory = factory ?? ((file) => new Worker(file));
+    const old = HashingThread.#shared;
+    HashingThread.#shared = undefined;
+    if (old !== undefined && !old.#dead) {
+      // Not a death to report: told as one to its sessions only.
+      old.#dead = true;
+      for (const s of old.#sessions.values()) old.#fail(s, new DavError('unavailable', 'the hashing thread was replaced'));
+      void old.#worker.terminate();
+    }
+    HashingThread.#diedAt = -Infinity;
+    HashingThread.#untold = undefined;
+  }
+
+  static #died(message: string, warn: HashingWarning | undefined): void {
+    HashingThread.#diedAt = Date.now();
+    if (warn === undefined) HashingThread.#untold = message;
+    else warn(message);
   }
 
   static #available: boolean | undefined;
@@ -80,16 +138,25 @@ export class HashingThread {
   #next = 0;
   #dead = false;
 
-  private constructor() {
-    this.#worker = new Worker(WORKER_FILE);
+  private constructor(worker: Worker) {
+    this.#worker = worker;
     this.#worker.on('message', (m: Reply) => this.#reply(m));
-    const fail = (err: unknown) => {
+    const fail = (cause: string) => {
+      if (this.#dead) return;
       this.#dead = true;
-      for (const s of this.#sessions.values()) this.#fail(s, err);
+      const err = new DavError('unavailable', `the hashing thread stopped (${cause}) while this upload was hashed: nothing was stored; retry`);
+      const told = new Set<HashingWarning>();
+      for (const s of this.#sessions.values()) {
+        this.#fail(s, err);
+        told.add(s.warn);
+      }
       this.#sessions.clear();
+      const message = `davsync: the hashing thread stopped (${cause}); ${told.size === 0 ? 'no upload was' : 'the uploads it was hashing were refused with 503,'} hashing uploads on the request thread for ${RESTART_AFTER_MS / 1000} s`;
+      if (told.size === 0) HashingThread.#died(message, undefined);
+      else for (const warn of told) HashingThread.#died(message, warn);
     };
-    this.#worker.on('error', fail);
-    this.#worker.on('exit', (code) => fail(new Error(`davsync: the hashing thread exited (${code})`)));
+    this.#worker.on('error', (err) => fail(String(err)));
+    this.#worker.on('exit', (code) => fail(`exit code ${code}`));
     // After the listeners: adding a 'message' listener refs the thread again.
     this.#worker.unref();
   }
@@ -100,9 +167,10 @@ export class HashingThread {
     return memory === undefined ? Buffer.allocUnsafeSlow(BATCH_BYTES) : Buffer.from(memory);
   }
 
-  open(algorithms: readonly string[]): HashSession {
+  /** A write's session; `warn` hears if the thread dies during it. */
+  open(algorithms: readonly string[], warn: HashingWarning = console.warn): HashSession {
     const id = this.#next++;
-    const state: Waiting = { inFlight: 0, wake: undefined, done: undefined, failed: undefined };
+    const state: Waiting = { warn, inFlight: 0, wake: undefined, done: undefined, failed: undefined };
     this.#sessions.set(id, state);
     if (this.#sessions.size === 1) this.#worker.ref();
     let first = true;
@@ -165,4 +233,9 @@ export class HashingThread {
     s.wake?.();
     s.done?.reject(err);
   }
+}
+
+/** See {@link HashingThread.useWorkerFactory}; exported by `@davsync/core/testing`. */
+export function useHashingWorkerFactory(factory: HashingWorkerFactory | undefined): void {
+  HashingThread.useWorkerFactory(factory);
 }

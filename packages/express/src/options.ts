@@ -57,11 +57,12 @@ export const davsyncOptionsSchema = z
     /**
      * Hash every PUT body (SHA-1, MD5, SHA-256) as it streams in, for
      * `oc:checksums` (only with `adapter`; on an engine you pass, it is the
-     * engine's `checksums` option). Default true. False saves the hashing
-     * CPU; `oc:checksums` then has nothing to report for new uploads, and an
+     * engine's `checksums` option). Default true (all three); `{ algorithms:
+     * ['sha1', 'md5'] }` computes only those. False saves the hashing CPU;
+     * `oc:checksums` then has nothing to report for new uploads, and an
      * `OC-Checksum` header is still verified.
      */
-    checksums: z.boolean().optional(),
+    checksums: z.union([z.boolean(), z.object({ algorithms: z.array(z.enum(['sha1', 'md5', 'sha256'])).min(1) }).strict()]).optional(),
     /**
      * RFC 6578 §3.2 makes a Depth other than 0 a 400 when the body has
      * `sync-level`. python3-caldav sends `Depth: 1` with it, so by default

@@ -15,7 +15,7 @@ export { reasonPhrase } from './reason-phrases';
 export { DEFAULT_XML_LIMITS, childrenNamed, parseXml, parseXmlIfPresent, trimXmlSpace } from './xml/reader';
 export type { XmlElement, XmlInput, XmlLimits } from './xml/reader';
 export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, OC, PUSH, PUSH_NS, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
-export { parseImfFixdate, parsePushRegister, pushMessageBody } from './xml/push';
+export { parsePushRegister, pushMessageBody } from './xml/push';
 export type { PushMessageContent, PushRegisterDepth, PushRegisterRefusal, PushRegisterRequest, PushRegisterResult } from './xml/push';
 
 // Request bodies.
@@ -36,7 +36,8 @@ export type { Depth } from './headers/depth';
 export { MAX_DESTINATION_LENGTH, parseDestination } from './headers/destination';
 export type { Destination } from './headers/destination';
 export { parseOverwrite } from './headers/overwrite';
-export { LATEST_CLIENT_TIME_MS, parseHttpDate, parseOcMtime, parseUnixSeconds } from './headers/client-time';
+export { LATEST_CLIENT_TIME_MS, parseOcMtime, parseUnixSeconds } from './headers/client-time';
+export { parseHttpDate } from './headers/http-date';
 export { DEFAULT_ETAG_LIST_LIMITS, ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from './headers/etag-match';
 export type { EtagListLimits } from './headers/etag-match';
 export { isAbsoluteUri, isSimpleRef, splitSimpleRef } from './headers/uri';

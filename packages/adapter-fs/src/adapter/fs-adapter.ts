@@ -7,6 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
+  CHECKSUM_ALGORITHMS,
   ROOT,
   abortableBody,
   childPath,
@@ -17,6 +18,7 @@ import {
   notFound,
   type ByteRange,
   type ByteStream,
+  type ChecksumAlgorithm,
   type CopyOptions,
   type DeadPropertyStore,
   type Entry,
@@ -34,7 +36,7 @@ import { setMtime } from '../writes/set-mtime';
 import { copyMember, type CopiedFile } from '../writes/tree-copy';
 import { ChecksumBackfill } from '../checksums/checksum-backfill';
 import { hashOutOfBand } from '../checksums/out-of-band';
-import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, retagChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
@@ -81,6 +83,8 @@ export interface FsAdapterOptions {
    * them. Default true; off in `openFsStore` with `checksums: false`.
    */
   readonly hashInBackground?: boolean;
+  /** The digests computed of files hashed in the background and of copies. Default: all (`CHECKSUM_ALGORITHMS`). */
+  readonly checksumAlgorithms?: readonly ChecksumAlgorithm[];
   /** Where a failed background hash is reported. Default: console.warn. */
   readonly onWarning?: (message: string) => void;
 }
@@ -143,6 +147,7 @@ export class FsAdapter implements StorageAdapter {
   readonly #directories = new DirectorySyncer();
   /** Files waiting to be hashed; absent when background hashing is off. */
   readonly #backfill: ChecksumBackfill | undefined = undefined;
+  readonly #algorithms: readonly ChecksumAlgorithm[];
   #context: Promise<Context> | undefined;
 
   constructor(options: FsAdapterOptions) {
@@ -156,9 +161,10 @@ export class FsAdapter implements StorageAdapter {
     this.#table = options.properties;
     this.#fileIds = options.fileIds ?? new MemoryFileIdTable();
     this.#listing = options.listing;
+    this.#algorithms = options.checksumAlgorithms ?? CHECKSUM_ALGORITHMS;
     this.properties = new FsDeadProperties(this.#table, (path) => this.#existing(path), this.#lock);
     const warn = (p: string, err: unknown) => (options.onWarning ?? console.warn)(`davsync: cannot hash ${p}: ${String(err)}`);
-    const hash = async (path: string) => hashOutOfBand({ guard: (await this.#ctx()).guard, table: this.#table, lock: this.#lock }, path);
+    const hash = async (path: string) => hashOutOfBand({ guard: (await this.#ctx()).guard, table: this.#table, lock: this.#lock, algorithms: this.#algorithms }, path);
     if (options.hashInBackground !== false) this.#backfill = new ChecksumBackfill(hash, warn);
   }
 
@@ -311,7 +317,9 @@ export class FsAdapter implements StorageAdapter {
     const { kind, stats } = await this.#lock.run(async () => {
       const found = await guard.lookup(p);
       if (found.kind === 'absent') throw notFound(p);
-      const after = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      const { before, after } = await mapFsErrors(p, () => setMtime(found.real, found.stats.atime, modified), { ENOENT: () => notFound(p) });
+      // Only the time changed: the content's checksums still apply, under the new identity.
+      if (found.kind === 'file') await retagChecksums(this.#table, p, before, after);
       return { kind: found.kind, stats: after };
     });
     return this.#entry(p, factsOf(kind, stats));
@@ -367,7 +375,7 @@ export class FsAdapter implements StorageAdapter {
     const staged = state.tempPath('copy');
     const copied: CopiedFile[] = [];
     try {
-      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard, (file) => copied.push(file)), { ENOENT: () => notFound(source.path) });
+      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard, (file) => copied.push(file), '', this.#algorithms), { ENOENT: () => notFound(source.path) });
       const done = await this.#lock.run(async () => {
         const { target } = await transferEnds(guard, from, to, overwrite);
         const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));

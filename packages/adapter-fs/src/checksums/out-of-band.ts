@@ -7,7 +7,7 @@
  * checksums.
  */
 import { promises as fsp } from 'node:fs';
-import { checksumsOf, type Checksums } from '@davsync/core';
+import { checksumsOf, type ChecksumAlgorithm, type Checksums } from '@davsync/core';
 import { fileEtag } from '../listing/etag';
 import { SAFE_READ_FLAGS, type SafePaths } from '../paths/safe-path';
 import type { PropertyTable } from '../properties/property-table';
@@ -19,10 +19,11 @@ export interface OutOfBandContext {
   readonly guard: SafePaths;
   readonly table: PropertyTable;
   readonly lock: CommitLock;
+  readonly algorithms: readonly ChecksumAlgorithm[];
 }
 
 /** Hashes the file at `path` unless it has valid checksums already; see the module comment. */
-export async function hashOutOfBand({ guard, table, lock }: OutOfBandContext, path: string): Promise<void> {
+export async function hashOutOfBand({ guard, table, lock, algorithms }: OutOfBandContext, path: string): Promise<void> {
   const found = await guard.lookup(path);
   if (found.kind !== 'file') return;
   const identity = fileEtag(found.stats);
@@ -32,7 +33,7 @@ export async function hashOutOfBand({ guard, table, lock }: OutOfBandContext, pa
   try {
     const before = await handle.stat({ bigint: true });
     if (!before.isFile() || fileEtag(before) !== identity) return;
-    checksums = await checksumsOf(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }));
+    checksums = await checksumsOf(handle.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 }), algorithms);
     if (fileEtag(await handle.stat({ bigint: true })) !== identity) return;
   } finally {
     await handle.close();

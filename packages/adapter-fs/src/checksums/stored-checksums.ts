@@ -11,6 +11,7 @@
  * they were not computed from — until the file is hashed again
  * (`checksum-backfill.ts`).
  */
+import type { BigIntStats } from 'node:fs';
 import { isChecksums, ROOT, type Checksums } from '@davsync/core';
 import { fileEtag } from '../listing/etag';
 import { INTERNAL_NAMESPACE } from '../properties/dead-properties';
@@ -53,4 +54,22 @@ export async function storeCopiedChecksums(table: PropertyTable, target: string,
     const path = target === ROOT ? file.relative : target + file.relative;
     await table.patch(path, { [CHECKSUMS_PROPERTY]: encodeChecksums(fileEtag(file.stats), file.checksums) }, []);
   }
+}
+
+/**
+ * Carries a file's checksums over a change of its time alone, which
+ * davsync made itself (`setModified`): the time is part of the identity
+ * the checksums are tagged with, so without this they would stop applying
+ * and the unchanged content would be hashed again in the background —
+ * while rclone, which sets the time right after a `copyto` or `moveto`,
+ * finds no hash to compare. Re-tagged only when they were valid for the
+ * file as it was just before (`before`) and only the time moved (same
+ * inode and size): an edit by another program before that stays an edit.
+ * The caller holds the commit lock.
+ */
+export async function retagChecksums(table: PropertyTable, path: string, before: BigIntStats, after: BigIntStats): Promise<void> {
+  if (!after.isFile() || after.ino !== before.ino || after.size !== before.size) return;
+  const stored = (await table.get(path))[CHECKSUMS_PROPERTY];
+  const checksums = checksumsFor(stored, fileEtag(before));
+  if (checksums !== undefined) await table.patch(path, { [CHECKSUMS_PROPERTY]: encodeChecksums(fileEtag(after), checksums) }, []);
 }

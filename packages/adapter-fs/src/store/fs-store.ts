@@ -6,7 +6,7 @@
  * as the backstop for anything a watch missed.
  */
 import { join, resolve } from 'node:path';
-import { isWithin, SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
+import { checksumAlgorithmsOf, isWithin, SyncEngine, type LockLimits, type SyncEngineOptions } from '@davsync/core';
 import { ChangeQueue } from '../watch/change-queue';
 import { FsAdapter } from '../adapter/fs-adapter';
 import { SqliteJournal } from '../journal/journal-store';
@@ -126,19 +126,32 @@ export async function openFsStore(options: FsStoreOptions): Promise<FsStore> {
   }
   // Reads on this connection; commits on the writer thread's (see journal-writer.ts).
   const journal = new SqliteJournal(db, { writes: writer });
-  const adapter = new FsAdapter({
-    root,
-    stateDir,
-    properties: new SqlitePropertyTable(db),
-    fileIds: new SqliteFileIdTable(db),
-    listing,
-    // No checksums on writes, none computed behind them either.
-    hashInBackground: options.engine?.checksums !== false,
-    onWarning: warn,
-  });
   const now = options.engine?.now;
-  const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
-  const engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, ...options.engine, adapter, journal });
+  let adapter: FsAdapter;
+  let engine: SyncEngine;
+  try {
+    adapter = new FsAdapter({
+      root,
+      stateDir,
+      properties: new SqlitePropertyTable(db),
+      fileIds: new SqliteFileIdTable(db),
+      listing,
+      // No checksums on writes, none computed behind them either.
+      hashInBackground: options.engine?.checksums !== false,
+      // The same digests the engine computes of uploads, for files it did not write.
+      checksumAlgorithms: checksumAlgorithmsOf(options.engine?.checksums),
+      onWarning: warn,
+    });
+    const locks = new SqliteLockStore(db, { ...options.locks, ...(now === undefined ? {} : { now }) });
+    engine = new SyncEngine({ revocations: new SqliteRevocationLog(db), locks, onWarning: warn, ...options.engine, adapter, journal });
+  } catch (err) {
+    // Options the engine refuses: nothing opened above may stay open (a test's or a caller's process would never exit).
+    await listing.close();
+    await writer?.close();
+    db.close();
+    await unlock();
+    throw err;
+  }
   const pushRegistrations = new SqlitePushRegistrationStore(db, now === undefined ? {} : { now });
   // Torn down in reverse order of setup: timer, watcher, pending refreshes,
   // background hashing, the database, the listing thread, and the lock last.

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKSUM_ALGORITHMS, type Checksums } from '@davsync/core';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '@davsync/core';
 import { fsyncDirectory } from './atomic-write';
 import { readMembers } from '../listing/directory';
 import { SAFE_READ_FLAGS, type SafePaths } from '../paths/safe-path';
@@ -35,15 +35,16 @@ export async function copyMember(
   guard: SafePaths,
   onFile: (file: CopiedFile) => void = () => undefined,
   relative = '',
+  algorithms: readonly ChecksumAlgorithm[] = CHECKSUM_ALGORITHMS,
 ): Promise<void> {
   if (source.kind === 'file') {
-    onFile({ relative, ...(await copyFileContent(source.real, target)) });
+    onFile({ relative, ...(await copyFileContent(source.real, target, algorithms)) });
     return;
   }
   await fsp.mkdir(target);
   if (deep) {
     for await (const member of readMembers(source.real, guard, false)) {
-      await copyMember(member, join(target, member.name), true, guard, onFile, `${relative}/${member.name}`);
+      await copyMember(member, join(target, member.name), true, guard, onFile, `${relative}/${member.name}`, algorithms);
     }
   }
   await fsyncDirectory(target);
@@ -56,14 +57,14 @@ export async function copyMember(
  * piece whatever the size. Returns the checksums of the bytes copied and the
  * new file's metadata.
  */
-export async function copyFileContent(from: string, to: string): Promise<{ checksums: Checksums; stats: BigIntStats }> {
+export async function copyFileContent(from: string, to: string, algorithms: readonly ChecksumAlgorithm[] = CHECKSUM_ALGORITHMS): Promise<{ checksums: Checksums; stats: BigIntStats }> {
   const source = await fsp.open(from, SAFE_READ_FLAGS);
   try {
     if (!(await source.stat()).isFile()) throw Object.assign(new Error('davsync: not a regular file'), { code: 'ELOOP' });
     const target = await fsp.open(to, 'wx');
     try {
       const buffer = Buffer.allocUnsafe(PIECE);
-      const hashes = CHECKSUM_ALGORITHMS.map((a) => [a, createHash(a)] as const);
+      const hashes = algorithms.map((a) => [a, createHash(a)] as const);
       for (;;) {
         const { bytesRead } = await source.read(buffer, 0, PIECE, null);
         if (bytesRead === 0) break;

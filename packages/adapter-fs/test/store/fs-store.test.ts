@@ -39,6 +39,14 @@ const body = (text: string) =>
 const view = (set: ChangeSet) => set.changes.map((c) => `${c.type} ${c.path}`).sort();
 
 describe('openFsStore', () => {
+  it('refuses engine options it cannot take and leaves nothing open: the folder can be opened again at once', async () => {
+    const root = newRoot();
+    await expect(openFsStore({ root, watch: false, reconcileIntervalMs: 0, engine: { checksums: { algorithms: ['crc32' as 'md5'] } } })).rejects.toThrow(/checksums/);
+    // The state directory's lock was released (a second open would be refused otherwise).
+    const store = await open(root);
+    await store.engine.write('/a.txt', body('a'));
+  });
+
   it('creates a missing root and keeps its state directory out of every listing and sync', async () => {
     const root = newRoot();
     const store = await open(root);

@@ -23,6 +23,8 @@ export type { PausedBody } from './bodies';
 export { COLLECTION, listAll, listAllInBatches, readText, seed, snapshot, writeText } from './tree';
 export type { TreeSpec } from './tree';
 export { expectDavError } from './assertions';
+/** Starts the hashing thread another way (one that fails), or the default way again with `undefined`. */
+export { useHashingWorkerFactory } from '../hashing-thread';
 export { defineSyncModelSuite } from './sync-model';
 export type { SyncModelSuiteOptions } from './sync-model';
 export { defineJournalSuite } from './journal-suite';

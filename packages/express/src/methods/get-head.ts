@@ -2,13 +2,16 @@
  * GET and HEAD (RFC 9110 §9.3.1–9.3.2): content with ETag, Last-Modified,
  * Content-Type and Content-Length; If-None-Match → 304; one byte range
  * (RFC 9110 §14) → 206, an unsatisfiable one → 416. A collection answers
- * with an HTML page for people (`collection-page.ts`).
+ * with an HTML page for people (`collection-page.ts`). A file whose
+ * checksums are known says one in `OC-Checksum` (the ownCloud dialect, as
+ * Nextcloud sends it; docs/clients.md), of the whole content, on a range too.
  */
 import { DavError, type Entry } from '@davsync/core';
 import type { DavContext } from '../context';
 import { checkPreconditions } from '../preconditions';
 import type { DavResponse } from '../dav-request';
 import { quoteEtag } from '../properties/entry-properties';
+import { ocChecksumHeader } from '../properties/checksum-properties';
 import { collectionPage } from './collection-page';
 
 export async function handleGet(ctx: DavContext): Promise<DavResponse> {
@@ -29,6 +32,8 @@ export async function handleGet(ctx: DavContext): Promise<DavResponse> {
     'content-type': entry.contentType ?? 'application/octet-stream',
     'accept-ranges': 'bytes',
   };
+  const checksum = ocChecksumHeader(entry);
+  if (checksum !== undefined) headers['oc-checksum'] = checksum;
   const range = rangeOf(ctx, entry, size);
   if (range === 'unsatisfiable') {
     return { status: 416, headers: { ...headers, 'content-range': `bytes */${size}`, 'content-length': '0' } };

@@ -13,14 +13,8 @@
  * and not hashed yet) answers it 404 rather than a guess.
  */
 import { badRequest, CHECKSUM_ALGORITHMS, DIGEST_LENGTH, type ChecksumAlgorithm, type Checksums, type Entry } from '@davsync/core';
-import { clark, type PropRequest, type PropValue } from '@davsync/protocol';
+import { OC, type PropRequest, type PropValue } from '@davsync/protocol';
 
-/** The ownCloud namespace (`xmlns:oc="http://owncloud.org/ns"`). */
-export const OC_NS = 'http://owncloud.org/ns';
-
-/** `oc:checksums`: the live property. */
-export const OC_CHECKSUMS = clark(OC_NS, 'checksums');
-const OC_CHECKSUM = clark(OC_NS, 'checksum');
 
 /** How each algorithm is spelled in `oc:checksum` and `OC-Checksum`. */
 const WIRE_NAME: Readonly<Record<ChecksumAlgorithm, string>> = { sha1: 'SHA1', md5: 'MD5', sha256: 'SHA256' };
@@ -31,7 +25,21 @@ export function checksumsValue(entry: Entry): PropValue | undefined {
   const sums = entry.checksums;
   if (entry.collection || sums === undefined) return undefined;
   const pairs = CHECKSUM_ALGORITHMS.filter((a) => sums[a] !== undefined).map((a) => `${WIRE_NAME[a]}:${sums[a]}`);
-  return pairs.length === 0 ? undefined : { children: [{ name: OC_CHECKSUM, text: pairs.join(' ') }] };
+  return pairs.length === 0 ? undefined : { children: [{ name: OC.checksum, text: pairs.join(' ') }] };
+}
+
+/**
+ * The `OC-Checksum` response header of a file on GET and HEAD: one
+ * `ALGO:hex` pair, as Nextcloud sends it (`SHA1:…`) — SHA-1 when stored,
+ * else MD5, else SHA-256 — so a client can check a download without a
+ * PROPFIND. `undefined` when no checksum is known. An extension header:
+ * clients that do not know it ignore it.
+ */
+export function ocChecksumHeader(entry: Entry): string | undefined {
+  const sums = entry.checksums;
+  if (entry.collection || sums === undefined) return undefined;
+  const algorithm = CHECKSUM_ALGORITHMS.find((a) => sums[a] !== undefined);
+  return algorithm === undefined ? undefined : `${WIRE_NAME[algorithm]}:${sums[algorithm]}`;
 }
 
 /**
@@ -40,9 +48,9 @@ export function checksumsValue(entry: Entry): PropValue | undefined {
  * stored checksums along.
  */
 export function wantsChecksums(request: PropRequest): boolean {
-  if (request.kind === 'prop') return request.names.includes(OC_CHECKSUMS);
+  if (request.kind === 'prop') return request.names.includes(OC.checksums);
   if (request.kind === 'propname') return true;
-  return request.include.includes(OC_CHECKSUMS);
+  return request.include.includes(OC.checksums);
 }
 
 const PAIR = /^([A-Za-z0-9-]+):([0-9A-Fa-f]+)$/;

@@ -5,9 +5,9 @@
  * needs for a member the store or host no longer has).
  */
 import type { Entry } from '@davsync/core';
-import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
+import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { OWNCLOUD_LIVE, ownCloudValue } from './owncloud-properties';
-import { checksumsValue, OC_CHECKSUMS } from './checksum-properties';
+import { checksumsValue } from './checksum-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -30,7 +30,7 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   // The ownCloud dialect's file IDs (owncloud-properties.ts).
   ...OWNCLOUD_LIVE,
   // An extension's live property (checksum-properties.ts), computed by the store.
-  OC_CHECKSUMS,
+  OC.checksums,
 ]);
 
 /** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
@@ -71,7 +71,7 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
       return entry.created === undefined ? undefined : { text: entry.created.toISOString() };
     case DAV.displayname:
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
-    case OC_CHECKSUMS:
+    case OC.checksums:
       return checksumsValue(entry);
     default:
       return ownCloudValue(name, entry);

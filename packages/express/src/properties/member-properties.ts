@@ -11,10 +11,9 @@ import { lockDiscoveryValue, SUPPORTED_LOCK } from '../locks/lock-properties';
 import type { MemberReader } from '../context';
 import { syncPropertyValue } from '../sync/sync-properties';
 import { pushPropertyValue, type PushPropertySource } from '../push/push-properties';
-import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
+import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 import { ownCloudNames } from './owncloud-properties';
-import { OC_CHECKSUMS } from './checksum-properties';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [
@@ -51,7 +50,7 @@ function liveNames(entry: Entry): string[] {
   if (entry.modified !== undefined) names.push(DAV.getlastmodified);
   if (entry.created !== undefined) names.push(DAV.creationdate);
   if (entry.displayName !== undefined) names.push(DAV.displayname);
-  if (entry.checksums !== undefined) names.push(OC_CHECKSUMS);
+  if (entry.checksums !== undefined) names.push(OC.checksums);
   if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
   names.push(DAV.lockdiscovery, DAV.supportedlock, ...ownCloudNames(entry));
   return names;

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { openFsStore, type FsStore } from '@davsync/adapter-fs';
 import { davsync } from '@davsync/express';
 import { closeServer, listen } from '../support/server';
-import { propfind, propfindBody, put, textOf } from '../support/dav';
+import { dav, propfind, propfindBody, put, textOf } from '../support/dav';
 
 const OC = 'http://owncloud.org/ns';
 const ASK = propfindBody('<D:getetag/><oc:checksums/>', ` xmlns:oc="${OC}"`);
@@ -81,6 +81,34 @@ describe.each([true, false])('files written by another program (watch %s)', (wat
     await eventually(`${url}/`, '1', '/b.txt', sums('a new file, never PUT'));
     // Depth 0 of the file serves what the listing found.
     expect(await served(`${url}/b.txt`, '0', '/b.txt')).toBe(sums('a new file, never PUT'));
+  }, 30_000);
+});
+
+describe("davsync's own time changes", () => {
+  const setTime = (url: string, seconds: number) =>
+    dav(url, 'PROPPATCH', {
+      headers: { 'content-type': 'application/xml' },
+      body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:lastmodified>${seconds}</D:lastmodified></D:prop></D:set></D:propertyupdate>`,
+    });
+  // An old client time on the PUT, so another program's write (stamped now) surely has another mtime.
+  const putOld = async (url: string, text: string) => expect((await dav(url, 'PUT', { headers: { 'x-oc-mtime': '1500000000' }, body: text })).status).toBe(201);
+
+  it('keep the checksums under the new identity; an edit by another program after that still voids them', async () => {
+    const { url, root } = await start(false);
+    await putOld(`${url}/a.txt`, 'timed content');
+    expect((await setTime(`${url}/a.txt`, 1600000000)).status).toBe(207);
+    expect(await served(`${url}/a.txt`, '0', '/a.txt')).toBe(sums('timed content'));
+    await writeFile(join(root, 'a.txt'), 'TIMED CONTENT');
+    expect(await served(`${url}/a.txt`, '0', '/a.txt')).toBeUndefined();
+  }, 30_000);
+
+  it('do not carry over checksums another program had already voided', async () => {
+    const { url, root } = await start(false);
+    await putOld(`${url}/a.txt`, 'timed content');
+    // Same size, other bytes, then a time set through davsync: the stored checksums name the PUT's version, not this one.
+    await writeFile(join(root, 'a.txt'), 'TIMED CONTENT');
+    expect((await setTime(`${url}/a.txt`, 1600000000)).status).toBe(207);
+    expect(await served(`${url}/a.txt`, '0', '/a.txt')).toBeUndefined();
   }, 30_000);
 });
 

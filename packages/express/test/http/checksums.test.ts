@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { SyncEngine } from '@davsync/core';
+import { MemoryAdapter } from '@davsync/adapter-memory';
 import { startServer, type TestServer } from '../support/server';
 import { D, dav, mkcol, propfind, propfindBody, PROPFIND_ALL, PROPFIND_NAMES, put, textOf } from '../support/dav';
 
@@ -128,5 +130,92 @@ describe.each([true, false])('checksums (hashing %s)', (hashing) => {
     expect((await dav(`${base}/a.txt`, 'COPY', { headers: { destination: `${base}/b.txt` } })).status).toBe(201);
     expect((await dav(`${base}/b.txt`, 'MOVE', { headers: { destination: `${base}/c.txt` } })).status).toBe(201);
     expect((await checksumsAt(`${base}/c.txt`, '0', `${basePath}/c.txt`)).text).toBe(expected('copied'));
+  });
+
+  it('keeps checksums, at once, when a client changes only the time (PROPPATCH, MOVE and COPY with X-OC-Mtime)', async () => {
+    if (!hashing) return;
+    const etag = await put(`${base}/a.txt`, 'timed');
+    const setTime = (prop: string) =>
+      dav(`${base}/a.txt`, 'PROPPATCH', {
+        headers: { 'content-type': 'application/xml' },
+        body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>${prop}</D:prop></D:set></D:propertyupdate>`,
+      });
+    expect((await setTime('<D:lastmodified>1600000000</D:lastmodified>')).status).toBe(207);
+    const after = await propfind(`${base}/a.txt`, '0', ASK);
+    // The time did change (every store gives the member a new ETag for it), and the checksums stayed.
+    expect(textOf(after.responses[0]?.prop(D('getetag')))).not.toBe(etag);
+    expect(after.responses[0]?.statusOf(`{${OC}}checksums`)).toBe(200);
+    expect((await checksumsAt(`${base}/a.txt`, '0', `${basePath}/a.txt`)).text).toBe(expected('timed'));
+    expect((await setTime('<Z:Win32LastModifiedTime>Wed, 02 Dec 2026 07:00:00 GMT</Z:Win32LastModifiedTime>')).status).toBe(207);
+    expect((await checksumsAt(`${base}/a.txt`, '0', `${basePath}/a.txt`)).text).toBe(expected('timed'));
+    // rclone's moveto and copyto: the transfer, then the source's time on the destination.
+    expect((await dav(`${base}/a.txt`, 'MOVE', { headers: { destination: `${base}/b.txt`, 'x-oc-mtime': '1500000000' } })).status).toBe(201);
+    expect((await checksumsAt(`${base}/b.txt`, '0', `${basePath}/b.txt`)).text).toBe(expected('timed'));
+    expect((await dav(`${base}/b.txt`, 'COPY', { headers: { destination: `${base}/c.txt`, 'x-oc-mtime': '1400000000' } })).status).toBe(201);
+    expect((await checksumsAt(`${base}/c.txt`, '0', `${basePath}/c.txt`)).text).toBe(expected('timed'));
+    const listed = await propfind(`${base}/`, '1', ASK);
+    expect(textOf(listed.get(`${basePath}/c.txt`).prop(`{${OC}}checksums`)?.children[0])).toBe(expected('timed'));
+  });
+});
+
+describe('checksums: { algorithms } (only what a deployment’s clients compare)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ checksums: { algorithms: ['md5'] } });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('stores and answers only the digests computed: MD5, plus one a client announced', async () => {
+    await put(`${s.url}/m.txt`, 'md5 only');
+    expect((await checksumsAt(`${s.url}/m.txt`, '0', '/m.txt')).text).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    // COPY hashes what the store copies with the same choice (the fs store), or keeps the source's (the others).
+    expect((await dav(`${s.url}/m.txt`, 'COPY', { headers: { destination: `${s.url}/m2.txt` } })).status).toBe(201);
+    expect((await checksumsAt(`${s.url}/m2.txt`, '0', '/m2.txt')).text).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    const r = await dav(`${s.url}/n.txt`, 'PUT', { headers: { 'oc-checksum': `SHA1:${hex('sha1', 'announced')}` }, body: 'announced' });
+    expect(r.status).toBe(201);
+    expect((await checksumsAt(`${s.url}/n.txt`, '0', '/n.txt')).text).toBe(`SHA1:${hex('sha1', 'announced')} MD5:${hex('md5', 'announced')}`);
+  });
+
+  it('refuses an unknown algorithm when the engine is configured', () => {
+    // On the engine itself: a store opened first would be left open by the refusal.
+    expect(() => new SyncEngine({ adapter: new MemoryAdapter(), checksums: { algorithms: ['crc32' as 'md5'] } })).toThrow(/checksums/);
+    expect(() => new SyncEngine({ adapter: new MemoryAdapter(), checksums: { algorithms: [] } })).toThrow(/checksums/);
+  });
+});
+
+describe('OC-Checksum on GET and HEAD (as Nextcloud sends it)', () => {
+  let s: TestServer;
+  let off: TestServer;
+  beforeAll(async () => {
+    s = await startServer();
+    off = await startServer({ checksums: false });
+  });
+  afterAll(async () => {
+    await s.close();
+    await off.close();
+  });
+
+  it('names the SHA-1 of the whole content on GET, HEAD and a range; none for a collection', async () => {
+    await put(`${s.url}/g.txt`, 'get me');
+    for (const [method, headers] of [['GET', {}], ['HEAD', {}], ['GET', { range: 'bytes=0-2' }]] as const) {
+      const r = await dav(`${s.url}/g.txt`, method, { headers });
+      expect(r.headers.get('oc-checksum')).toBe(`SHA1:${hex('sha1', 'get me')}`);
+    }
+    await mkcol(`${s.url}/folder/`);
+    expect((await dav(`${s.url}/folder/`, 'GET')).headers.get('oc-checksum')).toBeNull();
+  });
+
+  it('sends none when no checksum is known, and the MD5 when only that is stored', async () => {
+    await put(`${off.url}/u.txt`, 'unhashed');
+    expect((await dav(`${off.url}/u.txt`, 'GET')).headers.get('oc-checksum')).toBeNull();
+    const md5 = await startServer({ checksums: { algorithms: ['md5'] } });
+    try {
+      await put(`${md5.url}/m.txt`, 'md5 only');
+      expect((await dav(`${md5.url}/m.txt`, 'HEAD')).headers.get('oc-checksum')).toBe(`MD5:${hex('md5', 'md5 only')}`);
+    } finally {
+      await md5.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
  * Modification times clients of the ownCloud dialect send: `X-OC-Mtime` on
  * PUT and the `DAV:lastmodified` property in PROPPATCH (both Unix seconds,
  * integer or decimal), and Windows' `Win32LastModifiedTime` property (an
- * HTTP-date). None is in an RFC; see docs/clients.md.
+ * HTTP-date, read by `http-date.ts`). None is in an RFC; see docs/clients.md.
  */
 import { badRequest } from '../protocol-error';
 
@@ -38,17 +38,4 @@ export function parseOcMtime(value: string | undefined): Date | undefined {
     throw badRequest(`davsync: X-OC-Mtime must be Unix seconds between 1970 and 9999, not ${JSON.stringify(value.slice(0, 40))}`);
   }
   return date;
-}
-
-// RFC 9110 §5.6.7 IMF-fixdate, the form Windows sends (`Wed, 02 Dec 2026 07:00:00 GMT`).
-const IMF_FIXDATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** An HTTP-date (IMF-fixdate) as a date; `undefined` for anything else or an impossible date. */
-export function parseHttpDate(text: string): Date | undefined {
-  const t = text.trim();
-  if (!IMF_FIXDATE.test(t)) return undefined;
-  const ms = Date.parse(t);
-  // Date.parse rolls 31 Feb over to March: a date that does not print back the same is refused.
-  if (Number.isNaN(ms) || new Date(ms).toUTCString() !== t) return undefined;
-  return new Date(ms);
 }

@@ -209,4 +209,7 @@ export const OC = {
   fileid: '{http://owncloud.org/ns}fileid',
   /** ownCloud's instance-qualified ID; davsync answers the same opaque value as `fileid`. */
   id: '{http://owncloud.org/ns}id',
+  /** The content's digests (`SHA1:… MD5:…`), in one `checksum` child. */
+  checksums: '{http://owncloud.org/ns}checksums',
+  checksum: '{http://owncloud.org/ns}checksum',
 } as const;

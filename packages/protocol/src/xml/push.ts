@@ -9,6 +9,7 @@
  * the reader returns them as values (`condition`) for the server to answer;
  * only a body that is not `push-register` at all is a `ProtocolError`.
  */
+import { parseHttpDate } from '../headers/http-date';
 import { badRequest } from '../protocol-error';
 import { buildXml } from './build';
 import type { XmlNode } from './fragment';
@@ -52,16 +53,6 @@ const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 function base64url(text: string): Buffer | undefined {
   if (!BASE64URL.test(text)) return undefined;
   return Buffer.from(text.replace(/=+$/, ''), 'base64url');
-}
-
-/** IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
-const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** An IMF-fixdate, or `undefined` for anything else. */
-export function parseImfFixdate(text: string): Date | undefined {
-  if (!IMF_FIXDATE.test(text)) return undefined;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 /** The text of the only child `name`, trimmed; `undefined` when absent; `null` when repeated or holding elements. */
@@ -123,7 +114,7 @@ export function parsePushRegister(root: XmlElement): PushRegisterResult {
     return refuse('no-supported-trigger', 'the trigger must contain content-update or property-update with a DAV:depth of 0, 1 or infinity');
   }
   const expiresText = onlyText(root, PUSH.expires);
-  const expires = typeof expiresText === 'string' ? parseImfFixdate(expiresText) : undefined;
+  const expires = typeof expiresText === 'string' ? parseHttpDate(expiresText) : undefined;
   const request: PushRegisterRequest = {
     subscription: { pushResource, publicKey: publicKey.replace(/=+$/, ''), authSecret: authSecret.replace(/=+$/, '') },
     ...(contentUpdate === undefined ? {} : { contentUpdate }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { LATEST_CLIENT_TIME_MS, parseHttpDate, parseOcMtime, parseUnixSeconds } from '../../src/headers/client-time';
+import { LATEST_CLIENT_TIME_MS, parseOcMtime, parseUnixSeconds } from '../../src/headers/client-time';
+import { parseHttpDate } from '../../src/headers/http-date';
 import { ProtocolError } from '../../src/protocol-error';
 import { fuzzParams, fuzzTimeout } from '../fuzz/generators';
 import { expectProtocolError } from '../xml/plain';

@@ -63,6 +63,12 @@ describe('push-register', () => {
     expect(result.ok && result.request.expires).toBeUndefined();
   });
 
+  it('ignores an expires that is no real date (the one HTTP-date reader refuses 31 February)', async () => {
+    const result = await parse(SAMPLE.replace('Wed, 20 Dec 2023 10:03:31 GMT', 'Tue, 31 Feb 2026 10:03:31 GMT'));
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.request.expires).toBeUndefined();
+  });
+
   it.each([
     ['no subscription', SAMPLE.replace(/<subscription>[\s\S]*<\/subscription>/, ''), 'invalid-subscription'],
     ['no push resource', SAMPLE.replace(/<push-resource>.*<\/push-resource>/, ''), 'invalid-subscription'],
