@@ -158,6 +158,26 @@ describe('coalescing', () => {
     await advance(0);
     expect(transport.to(reg.id)).toHaveLength(2);
   });
+  it('an interval of 0 starts a change for 1 000 registrations in slices: the first messages are done before the last start', async () => {
+    await dispatcher.close();
+    const events: string[] = [];
+    setup({
+      coalesceMs: 0,
+      transport: {
+        send: (registration) => {
+          events.push(`start ${registration.id}`);
+          return new Promise<number>((resolve) => setImmediate(() => (events.push(`done ${registration.id}`), resolve(201))));
+        },
+      },
+    });
+    const regs: PushRegistration[] = [];
+    for (let i = 0; i < 1000; i++) regs.push(await register('/cal', { contentUpdate: 1 }, `s${i}`));
+    await change('/cal/a.ics');
+    const done = (): number => events.filter((e) => e.startsWith('done')).length;
+    for (let turn = 0; turn < 200 && done() < 1000; turn++) await advance(1);
+    expect(done()).toBe(1000);
+    expect(events.indexOf(`done ${regs[0]!.id}`)).toBeLessThan(events.indexOf(`start ${regs[999]!.id}`));
+  });
 });
 
 describe('Push-Dont-Notify', () => {
