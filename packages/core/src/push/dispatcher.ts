@@ -103,7 +103,7 @@ export class PushDispatcher {
   }
 
   /** Schedules the messages `change` calls for (what `attach` does per event); resolves once they are scheduled. */
-  async notify(change: Pick<SyncLogChange, 'paths' | 'collections'>, suppression?: PushSuppression): Promise<void> {
+  async notify(change: Pick<SyncLogChange, 'paths' | 'collections' | 'kind'>, suppression?: PushSuppression): Promise<void> {
     if (this.closed || suppression === 'all') return;
     let registrations: PushRegistration[];
     try {
@@ -114,7 +114,7 @@ export class PushDispatcher {
     }
     for (const registration of registrations) {
       if (suppression?.has(registration.id) === true) continue;
-      const fired = firedTriggers(registration, change.paths);
+      const fired = firedTriggers(registration, change.paths, change.kind);
       if (fired.content || fired.property) this.schedule(registration.id, fired.content, fired.property);
     }
   }
