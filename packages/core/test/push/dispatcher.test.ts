@@ -120,6 +120,20 @@ describe('which registrations a change reaches', () => {
     expect(transport.to(reg.id)[1]!.message).toMatchObject({ contentUpdate: true, propertyUpdate: true });
   });
 
+  it.each<[string, 'content' | 'property' | undefined, boolean, boolean]>([
+    ['a content change', 'content', true, false],
+    ['a property change', 'property', false, true],
+    ['a change of unknown kind (both: never a notification too few)', undefined, true, true],
+  ])('%s fires only its trigger', async (_what, kind, content, property) => {
+    const reg = await register('/cal', { contentUpdate: 1, propertyUpdate: 1 });
+    const contentOnly = await register('/cal', { contentUpdate: 1 }, 'content-only');
+    const propertyOnly = await register('/cal', { propertyUpdate: 1 }, 'property-only');
+    await dispatcher.notify({ paths: ['/cal/a.ics'], collections: affectedCollections(['/cal/a.ics']), ...(kind === undefined ? {} : { kind }) });
+    await advance(0);
+    expect(transport.to(reg.id).map((s) => [s.message.contentUpdate, s.message.propertyUpdate])).toEqual([[content, property]]);
+    expect([transport.to(contentOnly.id).length, transport.to(propertyOnly.id).length]).toEqual([content ? 1 : 0, property ? 1 : 0]);
+  });
+
   it('topics are stable per collection and differ between collections and keys', () => {
     expect(pushTopic('key', '/cal')).toBe(pushTopic('key', '/cal'));
     expect(pushTopic('key', '/cal')).not.toBe(pushTopic('key', '/cal2'));
