@@ -4,7 +4,25 @@
  * "collection X has a new token" without polling. Built only when someone
  * listens: a commit with no listener pays one size check.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ancestorsOf } from './paths';
+
+/**
+ * What a commit changed (draft-bitfire-webdav-push's two triggers):
+ * `content` — members added, removed or rewritten (`content-update`);
+ * `property` — only properties of the paths (PROPPATCH, a modification
+ * time: `property-update`).
+ */
+export type ChangeKind = 'content' | 'property';
+
+// The kind travels with the mutation's call chain (as Push-Dont-Notify
+// does), so the journal's commit paths need no new parameter.
+const currentKind = new AsyncLocalStorage<ChangeKind>();
+
+/** Runs `fn` so that the commits it makes are told as property changes. */
+export function asPropertyChange<T>(fn: () => T): T {
+  return currentKind.run('property', fn);
+}
 
 /** One commit, as listeners see it. */
 export interface SyncLogChange {
@@ -27,6 +45,12 @@ export interface SyncLogChange {
    * collection has none, and a push service simply finds no subscriber).
    */
   readonly collections: readonly string[];
+  /**
+   * What the commit changed. Set on every event a sync log raises; a
+   * change source that does not know (another instance's notification)
+   * leaves it out, and then a change counts as both kinds.
+   */
+  readonly kind?: ChangeKind;
 }
 
 /** Receives {@link SyncLogChange}s; called synchronously after each commit resolves. */
@@ -58,7 +82,7 @@ export class ChangeEvents {
   emit(revision: number, changes: readonly { readonly path: string }[]): void {
     if (changes.length === 0 || !this.active) return;
     const paths = changes.map((c) => c.path);
-    const change: SyncLogChange = { revision, paths, collections: affectedCollections(paths) };
+    const change: SyncLogChange = { revision, paths, collections: affectedCollections(paths), kind: currentKind.getStore() ?? 'content' };
     for (const listener of [...this.listeners]) {
       try {
         listener(change);

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { CopyOptions, MoveOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
+import { asPropertyChange } from './change-events';
 import { CHECKSUM_ALGORITHMS, checksumAlgorithmsOf, checksummedWrite, type ChecksumAlgorithm, type Checksums, type ChecksumsOption } from './checksums';
 import type { ChangeSet, DeltaCursor, DeltaOptions } from './delta';
 import type { ByteStream, Entry } from './entry';
@@ -263,25 +264,26 @@ export class SyncEngine {
     const setModified = this.adapter.setModified?.bind(this.adapter);
     if (setModified === undefined) throw new DavError('forbidden', 'this store cannot set modification times', p);
     if (!(modified instanceof Date) || Number.isNaN(modified.getTime())) throw new DavError('bad-request', 'not a valid modification time', p);
-    return this.treeLock.run([p], async () => {
+    // A property change (the draft's property-update), not a content one.
+    return asPropertyChange(() => this.treeLock.run([p], async () => {
       const entry = await setModified(p, modified);
       await this.journalMutation(p === ROOT ? [] : [p], async () => ({ kind: 'changed', entry }));
       return entry;
-    });
+    }));
   }
 
-  /** Sets and removes dead properties atomically; the member is reported as changed. */
+  /** Sets and removes dead properties atomically; the member is reported as changed (change events: a property change). */
   patchProperties(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
     const p = normalizePath(path);
     const store = this.adapter.properties;
     if (store === undefined) throw new DavError('forbidden', 'this store cannot keep dead properties', p);
-    return this.treeLock.run([p], async () => {
+    return asPropertyChange(() => this.treeLock.run([p], async () => {
       await store.patch(p, set, remove);
       await this.journalMutation(p === ROOT ? [] : [p], async () => {
         const entry = await this.adapter.stat(p);
         return entry === undefined ? undefined : { kind: 'changed', entry };
       });
-    });
+    }));
   }
 
   /**

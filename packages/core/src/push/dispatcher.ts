@@ -48,6 +48,9 @@ export interface PushDispatcherOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** Deliveries started per event-loop turn from the ready queue (see `startReady`). */
+const READY_SLICE = 32;
+
 /** The source of change events: a `SyncLog` or `SyncEngine['log']`. */
 export interface ChangeSource {
   onChange(listener: SyncLogListener): () => void;
@@ -57,6 +60,8 @@ interface Pending {
   content: boolean;
   property: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Waiting in the ready queue (no delay owed): starts at the next check phase. */
+  queued: boolean;
   inFlight: boolean;
   /** No message before this time (coalescing interval or back-off). */
   notBefore: number;
@@ -71,6 +76,9 @@ export class PushDispatcher {
   private readonly onError: (err: unknown) => void;
   private readonly pending = new Map<string, Pending>();
   private readonly running = new Set<Promise<void>>();
+  /** Registrations owed a message now, started a slice at a time (`startReady`). */
+  private ready: string[] = [];
+  private readyScheduled = false;
   private closed = false;
 
   constructor(private readonly options: PushDispatcherOptions) {
@@ -95,7 +103,7 @@ export class PushDispatcher {
   }
 
   /** Schedules the messages `change` calls for (what `attach` does per event); resolves once they are scheduled. */
-  async notify(change: Pick<SyncLogChange, 'paths' | 'collections'>, suppression?: PushSuppression): Promise<void> {
+  async notify(change: Pick<SyncLogChange, 'paths' | 'collections' | 'kind'>, suppression?: PushSuppression): Promise<void> {
     if (this.closed || suppression === 'all') return;
     let registrations: PushRegistration[];
     try {
@@ -106,7 +114,7 @@ export class PushDispatcher {
     }
     for (const registration of registrations) {
       if (suppression?.has(registration.id) === true) continue;
-      const fired = firedTriggers(registration, change.paths);
+      const fired = firedTriggers(registration, change.paths, change.kind);
       if (fired.content || fired.property) this.schedule(registration.id, fired.content, fired.property);
     }
   }
@@ -124,7 +132,7 @@ export class PushDispatcher {
 
   /** Resolves when no message is waiting or being sent (for tests and graceful shutdown). */
   async idle(): Promise<void> {
-    while (this.running.size > 0 || [...this.pending.values()].some((p) => p.timer !== undefined || p.inFlight)) {
+    while (this.running.size > 0 || [...this.pending.values()].some((p) => p.timer !== undefined || p.queued || p.inFlight)) {
       await Promise.race([...this.running, new Promise((resolve) => setTimeout(resolve, 5))]);
     }
   }
@@ -134,22 +142,54 @@ export class PushDispatcher {
     this.closed = true;
     for (const p of this.pending.values()) if (p.timer !== undefined) clearTimeout(p.timer);
     this.pending.clear();
+    this.ready = [];
     await Promise.allSettled([...this.running]);
   }
 
   private schedule(id: string, content: boolean, property: boolean): void {
     let p = this.pending.get(id);
-    if (p === undefined) this.pending.set(id, (p = { content, property, timer: undefined, inFlight: false, notBefore: 0 }));
+    if (p === undefined) this.pending.set(id, (p = { content, property, timer: undefined, queued: false, inFlight: false, notBefore: 0 }));
     p.content ||= content;
     p.property ||= property;
     // A message already waiting (or being sent, which reschedules) carries this change too.
-    if (p.timer !== undefined || p.inFlight || this.closed) return;
+    if (p.timer !== undefined || p.queued || p.inFlight || this.closed) return;
     const delay = Math.max(0, p.notBefore - this.now());
+    if (delay === 0) {
+      // No timer per registration (setTimeout(0) is a 1 ms clamp and one timer each): one ready queue.
+      p.queued = true;
+      this.ready.push(id);
+      this.startReady();
+      return;
+    }
     p.timer = setTimeout(() => {
       (p as Pending).timer = undefined;
       this.track(this.deliver(id, p as Pending));
     }, delay);
     p.timer.unref?.();
+  }
+
+  /**
+   * Starts the ready queue's deliveries at the next check phase (after the
+   * rest of this event-loop turn, so a commit's changes merge), at most
+   * {@link READY_SLICE} per turn: each slice's messages are encrypted and
+   * written out before the next slice starts, so with 1 000 registrations
+   * the first messages leave while the last are still waiting, instead of
+   * all 1 000 being encrypted before any socket is written.
+   */
+  private startReady(): void {
+    if (this.readyScheduled || this.ready.length === 0) return;
+    this.readyScheduled = true;
+    setImmediate(() => {
+      this.readyScheduled = false;
+      const slice = this.ready.splice(0, READY_SLICE);
+      for (const id of slice) {
+        const p = this.pending.get(id);
+        if (p === undefined || !p.queued) continue;
+        p.queued = false;
+        this.track(this.deliver(id, p));
+      }
+      this.startReady();
+    });
   }
 
   private async deliver(id: string, p: Pending): Promise<void> {
@@ -222,7 +262,7 @@ export class PushDispatcher {
   /** Keeps a registration's interval only until it ends, so the map follows recent activity, not every registration ever. */
   private forgetLater(id: string, p: Pending): void {
     const timer = setTimeout(() => {
-      if (this.pending.get(id) === p && p.timer === undefined && !p.inFlight && !p.content && !p.property) this.pending.delete(id);
+      if (this.pending.get(id) === p && p.timer === undefined && !p.queued && !p.inFlight && !p.content && !p.property) this.pending.delete(id);
     }, Math.max(0, p.notBefore - this.now()));
     timer.unref?.();
   }

@@ -6,6 +6,7 @@
  * decide what a change reaches are here too, so every store and the
  * dispatcher apply the same ones.
  */
+import type { ChangeKind } from '../change-events';
 import { isWithin, parentOf } from '../paths';
 
 /** How far below the subscribed collection a change counts (the draft's `DAV:depth`). */
@@ -82,11 +83,20 @@ export function depthCovers(collection: string, depth: PushDepth, path: string):
   return isWithin(path, collection);
 }
 
-/** Which of a registration's triggers a change at any of `paths` fires. */
-export function firedTriggers(registration: Pick<PushRegistration, 'collection' | 'trigger'>, paths: readonly string[]): { content: boolean; property: boolean } {
+/**
+ * Which of a registration's triggers a change at any of `paths` fires: a
+ * content change only `content-update`, a property change only
+ * `property-update` (the draft §3.1), each within its depth. A change of
+ * unknown kind fires both (a notification too many, never one too few).
+ */
+export function firedTriggers(
+  registration: Pick<PushRegistration, 'collection' | 'trigger'>,
+  paths: readonly string[],
+  kind?: ChangeKind,
+): { content: boolean; property: boolean } {
   const { contentUpdate, propertyUpdate } = registration.trigger;
   const fires = (depth: PushDepth | undefined): boolean => depth !== undefined && paths.some((p) => depthCovers(registration.collection, depth, p));
-  return { content: fires(contentUpdate), property: fires(propertyUpdate) };
+  return { content: kind !== 'property' && fires(contentUpdate), property: kind !== 'content' && fires(propertyUpdate) };
 }
 
 /** True while a registration has not expired at `now`. */

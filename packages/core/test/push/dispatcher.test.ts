@@ -120,6 +120,20 @@ describe('which registrations a change reaches', () => {
     expect(transport.to(reg.id)[1]!.message).toMatchObject({ contentUpdate: true, propertyUpdate: true });
   });
 
+  it.each<[string, 'content' | 'property' | undefined, boolean, boolean]>([
+    ['a content change', 'content', true, false],
+    ['a property change', 'property', false, true],
+    ['a change of unknown kind (both: never a notification too few)', undefined, true, true],
+  ])('%s fires only its trigger', async (_what, kind, content, property) => {
+    const reg = await register('/cal', { contentUpdate: 1, propertyUpdate: 1 });
+    const contentOnly = await register('/cal', { contentUpdate: 1 }, 'content-only');
+    const propertyOnly = await register('/cal', { propertyUpdate: 1 }, 'property-only');
+    await dispatcher.notify({ paths: ['/cal/a.ics'], collections: affectedCollections(['/cal/a.ics']), ...(kind === undefined ? {} : { kind }) });
+    await advance(0);
+    expect(transport.to(reg.id).map((s) => [s.message.contentUpdate, s.message.propertyUpdate])).toEqual([[content, property]]);
+    expect([transport.to(contentOnly.id).length, transport.to(propertyOnly.id).length]).toEqual([content ? 1 : 0, property ? 1 : 0]);
+  });
+
   it('topics are stable per collection and differ between collections and keys', () => {
     expect(pushTopic('key', '/cal')).toBe(pushTopic('key', '/cal'));
     expect(pushTopic('key', '/cal')).not.toBe(pushTopic('key', '/cal2'));
@@ -157,6 +171,26 @@ describe('coalescing', () => {
     await change('/cal/3');
     await advance(0);
     expect(transport.to(reg.id)).toHaveLength(2);
+  });
+  it('an interval of 0 starts a change for 1 000 registrations in slices: the first messages are done before the last start', async () => {
+    await dispatcher.close();
+    const events: string[] = [];
+    setup({
+      coalesceMs: 0,
+      transport: {
+        send: (registration) => {
+          events.push(`start ${registration.id}`);
+          return new Promise<number>((resolve) => setImmediate(() => (events.push(`done ${registration.id}`), resolve(201))));
+        },
+      },
+    });
+    const regs: PushRegistration[] = [];
+    for (let i = 0; i < 1000; i++) regs.push(await register('/cal', { contentUpdate: 1 }, `s${i}`));
+    await change('/cal/a.ics');
+    const done = (): number => events.filter((e) => e.startsWith('done')).length;
+    for (let turn = 0; turn < 200 && done() < 1000; turn++) await advance(1);
+    expect(done()).toBe(1000);
+    expect(events.indexOf(`done ${regs[0]!.id}`)).toBeLessThan(events.indexOf(`start ${regs[999]!.id}`));
   });
 });
 

@@ -26,10 +26,11 @@
  * both with Retry-After. `Push-Dont-Notify: *` on a write spares the
  * streams too.
  */
-import { currentPushSuppression, depthCovers, type ChangeSource, type SyncEngine, type SyncLogChange } from '@davsync/core';
+import { currentPushSuppression, depthCovers, type ChangeSource, type SyncLogChange } from '@davsync/core';
 import { z } from 'zod';
 import type { Authorize } from '../access';
-import type { DavContext } from '../context';
+import type { SyncContext } from '../context';
+import type { ChangeFeed } from '../push/webdav-push';
 import type { DavResponse } from '../dav-request';
 
 export const changeStreamOptionsSchema = z
@@ -81,7 +82,7 @@ export class ChangeStreams {
 
   constructor(
     private readonly options: Resolved,
-    private readonly engine: SyncEngine,
+    private readonly engine: ChangeFeed,
     private readonly authorize: Authorize | undefined,
     private readonly onError: (err: unknown) => void,
   ) {
@@ -99,7 +100,7 @@ export class ChangeStreams {
   }
 
   /** Opens a stream on the request's collection (access was checked by the handler: `sync`). */
-  async open(ctx: DavContext): Promise<DavResponse> {
+  async open(ctx: SyncContext): Promise<DavResponse> {
     const entry = await ctx.existing();
     if (!entry.collection) return refusal(400, 'davsync: a change stream is opened on a collection');
     const url = ctx.req.url;

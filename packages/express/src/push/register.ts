@@ -8,7 +8,7 @@
  */
 import { DavError, isDavError, type PushRegistration } from '@davsync/core';
 import { errorBody, parsePushRegister, parseXml, PUSH } from '@davsync/protocol';
-import type { DavContext } from '../context';
+import type { SyncContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { registrationUrl } from './registration-url';
 import type { WebDavPush } from './webdav-push';
@@ -38,7 +38,7 @@ export function pushRefusal(condition: PushCondition, reason: string): DavRespon
   };
 }
 
-export async function handlePushRegister(ctx: DavContext, push: WebDavPush): Promise<DavResponse> {
+export async function handlePushRegister(ctx: SyncContext, push: WebDavPush): Promise<DavResponse> {
   const type = ctx.header('content-type');
   if (type !== undefined && !/^(application|text)\/xml\s*(;|$)/i.test(type)) {
     throw new DavError('unsupported-media-type', 'davsync: a push-register body must be application/xml', ctx.path);

@@ -1,7 +1,8 @@
 /**
  * The Web Push transport (RFC 8030) for WebDAV-Push: the `web-push` library
  * encrypts the `push-message` for the subscription (RFC 8291, aes128gcm) and
- * signs the VAPID header (RFC 8292); the POST itself is made here, through
+ * signs the VAPID header (RFC 8292) — once per push service, reused
+ * (`vapid-authorization.ts`); the POST itself is made here, through
  * the push resource policy's checked address lookup, with a timeout and
  * without reading more of the answer than its status. (`web-push`'s own
  * sender always uses https and resolves names unchecked.)
@@ -12,6 +13,7 @@ import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core
 import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
 import type { PushResourcePolicy } from './push-resource-policy';
+import { VapidAuthorizations } from './vapid-authorization';
 
 // web-push (with asn1.js, bn.js, jws) takes ~20 ms to load: required on first use, so a server without push never pays.
 let loaded: typeof WebPush | undefined;
@@ -46,8 +48,12 @@ export class WebPushTransport implements PushTransport {
   private readonly timeoutMs: number;
   // Kept-alive connections (push services are few; their subscribers many), at most maxSocketsPerService each.
   private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
+  private readonly authorizations: VapidAuthorizations;
 
   constructor(private readonly options: WebPushTransportOptions) {
+    this.authorizations = new VapidAuthorizations(options.vapid, (audience, keys, expiration) =>
+      webpush().getVapidHeaders(audience, keys.subject, keys.publicKey, keys.privateKey, 'aes128gcm', expiration).Authorization,
+    );
     this.ttl = options.ttlSeconds ?? 86_400;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     const maxSockets = options.maxSocketsPerService ?? 32;
@@ -64,12 +70,17 @@ export class WebPushTransport implements PushTransport {
     const { pushResource, publicKey, authSecret } = registration.subscription;
     const refused = this.options.policy.refusal(pushResource);
     if (refused !== undefined) throw new Error(refused);
-    const details = webpush().generateRequestDetails({ endpoint: pushResource, keys: { p256dh: publicKey, auth: authSecret } }, pushMessageBody(message), {
-      vapidDetails: this.options.vapid,
+    const encrypted = webpush().encrypt(publicKey, authSecret, pushMessageBody(message), 'aes128gcm');
+    // The headers web-push's generateRequestDetails would set, with the VAPID header reused per push service.
+    const headers = {
       TTL: this.ttl,
-      contentEncoding: 'aes128gcm',
-    });
-    return this.post(pushResource, details.headers as Record<string, string | number>, details.body as Buffer);
+      'Content-Length': encrypted.cipherText.length,
+      'Content-Type': 'application/octet-stream',
+      'Content-Encoding': 'aes128gcm',
+      Urgency: 'normal',
+      Authorization: this.authorizations.headerFor(new URL(pushResource).origin),
+    };
+    return this.post(pushResource, headers, encrypted.cipherText);
   }
 
   private post(resource: string, headers: Record<string, string | number>, body: Buffer): Promise<number> {

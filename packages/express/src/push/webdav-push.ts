@@ -7,7 +7,7 @@
  * handler asks it only: is push on, is this a registration URL, which
  * registrations does this request's Push-Dont-Notify spare.
  */
-import { MemoryPushRegistrationStore, normalizePath, PushDispatcher, pushTopic, type PushRegistration, type PushRegistrationStore, type PushSuppression, type SyncEngine } from '@davsync/core';
+import { MemoryPushRegistrationStore, normalizePath, PushDispatcher, pushTopic, type ChangeSource, type PushRegistration, type PushRegistrationStore, type PushSuppression } from '@davsync/core';
 import type { Authorize } from '../access';
 import type { DavRequest, DavResponse } from '../dav-request';
 import type { ResolvedPushOptions } from './push-options';
@@ -15,6 +15,15 @@ import { PushResourcePolicy } from './push-resource-policy';
 import type { PushPropertySource } from './push-properties';
 import { parseDontNotify, registrationTarget } from './registration-url';
 import { WebPushTransport } from './web-push-transport';
+
+/**
+ * Where push learns of changes and reads tokens: a `SyncEngine` (full-server
+ * mode), or a wrap middleware's sync log (`{ currentToken, log }`).
+ */
+export interface ChangeFeed {
+  currentToken(collection: string): Promise<string | undefined>;
+  readonly log: ChangeSource;
+}
 
 export class WebDavPush implements PushPropertySource {
   readonly store: PushRegistrationStore;
@@ -27,7 +36,7 @@ export class WebDavPush implements PushPropertySource {
 
   constructor(
     readonly options: ResolvedPushOptions,
-    engine: SyncEngine,
+    engine: ChangeFeed,
     authorize: Authorize | undefined,
     onError: (err: unknown) => void,
   ) {

@@ -5,6 +5,8 @@
 import { formatOptionsError, retentionSchema, type JournalStore } from '@davsync/core';
 import { z } from 'zod';
 import { authorizeSchema, limitsSchema, userSchema } from '../options';
+import { changeStreamOptionsSchema } from '../change-stream/change-stream';
+import { pushOptionsSchema } from '../push/push-options';
 import type { TrackedOption } from './tracked';
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
@@ -115,6 +117,15 @@ export const wrapOptionsSchema = z
     authorize: authorizeSchema.optional(),
     /** Who a request is from, for `authorize`. */
     user: userSchema.optional(),
+    /**
+     * WebDAV-Push for the tracked collections, as in full-server mode (see
+     * docs/push.md): push-register POSTs are answered before the host, the
+     * push properties merged into its PROPFIND answers, captured and
+     * recorded changes notify. Off unless given.
+     */
+    push: pushOptionsSchema.optional(),
+    /** The change stream (server-sent events) on tracked collections, as in full-server mode. Off unless given. */
+    changeStream: changeStreamOptionsSchema.optional(),
     /** Called with every unexpected error. Default: console.error. */
     onError: z.custom<(err: unknown) => void>(isFunction, 'onError must be a function').optional(),
   })

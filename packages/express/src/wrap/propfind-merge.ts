@@ -10,23 +10,34 @@
  *   propstat a host that does not know it answered with, or replacing a
  *   token the host made up itself: only davsync's works with its REPORT);
  * - adds `<DAV:supported-report><DAV:report><DAV:sync-collection/>` to the
- *   host's `DAV:supported-report-set` (or supplies the property).
+ *   host's `DAV:supported-report-set` (or supplies the property);
+ * - with push on, puts the asked WebDAV-Push properties (`transports`,
+ *   `topic`, `supported-triggers`) there too, the same way.
  * Everything else is written back as the host wrote it (same elements,
  * attributes, text and prefixes; the XML declaration becomes UTF-8).
  */
-import { DAV, DAV_NS, parseXml, serializeElement, type XmlElement, type XmlLimits, type XmlNode } from '@davsync/protocol';
+import { DAV, DAV_NS, parseXml, serializeElement, splitClark, type XmlElement, type XmlLimits, type XmlNode } from '@davsync/protocol';
 import { SYNC_REPORTS } from '../sync/sync-properties';
 
-/** Which of the two properties the client asked for. */
+/** Which of the two properties the client asked for, and which of WebDAV-Push's (when push is on). */
 export interface WantedProperties {
   readonly syncToken: boolean;
   readonly supportedReportSet: boolean;
+  /** Push properties asked for (Clark names), supplied by `pushFor`. */
+  readonly push?: readonly string[];
+}
+
+/** A synced collection's values: its token, and its push properties when asked. */
+export interface OwnValues {
+  readonly token: string;
+  /** The asked push properties with their values (`transports`, `topic`, `supported-triggers`). */
+  readonly push?: readonly XmlNode[];
 }
 
 /**
  * Returns the merged document, or `undefined` when nothing needed merging.
- * `tokenFor(href)` gives the sync token of a collection davsync syncs, or
- * `undefined` for any other href (left alone).
+ * `tokenFor(href)` gives the sync token of a collection davsync syncs (and
+ * its push properties), or `undefined` for any other href (left alone).
  *
  * @throws DavError `bad-request` / `payload-too-large` when the host's body is
  *   not XML within `limits` (the caller then passes the host's answer on).
@@ -34,7 +45,7 @@ export interface WantedProperties {
 export async function mergeSyncProperties(
   body: Buffer,
   wanted: WantedProperties,
-  tokenFor: (href: string) => Promise<string | undefined>,
+  tokenFor: (href: string) => Promise<string | OwnValues | undefined>,
   limits: Partial<XmlLimits>,
 ): Promise<Buffer | undefined> {
   const root = await parseXml(body, limits);
@@ -44,9 +55,9 @@ export async function mergeSyncProperties(
   for (const item of root.content) {
     if (typeof item !== 'string' && item.name === DAV.response) {
       const href = item.children.find((c) => c.name === DAV.href)?.text.trim();
-      const token = href === undefined || href === '' ? undefined : await tokenFor(href);
-      if (token !== undefined) {
-        const merged = mergeResponse(item, wanted, token);
+      const own = href === undefined || href === '' ? undefined : await tokenFor(href);
+      if (own !== undefined) {
+        const merged = mergeResponse(item, wanted, typeof own === 'string' ? { token: own } : own);
         if (merged !== item) changed = true;
         content.push(merged);
         continue;
@@ -58,12 +69,14 @@ export async function mergeSyncProperties(
   return Buffer.from('<?xml version="1.0" encoding="utf-8"?>\n' + serializeElement(withContent(root, content)), 'utf8');
 }
 
-function mergeResponse(response: XmlElement, wanted: WantedProperties, token: string): XmlElement {
+function mergeResponse(response: XmlElement, wanted: WantedProperties, own: OwnValues): XmlElement {
   if (!response.children.some((c) => c.name === DAV.propstat)) return response; // a status-only response: leave it
+  const { token } = own;
   const prefix = davPrefix(response);
   const names = new Set<string>();
   if (wanted.syncToken) names.add(DAV.syncToken);
   if (wanted.supportedReportSet) names.add(DAV.supportedReportSet);
+  for (const node of own.push ?? []) names.add(node.name);
 
   // The host's own supported-report-set, if it answered one with 200.
   let hostReports: XmlElement | undefined;
@@ -97,6 +110,7 @@ function mergeResponse(response: XmlElement, wanted: WantedProperties, token: st
   const ours: XmlElement[] = [];
   if (wanted.syncToken) ours.push(element(DAV.syncToken, prefix, response, [token]));
   if (wanted.supportedReportSet) ours.push(withSyncReport(hostReports, prefix, response));
+  for (const node of own.push ?? []) ours.push(foreignNode(node, response));
 
   // Into the 200 propstat, or a new one right after the last propstat.
   const okIndex = content.findIndex((c) => typeof c !== 'string' && c.name === DAV.propstat && statusOf(c) === 200);
@@ -126,6 +140,20 @@ function withSyncReport(host: XmlElement | undefined, prefix: string, context: X
 function fromNode(node: XmlNode, prefix: string, context: XmlElement): XmlElement {
   const children = (node.children ?? []).map((c) => fromNode(c, prefix, context));
   return element(node.name, prefix, context, node.text === undefined || node.text === '' ? children : [node.text, ...children]);
+}
+
+/**
+ * A node of ours in any namespace as an element of the host's document:
+ * under a prefix the host bound to its namespace, else `P` (the writer
+ * declares it where it is not bound).
+ */
+function foreignNode(node: XmlNode, context: XmlElement): XmlElement {
+  const { ns } = splitClark(node.name);
+  let prefix = ns === DAV_NS ? 'D' : 'P';
+  for (const p in context.scope) if (context.scope[p] === ns) prefix = p;
+  const children = (node.children ?? []).map((c) => foreignNode(c, context));
+  const el = element(node.name, prefix, context, node.text === undefined || node.text === '' ? children : [node.text, ...children]);
+  return node.attrs === undefined ? el : { ...el, attrs: { ...node.attrs } };
 }
 
 /** The status code of a propstat (`HTTP/1.1 404 Not Found` → 404), or 0. */

@@ -1,12 +1,14 @@
 /**
  * Wrap mode's PROPFIND: the host answers; when the request asked for
- * `DAV:sync-token` or `DAV:supported-report-set`, davsync holds the host's
- * 207 and merges its two properties in for the collections it syncs
+ * `DAV:sync-token` or `DAV:supported-report-set` (or, with push on, a
+ * WebDAV-Push property), davsync holds the host's 207 and merges its
+ * properties in for the collections it syncs
  * (`propfind-merge.ts`). Whatever davsync cannot merge is passed on as the
  * host wrote it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DAV, parseDepth, parsePropfind, parseXmlIfPresent, type PropRequest } from '@davsync/protocol';
+import { DAV, parseDepth, parsePropfind, parseXmlIfPresent, type PropRequest, type XmlNode } from '@davsync/protocol';
+import { PUSH_PROPERTY_NAMES, pushPropertyValue } from '../push/push-properties';
 import type { SyncContext } from '../context';
 import { errorResponse } from '../error-response';
 import { pathFromReference } from '../hrefs';
@@ -29,8 +31,9 @@ export async function mergeIntoPropfind(w: WrapState, req: IncomingMessage, res:
     return; // the host's to refuse
   }
   const asked = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
-  const wanted: WantedProperties = { syncToken: asked.includes(DAV.syncToken), supportedReportSet: asked.includes(DAV.supportedReportSet) };
-  if (!wanted.syncToken && !wanted.supportedReportSet) return;
+  const push = w.push === undefined ? [] : asked.filter((n) => PUSH_PROPERTY_NAMES.includes(n));
+  const wanted: WantedProperties = { syncToken: asked.includes(DAV.syncToken), supportedReportSet: asked.includes(DAV.supportedReportSet), push };
+  if (!wanted.syncToken && !wanted.supportedReportSet && push.length === 0) return;
   holdResponse(
     res,
     async (held) => {
@@ -60,7 +63,12 @@ async function merged(w: WrapState, held: HeldResponse, wanted: WantedProperties
       if (target === undefined || !(await w.collections.syncable(target.path))) return undefined;
       // A user who may not sync the collection gets the host's answer for it
       // as it is, as for an untracked one.
-      return visibleSyncToken(ctx, target.path);
+      const token = await visibleSyncToken(ctx, target.path);
+      if (token === undefined || w.push === undefined || wanted.push?.length === 0) return token;
+      const src = w.push;
+      // The values are text or children (never raw XML): nodes of the host's document.
+      const push = (wanted.push ?? []).map((name): XmlNode => ({ ...(pushPropertyValue(name, target.path, src) as Omit<XmlNode, 'name'>), name }));
+      return { token, push };
     },
     { maxBytes: mergeBytes, maxTextLength: mergeBytes, maxElements: Number.MAX_SAFE_INTEGER, maxDepth: 64 },
   );

@@ -4,7 +4,7 @@
  * it reports itself through `record()` (an import, a database trigger).
  * What a write changed is `capture.ts`'s to say; this is the commit.
  */
-import { DavError, type RecordedChange, type SyncLog } from '@davsync/core';
+import { asPropertyChange, DavError, withoutPushTo, type PushSuppression, type RecordedChange, type SyncLog } from '@davsync/core';
 import { errorResponse } from '../error-response';
 import type { Adopter } from './adopt';
 import { capturedChanges, explicitChanges, type CaptureDeps, type CapturePlan, type WrapChange } from './capture';
@@ -25,12 +25,16 @@ export class HostChangeRecorder {
    * its change is recorded. When recording fails, the cause goes to
    * `onError`, and the client gets a 500 instead of the 2xx (a client told
    * "done" would never sync the change), unless `recordFailure: 'log'`.
+   * The commit's change event carries the write's Push-Dont-Notify
+   * (`suppression`) and, for a PROPPATCH, says it changed properties only
+   * (push's `property-update`, not `content-update`).
    */
-  async recordCaptured(plan: CapturePlan, held: HeldResponse): Promise<HoldDecision> {
+  async recordCaptured(plan: CapturePlan, held: HeldResponse, suppression?: PushSuppression): Promise<HoldDecision> {
     if (held.status < 200 || held.status > 299) return { action: 'release' }; // the host refused: nothing changed
     try {
       const changes = await capturedChanges(plan, held, this.capture);
-      if (changes.length > 0) await this.commit(changes);
+      const commit = (): Promise<void> => this.commit(changes);
+      if (changes.length > 0) await withoutPushTo(suppression, () => (plan.method === 'PROPPATCH' ? asPropertyChange(commit) : commit()));
       return { action: 'release' };
     } catch (err) {
       this.onError(err);

@@ -13,6 +13,7 @@ import { toDavRequest } from '../node-http';
 import { CAPTURED_METHODS, planCapture } from './capture';
 import { holdResponse } from './held-response';
 import { mergeIntoPropfind } from './propfind';
+import { answerPushRequest, suppressionOf } from './push';
 import { answerReport } from './report';
 import { decideSyncTokenConditions, enterGate, syncTokenConditions } from './sync-token-gate';
 import type { WrapState } from './wrap-state';
@@ -33,6 +34,7 @@ export async function routeRequest(w: WrapState, req: IncomingMessage, res: Serv
   } catch {
     return pass(); // a target davsync cannot decode is the host's to judge
   }
+  if ((w.push !== undefined || w.changeStreams !== undefined) && (await answerPushRequest(w, req, res, ctx))) return;
   const method = ctx.req.method;
   const captured = CAPTURED_METHODS.has(method);
   const plan = captured ? await planCapture(ctx, w.capture) : undefined;
@@ -51,8 +53,10 @@ export async function routeRequest(w: WrapState, req: IncomingMessage, res: Serv
       return;
     }
     if (plan !== undefined) {
+      // Read now: the registrations it names are looked up before the host answers.
+      const suppression = await suppressionOf(w, ctx.req);
       heldUntilRecorded = true;
-      holdResponse(res, (held) => w.recorder.recordCaptured(plan, held), (err) => errorResponse(err, w.onError), release);
+      holdResponse(res, (held) => w.recorder.recordCaptured(plan, held, suppression), (err) => errorResponse(err, w.onError), release);
     }
     pass();
   } finally {

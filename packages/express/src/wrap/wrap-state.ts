@@ -5,7 +5,9 @@
  * Built once per `davsyncWrap` call.
  */
 import { SyncLog } from '@davsync/core';
+import { ChangeStreams } from '../change-stream/change-stream';
 import { SyncContext, type MemberReader, type SyncContextOptions } from '../context';
+import { WebDavPush, type ChangeFeed } from '../push/webdav-push';
 import type { DavRequest } from '../dav-request';
 import { hostPropertySource } from '../properties/host-properties';
 import type { MemberPropertySource } from '../sync/report';
@@ -29,6 +31,10 @@ export class WrapState {
   readonly recorder: HostChangeRecorder;
   /** Where a sync report gets changed members' properties: the host. */
   readonly propertySource: MemberPropertySource;
+  /** WebDAV-Push, when the `push` option is given (`push.ts`). */
+  readonly push: WebDavPush | undefined;
+  /** The change streams, when the `changeStream` option is given. */
+  readonly changeStreams: ChangeStreams | undefined;
   private readonly members: MemberReader;
   private readonly contextOptions: SyncContextOptions;
 
@@ -64,6 +70,9 @@ export class WrapState {
     };
     this.recorder = new HostChangeRecorder(this.log, this.adopter, this.capture, this.onError, o.recordFailure);
     this.propertySource = hostPropertySource(o.properties, o.propertiesBatchSize, this.log);
+    const feed: ChangeFeed = { currentToken: (c) => this.log.currentToken(c), log: this.log };
+    this.push = o.push === undefined ? undefined : new WebDavPush(o.push, feed, o.authorize, this.onError);
+    this.changeStreams = o.changeStream === undefined ? undefined : new ChangeStreams(o.changeStream, feed, o.authorize, this.onError);
   }
 
   /** A request's context: the members the log has recorded, and the log. */

@@ -32,6 +32,8 @@ import type { WrapChange } from './capture';
 import { resolveWrapOptions, type HostListing, type WrapOptions } from './options';
 import { routeRequest } from './route';
 import { WrapState } from './wrap-state';
+import type { ChangeStreams } from '../change-stream/change-stream';
+import type { WebDavPush } from '../push/webdav-push';
 
 export type { WrapChange } from './capture';
 
@@ -61,7 +63,11 @@ export interface DavsyncWrap {
   adopt(listing: HostListing, options?: AdoptOptions): Promise<AdoptResult>;
   /** True when `path` (a member path) is a tracked collection. */
   isTracked(path: string): boolean;
-  /** Closes the journal. */
+  /** WebDAV-Push, when the `push` option turned it on (registrations: `push.list`). */
+  readonly push: WebDavPush | undefined;
+  /** The change streams, when the `changeStream` option turned them on. */
+  readonly changeStreams: ChangeStreams | undefined;
+  /** Ends the change streams, stops push (deliveries under way are awaited) and closes the journal. */
   close(): Promise<void>;
 }
 
@@ -101,6 +107,12 @@ export function davsyncWrap(options: WrapOptions): DavsyncWrap {
     record: (changes: WrapChange | readonly WrapChange[]) => wrap.recorder.record(changes),
     adopt: (listing: HostListing, adoptOptions?: AdoptOptions) => wrap.adopter.adopt(listing, adoptOptions),
     isTracked: (path: string) => wrap.tracked.isTracked(normalizePath(path)),
-    close: () => wrap.log.close(),
+    push: wrap.push,
+    changeStreams: wrap.changeStreams,
+    close: async () => {
+      wrap.changeStreams?.close();
+      await wrap.push?.close();
+      await wrap.log.close();
+    },
   });
 }

@@ -131,6 +131,38 @@ describe('delivery', () => {
     expect((await read(service.to('phone')[1]!.body)).token).toBe((await sync(`${origin}/cal/`, SYNC_BODY)).syncToken);
   });
 
+  it('triggers: a PUT wakes content-update only, a PROPPATCH property-update only (member at depth 1, the collection at depth 0)', async () => {
+    await start({}, { coalesceMs: 0 });
+    await mkcol(`${origin}/cal`);
+    const content = '<P:content-update><D:depth>1</D:depth></P:content-update>';
+    const props = '<P:property-update><D:depth>1</D:depth></P:property-update>';
+    for (const [name, trigger] of [['content', content], ['props', props], ['both', content + props]] as const) {
+      expect((await postRegister('/cal/', registerBody(service.subscribe(name), trigger))).status).toBe(201);
+    }
+    const count = (): number[] => ['content', 'props', 'both'].map((n) => service.to(n).length);
+    await put(`${origin}/cal/a.ics`, 'x');
+    await service.waitFor(() => service.to('content').length === 1 && service.to('both').length === 1);
+    const proppatch = (path: string) =>
+      dav(`${origin}${path}`, 'PROPPATCH', {
+        headers: XML_HEADERS,
+        body: '<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:x"><D:set><D:prop><X:color>red</X:color></D:prop></D:set></D:propertyupdate>',
+      });
+    expect((await proppatch('/cal/a.ics')).status).toBe(207);
+    await service.waitFor(() => service.to('props').length === 1 && service.to('both').length === 2);
+    const told = await read(service.to('props')[0]!.body);
+    expect([told.property, told.token]).toEqual([true, undefined]); // property-update only, no content-update element
+    expect(await read(service.to('both')[1]!.body)).toMatchObject({ property: true, token: undefined });
+    // The collection's own properties: depth 0 of a property-update.
+    expect((await proppatch('/cal/')).status).toBe(207);
+    await service.waitFor(() => service.to('props').length === 2 && service.to('both').length === 3);
+    await put(`${origin}/cal/b.ics`, 'x'); // the marker: once it arrives, a wrong message would have too
+    await service.waitFor(() => service.to('content').length === 2 && service.to('both').length === 4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(count()).toEqual([2, 2, 4]);
+    expect((await read(service.to('both')[3]!.body)).property).toBe(false);
+    expect(service.rejections).toEqual([]);
+  });
+
   it('Push-Dont-Notify with the registration URL spares it, not the others; * spares all', async () => {
     await start({}, { coalesceMs: 0 });
     await mkcol(`${origin}/cal`);
