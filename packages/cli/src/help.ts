@@ -35,6 +35,7 @@ Options:
                            a PUT or COPY past it is refused with 507 (default: no limit)
       --log-level LEVEL    silent, error, warn, info (default: one line per request) or debug
       --no-checksums       do not hash uploads (SHA-1, MD5, SHA-256 for oc:checksums; see docs/clients.md)
+      --no-compression     never gzip answers (e.g. behind a proxy that compresses; see docs/transfer.md)
   -u, --user NAME:PASS     require HTTP Basic authentication
       --push               WebDAV-Push (DAVx5, Web Push) and server-sent change events
                            (GET a collection with Accept: text/event-stream); see docs/push.md

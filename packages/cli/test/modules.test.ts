@@ -25,6 +25,11 @@ describe('parseCommandLine: serve', () => {
     expect(parseCommandLine(['serve'], {})).not.toHaveProperty('options.checksums');
   });
 
+  it('turns gzip off with --no-compression, and leaves it on by default', () => {
+    expect(parseCommandLine(['serve', '--no-compression'], {})).toMatchObject({ options: { compression: false } });
+    expect(parseCommandLine(['serve'], {})).not.toHaveProperty('options.compression');
+  });
+
   it('defaults: ./data on 127.0.0.1:8080, log level info, no auth', () => {
     expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', options: { dir: './data', host: '127.0.0.1', port: 8080, logLevel: 'info' } });
   });
