@@ -15,6 +15,7 @@ import { DAV, type PropEntry, type PropRequest, type PropValue } from '@davsync/
 import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 import { ownCloudNames } from './owncloud-properties';
 import { OC_CHECKSUMS } from './checksum-properties';
+import { BLOCK_HASHES } from './block-hash-properties';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [
@@ -52,6 +53,7 @@ function liveNames(entry: Entry): string[] {
   if (entry.created !== undefined) names.push(DAV.creationdate);
   if (entry.displayName !== undefined) names.push(DAV.displayname);
   if (entry.checksums !== undefined) names.push(OC_CHECKSUMS);
+  if (!entry.collection && entry.checksums?.blocks !== undefined) names.push(BLOCK_HASHES);
   if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
   names.push(DAV.lockdiscovery, DAV.supportedlock, ...ownCloudNames(entry));
   return names;
