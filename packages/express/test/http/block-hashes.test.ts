@@ -110,6 +110,17 @@ describe('ds:block-hashes', () => {
     expect((await served(`${s.url}/b/`, '0', '/b/')).status).toBe(404);
   });
 
+  it('a sync REPORT naming it answers it for changed members', async () => {
+    await mkcol(`${s.url}/r/`);
+    await putBytes(`${s.url}/r/one.txt`, Buffer.from('one'));
+    const r = await dav(`${s.url}/r/`, 'REPORT', {
+      headers: { 'content-type': 'application/xml', depth: '0' },
+      body: `<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:" xmlns:ds="${DS}"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/><ds:block-hashes/></D:prop></D:sync-collection>`,
+    });
+    expect(r.status).toBe(207);
+    expect(r.text).toContain(createHash('sha256').update('one').digest('hex'));
+  });
+
   it('is protected: PROPPATCH cannot set it', async () => {
     const r = await dav(`${s.url}/b/listed.txt`, 'PROPPATCH', {
       headers: { 'content-type': 'application/xml' },
