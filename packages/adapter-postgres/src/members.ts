@@ -24,6 +24,8 @@ export interface MemberRow {
   readonly sha1?: string | null;
   readonly md5?: string | null;
   readonly sha256?: string | null;
+  /** Block hashes (`Checksums.blocks`, issue 20), stored form. */
+  readonly blocks?: string | null;
 }
 
 /** The exclusive bounds of the key range holding the members strictly below `path`. */
@@ -46,7 +48,7 @@ const NEW_COLLECTION_TAG = `'col-' || replace(gen_random_uuid()::text, '-', '')`
 export function memberSql(s: string) {
   // A listing reads the checksums only when asked (ReadOptions.checksums): same query, wider rows.
   const lean = 'path, collection, etag, size, content_type, blob, created, modified, file_id';
-  const columns = `${lean}, sha1, md5, sha256`;
+  const columns = `${lean}, sha1, md5, sha256, blocks`;
   // $1 the subtree's root, $2 and $3 the bounds of the range below it.
   const subtree = '(path = $1 OR (path > $2 AND path < $3))';
   return {
@@ -61,12 +63,12 @@ export function memberSql(s: string) {
     /** A page of a collection's members in key order, after `$2`. */
     listPage: `SELECT ${lean} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
     listPageWithChecksums: `SELECT ${columns} FROM ${s}.members WHERE parent = $1 AND path > $2 ORDER BY path LIMIT $3`,
-    /** $8: the client's modification time, or null for the time of the write; $9–$11 the checksums. */
-    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, modified, sha1, md5, sha256)
-                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), $9, $10, $11) RETURNING ${columns}`,
-    /** $7: the client's modification time, or null; $8–$10 the checksums. The file ID stays: an overwrite is the same member. */
+    /** $8: the client's modification time, or null for the time of the write; $9–$12 the checksums and block hashes. */
+    insertFile: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, modified, sha1, md5, sha256, blocks)
+                 VALUES ($1, $2, false, $3, $4, $5, $6, $7, coalesce($8::timestamptz, now()), $9, $10, $11, $12) RETURNING ${columns}`,
+    /** $7: the client's modification time, or null; $8–$11 the checksums and block hashes. The file ID stays: an overwrite is the same member. */
     updateFile: `UPDATE ${s}.members SET etag = $2, size = $3, content_type = $4, blob = $5, chunk_size = $6,
-                        modified = coalesce($7::timestamptz, now()), sha1 = $8, md5 = $9, sha256 = $10
+                        modified = coalesce($7::timestamptz, now()), sha1 = $8, md5 = $9, sha256 = $10, blocks = $11
                  WHERE path = $1 RETURNING ${columns}`,
     /** Sets a member's modification time ($2); a file's ETag becomes its content hash with the time ($3, see fileTag). */
     setModified: `UPDATE ${s}.members SET modified = $2::timestamptz,
@@ -85,11 +87,11 @@ export function memberSql(s: string) {
      * hash again) and so are file IDs (the column's default); dead
      * properties and checksums come along.
      */
-    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties, sha1, md5, sha256)
+    copySubtree: `INSERT INTO ${s}.members (path, parent, collection, etag, size, content_type, blob, chunk_size, properties, sha1, md5, sha256, blocks)
                   SELECT $5 || substr(path, length($1) + 1),
                          CASE WHEN path = $1 THEN $6 ELSE $5 || substr(parent, length($1) + 1) END,
                          collection, CASE WHEN collection THEN ${NEW_COLLECTION_TAG} ELSE split_part(etag, '-', 1) END,
-                         size, content_type, blob, chunk_size, properties, sha1, md5, sha256
+                         size, content_type, blob, chunk_size, properties, sha1, md5, sha256, blocks
                   FROM ${s}.members WHERE path = $1 OR ($4::boolean AND path > $2 AND path < $3)`,
     /** Moves a subtree ($4 the destination, $5 its parent); ETags, dates, file IDs and properties stay. */
     moveSubtree: `UPDATE ${s}.members SET path = $4 || substr(path, length($1) + 1),
@@ -122,14 +124,15 @@ export function toEntry(row: MemberRow): Entry {
 
 /** The row's checksums as an entry carries them: absent when none was stored (or selected). */
 function checksumsOf(row: MemberRow): { checksums?: Checksums } {
-  const sums: { sha1?: string; md5?: string; sha256?: string } = {};
+  const sums: { sha1?: string; md5?: string; sha256?: string; blocks?: string } = {};
   if (typeof row.sha1 === 'string') sums.sha1 = row.sha1;
   if (typeof row.md5 === 'string') sums.md5 = row.md5;
   if (typeof row.sha256 === 'string') sums.sha256 = row.sha256;
+  if (typeof row.blocks === 'string') sums.blocks = row.blocks;
   return Object.keys(sums).length === 0 ? {} : { checksums: sums };
 }
 
-/** The checksum columns' values of a write ($sha1, $md5, $sha256), NULL for any not computed. */
-export function checksumValues(checksums: Checksums | undefined): [string | null, string | null, string | null] {
-  return [checksums?.sha1 ?? null, checksums?.md5 ?? null, checksums?.sha256 ?? null];
+/** The checksum columns' values of a write ($sha1, $md5, $sha256, $blocks), NULL for any not computed. */
+export function checksumValues(checksums: Checksums | undefined): [string | null, string | null, string | null, string | null] {
+  return [checksums?.sha1 ?? null, checksums?.md5 ?? null, checksums?.sha256 ?? null, checksums?.blocks ?? null];
 }

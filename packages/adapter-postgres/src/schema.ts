@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -292,6 +292,11 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   // computed (a write with checksums off; files from before this step).
   (s) => `
     ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS sha1 text, ADD COLUMN IF NOT EXISTS md5 text, ADD COLUMN IF NOT EXISTS sha256 text;
+  `,
+  // 8: block hashes of files (issue 20): `<block size>:<sha256 hex> …`,
+  // computed with sha256 (`Checksums.blocks`); NULL as for the checksums.
+  (s) => `
+    ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS blocks text;
   `,
 ];
 

@@ -64,6 +64,7 @@ const SERVE_FLAGS = {
   'log-level': { type: 'string' },
   'no-checksums': { type: 'boolean' },
   checksums: { type: 'string' },
+  'no-compression': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   push: { type: 'boolean' },
   'push-allow-http-loopback': { type: 'boolean' },
@@ -105,6 +106,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values.retention === undefined ? {} : { retention: integer('--retention', values.retention, 0, Number.MAX_SAFE_INTEGER) }),
     ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
     ...checksumsOption(values.checksums, values['no-checksums'] === true),
+    ...(values['no-compression'] ? { compression: false } : {}),
     ...optionalCredentials(values.user, undefined, env),
     ...(values.push
       ? { push: { ...(values['push-allow-http-loopback'] ? { allowHttpLoopback: true } : {}), ...(subject === undefined ? {} : { subject }) } }

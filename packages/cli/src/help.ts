@@ -37,6 +37,7 @@ Options:
       --checksums LIST     digests computed of uploads for oc:checksums: sha1, md5, sha256 (default all;
                            rclone's owncloud vendor compares md5, nextcloud sha1; see docs/clients.md)
       --no-checksums       do not hash uploads
+      --no-compression     never gzip answers (e.g. behind a proxy that compresses; see docs/transfer.md)
   -u, --user NAME:PASS     require HTTP Basic authentication
       --push               WebDAV-Push (DAVx5, Web Push) and server-sent change events
                            (GET a collection with Accept: text/event-stream); see docs/push.md

@@ -39,6 +39,8 @@ export interface ServeOptions {
   readonly quotaBytes?: number;
   /** Hash uploads for `oc:checksums` (the engine's `checksums`): all three by default, some, or none. */
   readonly checksums?: boolean | { readonly algorithms: readonly ('sha1' | 'md5' | 'sha256')[] };
+  /** gzip answers when clients ask for it (the middleware's `compression`). Default true. */
+  readonly compression?: boolean;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /**
@@ -158,6 +160,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const dav = davsync({
     engine: store.engine,
     ...push,
+    ...(options.compression === undefined ? {} : { compression: options.compression }),
     // A store failure (unavailable, full) is one line; anything else is a
     // bug, and the stack is what a bug report needs.
     onError: (err) =>

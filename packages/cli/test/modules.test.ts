@@ -31,6 +31,11 @@ describe('parseCommandLine: serve', () => {
     expect(usageError(() => parseCommandLine(['serve', '--checksums', 'md5', '--no-checksums'], {}))).toMatch(/exclude each other/);
   });
 
+  it('turns gzip off with --no-compression, and leaves it on by default', () => {
+    expect(parseCommandLine(['serve', '--no-compression'], {})).toMatchObject({ options: { compression: false } });
+    expect(parseCommandLine(['serve'], {})).not.toHaveProperty('options.compression');
+  });
+
   it('defaults: ./data on 127.0.0.1:8080, log level info, no auth', () => {
     expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', options: { dir: './data', host: '127.0.0.1', port: 8080, logLevel: 'info' } });
   });

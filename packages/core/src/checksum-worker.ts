@@ -1,10 +1,14 @@
 /**
  * The hashing thread's side (see `hashing-thread.ts`): one set of hashes per
  * session, updated with each batch the main thread transfers, digested on
- * `end`. Loads nothing but node:crypto, so the thread starts fast.
+ * `end`. Loads nothing but node:crypto (and `block-hashes.ts`, which loads only
+ * that), so the thread starts fast.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { BlockHasher, BLOCKS_ALGORITHM, type StreamHasher } from './block-hashes';
+
+type Hasher = StreamHasher;
 
 /** A message from the main thread. */
 interface Request {
@@ -18,7 +22,7 @@ interface Request {
   readonly abort?: boolean;
 }
 
-const sessions = new Map<number, Array<readonly [string, Hash]>>();
+const sessions = new Map<number, Array<readonly [string, Hasher]>>();
 const port = parentPort;
 if (port === null) throw new Error('davsync: checksum-worker runs as a worker thread');
 
@@ -29,7 +33,7 @@ port.on('message', (m: Request) => {
   }
   let hashes = sessions.get(m.id);
   if (hashes === undefined) {
-    hashes = (m.algorithms ?? []).map((a) => [a, createHash(a)] as const);
+    hashes = (m.algorithms ?? []).map((a) => [a, a === BLOCKS_ALGORITHM ? new BlockHasher() : createHash(a)] as readonly [string, Hasher]);
     sessions.set(m.id, hashes);
   }
   if (m.data !== undefined) {

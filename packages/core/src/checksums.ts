@@ -6,7 +6,8 @@
  * of downloading to check a copy. They are not ETags: `Entry.etag` stays
  * what each store makes it.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { BlockHasher, BLOCKS_ALGORITHM, isBlockList, type StreamHasher } from './block-hashes';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
@@ -33,8 +34,15 @@ export function checksumAlgorithmsOf(option: ChecksumsOption | undefined): reado
   return CHECKSUM_ALGORITHMS.filter((a) => option.algorithms.includes(a));
 }
 
-/** Digests of a member's content, lowercase hex; an algorithm not computed is absent. */
-export type Checksums = Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
+/**
+ * Digests of a member's content, lowercase hex; an algorithm not computed
+ * is absent. `blocks`: the SHA-256 of each fixed-size block
+ * (`block-hashes.ts`), computed with `sha256`, in the stored form
+ * `<block size>:<hex> <hex> …`.
+ */
+export type Checksums = Readonly<Partial<Record<ChecksumAlgorithm, string>>> & { readonly blocks?: string };
+
+type Hasher = StreamHasher;
 
 /** Node's name of each algorithm. */
 const NODE_NAME: Readonly<Record<ChecksumAlgorithm, string>> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256' };
@@ -64,7 +72,9 @@ export interface HashedBody {
  * await hashed.digests(); // { sha1: '…', md5: '…', sha256: '…' }
  */
 export function hashWhileReading(body: ByteStream, algorithms: readonly ChecksumAlgorithm[], onWarning: HashingWarning = console.warn): HashedBody {
-  const names = algorithms.map((a) => NODE_NAME[a]);
+  // Block hashes come with SHA-256: the same bytes, cut at block boundaries.
+  const blocks = algorithms.includes('sha256');
+  const names = [...algorithms.map((a) => NODE_NAME[a]), ...(blocks ? [BLOCKS_ALGORITHM] : [])];
   let result: Promise<Checksums> | undefined;
   async function* pass(): AsyncGenerator<Uint8Array> {
     // Copies of the chunks so far, until they make a batch.
@@ -90,9 +100,9 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
       }
     };
     // Hashes on this thread: for a body within one batch, or where there is no hashing thread.
-    let here: Array<readonly [ChecksumAlgorithm, Hash]> | undefined;
-    const hashHere = (): Array<readonly [ChecksumAlgorithm, Hash]> => {
-      const hashes = algorithms.map((a) => [a, createHash(NODE_NAME[a])] as const);
+    let here: Array<readonly [string, Hasher]> | undefined;
+    const hashHere = (): Array<readonly [string, Hasher]> => {
+      const hashes = names.map((name) => [name, name === BLOCKS_ALGORITHM ? new BlockHasher() : createHash(name)] as readonly [string, Hasher]);
       for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
       early = [];
       return hashes;
@@ -119,11 +129,11 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
       }
       if (session === undefined) {
         const hashes = here ?? hashHere();
-        result = Promise.resolve(Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')])));
+        result = Promise.resolve(byAlgorithm(Object.fromEntries(hashes.map(([name, hash]) => [name, hash.digest('hex')]))));
       } else {
         if (batch !== undefined && filled > 0) await session.update(batch, filled);
         const digests = session.end();
-        result = digests.then((d) => Object.fromEntries(algorithms.map((a) => [a, d[NODE_NAME[a]] as string])));
+        result = digests.then(byAlgorithm);
         // Awaited by `digests()`; a failure must not count as unhandled meanwhile.
         result.catch(() => undefined);
       }
@@ -132,6 +142,12 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
       if (!ended) session?.abort();
     }
   }
+  /** Digests by Node name (and the block list's) → `Checksums`. */
+  const byAlgorithm = (d: Record<string, string>): Checksums => {
+    const out: Record<string, string> = Object.fromEntries(algorithms.map((a) => [a, d[NODE_NAME[a]] as string]));
+    if (blocks && d[BLOCKS_ALGORITHM] !== undefined) out['blocks'] = d[BLOCKS_ALGORITHM];
+    return out;
+  };
   return {
     body: pass(),
     digests: () => result ?? Promise.reject(new Error('davsync: checksums asked for before the body was read to its end')),
@@ -201,6 +217,8 @@ export function checksummedWrite(path: string, body: ByteStream, options: WriteO
 export function isChecksums(value: unknown): value is Checksums {
   if (typeof value !== 'object' || value === null) return false;
   return Object.entries(value).every(
-    ([a, hex]) => Object.hasOwn(DIGEST_LENGTH, a) && typeof hex === 'string' && hex.length === DIGEST_LENGTH[a as ChecksumAlgorithm] && /^[0-9a-f]+$/.test(hex),
+    ([a, hex]) =>
+      (a === 'blocks' && isBlockList(hex)) ||
+      (Object.hasOwn(DIGEST_LENGTH, a) && typeof hex === 'string' && hex.length === DIGEST_LENGTH[a as ChecksumAlgorithm] && /^[0-9a-f]+$/.test(hex)),
   );
 }

@@ -6,6 +6,7 @@ export type { ByteRange, ByteStream, Entry } from './entry';
 export type { CopyOptions, DeadPropertyStore, MoveOptions, ReadOptions, StorageAdapter, TransferResult, WriteOptions } from './adapter';
 export { CHECKSUM_ALGORITHMS, DIGEST_LENGTH, checksumAlgorithmsOf, checksummedWrite, checksumsOf, hashWhileReading, isChecksums, verifyChecksums } from './checksums';
 export type { ChecksumAlgorithm, ChecksumPolicy, Checksums, ChecksumsOption, HashedBody } from './checksums';
+export { BLOCK_SIZE, BlockHasher, isBlockList, parseBlockList } from './block-hashes';
 export { abortableBody, adapterTree, listInBatches } from './listing';
 export { DavError, isDavError, notFound, conflict, invalidSyncToken, preconditionFailed, badRequest, forbidden, methodNotAllowed } from './errors';
 export { checkOverwrite, checkTransferPaths } from './transfer-checks';

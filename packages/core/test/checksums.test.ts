@@ -5,10 +5,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { hashWhileReading, isChecksums, SyncEngine, type ByteStream, type Checksums, type Entry, type StorageAdapter, type WriteOptions } from '@davsync/core';
+import { BlockHasher, hashWhileReading, isChecksums, SyncEngine, type ByteStream, type Checksums, type Entry, type StorageAdapter, type WriteOptions } from '@davsync/core';
 import { noStore } from './helpers';
 
 const digest = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
+
+/** The stored block list of `data` (4 MiB blocks), computed here independently of `block-hashes.ts`. */
+function blocks(data: Buffer, blockSize = 4 * 1024 * 1024): string {
+  const hashes: string[] = [];
+  for (let at = 0; at < data.length; at += blockSize) hashes.push(digest('sha256', data.subarray(at, at + blockSize)));
+  return `${blockSize}:${hashes.join(' ')}`;
+}
 
 async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
@@ -31,13 +38,13 @@ function recording(stored: Array<Checksums | undefined>): StorageAdapter {
 describe('hashWhileReading', () => {
   it('gives the digests of every byte, however the body is chunked and whichever thread hashes it', async () => {
     // Bodies within one batch are hashed here; longer ones on the hashing thread, batch by batch.
-    for (const [length, size] of [[0, 1], [100, 7], [262_144, 65_536], [262_145, 4096], [3_000_001, 65_536], [1_000_003, 1_000_003]] as const) {
+    for (const [length, size] of [[0, 1], [100, 7], [262_144, 65_536], [262_145, 4096], [3_000_001, 65_536], [1_000_003, 1_000_003], [9_437_185, 100_003]] as const) {
       const data = randomBytes(length);
       const hashed = hashWhileReading(chunks(data, size), ['sha1', 'md5', 'sha256']);
       const seen: Buffer[] = [];
       for await (const chunk of hashed.body) seen.push(Buffer.from(chunk));
       expect({ length, size, same: Buffer.concat(seen).equals(data) }).toEqual({ length, size, same: true });
-      expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data) });
+      expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) });
       expect(isChecksums(await hashed.digests())).toBe(true);
     }
   });
@@ -69,7 +76,7 @@ describe('SyncEngine.write checksums', () => {
   it('computes SHA-1, MD5 and SHA-256 by default', async () => {
     const stored: Array<Checksums | undefined> = [];
     await new SyncEngine({ adapter: recording(stored) }).write('/a', chunks(data, 4));
-    expect(stored).toEqual([{ sha1, md5: digest('md5', data), sha256: digest('sha256', data) }]);
+    expect(stored).toEqual([{ sha1, md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) }]);
   });
 
   it('computes nothing with checksums: false, unless a digest is announced', async () => {
@@ -89,5 +96,25 @@ describe('SyncEngine.write checksums', () => {
 
   it('refuses a checksums option that is not a boolean', () => {
     expect(() => new SyncEngine({ adapter: noStore, checksums: 'yes' as unknown as boolean })).toThrow(/checksums/);
+  });
+});
+
+describe('BlockHasher', () => {
+  it('cuts at block boundaries whatever the chunking', () => {
+    const data = randomBytes(10_007);
+    for (const chunk of [1, 13, 100, 4096, 10_007]) {
+      const h = new BlockHasher(1000);
+      for (let at = 0; at < data.length; at += chunk) h.update(data.subarray(at, at + chunk));
+      expect([chunk, h.digest('hex')]).toEqual([chunk, blocks(data, 1000)]);
+    }
+    expect(new BlockHasher(1000).update(randomBytes(3000)).digest('hex').split(' ')).toHaveLength(3);
+  });
+
+  it('stored lists are checked: isChecksums refuses a malformed one', () => {
+    expect(isChecksums({ blocks: blocks(randomBytes(10)) })).toBe(true);
+    expect(isChecksums({ blocks: '4194304:' })).toBe(true);
+    expect(isChecksums({ blocks: '4194304:abc' })).toBe(false);
+    expect(isChecksums({ blocks: ':' + digest('sha256', Buffer.alloc(1)) })).toBe(false);
+    expect(isChecksums({ blocks: 42 })).toBe(false);
   });
 });

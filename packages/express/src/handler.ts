@@ -21,10 +21,11 @@ import { handleProppatch } from './methods/proppatch';
 import { handlePut } from './methods/put';
 import { handleUnlock } from './methods/unlock';
 import { handleReport } from './sync/report';
-import { resolveOptions, type DavsyncOptions } from './options';
+import { resolveOptions, type DavsyncOptions, type ResolvedOptions } from './options';
 import { handlePushRegister } from './push/register';
 import { WebDavPush } from './push/webdav-push';
 import { ChangeStreams, wantsEventStream } from './change-stream/change-stream';
+import { compressResponse, DEFAULT_COMPRESSION, type CompressionSettings } from './compression/compress-response';
 
 type MethodHandler = (ctx: DavContext) => Promise<DavResponse>;
 
@@ -91,6 +92,7 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
     });
   const onError = resolved.onError ?? ((err: unknown) => console.error('davsync: unexpected error', err));
   const push = resolved.push === undefined ? undefined : new WebDavPush(resolved.push, engine, resolved.authorize, onError);
+  const compression = compressionSettings(resolved.compression);
   const changeStreams = resolved.changeStream === undefined ? undefined : new ChangeStreams(resolved.changeStream, engine, resolved.authorize, onError);
   const handle = async (req: DavRequest): Promise<DavResponse> => {
     // Own keys only: a method token such as `constructor` or `valueOf` must not find Object.prototype's.
@@ -115,7 +117,8 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
       if (action !== undefined) await ctx.require(action, ctx.path);
       // Push-Dont-Notify (§5.2) travels with the request's own changes; without push, `*` still spares the change streams.
       const suppression = push !== undefined ? await push.suppressionOf(req) : req.headers['push-dont-notify']?.trim() === '*' ? 'all' : undefined;
-      return await withoutPushTo(suppression, () => (method as MethodHandler)(ctx));
+      const response = await withoutPushTo(suppression, () => (method as MethodHandler)(ctx));
+      return await compressResponse(req, response, compression);
     } catch (err) {
       // The client went away and its reads were aborted: nobody to answer,
       // nothing to report; the table's client-closed answer (499), as when
@@ -125,4 +128,10 @@ export function createDavHandler(options: DavsyncOptions): DavHandler {
     }
   };
   return Object.assign(handle, { engine, onError, push, changeStreams });
+}
+
+function compressionSettings(option: ResolvedOptions['compression']): CompressionSettings | undefined {
+  if (option === false) return undefined;
+  if (option === true) return DEFAULT_COMPRESSION;
+  return { level: option.level ?? DEFAULT_COMPRESSION.level, minBytes: option.minBytes ?? DEFAULT_COMPRESSION.minBytes };
 }

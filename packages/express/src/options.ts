@@ -10,6 +10,16 @@ import { DEFAULT_IF_LIMITS, DEFAULT_XML_LIMITS } from '@davsync/protocol';
 import { pushOptionsSchema } from './push/push-options';
 import { changeStreamOptionsSchema } from './change-stream/change-stream';
 
+export const compressionOptionSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      level: z.number().int().min(1).max(9).optional(),
+      minBytes: z.number().int().nonnegative().optional(),
+    })
+    .strict(),
+]);
+
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
 export const limitsSchema = z
@@ -93,6 +103,14 @@ export const davsyncOptionsSchema = z
     push: pushOptionsSchema.optional(),
     /** Server-sent change events on collections (`GET` with `Accept: text/event-stream`): off unless given (`{}` for the defaults). */
     changeStream: changeStreamOptionsSchema.optional(),
+    /**
+     * `Content-Encoding: gzip` for multistatus answers, the collection page
+     * and text-like files when the client's Accept-Encoding asks for it
+     * (see `compression/` and docs/transfer.md). Default true; false turns
+     * it off (e.g. behind a proxy that compresses); an object sets the zlib
+     * `level` (1–9, default 4) and `minBytes` (default 1024).
+     */
+    compression: compressionOptionSchema.default(true),
   })
   .strict()
   .refine((o) => (o.adapter === undefined) !== (o.engine === undefined), 'give exactly one of `adapter` or `engine`')

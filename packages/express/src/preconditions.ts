@@ -15,6 +15,7 @@ import { mayUseLock, notYourLock } from './locks/lock-principal';
 import type { ResolvedOptions } from './options';
 import { quoteEtag } from './properties/entry-properties';
 import { syncTokenHolds } from './sync/token-condition';
+import { gzipEtag } from './compression/compress-response';
 
 /** What a precondition reads of the request: its headers, where its references lead, the members and the sync state. */
 export type PreconditionRequest = Pick<SyncContext, 'path' | 'header' | 'resolve' | 'may' | 'members' | 'sync' | 'options' | 'lockStore' | 'href' | 'req'>;
@@ -56,8 +57,12 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       if (groups.some((group) => !group.some((lock) => submitted.has(lock.token) && mayUseLock(lock, ctx.req.user)))) throw notYourLock(ctx.path);
     }
   }
-  if (!ifMatchPasses(ctx.header('if-match'), current)) throw preconditionFailed('If-Match', ctx.path);
-  if (options.ifNoneMatch !== false && !ifNoneMatchPasses(ctx.header('if-none-match'), current)) {
+  // The tag of the gzip'd representation names the same content: a client echoing what a compressed GET gave it must pass.
+  const gzipped = current === undefined ? undefined : gzipEtag(current);
+  const ifMatch = ctx.header('if-match');
+  if (!ifMatchPasses(ifMatch, current) && !ifMatchPasses(ifMatch, gzipped)) throw preconditionFailed('If-Match', ctx.path);
+  const ifNoneMatch = ctx.header('if-none-match');
+  if (options.ifNoneMatch !== false && !(ifNoneMatchPasses(ifNoneMatch, current) && ifNoneMatchPasses(ifNoneMatch, gzipped))) {
     throw preconditionFailed('If-None-Match', ctx.path);
   }
 }

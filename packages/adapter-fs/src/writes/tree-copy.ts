@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '@davsync/core';
+import { BlockHasher, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type Checksums } from '@davsync/core';
 import { fsyncDirectory } from './atomic-write';
 import { readMembers } from '../listing/directory';
 import { SAFE_READ_FLAGS, type SafePaths } from '../paths/safe-path';
@@ -65,14 +65,20 @@ export async function copyFileContent(from: string, to: string, algorithms: read
     try {
       const buffer = Buffer.allocUnsafe(PIECE);
       const hashes = algorithms.map((a) => [a, createHash(a)] as const);
+      // The block list (issue 20) comes with the checksums, as on a write: with SHA-256.
+      const blocks = algorithms.includes('sha256') ? new BlockHasher() : undefined;
       for (;;) {
         const { bytesRead } = await source.read(buffer, 0, PIECE, null);
         if (bytesRead === 0) break;
         for (const [, hash] of hashes) hash.update(buffer.subarray(0, bytesRead));
+        blocks?.update(buffer.subarray(0, bytesRead));
         for (let at = 0; at < bytesRead; ) at += (await target.write(buffer, at, bytesRead - at)).bytesWritten;
       }
       await target.sync();
-      const checksums: Checksums = Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')]));
+      const checksums: Checksums = {
+        ...Object.fromEntries(hashes.map(([a, hash]) => [a, hash.digest('hex')])),
+        ...(blocks === undefined ? {} : { blocks: blocks.digest('hex') }),
+      };
       return { checksums, stats: await target.stat({ bigint: true }) };
     } finally {
       await target.close();

@@ -21,7 +21,9 @@ export async function handleGet(ctx: DavContext): Promise<DavResponse> {
   } catch (err) {
     // RFC 9110 §13.1.2: a false If-None-Match on GET/HEAD is 304, not 412.
     if (err instanceof DavError && err.code === 'precondition-failed' && err.message.endsWith('If-None-Match')) {
-      return { status: 304, headers: validators(entry) };
+      // With the Content-Type and size of the 200 it stands for, so `compression/` gives it that 200's ETag.
+      const represented: Record<string, string> = entry.collection ? {} : { 'content-type': entry.contentType ?? 'application/octet-stream', 'content-length': String(entry.size ?? 0) };
+      return { status: 304, headers: { ...validators(entry), ...represented } };
     }
     throw err;
   }

@@ -10,6 +10,7 @@ import type { DavResponse } from '../dav-request';
 import { entryPropertiesFor, type MemberPropstats } from '../properties/entry-properties';
 import { propertiesOf } from '../properties/member-properties';
 import { wantsChecksums } from '../properties/checksum-properties';
+import { wantsBlockHashes } from '../properties/block-hash-properties';
 import { multistatusChunks, parsePropfind, parseXmlIfPresent, propstatsOf, type MultistatusResponse, type PropRequest } from '@davsync/protocol';
 
 export async function handlePropfind(ctx: DavContext): Promise<DavResponse> {
@@ -38,7 +39,7 @@ async function* responses(ctx: DavContext, entry: Entry, request: PropRequest, d
   // Most listings ask for getetag and the like: answered without an await per member.
   const fromEntry = entryPropertiesFor(request);
   // Stored checksums cost some stores a lookup: asked for only when wanted, once per batch.
-  const readOptions = { ...ctx.readOptions(), checksums: wantsChecksums(request) };
+  const readOptions = { ...ctx.readOptions(), checksums: wantsChecksums(request) || wantsBlockHashes(request) };
   const pending: string[] = [entry.path];
   while (pending.length > 0) {
     const dir = pending.shift() as string;

@@ -8,6 +8,7 @@ import type { Entry } from '@davsync/core';
 import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { OWNCLOUD_LIVE, ownCloudValue } from './owncloud-properties';
 import { checksumsValue } from './checksum-properties';
+import { BLOCK_HASHES, blockHashesValue } from './block-hash-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -31,6 +32,8 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   ...OWNCLOUD_LIVE,
   // An extension's live property (checksum-properties.ts), computed by the store.
   OC.checksums,
+  // davsync's block list (block-hash-properties.ts), computed with the checksums.
+  BLOCK_HASHES,
 ]);
 
 /** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
@@ -73,6 +76,8 @@ export function entryValue(name: string, entry: Entry): PropValue | undefined {
       return entry.displayName === undefined ? undefined : { text: entry.displayName };
     case OC.checksums:
       return checksumsValue(entry);
+    case BLOCK_HASHES:
+      return blockHashesValue(entry);
     default:
       return ownCloudValue(name, entry);
   }

@@ -14,6 +14,7 @@ import { pushPropertyValue, type PushPropertySource } from '../push/push-propert
 import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davsync/protocol';
 import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 import { ownCloudNames } from './owncloud-properties';
+import { BLOCK_HASHES } from './block-hash-properties';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [
@@ -51,6 +52,7 @@ function liveNames(entry: Entry): string[] {
   if (entry.created !== undefined) names.push(DAV.creationdate);
   if (entry.displayName !== undefined) names.push(DAV.displayname);
   if (entry.checksums !== undefined) names.push(OC.checksums);
+  if (!entry.collection && entry.checksums?.blocks !== undefined) names.push(BLOCK_HASHES);
   if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
   names.push(DAV.lockdiscovery, DAV.supportedlock, ...ownCloudNames(entry));
   return names;
