@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -292,6 +292,26 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   // computed (a write with checksums off; files from before this step).
   (s) => `
     ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS sha1 text, ADD COLUMN IF NOT EXISTS md5 text, ADD COLUMN IF NOT EXISTS sha256 text;
+  `,
+  // 8: resumable uploads (issue 20): a row per upload, its bytes as chunks,
+  // so any instance can resume an upload another one began.
+  (s) => `
+    CREATE TABLE ${s}.uploads (
+      id text PRIMARY KEY,
+      target text NOT NULL,
+      owner text,
+      length bigint,
+      meta jsonb NOT NULL DEFAULT '{}',
+      "offset" bigint NOT NULL DEFAULT 0,
+      updated bigint NOT NULL
+    );
+    CREATE INDEX uploads_by_owner ON ${s}.uploads (owner);
+    CREATE TABLE ${s}.upload_chunks (
+      upload text NOT NULL REFERENCES ${s}.uploads (id) ON DELETE CASCADE,
+      seq integer NOT NULL,
+      data bytea NOT NULL,
+      PRIMARY KEY (upload, seq)
+    );
   `,
 ];
 
