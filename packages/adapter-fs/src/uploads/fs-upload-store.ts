@@ -8,8 +8,9 @@
  *
  * The record's offset is the durable truth: it is written only after the
  * data up to it has been fsynced, at the end of every append (also one cut
- * off by the client) and every {@link CHECKPOINT_BYTES} on the way, so a
- * long append that dies with the server loses at most that much. Bytes
+ * off by the client) and on the way every {@link CHECKPOINT_BYTES} or
+ * {@link CHECKPOINT_MS}, whichever comes first, so a long append that dies
+ * with the server (SIGKILL, power) loses at most that much. Bytes
  * past the recorded offset (written, not yet acknowledged when the server
  * died) are cut off before the next append, so a client never resumes on
  * bytes nobody vouched for.
@@ -29,6 +30,8 @@ const writeAsync = promisify(write) as unknown as (fd: number, buffer: Uint8Arra
 
 /** Bytes between two checkpoints of a long append: what a server crash can cost the client, at most. */
 export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+/** Time between two checkpoints of a slow append: an fsync and a small rename twice a second costs little. */
+export const CHECKPOINT_MS = 500;
 
 /** Ids the store accepts: they become file names. */
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -80,15 +83,17 @@ export class FsUploadStore implements UploadStore {
         // Bytes past the record were never acknowledged (a crash mid-append): they go.
         ftruncateSync(fd, offset);
         let sinceCheckpoint = 0;
+        let lastCheckpoint = Date.now();
         try {
           for await (const chunk of body) {
             checkSize(at + chunk.length, options.maxBytes);
             for (let done = 0; done < chunk.length; ) done += (await writeAsync(fd, chunk, done, chunk.length - done, at + done)).bytesWritten;
             at += chunk.length;
             sinceCheckpoint += chunk.length;
-            if (sinceCheckpoint >= CHECKPOINT_BYTES) {
+            if (sinceCheckpoint >= CHECKPOINT_BYTES || Date.now() - lastCheckpoint >= CHECKPOINT_MS) {
               await checkpoint();
               sinceCheckpoint = 0;
+              lastCheckpoint = Date.now();
             }
           }
         } finally {
