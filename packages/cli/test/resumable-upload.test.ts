@@ -143,7 +143,8 @@ it(
     const piece = Math.ceil(HALF / pieces);
     for await (const chunk of createReadStream(file, { start: 0, end: HALF - 1, highWaterMark: piece })) {
       sentFirst += (chunk as Buffer).length;
-      req.write(chunk);
+      // Backpressure: counted as sent once the socket took it.
+      if (!req.write(chunk)) await new Promise<void>((r) => req.once('drain', () => r()));
       await new Promise((r) => setTimeout(r, 40));
     }
     await until(async () => location !== '');
