@@ -294,9 +294,10 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS sha1 text, ADD COLUMN IF NOT EXISTS md5 text, ADD COLUMN IF NOT EXISTS sha256 text;
   `,
   // 8: resumable uploads (issue 20): a row per upload, its bytes as chunks,
-  // so any instance can resume an upload another one began.
+  // so any instance can resume an upload another one began. Idempotent, as
+  // step 7: tests rewind a schema's version and migrate it again.
   (s) => `
-    CREATE TABLE ${s}.uploads (
+    CREATE TABLE IF NOT EXISTS ${s}.uploads (
       id text PRIMARY KEY,
       target text NOT NULL,
       owner text,
@@ -305,8 +306,8 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       "offset" bigint NOT NULL DEFAULT 0,
       updated bigint NOT NULL
     );
-    CREATE INDEX uploads_by_owner ON ${s}.uploads (owner);
-    CREATE TABLE ${s}.upload_chunks (
+    CREATE INDEX IF NOT EXISTS uploads_by_owner ON ${s}.uploads (owner);
+    CREATE TABLE IF NOT EXISTS ${s}.upload_chunks (
       upload text NOT NULL REFERENCES ${s}.uploads (id) ON DELETE CASCADE,
       seq integer NOT NULL,
       data bytea NOT NULL,
