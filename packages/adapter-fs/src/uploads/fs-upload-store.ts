@@ -9,8 +9,9 @@
  * The record's offset is the durable truth: it is written only after the
  * data up to it has been fsynced, at the end of every append (also one cut
  * off by the client) and on the way every {@link CHECKPOINT_BYTES} or
- * {@link CHECKPOINT_MS}, whichever comes first, so a long append that dies
- * with the server (SIGKILL, power) loses at most that much. Bytes
+ * {@link CHECKPOINT_MS}, whichever comes first, and whenever the body has
+ * been quiet for {@link IDLE_CHECKPOINT_MS}, so an append that dies with the
+ * server (SIGKILL, power) loses at most what arrived since. Bytes
  * past the recorded offset (written, not yet acknowledged when the server
  * died) are cut off before the next append, so a client never resumes on
  * bytes nobody vouched for.
@@ -32,6 +33,27 @@ const writeAsync = promisify(write) as unknown as (fd: number, buffer: Uint8Arra
 export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 /** Time between two checkpoints of a slow append: an fsync and a small rename twice a second costs little. */
 export const CHECKPOINT_MS = 500;
+
+/** A body quiet this long gets a checkpoint: what arrived is recorded while the sender pauses (or the server is about to die). */
+export const IDLE_CHECKPOINT_MS = 200;
+
+/**
+ * The body's next chunk; if it takes longer than {@link IDLE_CHECKPOINT_MS},
+ * `onIdle` runs (once) while it is awaited.
+ */
+async function nextOrIdle(chunks: AsyncIterator<Uint8Array>, onIdle: () => Promise<void>): Promise<IteratorResult<Uint8Array>> {
+  const next = chunks.next();
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), IDLE_CHECKPOINT_MS)));
+  try {
+    const first = await Promise.race([next, idle]);
+    if (first !== 'idle') return first;
+  } finally {
+    clearTimeout(timer);
+  }
+  await onIdle();
+  return await next;
+}
 
 /** Ids the store accepts: they become file names. */
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -84,8 +106,20 @@ export class FsUploadStore implements UploadStore {
         ftruncateSync(fd, offset);
         let sinceCheckpoint = 0;
         let lastCheckpoint = Date.now();
+        const chunks = body[Symbol.asyncIterator]();
+        let finished = false;
         try {
-          for await (const chunk of body) {
+          for (;;) {
+            const next = sinceCheckpoint === 0 ? await chunks.next() : await nextOrIdle(chunks, async () => {
+              await checkpoint();
+              sinceCheckpoint = 0;
+              lastCheckpoint = Date.now();
+            });
+            if (next.done === true) {
+              finished = true;
+              break;
+            }
+            const chunk = next.value;
             checkSize(at + chunk.length, options.maxBytes);
             for (let done = 0; done < chunk.length; ) done += (await writeAsync(fd, chunk, done, chunk.length - done, at + done)).bytesWritten;
             at += chunk.length;
@@ -99,6 +133,8 @@ export class FsUploadStore implements UploadStore {
         } finally {
           // Also when the body failed part-way: what arrived is kept.
           await checkpoint();
+          // A refused body (too large) is not read on: let its source go, as for-await would.
+          if (!finished) await chunks.return?.().catch(() => undefined);
         }
         return saved;
       } finally {
