@@ -65,6 +65,8 @@ function head(url) {
   });
 }
 
+/** The server's peak resident memory so far (Linux). */
+const peakRss = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
 const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'content-type': 'application/octet-stream' };
 
@@ -74,6 +76,7 @@ const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'co
   fs.mkdirSync(root);
   const s = await start(root);
   try {
+    const peakAtStart = peakRss(s.child.pid);
     let t0 = process.hrtime.bigint();
     const plain = await send(`${s.origin}/plain.bin`, 'PUT', {}, SIZE);
     const plainS = seconds(t0);
@@ -100,6 +103,7 @@ const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'co
     const resumed = await send(location, 'PATCH', { 'content-type': 'application/partial-upload', 'upload-offset': String(kept.offset), 'upload-complete': '?1' }, rest);
     const resumeS = seconds(t0);
     const stored = fs.statSync(path.join(root, 'resumed.bin')).size;
+    const peakAtEnd = peakRss(s.child.pid);
 
     console.log(`resumable uploads, fs store, ${MIB} MiB (${SIZE} bytes), ${os.cpus().length} cores ${os.cpus()[0].model}, Node ${process.version}`);
     console.log(`  plain PUT:                         ${plain.status}  ${plainS.toFixed(2)} s  ${(MIB / plainS).toFixed(0)} MiB/s`);
@@ -107,6 +111,7 @@ const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'co
     console.log(`  cut off after ${half} bytes written: kept ${kept.offset} (${((100 * kept.offset) / SIZE).toFixed(1)} %), ${cutS.toFixed(2)} s`);
     console.log(`  resume (PATCH the rest):           ${resumed.status}  ${resumeS.toFixed(2)} s  sent ${rest} bytes = ${((100 * rest) / SIZE).toFixed(1)} % of the file; member ${stored === SIZE ? 'complete' : `WRONG SIZE ${stored}`}`);
     console.log(`  bytes sent in all: resumed ${half + rest} (${((half + rest) / SIZE).toFixed(3)} × size) vs restarted from zero ${half + SIZE} (${((half + SIZE) / SIZE).toFixed(3)} ×)`);
+    console.log(`  server peak RSS: ${(peakAtStart / 2 ** 20).toFixed(0)} MiB after start-up, ${(peakAtEnd / 2 ** 20).toFixed(0)} MiB after all three uploads (flat: no body held whole)`);
     if (stored !== SIZE || resumed.status !== 201) process.exitCode = 1;
   } finally {
     s.child.kill();

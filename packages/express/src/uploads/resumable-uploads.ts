@@ -242,14 +242,24 @@ function mismatch(record: UploadRecord, provided: number): DavResponse {
   });
   return {
     status: 409,
-    headers: { 'content-type': 'application/problem+json', 'upload-complete': '?0', 'upload-offset': String(record.offset), 'content-length': String(Buffer.byteLength(body)) },
+    headers: {
+      'content-type': 'application/problem+json',
+      'upload-complete': '?0',
+      'upload-offset': String(record.offset),
+      'x-davsync-reason': `davsync: the upload is at offset ${record.offset}, not ${provided}`,
+      'content-length': String(Buffer.byteLength(body)),
+    },
     body,
   };
 }
 
 function inconsistentLength(): DavResponse {
   const body = JSON.stringify({ type: `${PROBLEM_BASE}inconsistent-upload-length`, title: 'inconsistent length values for upload' });
-  return { status: 400, headers: { 'content-type': 'application/problem+json', 'upload-complete': '?0', 'content-length': String(Buffer.byteLength(body)) }, body };
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/problem+json', 'upload-complete': '?0', 'x-davsync-reason': 'davsync: inconsistent upload length', 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  };
 }
 
 /** The answer to an {@link UploadConflict}. */
@@ -257,7 +267,13 @@ export function conflictResponse(err: UploadConflict): DavResponse {
   const body = JSON.stringify({ type: 'about:blank', title: 'the upload is in use or at another offset', detail: err.message });
   return {
     status: 409,
-    headers: { 'content-type': 'application/problem+json', 'upload-complete': '?0', 'upload-offset': String(err.offset), 'content-length': String(Buffer.byteLength(body)) },
+    headers: {
+      'content-type': 'application/problem+json',
+      'upload-complete': '?0',
+      'upload-offset': String(err.offset),
+      'x-davsync-reason': err.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
+      'content-length': String(Buffer.byteLength(body)),
+    },
     body,
   };
 }
