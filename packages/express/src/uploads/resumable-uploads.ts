@@ -19,7 +19,8 @@
  * quota, checksums and journaling apply unchanged and the member appears
  * atomically, journaled once.
  */
-import { DavError, expireUploads, type UploadRecord, type UploadStore } from '@davsync/core';
+import { conflict, DavError, expireUploads, parentOf, type UploadRecord, type UploadStore } from '@davsync/core';
+import { checkPreconditions } from '../preconditions';
 import type { DavContext } from '../context';
 import type { DavRequest, DavResponse } from '../dav-request';
 import { handlePut } from '../methods/put';
@@ -87,6 +88,11 @@ export class ResumableUploads {
     if (ctx.header('content-range') !== undefined) throw new DavError('bad-request', 'davsync: PUT with Content-Range is not supported');
     const before = await ctx.engine.adapter.stat(ctx.path);
     if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PUT to a collection', ctx.path);
+    // Refusals the PUT would make at completion, made now too, before a byte is stored:
+    // a missing parent, a false If/If-Match, a lock not held. (Completion checks again.)
+    const parent = await ctx.engine.adapter.stat(parentOf(ctx.path) ?? '/');
+    if (parent?.collection !== true) throw conflict(ctx.path, 'davsync: the parent collection does not exist');
+    await checkPreconditions(ctx, before, { locks: [{ path: ctx.path }] });
     if (this.#now() - this.#lastSweep >= SWEEP_EVERY_MS) await this.sweep();
     if ((await this.#store.list(req.user)).length >= this.#options.maxPerUser) {
       throw new DavError('insufficient-storage', `davsync: at most ${this.#options.maxPerUser} unfinished uploads per user`);

@@ -262,3 +262,10 @@ it('a PUT with Upload-Complete: ?1 that arrives whole is an ordinary PUT, answer
   expect(plain.status).toBe(201);
   expect(plain.interim).toEqual([]);
 });
+
+it('a creation the PUT would refuse is refused before a byte is stored: no parent 409, a false If-Match 412', async () => {
+  const before = (await s.adapter.uploads!.list(who)).length;
+  expect((await send(`${s.url}${col}/missing/x.bin`, 'PUT', { ...V, 'upload-complete': '?0' }, 'abc')).status).toBe(409);
+  expect((await send(`${s.url}${col}/x.bin`, 'PUT', { ...V, 'upload-complete': '?0', 'if-match': '"nope"' }, 'abc')).status).toBe(412);
+  expect((await s.adapter.uploads!.list(who)).length).toBe(before);
+});
