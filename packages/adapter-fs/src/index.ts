@@ -27,3 +27,4 @@ export { MemoryFileIdTable } from './properties/file-ids';
 export type { FileIdRow, FileIdTable } from './properties/file-ids';
 export type { PropertyTable } from './properties/property-table';
 export { contentTypeFor } from './properties/content-type';
+export { FsUploadStore } from './uploads/fs-upload-store';

@@ -33,6 +33,7 @@ import {
   quotaExceeded,
   quotaFigures,
   withinQuota,
+  MemoryUploadStore,
 } from '@davsync/core';
 import { streamContent, takeContent } from './content';
 import { patchProperties } from './dead-properties';
@@ -109,6 +110,9 @@ export class MemoryAdapter implements StorageAdapter {
   }
 
   /** Dead properties; a patch is validated whole, then applied in one step. */
+  /** Resumable uploads wait in memory too, as chunks (`MemoryUploadStore`). */
+  readonly uploads = new MemoryUploadStore();
+
   readonly properties: DeadPropertyStore = {
     get: async (path) => Object.fromEntries(this.#existing(normalizePath(path)).properties),
     patch: async (path, set, remove) => {

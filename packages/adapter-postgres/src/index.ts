@@ -18,3 +18,5 @@ export type { PostgresJournalOptions } from './postgres-journal';
 export { migrate, SCHEMA_VERSION } from './schema';
 export { CHUNK_SIZE } from './bodies';
 export { databaseError } from './pg-errors';
+export { PostgresUploadStore } from './uploads/postgres-upload-store';
+export type { PostgresUploadStoreOptions } from './uploads/postgres-upload-store';

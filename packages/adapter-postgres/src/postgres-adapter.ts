@@ -15,6 +15,7 @@
  * hands out revisions in commit order. What happens before the lock (a body
  * streaming into new chunks) runs in parallel. Readers take no locks.
  */
+import { PostgresUploadStore } from './uploads/postgres-upload-store';
 import type { Pool, PoolClient } from 'pg';
 import {
   EntryTree,
@@ -97,6 +98,8 @@ export class PostgresAdapter implements StorageAdapter {
   /** The journal this adapter's mutations record themselves in; give it to the engine as `journal`. */
   readonly journal: PostgresJournal;
   readonly properties: DeadPropertyStore;
+  /** Resumable uploads, in the same database (`uploads/postgres-upload-store.ts`). */
+  readonly uploads: PostgresUploadStore;
   readonly #pool: Pool;
   readonly #members: MemberSql;
   readonly #bodies: BodySql;
@@ -118,6 +121,7 @@ export class PostgresAdapter implements StorageAdapter {
       ...(options.ownsPool === undefined ? {} : { ownsPool: options.ownsPool }),
     });
     this.#journal = this.journal.sql;
+    this.uploads = new PostgresUploadStore({ pool: options.pool, schema: options.schema ?? 'davsync' });
     this.properties = {
       get: (path) => this.#getProperties(normalizePath(path)),
       patch: (path, set, remove) => this.#patchProperties(normalizePath(path), set, remove),

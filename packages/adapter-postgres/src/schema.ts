@@ -15,7 +15,7 @@ import { DavError } from '@davsync/core';
 import { inTransaction } from './transaction';
 
 /** The schema version this build writes and understands. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** PostgreSQL schema names davsync accepts: plain identifiers, so quoting is never subtle. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -297,6 +297,27 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   // computed with sha256 (`Checksums.blocks`); NULL as for the checksums.
   (s) => `
     ALTER TABLE ${s}.members ADD COLUMN IF NOT EXISTS blocks text;
+  `,
+  // 9: resumable uploads (issue 20): a row per upload, its bytes as chunks,
+  // so any instance can resume an upload another one began. Idempotent, as
+  // step 7: tests rewind a schema's version and migrate it again.
+  (s) => `
+    CREATE TABLE IF NOT EXISTS ${s}.uploads (
+      id text PRIMARY KEY,
+      target text NOT NULL,
+      owner text,
+      length bigint,
+      meta jsonb NOT NULL DEFAULT '{}',
+      "offset" bigint NOT NULL DEFAULT 0,
+      updated bigint NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS uploads_by_owner ON ${s}.uploads (owner);
+    CREATE TABLE IF NOT EXISTS ${s}.upload_chunks (
+      upload text NOT NULL REFERENCES ${s}.uploads (id) ON DELETE CASCADE,
+      seq integer NOT NULL,
+      data bytea NOT NULL,
+      PRIMARY KEY (upload, seq)
+    );
   `,
 ];
 

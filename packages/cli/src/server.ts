@@ -244,6 +244,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     );
   }
 
+  // Abandoned resumable uploads go after their idle expiry even when nobody
+  // starts a new one (creations sweep too): an hourly sweep, which never
+  // keeps the process alive.
+  const sweeper = setInterval(() => {
+    void dav.uploads?.sweep().catch((err: unknown) => log.warn(`davsync: sweeping idle uploads failed: ${oneLine(err)}`));
+  }, 60 * 60 * 1000).unref();
+
   let closed: Promise<void> | undefined;
   const close = (opts: { graceMs?: number } = {}): Promise<void> => {
     const graceMs = opts.graceMs ?? defaultGraceMs;
@@ -252,6 +259,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       return closed;
     }
     closing = true;
+    clearInterval(sweeper);
     // Open change streams would hold their connections until the grace period cuts them.
     dav.changeStreams?.close();
     closed = (async () => {

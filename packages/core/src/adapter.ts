@@ -10,6 +10,7 @@ import type { Checksums } from './checksums';
 import type { ByteRange, ByteStream, Entry } from './entry';
 import type { JournalStore } from './journal';
 import type { QuotaFigures } from './quota';
+import type { UploadStore } from './uploads/upload-store';
 
 export interface WriteOptions {
   /** Media type to store with the content. */
@@ -192,4 +193,11 @@ export interface StorageAdapter {
    * journal for `refresh`, `record`, deltas and retention).
    */
   readonly recordsChangesIn?: JournalStore;
+
+  /**
+   * Optional: where resumable uploads wait for their last byte, in the
+   * store's own temporary space (`uploads/upload-store.ts`). The middleware
+   * offers resumable uploads only on a store that has one.
+   */
+  readonly uploads?: UploadStore;
 }

@@ -40,3 +40,7 @@ export type { QuotaFigures } from './quota';
 export * from './locks/index';
 export type { ActiveLock, LockDepth, LockLimits, LockRequest, LockResult, LockScope, LockSettings, LockStore, LockStoreOptions, StoredLockRow } from './locks/index';
 export * from './push/index';
+export { expireUploads } from './uploads/upload-store';
+export type { AppendOptions, NewUpload, UploadRecord, UploadStore } from './uploads/upload-store';
+export { MemoryUploadStore } from './uploads/memory-upload-store';
+export { AppendGuard, checkLength, checkOffset, checkSize } from './uploads/append-guard';

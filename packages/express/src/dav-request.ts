@@ -22,6 +22,11 @@ export interface DavRequest {
   readonly user?: string;
   /** Aborted when the client goes away before the response is sent: reads and listings stop (`ReadOptions.signal`). */
   readonly signal?: AbortSignal;
+  /**
+   * Sends an interim (1xx) response before the final one, when the host
+   * can (resumable uploads' 104); absent or a no-op where it cannot.
+   */
+  readonly interim?: (status: number, reason: string, headers: Record<string, string>) => void;
 }
 
 export interface DavResponse {

@@ -105,7 +105,7 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
 }
 
 /** Methods the middleware implements, for Allow headers. */
-export const ALLOW = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT, LOCK, UNLOCK';
+export const ALLOW = 'OPTIONS, GET, HEAD, PUT, PATCH, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT, LOCK, UNLOCK';
 
 /** A reason fit for a header: printable ASCII, bounded. */
 function headerSafe(message: string): string {

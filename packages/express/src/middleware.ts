@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
 import { errorResponse } from './error-response';
 import { createDavHandler, type DavHandler } from './handler';
-import { closeSignal, sendDavResponse, toDavRequest } from './node-http';
+import { closeSignal, sendDavResponse, toDavRequest, writeInterim } from './node-http';
 import type { DavsyncOptions } from './options';
 
 export type NextFunction = (err?: unknown) => void;
@@ -19,6 +19,8 @@ export interface DavsyncMiddleware {
   readonly push: DavHandler['push'];
   /** The change streams, when the `changeStream` option turned them on (`close()` ends them). */
   readonly changeStreams: DavHandler['changeStreams'];
+  /** Resumable uploads, when on (`sweep()` removes idle ones). */
+  readonly uploads: DavHandler['uploads'];
 }
 
 /**
@@ -34,7 +36,7 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   const userOf = options.user;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
     const signal = closeSignal(res);
-    let request = { ...toDavRequest(req), signal };
+    let request = { ...toDavRequest(req), signal, interim: (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers) };
     if (userOf !== undefined) {
       let user: string | undefined;
       try {
@@ -69,5 +71,5 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
         sendDavResponse(req, res, errorResponse(err, handle.onError)).catch(() => res.destroy());
       });
   };
-  return Object.assign(middleware, { engine: handle.engine, push: handle.push, changeStreams: handle.changeStreams });
+  return Object.assign(middleware, { engine: handle.engine, push: handle.push, changeStreams: handle.changeStreams, uploads: handle.uploads });
 }

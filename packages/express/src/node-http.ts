@@ -191,3 +191,22 @@ async function sendStream(res: ServerResponse, body: AsyncIterable<string | Uint
     res.off('close', onClose);
   }
 }
+
+/**
+ * Writes an interim response (e.g. 104 Upload Resumption Supported) before
+ * the final one. Node has helpers for 100, 102 and 103 only; they write the
+ * raw head through the response's `_writeRaw`, which this uses the same
+ * way. Skipped for HTTP/1.0 clients (no 1xx, RFC 9110 §15.2), once headers
+ * are out, on a host without `_writeRaw`, and for a header value that is
+ * not plain text.
+ */
+export function writeInterim(req: IncomingMessage, res: ServerResponse, status: number, reason: string, headers: Record<string, string>): void {
+  const raw = (res as unknown as { _writeRaw?: (data: string, encoding: string) => boolean })._writeRaw;
+  if (typeof raw !== 'function' || res.headersSent || res.writableEnded || req.httpVersion === '1.0') return;
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^[\x20-\x7e]*$/.test(value)) return;
+    head += `${name}: ${value}\r\n`;
+  }
+  raw.call(res, `${head}\r\n`, 'latin1');
+}

@@ -9,6 +9,7 @@ import type { Authorize } from './access';
 import { DEFAULT_IF_LIMITS, DEFAULT_XML_LIMITS } from '@davsync/protocol';
 import { pushOptionsSchema } from './push/push-options';
 import { changeStreamOptionsSchema } from './change-stream/change-stream';
+import { uploadOptionsSchema } from './uploads/upload-options';
 
 export const compressionOptionSchema = z.union([
   z.boolean(),
@@ -111,6 +112,12 @@ export const davsyncOptionsSchema = z
      * `level` (1–9, default 4) and `minBytes` (default 1024).
      */
     compression: compressionOptionSchema.default(true),
+    /**
+     * Resumable uploads (draft-ietf-httpbis-resumable-upload, docs/uploads.md):
+     * on by default where the store keeps uploads (memory, fs, PostgreSQL);
+     * `false` turns them off. See `uploads/upload-options.ts`.
+     */
+    uploads: z.union([z.literal(false), uploadOptionsSchema]).optional(),
   })
   .strict()
   .refine((o) => (o.adapter === undefined) !== (o.engine === undefined), 'give exactly one of `adapter` or `engine`')

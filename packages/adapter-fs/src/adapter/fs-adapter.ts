@@ -49,6 +49,7 @@ import { openContext, type Context } from './context';
 import { filesystemQuota } from './filesystem-quota';
 import { NO_STORED, NO_TYPES, entryOf, fileEntry } from './entries';
 import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
+import { FsUploadStore } from '../uploads/fs-upload-store';
 import { fileIdOf, MemoryFileIdTable, type FileIdTable } from '../properties/file-ids';
 
 export interface FsAdapterOptions {
@@ -139,6 +140,8 @@ export class FsAdapter implements StorageAdapter {
   readonly stateDir: string;
   /** Dead properties of existing members; the adapter's internal ones are hidden. */
   readonly properties: DeadPropertyStore;
+  /** Resumable uploads, in the state directory's `uploads/` (`uploads/fs-upload-store.ts`). */
+  readonly uploads: FsUploadStore;
 
   readonly #table: PropertyTable;
   readonly #fileIds: FileIdTable;
@@ -159,6 +162,7 @@ export class FsAdapter implements StorageAdapter {
     this.root = resolve(options.root);
     this.stateDir = resolve(options.stateDir ?? join(this.root, '.davsync'));
     this.#table = options.properties;
+    this.uploads = new FsUploadStore(join(this.stateDir, 'uploads'));
     this.#fileIds = options.fileIds ?? new MemoryFileIdTable();
     this.#listing = options.listing;
     this.#algorithms = options.checksumAlgorithms ?? CHECKSUM_ALGORITHMS;

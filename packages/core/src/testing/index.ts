@@ -135,3 +135,5 @@ function probeProperties(options: AdapterSuiteOptions): boolean | undefined {
   release(made);
   return has;
 }
+export { defineUploadStoreSuite } from './upload-store-suite';
+export type { UploadStoreSuiteOptions } from './upload-store-suite';

@@ -96,7 +96,7 @@ async function snapshot(adapter: StorageAdapter): Promise<string> {
 
 // --- Random requests -------------------------------------------------------------------
 
-const METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'REPORT'];
+const METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'REPORT'];
 const method = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...METHODS) },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom('LOCK', 'UNLOCK', 'POST', 'get', 'propfind', 'TRACE', 'SEARCH', '', 'constructor', 'valueOf', 'toString', '__proto__', 'hasOwnProperty'), fc.stringMatching(/^[A-Za-z!#$%&'*+.^_`|~0-9-]{1,10}$/)) },
@@ -108,7 +108,7 @@ const pathArb = fc
   .tuple(fc.array(segment, { maxLength: 3 }), fc.boolean(), fc.constantFrom('', '', '', '', '', '', '', '', '', '', '?x=1', '?a/../b', '#frag', '?'))
   .map(([segs, slash, tail]) => `/${segs.map((s) => (NAMES.includes(s) ? encodeURIComponent(s) : s)).join('/')}${slash && segs.length > 0 ? '/' : ''}${tail}`);
 const EXISTING = ['/', '/c/', '/c', '/c/doc.txt', '/c/sub/', '/c/sub/deep.txt', '/top.txt', '/c/sub/../doc.txt', '/c/%64oc.txt'];
-const url = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...EXISTING) }, { weight: 20, arbitrary: pathArb }, { weight: 1, arbitrary: fc.constantFrom('*', '', 'c/doc.txt', 'http://127.0.0.1:8080/c/', '//c') }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+const url = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...EXISTING) }, { weight: 2, arbitrary: fc.constantFrom('/.uploads', '/.uploads/', '/.uploads/AAAAAAAAAAAAAAAAAAAAAA', '/.uploads/../c/doc.txt', '/.uploads/x?y') }, { weight: 20, arbitrary: pathArb }, { weight: 1, arbitrary: fc.constantFrom('*', '', 'c/doc.txt', 'http://127.0.0.1:8080/c/', '//c') }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
 
 const junk = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('', ' ', '\t', '\u0000', 'é', '"', ',', '*'));
 /** Mostly values a client could send, sometimes junk. */
@@ -130,7 +130,12 @@ const headerValues: Record<string, fc.Arbitrary<string>> = {
   if: validish(fc.oneof(validIf.map((h) => printIf(h)), fc.constantFrom('(Not <DAV:no-lock>)', '(<DAV:no-lock>)', '</c/doc.txt> (Not <DAV:no-lock>)', '([W/"x"])', '<http://127.0.0.1:8080/c/> (Not ["x"])', '<http://elsewhere/c/> (Not ["x"])', '(<http://davsync.dev/sync/x-1>)'))),
   'if-match': validish(fc.constantFrom('*', '"x"', 'W/"x"', '"a", "b"', ', ,', '* , "x"')),
   'if-none-match': validish(fc.constantFrom('*', '"x"', 'W/"x"', '"a", "b"')),
-  'content-type': validish(fc.constantFrom('application/xml', 'text/xml; charset=utf-8', 'text/plain', 'application/octet-stream', 'x'.repeat(300))),
+  'content-type': validish(fc.constantFrom('application/xml', 'text/xml; charset=utf-8', 'text/plain', 'application/octet-stream', 'x'.repeat(300), 'application/partial-upload', 'application/x-sabredav-partialupdate')),
+  'upload-complete': validish(fc.constantFrom('?0', '?1', '?1;x=1', '1', 'true')),
+  'upload-offset': validish(fc.constantFrom('0', '1', '4', '-1', '99999999999999999999', '1.5')),
+  'upload-length': validish(fc.constantFrom('0', '4', '8', '-1', '99999999999999999999')),
+  'upload-draft-interop-version': validish(fc.constantFrom('8', '7', '6')),
+  'x-update-range': validish(fc.constantFrom('bytes=0-3', 'bytes=2-', 'bytes=-2', 'append', 'bytes=5-1', 'bytes=99-', 'bytes=0-0,2-3', 'bytes=-99')),
   range: validish(fc.constantFrom('bytes=0-3', 'bytes=-2', 'bytes=5-1', 'bytes=0-', 'bytes=-0', 'bytes=99999999999999999999-', 'bytes=0-0,2-3', 'bytes=100-200', 'items=0-1')),
   'if-range': validish(fc.constantFrom('"x"', 'Mon, 01 Jan 2024 00:00:00 GMT')),
   'content-range': fc.constantFrom('bytes 0-3/4', 'x'),

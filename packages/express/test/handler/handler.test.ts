@@ -56,7 +56,7 @@ describe('dispatch', () => {
     for (const method of ['BREW', 'POST', 'X-CUSTOM', 'lock']) {
       const r = await call(h, method, '/');
       expect(r.status).toBe(405);
-      expect(r.headers['allow']).toBe('OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT, LOCK, UNLOCK');
+      expect(r.headers['allow']).toBe('OPTIONS, GET, HEAD, PUT, PATCH, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, REPORT, LOCK, UNLOCK');
     }
   });
 
