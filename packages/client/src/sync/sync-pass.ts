@@ -13,6 +13,7 @@ import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal } from '../local/local-scan';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
+import { hashRacyFiles } from './racy-files';
 import { plan, type Action } from './planner';
 
 export interface SyncOptions extends RemoteCollectionOptions {
@@ -76,7 +77,9 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
     state.resolvePending((p) => identities.get(p));
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
+    state.adoptFileIds();
     const scan = await scanLocal(options.dir);
+    await hashRacyFiles(local, scan.entries, state.synced(), state);
     const remoteTree = state.remoteTree();
     const synced = state.synced();
     const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
