@@ -10,6 +10,7 @@ import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
+import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
 import { DigestingStream, digestFile } from '../local/file-digests';
 import { ENTRY_PROPS, comparableEtag, entryOf, type Checksums, type RemoteEntry } from './remote-entry';
@@ -48,6 +49,11 @@ export class RemoteCollection {
   /** The collection's changes since `cursor` (everything without one); see `change-feed.ts`. */
   changes(cursor?: FeedCursor): AsyncGenerator<FeedItem> {
     return this.feed.changes(cursor);
+  }
+
+  /** The server's change stream on this collection, if it has one (see `remote-change-stream.ts`). */
+  changeStream(): RemoteChangeStream {
+    return new RemoteChangeStream(this.http, this.paths);
   }
 
   /** One member (PROPFIND Depth 0), or undefined when there is none. */

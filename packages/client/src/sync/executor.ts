@@ -41,11 +41,14 @@ export interface ExecutorContext {
   readonly remoteTree: ReadonlyMap<string, RemoteEntry>;
   /** Called after each action (progress). */
   readonly onAction?: (report: ActionReport) => void;
+  /** Once aborted, no further action starts (the one under way finishes and is recorded). */
+  readonly signal?: AbortSignal;
 }
 
 export async function execute(actions: readonly Action[], ctx: ExecutorContext): Promise<ActionReport[]> {
   const reports: ActionReport[] = [];
   for (const action of actions) {
+    if (ctx.signal?.aborted === true) break;
     let report: ActionReport;
     try {
       report = await run(action, ctx);
