@@ -20,6 +20,9 @@ import { RemoteCollection } from '../remote/remote-collection';
 import type { StreamStatus } from '../remote/remote-change-stream';
 import { SyncRefused, syncPass, type PassResult, type SyncOptions } from './sync-pass';
 
+/** The longest a burst of events can hold a pass back. */
+const MAX_DELAY_MS = 2000;
+
 export type PassTrigger = 'start' | 'local' | 'remote' | 'timer' | 'retry';
 
 export interface ContinuousOptions extends SyncOptions {
@@ -45,10 +48,18 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
   const debounceMs = options.debounceMs ?? 300;
   let wanted: PassTrigger | undefined = 'start';
   let wakeAt = 0; // when a wanted pass may start (debounce)
+  let wantedSince = 0;
   let wake: (() => void) | undefined;
   const want = (trigger: PassTrigger, delayMs: number) => {
-    wanted ??= trigger;
-    wakeAt = Math.max(wakeAt, Date.now() + delayMs);
+    const now = Date.now();
+    if (wanted === undefined) {
+      wanted = trigger;
+      wantedSince = now;
+      wakeAt = 0;
+    }
+    // Each event pushes the pass back by the quiet time, but never past MAX_DELAY_MS after the first:
+    // a file written without pause (a log) is still synced now and then.
+    wakeAt = Math.min(Math.max(wakeAt, now + delayMs), wantedSince + Math.max(MAX_DELAY_MS, delayMs));
     wake?.();
   };
 
@@ -85,7 +96,7 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
         continue;
       }
       if (wanted === undefined && now >= nextTimed) {
-        wanted = 'timer';
+        want('timer', 0);
         continue;
       }
       const until = wanted !== undefined ? wakeAt : nextTimed;
