@@ -34,8 +34,11 @@ export interface ChangeStreamHandlers {
 }
 
 const MAX_BACKOFF_MS = 60_000;
-/** Answers that mean "no change stream here", not "try later". */
-const UNSUPPORTED = new Set([400, 404, 405, 406, 415, 501]);
+/**
+ * Answers that mean "no change stream here", not "try later" (a 403: a
+ * server that lists no collection to a GET, as Apache without Indexes).
+ */
+const UNSUPPORTED = new Set([400, 403, 404, 405, 406, 415, 501]);
 
 export class RemoteChangeStream {
   constructor(

@@ -124,25 +124,22 @@ async function listenToServer(options: ContinuousOptions, onChange: () => void):
   const remote = new RemoteCollection(options);
   let last: StreamStatus['state'] | undefined;
   const seconds = Math.round(options.intervalMs / 1000);
-  const polling = await remote
-    .changeStream()
-    .listen(
+  try {
+    // Resolves when stopped, or at once when the server has no stream (said through onStatus): the timer then polls.
+    await remote.changeStream().listen(
       {
         onToken: onChange,
         onStatus: (status) => {
           if (status.state === last && status.state !== 'retrying') return;
           last = status.state;
-          if (status.state === 'connected') options.onNotice?.('listening to the server\'s change stream');
+          if (status.state === 'connected') options.onNotice?.("listening to the server's change stream");
           else if (status.state === 'retrying') options.onNotice?.(`${status.why}; trying again in ${Math.round(status.retryMs / 1000)} s (polling every ${seconds} s meanwhile)`);
           else options.onNotice?.(`the server has no change stream (${status.why}): polling every ${seconds} s`);
         },
       },
       options.signal,
-    )
-    .then((stopped) => !stopped)
-    .catch((err: unknown) => {
-      options.onNotice?.(`the change stream failed: ${(err as Error).message}; polling every ${seconds} s`);
-      return true;
-    });
-  void polling;
+    );
+  } catch (err) {
+    options.onNotice?.(`the change stream failed: ${(err as Error).message}; polling every ${seconds} s`);
+  }
 }

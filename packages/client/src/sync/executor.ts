@@ -91,7 +91,14 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       if (before === undefined || before.kind !== 'file' || localChanged(ctx.localTree.get(action.path) as SyncedEntry | undefined, before)) {
         return deferred(action, 'changed here meanwhile');
       }
-      const written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+      let written;
+      try {
+        written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+      } catch (err) {
+        // A 400 for a file edited while it was sent: the server found the bytes did not match OC-Checksum and stored nothing.
+        if (isRemoteError(err, 'status') && err.status === 400 && (await changedLocally(ctx, action.path))) return deferred(action, 'changed here while it was sent');
+        throw err;
+      }
       // The identity from before the upload: if the file changed while it was read, the next pass sends it again.
       const identity = await trusted(ctx, before, written.sha1);
       state.transaction(() => {
