@@ -139,6 +139,8 @@ describe('davsync sync (the binary)', () => {
     await first.waitFor(/^(upload|download) .*\n(.*\n){3}/m, 'stderr');
     first.child.kill('SIGKILL');
     expect((await first.waitExit()).signal).toBe('SIGKILL');
+    // Killed inside the first pass, not after it.
+    expect(first.stdout()).not.toMatch(/^pass 1:/m);
 
     // While it is down: an edit here, an edit there, a new file on each side.
     await writeLocal(dir, 'l0.txt', 'local 0, edited while down');
