@@ -8,7 +8,7 @@
  * the last record is still seen.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, open, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
@@ -133,6 +133,30 @@ describe('checksums', () => {
     expect(headers[0]!['x-oc-mtime']).toBe('1700000000.250');
     expect(headers[0]!['oc-checksum']).toBe(`SHA1:${createHash('sha1').update('dated content').digest('hex')}`);
     expect((await remote.stat('dated.txt'))!.modified).toBe(1_700_000_000_000);
+  });
+});
+
+describe('a file edited while it is being sent', () => {
+  it('is refused by the server (OC-Checksum does not match the bytes), deferred, and sent whole next pass: never stored torn', async () => {
+    const SIZE = 8 * 1024 * 1024;
+    let edits = 0;
+    await setUp({
+      before: async (req) => {
+        if (req.method !== 'PUT' || req.url !== '/big.bin' || edits > 0) return;
+        edits++;
+        // The client has hashed the file and is streaming it; the server has read nothing yet. The tail changes now.
+        const handle = await open(join(dir, 'big.bin'), 'r+');
+        await handle.write(Buffer.alloc(1024, 'B'), 0, 1024, SIZE - 1024);
+        await handle.close();
+      },
+    });
+    await writeFile(join(dir, 'big.bin'), Buffer.alloc(SIZE, 'A'));
+    const first = await syncUntilAgreed({ dir, url: server.url }, 1);
+    expect(first.passes[0]!.reports.map((r) => [r.action.type, r.outcome, r.reason])).toEqual([['upload', 'deferred', 'changed here while it was sent']]);
+    expect(await remote.stat('big.bin')).toBeUndefined();
+    expect((await sync()).agreed).toBe(true);
+    const expectedSha1 = createHash('sha1').update(Buffer.concat([Buffer.alloc(SIZE - 1024, 'A'), Buffer.alloc(1024, 'B')])).digest('hex');
+    expect((await remote.stat('big.bin'))!.checksums?.sha1).toBe(expectedSha1);
   });
 });
 
