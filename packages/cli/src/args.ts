@@ -162,6 +162,7 @@ const SYNC_FLAGS = {
   json: { type: 'boolean' },
   'max-delete': { type: 'string' },
   interval: { type: 'string' },
+  'no-watch': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -181,6 +182,7 @@ function parseSync(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine
     json: values.json === true,
     maxDelete: values['max-delete'] === undefined ? 50 : integer('--max-delete', values['max-delete'].replace(/%$/, ''), 0, 100),
     interval: values.interval === undefined ? 30 : integer('--interval', values.interval, 1, 86_400),
+    watch: values['no-watch'] !== true,
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'sync', options };

@@ -94,12 +94,18 @@ Options:
       --json               one JSON document per pass on stdout
       --max-delete PCT     refuse a pass that deletes more than PCT % of the
                            synced files (default 50; 100 turns the guard off)
-      --interval SECONDS   between passes without --once (default 30)
+      --interval SECONDS   without --once: between timed passes (default 30)
+      --no-watch           without --once: neither watch DIR nor listen to the
+                           server's change stream; timed passes only
   -u, --user NAME:PASS     HTTP Basic credentials (or user:pass@ in URL)
   -h, --help               show this help
 
 Environment:
   DAVSYNC_USER, DAVSYNC_PASSWORD   credentials, instead of --user
+
+Without --once it keeps running: a pass at start, then one whenever DIR changes
+(watched), the server says its collection changed (its change stream, where it
+has one: davsync serve --push), or --interval passes (polling by sync token).
 
 Progress goes to stderr, one summary line per pass to stdout. Exit status: 0 in
 sync (or stopped by SIGINT/SIGTERM), 1 failure or refusal (DIR or the remote

@@ -3,7 +3,7 @@
  * store) in this process: the command line, `--once` exit codes, dry run,
  * JSON, a refusal as one line, and kill -9 in the middle of a pass.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseCommandLine } from '../src/args';
@@ -14,6 +14,15 @@ import { localFiles, putRemote, remoteFiles, sorted, writeLocal } from '../../cl
 import { cleanup, run, runToEnd, tempDir } from './support';
 
 let server: TestDavServer | undefined;
+
+/** Polls `check` every 100 ms until it holds, or fails after `ms` (bounded). */
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 afterEach(async () => {
   await cleanup();
   await server?.close();
@@ -24,7 +33,7 @@ describe('parseCommandLine: sync', () => {
   it('reads DIR, URL and the flags; credentials come out of the URL', () => {
     expect(parseCommandLine(['sync', 'dir', 'https://u:p@h/dav', '--once', '-n', '--max-delete', '20%', '--json'], {})).toEqual({
       command: 'sync',
-      options: { dir: 'dir', url: 'https://h/dav', once: true, dryRun: true, json: true, maxDelete: 20, interval: 30, credentials: { user: 'u', password: 'p' } },
+      options: { dir: 'dir', url: 'https://h/dav', once: true, dryRun: true, json: true, maxDelete: 20, interval: 30, watch: true, credentials: { user: 'u', password: 'p' } },
     });
   });
   it.each([
@@ -77,6 +86,78 @@ describe('davsync sync (the binary)', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
   });
+
+  it('continuous mode: a local write reaches the server by watching, a remote one arrives by the change stream (interval 600: no poll can explain either)', async () => {
+    server = await startDavServer({ changeStream: {} });
+    const remote = new RemoteCollection({ url: server.url });
+    const scratch = await tempDir();
+    const dir = await tempDir();
+    const proc = run(['sync', dir, server.url, '--interval', '600']);
+    await proc.waitFor(/listening to the server's change stream/, 'stderr');
+    // The stream's first event (the current token) asks for a pass of its own: after it, nothing is pending.
+    await proc.waitFor(/^pass 2: nothing to do; in sync$/m);
+
+    await writeLocal(dir, 'sub/written-here.txt', 'from the folder');
+    await until(async () => (await remote.stat('sub/written-here.txt')) !== undefined);
+    expect(sorted(await remoteFiles(remote, scratch))).toEqual({ sub: '/', 'sub/written-here.txt': 'from the folder' });
+
+    await putRemote(remote, scratch, 'sub/put-there.txt', 'from another client');
+    await until(async () => (await readFile(join(dir, 'sub', 'put-there.txt'), 'utf8').catch(() => '')) === 'from another client');
+    proc.child.kill('SIGINT');
+    expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
+    expect(proc.stdout()).toMatch(/^pass \d+: 1 uploaded, 1 folder made$/m);
+    expect(proc.stdout()).toMatch(/^pass \d+: 1 downloaded$/m);
+  }, 40_000);
+
+  it('continuous mode against a server without the change stream: it says so, and polls at --interval', async () => {
+    server = await startDavServer();
+    const remote = new RemoteCollection({ url: server.url });
+    const scratch = await tempDir();
+    const dir = await tempDir();
+    const proc = run(['sync', dir, server.url, '--interval', '1']);
+    await proc.waitFor(/the server has no change stream \(GET with Accept: text\/event-stream answered 200 text\/html.*\): polling every 1 s/, 'stderr');
+    await putRemote(remote, scratch, 'polled.txt', 'found by polling');
+    await until(async () => (await readFile(join(dir, 'polled.txt'), 'utf8').catch(() => '')) === 'found by polling');
+    proc.child.kill('SIGTERM');
+    expect(await proc.waitExit()).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it('kill -9 in continuous mode, edits on both sides while it is down, a restart: both sides converge and nothing is lost', async () => {
+    // GETs and PUTs are slowed, so the kill lands while a pass is under way.
+    server = await startDavServer({ changeStream: {}, before: (req) => (req.method === 'GET' || req.method === 'PUT' ? new Promise((r) => setTimeout(r, 40)) : undefined) });
+    const remote = new RemoteCollection({ url: server.url });
+    const scratch = await tempDir();
+    const dir = await tempDir();
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) {
+      await putRemote(remote, scratch, `r${i}.txt`, `remote ${i}`);
+      await writeLocal(dir, `l${i}.txt`, `local ${i}`);
+      expected[`r${i}.txt`] = `remote ${i}`;
+      expected[`l${i}.txt`] = `local ${i}`;
+    }
+    const first = run(['sync', dir, server.url, '--interval', '600']);
+    await first.waitFor(/^(upload|download) .*\n(.*\n){3}/m, 'stderr');
+    first.child.kill('SIGKILL');
+    expect((await first.waitExit()).signal).toBe('SIGKILL');
+    // Killed inside the first pass, not after it.
+    expect(first.stdout()).not.toMatch(/^pass 1:/m);
+
+    // While it is down: an edit here, an edit there, a new file on each side.
+    await writeLocal(dir, 'l0.txt', 'local 0, edited while down');
+    await utimes(join(dir, 'l0.txt'), 1_800_000_000, 1_800_000_000);
+    await putRemote(remote, scratch, 'r0.txt', 'remote 0, edited while down');
+    await writeLocal(dir, 'new-here.txt', 'new here');
+    await putRemote(remote, scratch, 'new-there.txt', 'new there');
+    Object.assign(expected, { 'l0.txt': 'local 0, edited while down', 'r0.txt': 'remote 0, edited while down', 'new-here.txt': 'new here', 'new-there.txt': 'new there' });
+
+    const second = run(['sync', dir, server.url, '--interval', '600']);
+    await until(async () => JSON.stringify(sorted(await localFiles(dir))) === JSON.stringify(sorted(expected)), 20_000);
+    await until(async () => JSON.stringify(sorted(await remoteFiles(remote, scratch))) === JSON.stringify(sorted(expected)), 20_000);
+    second.child.kill('SIGTERM');
+    expect(await second.waitExit()).toEqual({ code: 0, signal: null });
+    // No conflict copies: nothing was mistaken for a change on both sides.
+    expect(Object.keys(await localFiles(dir)).filter((p) => p.includes('conflict'))).toEqual([]);
+  }, 60_000);
 
   it('refuses, in one line and exit 1, when the remote collection is gone', async () => {
     server = await startDavServer();

@@ -29,3 +29,12 @@ export type { ActionReport, ExecutorContext, Outcome } from './sync/executor';
 export { SyncRefused, describeCounts, syncPass, syncUntilAgreed } from './sync/sync-pass';
 export type { PassCounts, PassResult, SyncOptions } from './sync/sync-pass';
 export { LocalFolder } from './local/local-files';
+
+// Continuous mode: the folder watched, the server's change stream heard, passes on demand.
+export { syncContinuously } from './sync/continuous-sync';
+export type { ContinuousOptions, PassTrigger } from './sync/continuous-sync';
+export { FolderWatcher } from './local/folder-watcher';
+export type { FolderWatcherHandlers } from './local/folder-watcher';
+export { RemoteChangeStream } from './remote/remote-change-stream';
+export type { ChangeStreamHandlers, StreamStatus } from './remote/remote-change-stream';
+export type { Checksums } from './remote/remote-entry';

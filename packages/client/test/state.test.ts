@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { scanLocal } from '../src/local/local-scan';
 import { SyncState } from '../src/state/sync-state';
@@ -17,6 +18,29 @@ afterEach(async () => {
 });
 
 describe('SyncState', () => {
+  it('upgrades a version 1 database in place: rows and cursor kept, the new columns empty', () => {
+    const file = join(dir, 'v1.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE remote (path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER);
+      CREATE TABLE synced (path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+      CREATE TABLE pending (path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+      INSERT INTO meta VALUES ('schema', '1'), ('url', 'http://h/dav/'), ('cursor', '{"mode":"propfind"}');
+      INSERT INTO remote VALUES ('a', 'file', '"e"', 'F', 1, NULL);
+      INSERT INTO synced VALUES ('a', 'file', '"e"', 'F', 1, '5', '7');`);
+    old.close();
+    const state = SyncState.open(file, 'http://h/dav/');
+    try {
+      expect(state.cursor()).toEqual({ mode: 'propfind' });
+      expect(state.remoteTree().get('a')).toEqual({ path: 'a', kind: 'file', etag: '"e"', fileId: 'F', size: 1 });
+      expect(state.synced().get('a')).toEqual({ path: 'a', kind: 'file', etag: '"e"', fileId: 'F', size: 1, mtimeNs: '5', ino: '7' });
+      state.setRemote('a', { path: 'a', kind: 'file', etag: '"f"', checksums: { sha1: 'a'.repeat(40) } });
+      expect(state.remoteTree().get('a')).toEqual({ path: 'a', kind: 'file', etag: '"f"', checksums: { sha1: 'a'.repeat(40) } });
+    } finally {
+      state.close();
+    }
+  });
+
   it('keeps the remote tree from feed pages; a full listing removes what it did not mention; the cursor is stored at the end', () => {
     const state = SyncState.open(join(dir, 'state.db'), 'http://h/dav/');
     try {

@@ -2,10 +2,13 @@
  * `davsync sync DIR URL`: the two-way mirror of a local folder and a
  * remote collection (`@davsync/client`). With `--once`, passes until both
  * sides agree (exit 0) or a bounded number of passes did not get there
- * (exit 1); without it, a pass every `--interval` seconds until SIGINT or
- * SIGTERM. Progress goes to stderr, one summary line per pass to stdout.
+ * (exit 1); without it, continuous mode (`syncContinuously`: the folder
+ * watched, the server's change stream heard, a timed pass every
+ * `--interval` seconds) until SIGINT or SIGTERM, which let the action under
+ * way finish and exit 0. Progress goes to stderr, one summary line per pass
+ * to stdout.
  */
-import { describeCounts, isRemoteError, SyncRefused, syncPass, syncUntilAgreed, type Action, type ActionReport, type PassResult, type SyncOptions } from '@davsync/client';
+import { describeCounts, isRemoteError, SyncRefused, syncContinuously, syncUntilAgreed, type Action, type ActionReport, type PassResult, type SyncOptions } from '@davsync/client';
 import type { Credentials } from '../basic-auth';
 import { CliError, oneLine } from '../errors';
 import type { LineSink } from '../log';
@@ -20,8 +23,10 @@ export interface SyncCommandOptions {
   readonly json: boolean;
   /** Percentage of synced files one pass may delete (default 50). */
   readonly maxDelete: number;
-  /** Seconds between passes without --once. */
+  /** Seconds between timed passes without --once. */
   readonly interval: number;
+  /** Without --once: watch DIR and listen to the server's change stream (false: timed passes only). */
+  readonly watch: boolean;
 }
 
 export async function syncCommand(options: SyncCommandOptions, out: LineSink = process.stdout, err: LineSink = process.stderr): Promise<number> {
@@ -42,35 +47,26 @@ export async function syncCommand(options: SyncCommandOptions, out: LineSink = p
   return loop(base, options, out, err);
 }
 
-/** Without --once: a pass, a pause, until a signal; a failed pass is reported and retried (the server may come back). */
+/** Without --once: continuous mode until a signal; a failed pass is reported and retried (the server may come back). */
 async function loop(base: SyncOptions, options: SyncCommandOptions, out: LineSink, err: LineSink): Promise<number> {
-  let stopping = false;
-  let wake: (() => void) | undefined;
-  const stop = () => {
-    stopping = true;
-    wake?.();
-  };
+  const stopping = new AbortController();
+  const stop = () => stopping.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  let pass = 0;
   try {
-    for (let pass = 1; !stopping; pass++) {
-      try {
-        out.write(report(await withCliErrors(() => syncPass(base)), pass, options));
-      } catch (e) {
-        // A refusal (a vanished root, the deletion guard) is not retried: someone has to look.
-        if (e instanceof CliError && /refusing/.test(e.message)) throw e;
-        err.write(`davsync: ${oneLine(e)} (retrying in ${options.interval} s)\n`);
-      }
-      // A referenced timer: it is what keeps the process alive between passes. A signal cuts the wait short.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.interval * 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (stopping) wake();
-      });
-    }
+    await withCliErrors(() =>
+      syncContinuously({
+        ...base,
+        intervalMs: options.interval * 1000,
+        signal: stopping.signal,
+        watch: options.watch,
+        stream: options.watch,
+        onPass: (result) => out.write(report(result, ++pass, options)),
+        onPassError: (e) => err.write(`davsync: ${oneLine(e)} (retrying)\n`),
+        onNotice: (line) => err.write(`davsync: ${line}\n`),
+      }),
+    );
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

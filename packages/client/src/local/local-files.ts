@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalEntry } from '../sync/entries';
 import { STATE_DIR } from './local-scan';
@@ -49,6 +49,17 @@ export class LocalFolder {
   async statAbsolute(file: string, path: string): Promise<LocalEntry> {
     const st = await lstat(file, { bigint: true });
     return { path, kind: 'file', size: Number(st.size), mtimeNs: String(st.mtimeNs), ino: String(st.ino) };
+  }
+
+  /** Gives a file (a finished download, before it is installed) a modification time, in ms since the epoch. */
+  async stampModified(file: string, ms: number): Promise<void> {
+    const at = new Date(ms);
+    await utimes(file, at, at);
+  }
+
+  /** Drops a temporary file that will not be installed. */
+  async discard(temp: string): Promise<void> {
+    await rm(temp, { force: true });
   }
 
   /** Moves a finished temporary file into place (parents made), durably. */

@@ -10,8 +10,10 @@ import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
+import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
-import { ENTRY_PROPS, comparableEtag, entryOf, type RemoteEntry } from './remote-entry';
+import { DigestingStream, digestFile } from '../local/file-digests';
+import { ENTRY_PROPS, comparableEtag, entryOf, type Checksums, type RemoteEntry } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { RemoteHttp, unexpected, type Credentials } from './remote-http';
 import { RemotePaths } from './remote-paths';
@@ -29,6 +31,8 @@ export type WriteCondition = { readonly ifMatch: string } | { readonly ifNoneMat
 export interface Written {
   readonly etag?: string;
   readonly fileId?: string;
+  /** An upload's: the SHA-1 of the bytes sent (as `OC-Checksum` announced them). */
+  readonly sha1?: string;
 }
 
 export class RemoteCollection {
@@ -45,6 +49,11 @@ export class RemoteCollection {
   /** The collection's changes since `cursor` (everything without one); see `change-feed.ts`. */
   changes(cursor?: FeedCursor): AsyncGenerator<FeedItem> {
     return this.feed.changes(cursor);
+  }
+
+  /** The server's change stream on this collection, if it has one (see `remote-change-stream.ts`). */
+  changeStream(): RemoteChangeStream {
+    return new RemoteChangeStream(this.http, this.paths);
   }
 
   /** One member (PROPFIND Depth 0), or undefined when there is none. */
@@ -87,13 +96,16 @@ export class RemoteCollection {
 
   /**
    * GET into `file` (created or truncated, then fsynced): the caller gives a
-   * temporary name and renames it into place, so a reader never sees half a file.
+   * temporary name and renames it into place, so a reader never sees half a
+   * file. The bytes are hashed on the way (`digests`), so the caller can
+   * check them against `oc:checksums` without reading the file again.
    */
-  async download(path: string, file: string): Promise<{ etag?: string; size: number }> {
+  async download(path: string, file: string): Promise<{ etag?: string; size: number; digests: Required<Checksums>; modified?: number }> {
     const spec = { method: 'GET', url: this.paths.urlOf(path) };
     const res = await this.http.send(spec);
     if (res.status !== 200 || res.body === null) throw await unexpected(spec, res);
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(file));
+    const hashing = new DigestingStream();
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), hashing, createWriteStream(file));
     const handle = await open(file, 'r+');
     try {
       await handle.sync();
@@ -101,26 +113,36 @@ export class RemoteCollection {
       await handle.close();
     }
     const etag = comparableEtag(res.headers.get('etag'));
-    return { ...(etag === undefined ? {} : { etag }), size: (await stat(file)).size };
+    const modified = Date.parse(res.headers.get('last-modified') ?? '');
+    return { ...(etag === undefined ? {} : { etag }), size: (await stat(file)).size, digests: hashing.digests(), ...(Number.isNaN(modified) ? {} : { modified }) };
   }
 
   /**
    * PUT `file`'s bytes at `path`, on the condition given. The answer's ETag
    * when it has one; else the one a PROPFIND gives right after (a server
    * need not send an ETag with a PUT's answer, RFC 7231 §4.3.4).
+   *
+   * Two ownCloud headers go along, ignored by servers that do not know
+   * them: `OC-Checksum: SHA1:…`, so a server that checks it refuses (400)
+   * bytes that are not the ones hashed — a file changed while it was sent
+   * is never stored half old, half new — and `X-OC-Mtime`, so the server
+   * keeps the file's own modification time rather than the upload's.
    */
   async upload(path: string, file: string, condition: WriteCondition): Promise<Written> {
-    const size = (await stat(file)).size;
-    const headers: Record<string, string> = { 'content-length': String(size), ...conditionHeaders(condition) };
+    const { sha1 } = await digestFile(file);
+    const st = await stat(file);
+    const headers: Record<string, string> = { 'content-length': String(st.size), 'oc-checksum': `SHA1:${sha1}`, ...conditionHeaders(condition) };
+    // Unix seconds to the millisecond; a time before 1970 is not sent (servers refuse it).
+    if (st.mtimeMs >= 0) headers['x-oc-mtime'] = (Math.floor(st.mtimeMs) / 1000).toFixed(3);
     const spec = { method: 'PUT', url: this.paths.urlOf(path), headers, body: createReadStream(file) as AsyncIterable<Uint8Array> };
     const res = await this.http.send(spec);
     if (res.status !== 200 && res.status !== 201 && res.status !== 204) throw await unexpected(spec, res);
     await res.body?.cancel();
     const etag = comparableEtag(res.headers.get('etag'));
     const fileId = res.headers.get('oc-fileid') ?? undefined;
-    if (etag !== undefined) return { etag, ...(fileId === undefined ? {} : { fileId }) };
+    if (etag !== undefined) return { etag, sha1, ...(fileId === undefined ? {} : { fileId }) };
     const entry = await this.stat(path);
-    return { ...(entry?.etag === undefined ? {} : { etag: entry.etag }), ...(entry?.fileId === undefined ? {} : { fileId: entry.fileId }) };
+    return { sha1, ...(entry?.etag === undefined ? {} : { etag: entry.etag }), ...(entry?.fileId === undefined ? {} : { fileId: entry.fileId }) };
   }
 
   /** DELETE, on the condition given; a member already gone is fine. */

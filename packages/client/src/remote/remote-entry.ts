@@ -18,6 +18,14 @@ export interface RemoteEntry {
   readonly size?: number;
   /** `DAV:getlastmodified`, as milliseconds since the epoch. */
   readonly modified?: number;
+  /** `oc:checksums`, when the server knows them: lower-case hex digests of the content. */
+  readonly checksums?: Checksums;
+}
+
+/** The digests the client can check (`oc:checksum` may name others, such as ADLER32: ignored). */
+export interface Checksums {
+  readonly sha1?: string;
+  readonly md5?: string;
 }
 
 export type RemoteChange = { readonly type: 'changed'; readonly entry: RemoteEntry } | { readonly type: 'removed'; readonly path: string };
@@ -25,9 +33,17 @@ export type RemoteChange = { readonly type: 'changed'; readonly entry: RemoteEnt
 /** ownCloud/Nextcloud's namespace; davsync's server offers `oc:fileid` too. */
 export const OC_NS = 'http://owncloud.org/ns';
 export const OC_FILEID = `{${OC_NS}}fileid`;
+/** `oc:checksums`: one `oc:checksum` holding `SHA1:… MD5:…` pairs (ownCloud, Nextcloud, davsync). */
+export const OC_CHECKSUMS = `{${OC_NS}}checksums`;
+const OC_CHECKSUM = `{${OC_NS}}checksum`;
 
-/** The properties asked for in every listing. */
-export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DAV.getcontentlength, DAV.getlastmodified, OC_FILEID];
+/**
+ * The properties asked for in every listing. The ownCloud ones cost a
+ * server nothing unless named (a server without them answers 404 for
+ * them, which is ignored), and they are what turns a remote rename into a
+ * local one (the file ID) and lets a download be verified (checksums).
+ */
+export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DAV.getcontentlength, DAV.getlastmodified, OC_FILEID, OC_CHECKSUMS];
 
 /**
  * An ETag with any `W/` taken off. Apache mod_dav marks a file's ETag weak
@@ -51,6 +67,7 @@ export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>,
   const size = sizeText !== undefined && /^[0-9]+$/.test(sizeText) ? Number(sizeText) : undefined;
   const modifiedText = propText(response, DAV.getlastmodified);
   const modified = modifiedText === undefined ? undefined : Date.parse(modifiedText);
+  const checksums = kind === 'file' ? checksumsOf(response) : undefined;
   return {
     path,
     kind,
@@ -58,5 +75,46 @@ export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>,
     ...(fileId === undefined ? {} : { fileId }),
     ...(size === undefined || kind === 'dir' ? {} : { size }),
     ...(modified === undefined || Number.isNaN(modified) ? {} : { modified }),
+    ...(checksums === undefined ? {} : { checksums }),
   };
+}
+
+/** The SHA-1 and MD5 in `oc:checksums`, or undefined when it names neither (or is absent). */
+function checksumsOf(response: Pick<MultistatusEntry, 'props'>): Checksums | undefined {
+  const el = response.props[OC_CHECKSUMS];
+  if (el === undefined) return undefined;
+  // Some servers put the pairs straight in oc:checksums, most in one oc:checksum child.
+  const texts = [el.text, ...el.children.filter((c) => c.name === OC_CHECKSUM).map((c) => c.text)];
+  return parseChecksums(texts.join(' '));
+}
+
+/** `SHA1:abc MD5:def` (any case, other algorithms ignored) → digests; undefined when none is usable. */
+export function parseChecksums(text: string): Checksums | undefined {
+  let sha1: string | undefined;
+  let md5: string | undefined;
+  for (const pair of text.trim().split(/\s+/)) {
+    const m = /^(sha1|md5):([0-9a-f]+)$/i.exec(pair);
+    if (m === null) continue;
+    const hex = (m[2] as string).toLowerCase();
+    if (m[1]!.toLowerCase() === 'sha1' && hex.length === 40) sha1 = hex;
+    if (m[1]!.toLowerCase() === 'md5' && hex.length === 32) md5 = hex;
+  }
+  if (sha1 === undefined && md5 === undefined) return undefined;
+  return { ...(sha1 === undefined ? {} : { sha1 }), ...(md5 === undefined ? {} : { md5 }) };
+}
+
+/** The wire form, for the state database: `SHA1:… MD5:…`. */
+export function formatChecksums(sums: Checksums): string {
+  return [sums.sha1 === undefined ? '' : `SHA1:${sums.sha1}`, sums.md5 === undefined ? '' : `MD5:${sums.md5}`].filter(Boolean).join(' ');
+}
+
+/** Whether a file's digests agree with the server's: every digest both name must be equal, and at least one must be named. */
+export function checksumsMatch(server: Checksums, file: Checksums): boolean {
+  let compared = 0;
+  for (const k of ['sha1', 'md5'] as const) {
+    if (server[k] === undefined || file[k] === undefined) continue;
+    if (server[k] !== file[k]) return false;
+    compared++;
+  }
+  return compared > 0;
 }

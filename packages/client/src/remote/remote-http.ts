@@ -16,6 +16,8 @@ export interface RequestSpec {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array | AsyncIterable<Uint8Array>;
+  /** Ends the exchange (a long-lived change stream, when the client stops). */
+  readonly signal?: AbortSignal;
 }
 
 export class RemoteHttp {
@@ -27,7 +29,7 @@ export class RemoteHttp {
     let res: Response;
     try {
       // A streamed body needs `duplex: 'half'` (undici), which the DOM RequestInit type does not know.
-      const init = { method: spec.method, headers, body: spec.body as RequestInit['body'], duplex: 'half' } as RequestInit;
+      const init = { method: spec.method, headers, body: spec.body as RequestInit['body'], duplex: 'half', ...(spec.signal === undefined ? {} : { signal: spec.signal }) } as RequestInit;
       res = await fetch(spec.url, init);
     } catch (err) {
       throw connectionError(spec.url, err);

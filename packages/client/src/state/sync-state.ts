@@ -5,7 +5,9 @@
  * - `remote`: the server's tree as the change feed last described it —
  *   kept up to date from deltas, so a pass asks the server only what changed;
  * - `synced`: per path, the state both sides had when it was last in sync:
- *   the remote ETag and file ID, the local size, mtime (ns) and inode;
+ *   the remote ETag and file ID, the local size, mtime (ns) and inode, and
+ *   — only while that identity is too recent to trust (see `entries.ts`,
+ *   "racy") — the content's SHA-1;
  * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
  * - `pending`: a download about to be renamed into place, with the identity
  *   it will have there (a rename keeps inode, size and mtime): if a kill
@@ -24,19 +26,27 @@
  */
 import Database from 'better-sqlite3';
 import type { FeedCursor, FullListing } from '../remote/change-feed';
-import type { EntryKind, RemoteChange, RemoteEntry } from '../remote/remote-entry';
+import { formatChecksums, parseChecksums, type Checksums, type EntryKind, type RemoteChange, type RemoteEntry } from '../remote/remote-entry';
 import { parentOf, within, type SyncedEntry } from '../sync/entries';
 
-const SCHEMA_VERSION = '1';
+/** 2: the server's checksums (`remote.checksums`) and the digest of a too-recent identity (`sha1`). */
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS remote (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER);
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER, checksums TEXT);
 CREATE TABLE IF NOT EXISTS synced (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
 CREATE TABLE IF NOT EXISTS pending (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT);
+  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
+`;
+
+/** Version 1 → 2: three columns, all empty (nothing known yet is lost: an empty one means "not known"). */
+const UPGRADE_1_TO_2 = `
+ALTER TABLE remote ADD COLUMN checksums TEXT;
+ALTER TABLE synced ADD COLUMN sha1 TEXT;
+ALTER TABLE pending ADD COLUMN sha1 TEXT;
 `;
 
 interface RemoteRow {
@@ -46,6 +56,7 @@ interface RemoteRow {
   file_id: string | null;
   size: number | null;
   modified: number | null;
+  checksums: string | null;
 }
 interface SyncedRow {
   path: string;
@@ -55,6 +66,7 @@ interface SyncedRow {
   size: number | null;
   mtime_ns: string | null;
   ino: string | null;
+  sha1: string | null;
 }
 
 export class SyncState {
@@ -79,10 +91,12 @@ export class SyncState {
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      db.exec(SCHEMA);
       const get = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+      const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+      if (hasMeta && get('schema') === '1') db.transaction(() => db.exec(UPGRADE_1_TO_2))();
+      db.exec(SCHEMA);
       const version = get('schema');
-      if (version !== undefined && version !== SCHEMA_VERSION) throw new Error(`davsync: ${file} has state format ${version}; this davsync reads ${SCHEMA_VERSION}`);
+      if (version !== undefined && version !== '1' && version !== SCHEMA_VERSION) throw new Error(`davsync: ${file} has state format ${version}; this davsync reads ${SCHEMA_VERSION}`);
       const stored = get('url');
       if (stored !== undefined && stored !== url) {
         throw new Error(`davsync: this folder is synced with ${stored}, not ${url}; remove its .davsync-client folder to start over with another server`);
@@ -122,7 +136,7 @@ export class SyncState {
 
   /** One page of the feed, in one transaction. A removal takes the subtree with it. */
   applyRemote(changes: readonly RemoteChange[]): void {
-    const put = this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified) VALUES (?, ?, ?, ?, ?, ?)');
+    const put = this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified, checksums) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const c of changes) {
         if (c.type === 'removed') this.deleteSubtree('remote', c.path);
@@ -130,7 +144,7 @@ export class SyncState {
           const e = c.entry;
           // A file that became a folder (or back) takes its old members with it.
           if (e.kind === 'file') this.deleteSubtree('remote', e.path, false);
-          put.run(e.path, e.kind, e.etag ?? null, e.fileId ?? null, e.size ?? null, e.modified ?? null);
+          put.run(...remoteRow(e));
         }
       }
     })();
@@ -158,13 +172,13 @@ export class SyncState {
   /** What the executor learned of one remote path by changing it (a new ETag), or its removal. */
   setRemote(path: string, entry: RemoteEntry | undefined): void {
     if (entry === undefined) this.deleteSubtree('remote', path);
-    else this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified) VALUES (?, ?, ?, ?, ?, ?)').run(path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.modified ?? null);
+    else this.db.prepare('INSERT OR REPLACE INTO remote (path, kind, etag, file_id, size, modified, checksums) VALUES (?, ?, ?, ?, ?, ?, ?)').run(...remoteRow({ ...entry, path }));
   }
 
   setSynced(entry: SyncedEntry): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO synced (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+      .prepare('INSERT OR REPLACE INTO synced (path, kind, etag, file_id, size, mtime_ns, ino, sha1) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null, entry.sha1 ?? null);
   }
 
   pendingPaths(): string[] {
@@ -174,8 +188,8 @@ export class SyncState {
   /** Notes a download about to be renamed into place (see `pending` above). */
   setPending(entry: SyncedEntry): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO pending (path, kind, etag, file_id, size, mtime_ns, ino) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null);
+      .prepare('INSERT OR REPLACE INTO pending (path, kind, etag, file_id, size, mtime_ns, ino, sha1) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(entry.path, entry.kind, entry.etag ?? null, entry.fileId ?? null, entry.size ?? null, entry.mtimeNs ?? null, entry.ino ?? null, entry.sha1 ?? null);
   }
 
   /** The download is in place and recorded: one transaction, so no state is left between. */
@@ -205,6 +219,23 @@ export class SyncState {
       this.db.prepare('DELETE FROM pending').run();
     });
     return adopted;
+  }
+
+  /**
+   * Gives synced entries that have no file ID the one the server lists at
+   * the same path — a folder made by MKCOL (whose answer names no ID), a
+   * file whose PUT answer had none — for a file only while its ETag is the
+   * synced one (the same version). Without it a later remote move of that
+   * folder would look like a deletion and a new folder.
+   */
+  adoptFileIds(): void {
+    this.db
+      .prepare(
+        `UPDATE synced SET file_id = (SELECT r.file_id FROM remote r WHERE r.path = synced.path)
+         WHERE file_id IS NULL AND EXISTS (SELECT 1 FROM remote r WHERE r.path = synced.path AND r.kind = synced.kind AND r.file_id IS NOT NULL
+           AND (r.kind = 'dir' OR r.etag = synced.etag))`,
+      )
+      .run();
   }
 
   /** Forgets a path and everything below it. */
@@ -240,7 +271,16 @@ function remoteEntry(r: RemoteRow): RemoteEntry {
     ...(r.file_id === null ? {} : { fileId: r.file_id }),
     ...(r.size === null ? {} : { size: r.size }),
     ...(r.modified === null ? {} : { modified: r.modified }),
+    ...(r.checksums === null ? {} : checksumsField(parseChecksums(r.checksums))),
   };
+}
+
+function checksumsField(sums: Checksums | undefined): { checksums?: Checksums } {
+  return sums === undefined ? {} : { checksums: sums };
+}
+
+function remoteRow(e: RemoteEntry): [string, EntryKind, string | null, string | null, number | null, number | null, string | null] {
+  return [e.path, e.kind, e.etag ?? null, e.fileId ?? null, e.size ?? null, e.modified ?? null, e.checksums === undefined ? null : formatChecksums(e.checksums)];
 }
 
 function syncedEntry(r: SyncedRow): SyncedEntry {
@@ -252,5 +292,6 @@ function syncedEntry(r: SyncedRow): SyncedEntry {
     ...(r.size === null ? {} : { size: r.size }),
     ...(r.mtime_ns === null ? {} : { mtimeNs: r.mtime_ns }),
     ...(r.ino === null ? {} : { ino: r.ino }),
+    ...(r.sha1 === null ? {} : { sha1: r.sha1 }),
   };
 }

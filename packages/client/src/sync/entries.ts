@@ -21,6 +21,8 @@ export interface LocalEntry {
   /** Modification time in nanoseconds, as a decimal string (a bigint does not fit a double). */
   readonly mtimeNs?: string;
   readonly ino?: string;
+  /** The content's SHA-1, only where the pass hashed the file: a synced identity too recent to trust (see `isRacy`). */
+  readonly sha1?: string;
 }
 
 /** A path as it was when last in sync: the remote ETag and file ID, and the local identity. */
@@ -32,6 +34,32 @@ export interface SyncedEntry {
   readonly size?: number;
   readonly mtimeNs?: string;
   readonly ino?: string;
+  /** The content's SHA-1, kept only while the identity is racy (`isRacy`): the next pass compares by it. */
+  readonly sha1?: string;
+}
+
+/**
+ * How close to the moment it was recorded a modification time must be for
+ * the identity not to be trusted: file systems keep times in ticks (2 s on
+ * FAT, 1 s on some network mounts, a kernel tick even on ext4), so an edit
+ * of the same size made in the tick the identity was taken in can leave
+ * size, mtime and inode all unchanged.
+ */
+export const RACY_NS = 2_000_000_000n;
+
+/**
+ * Whether an identity recorded at `recordedNs` (Unix ns) cannot be trusted
+ * to reveal a later edit (git's "racily clean"): its mtime is within
+ * `RACY_NS` of the recording, or after it. Such an entry is recorded with
+ * its SHA-1, and the next pass hashes the file to compare.
+ */
+export function isRacy(entry: { kind: EntryKind; mtimeNs?: string }, recordedNs: bigint): boolean {
+  return entry.kind === 'file' && entry.mtimeNs !== undefined && BigInt(entry.mtimeNs) >= recordedNs - RACY_NS;
+}
+
+/** The wall clock in Unix nanoseconds (the same clock file times are stamped with, on this machine). */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
 }
 
 /** Whether the local side differs from the synced state (a folder changes only by appearing, vanishing or changing kind). */
@@ -39,7 +67,9 @@ export function localChanged(synced: SyncedEntry | undefined, local: LocalEntry 
   if (synced === undefined || local === undefined) return synced !== local;
   if (synced.kind !== local.kind) return true;
   if (local.kind === 'dir') return false;
-  return synced.size !== local.size || synced.mtimeNs !== local.mtimeNs || synced.ino !== local.ino;
+  if (synced.size !== local.size || synced.mtimeNs !== local.mtimeNs || synced.ino !== local.ino) return true;
+  // The identity is the same, but it was too recent to trust: the content decides, when the pass hashed it.
+  return synced.sha1 !== undefined && local.sha1 !== undefined && synced.sha1 !== local.sha1;
 }
 
 /** Whether the remote side differs from the synced state: for a file, by its ETag. */

@@ -11,10 +11,11 @@
  */
 import { isRemoteError } from '../remote/remote-error';
 import type { RemoteCollection } from '../remote/remote-collection';
-import type { RemoteEntry } from '../remote/remote-entry';
+import { checksumsMatch, type RemoteEntry } from '../remote/remote-entry';
+import { digestFile } from '../local/file-digests';
 import { LocalFolder, sameBytes } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
-import { localChanged, type LocalEntry, type SyncedEntry } from './entries';
+import { isRacy, localChanged, nowNs, type LocalEntry, type SyncedEntry } from './entries';
 import type { Action } from './planner';
 
 /**
@@ -40,11 +41,14 @@ export interface ExecutorContext {
   readonly remoteTree: ReadonlyMap<string, RemoteEntry>;
   /** Called after each action (progress). */
   readonly onAction?: (report: ActionReport) => void;
+  /** Once aborted, no further action starts (the one under way finishes and is recorded). */
+  readonly signal?: AbortSignal;
 }
 
 export async function execute(actions: readonly Action[], ctx: ExecutorContext): Promise<ActionReport[]> {
   const reports: ActionReport[] = [];
   for (const action of actions) {
+    if (ctx.signal?.aborted === true) break;
     let report: ActionReport;
     try {
       report = await run(action, ctx);
@@ -73,8 +77,13 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
       const temp = local.tempFile();
       const got = await remote.download(action.path, temp);
+      const unverified = verifyDownload(ctx.remoteTree.get(action.path), got);
+      if (unverified !== undefined) {
+        await local.discard(temp);
+        return unverified.stale ? deferred(action, unverified.reason) : { action, outcome: 'failed', reason: unverified.reason };
+      }
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
-      await installDownload(ctx, temp, action.path, got.etag ?? action.etag);
+      await installDownload(ctx, temp, action.path, got);
       return done;
     }
     case 'upload': {
@@ -82,31 +91,56 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       if (before === undefined || before.kind !== 'file' || localChanged(ctx.localTree.get(action.path) as SyncedEntry | undefined, before)) {
         return deferred(action, 'changed here meanwhile');
       }
-      const written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+      let written;
+      try {
+        written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+      } catch (err) {
+        // A 400 for a file edited while it was sent: the server found the bytes did not match OC-Checksum and stored nothing.
+        if (isRemoteError(err, 'status') && err.status === 400 && (await changedLocally(ctx, action.path))) return deferred(action, 'changed here while it was sent');
+        throw err;
+      }
       // The identity from before the upload: if the file changed while it was read, the next pass sends it again.
+      const identity = await trusted(ctx, before, written.sha1);
       state.transaction(() => {
-        state.setSynced({ ...before, ...(written.etag === undefined ? {} : { etag: written.etag }), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
+        state.setSynced({ ...identity, ...(written.etag === undefined ? {} : { etag: written.etag }), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
         state.setRemote(action.path, { path: action.path, kind: 'file', ...written, ...(before.size === undefined ? {} : { size: before.size }) });
       });
       return done;
     }
     case 'conflict': {
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
+      const r = ctx.remoteTree.get(action.path);
+      if (r?.checksums !== undefined) {
+        // The server's checksums say what it holds: equal to this file's, there is no conflict and nothing to fetch.
+        const now = await local.stat(action.path);
+        const mine = await digestFile(local.abs(action.path));
+        if (now !== undefined && !localChanged(ctx.localTree.get(action.path) as SyncedEntry | undefined, now) && checksumsMatch(r.checksums, mine)) {
+          state.setSynced({ ...(await trusted(ctx, now, mine.sha1)), ...etagOf(action.etag), ...fileIdOf(r) });
+          return { action, outcome: 'same' };
+        }
+      }
       const temp = local.tempFile();
       const got = await remote.download(action.path, temp);
+      const unverified = verifyDownload(r, got);
+      if (unverified !== undefined) {
+        await local.discard(temp);
+        return unverified.stale ? deferred(action, unverified.reason) : { action, outcome: 'failed', reason: unverified.reason };
+      }
       if (await sameBytes(temp, local.abs(action.path))) {
         // Both sides made the same bytes: nothing to keep twice.
+        await local.discard(temp);
         const now = await local.stat(action.path);
-        state.setSynced({ ...now!, ...etagOf(got.etag ?? action.etag), ...fileIdOf(ctx.remoteTree.get(action.path)) });
+        state.setSynced({ ...(await trusted(ctx, now!, got.digests.sha1)), ...etagOf(got.etag ?? action.etag), ...fileIdOf(r) });
         return { action, outcome: 'same' };
       }
       // The local version moves aside (its own name: the next pass uploads it even if this one is cut short), then the remote one takes the name.
       await local.rename(action.path, action.copy);
-      await installDownload(ctx, temp, action.path, got.etag ?? action.etag);
+      await installDownload(ctx, temp, action.path, got);
       const copy = await local.stat(action.copy);
       const written = await remote.upload(action.copy, local.abs(action.copy), { ifNoneMatch: '*' });
+      const copyIdentity = await trusted(ctx, copy!, written.sha1);
       state.transaction(() => {
-        state.setSynced({ ...copy!, ...etagOf(written.etag), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
+        state.setSynced({ ...copyIdentity, ...etagOf(written.etag), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
         state.setRemote(action.copy, { path: action.copy, kind: 'file', ...written });
       });
       return done;
@@ -168,7 +202,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       const l = ctx.localTree.get(action.path);
       const r = ctx.remoteTree.get(action.path);
       if (l === undefined || r === undefined) state.forgetSynced(action.path);
-      else state.setSynced({ ...l, ...etagOf(r.etag), ...fileIdOf(r) });
+      else state.setSynced({ ...(await trusted(ctx, l)), ...etagOf(r.etag), ...fileIdOf(r) });
       return done;
     }
     case 'skip':
@@ -190,19 +224,56 @@ async function changedLocally(ctx: ExecutorContext, path: string): Promise<boole
  * Renames a finished download into place and records it: the identity it
  * will have there is noted first (a rename keeps inode, size and mtime), so
  * a kill between the rename and the record does not make the next pass
- * fetch it again (see `pending` in sync-state.ts).
+ * fetch it again (see `pending` in sync-state.ts). The file gets the
+ * server's modification time first: an identity stamped in the past is
+ * one a later edit cannot repeat, so it needs no hashing next pass.
  */
-async function installDownload(ctx: ExecutorContext, temp: string, path: string, etag: string | undefined): Promise<void> {
+async function installDownload(ctx: ExecutorContext, temp: string, path: string, got: Downloaded): Promise<void> {
   const { state, local } = ctx;
+  if (got.modified !== undefined) await local.stampModified(temp, got.modified);
   const staged = await local.statAbsolute(temp, path);
   const r = ctx.remoteTree.get(path);
-  const entry: SyncedEntry = { ...staged, ...etagOf(etag), ...fileIdOf(r) };
+  const etag = got.etag;
+  const entry: SyncedEntry = { ...withDigest(staged, got.digests.sha1), ...etagOf(etag), ...fileIdOf(r) };
   state.setPending(entry);
   await local.install(temp, path);
   state.transaction(() => {
     state.commitPending(entry);
     if (r !== undefined && etag !== undefined && r.etag !== etag) state.setRemote(path, { ...r, etag });
   });
+}
+
+type Downloaded = Awaited<ReturnType<RemoteCollection['download']>>;
+
+/**
+ * Why a download must not be installed, or undefined when it may: the
+ * server listed checksums for the version fetched and the bytes do not
+ * match them (a corrupt transfer — reported, tried again next pass), or
+ * the GET brought a newer version than the listing (its checksums are not
+ * known yet — deferred: the next pass lists it).
+ */
+function verifyDownload(listed: RemoteEntry | undefined, got: Downloaded): { reason: string; stale: boolean } | undefined {
+  if (listed?.checksums === undefined) return undefined;
+  if (got.etag !== undefined && listed.etag !== undefined && got.etag !== listed.etag) return { reason: 'changed on the server meanwhile (a newer version than listed)', stale: true };
+  if (checksumsMatch(listed.checksums, got.digests)) return undefined;
+  const want = listed.checksums.sha1 !== undefined ? `SHA-1 ${listed.checksums.sha1}` : `MD5 ${listed.checksums.md5}`;
+  const have = listed.checksums.sha1 !== undefined ? got.digests.sha1 : got.digests.md5;
+  return { reason: `the bytes received do not match the server's checksum (${want}, received ${have}): not installed, tried again next pass`, stale: false };
+}
+
+/**
+ * The identity to record for a file: with its SHA-1 when it is racy
+ * (`isRacy`: too close to now to reveal a same-tick edit), hashing the file
+ * when the caller has no digest of it; without one otherwise.
+ */
+async function trusted(ctx: ExecutorContext, entry: LocalEntry, sha1?: string): Promise<LocalEntry> {
+  const { sha1: _old, ...identity } = entry;
+  if (!isRacy(identity, nowNs())) return identity;
+  return { ...identity, sha1: sha1 ?? (await digestFile(ctx.local.abs(entry.path))).sha1 };
+}
+
+function withDigest(entry: LocalEntry, sha1: string): LocalEntry {
+  return isRacy(entry, nowNs()) ? { ...entry, sha1 } : entry;
 }
 
 function etagOf(etag: string | undefined): { etag?: string } {

@@ -13,6 +13,7 @@ import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal } from '../local/local-scan';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
+import { hashRacyFiles } from './racy-files';
 import { plan, type Action } from './planner';
 
 export interface SyncOptions extends RemoteCollectionOptions {
@@ -25,6 +26,8 @@ export interface SyncOptions extends RemoteCollectionOptions {
   /** The clock, for conflict-copy names. */
   readonly now?: () => Date;
   readonly onAction?: (report: ActionReport) => void;
+  /** Stops the pass between two actions (SIGINT, SIGTERM): what was done is recorded, the rest waits for the next run. */
+  readonly signal?: AbortSignal;
 }
 
 /** A pass refused before it changed anything: a vanished root, or too many deletions. */
@@ -76,7 +79,9 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
     state.resolvePending((p) => identities.get(p));
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
+    state.adoptFileIds();
     const scan = await scanLocal(options.dir);
+    await hashRacyFiles(local, scan.entries, state.synced(), state);
     const remoteTree = state.remoteTree();
     const synced = state.synced();
     const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
@@ -84,9 +89,17 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
     guardDeletions(actions, synced.size === 0 ? 0 : [...synced.values()].filter((e) => e.kind === 'file').length, options.maxDeletePercent ?? 50);
     const agreed = actions.every((a) => a.type === 'skip');
-    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, []), tokenRefused, agreed };
-    const reports = await execute(actions, { remote, local, state, localTree: scan.entries, remoteTree, ...(options.onAction === undefined ? {} : { onAction: options.onAction }) });
-    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed };
+    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed };
+    const reports = await execute(actions, {
+      remote,
+      local,
+      state,
+      localTree: scan.entries,
+      remoteTree,
+      ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length };
   } finally {
     state.close();
   }
@@ -138,9 +151,10 @@ function guardDeletions(actions: readonly Action[], syncedFiles: number, percent
   );
 }
 
-function count(actions: readonly Action[], reports: readonly ActionReport[]): PassCounts {
+/** `reports` undefined: a dry run, every action counted as if done. */
+function count(actions: readonly Action[], reports: readonly ActionReport[] | undefined): PassCounts {
   const c: PassCounts = { downloaded: 0, uploaded: 0, conflicts: 0, deletedLocal: 0, deletedRemote: 0, folders: 0, moved: 0, deferred: 0, failed: 0, skipped: 0 };
-  const outcomes = reports.length > 0 ? reports : actions.map((action) => ({ action, outcome: 'done' as const }));
+  const outcomes = reports ?? actions.map((action) => ({ action, outcome: 'done' as const }));
   for (const { action, outcome } of outcomes) {
     if (outcome === 'deferred') c.deferred++;
     else if (outcome === 'failed') c.failed++;

@@ -25,6 +25,8 @@ export interface TestDavServer {
   /** `http://127.0.0.1:PORT/` */
   readonly url: string;
   readonly requests: RequestRecord[];
+  /** Drops every open connection (a network failure, a restart behind a proxy); the server goes on listening. */
+  dropConnections?(): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export interface TestDavOptions {
    * answered `res` itself) to play a server that refuses something.
    */
   readonly before?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean | void> | boolean | void;
+  /** Turn on the server-sent-events change stream (memory store; `{}`: the defaults). */
+  readonly changeStream?: { readonly heartbeatMs?: number };
 }
 
 export async function startDavServer(options: TestDavOptions = {}): Promise<TestDavServer> {
@@ -79,7 +83,10 @@ export async function startDavServer(options: TestDavOptions = {}): Promise<Test
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
+    dropConnections: () => server.closeAllConnections(),
     close: async () => {
+      // Open change streams end first, so closing the server does not wait on them.
+      middleware.changeStreams?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await release();
@@ -100,7 +107,10 @@ async function makeMiddleware(options: TestDavOptions) {
       },
     };
   }
-  if (options.store !== 'fs') return { middleware: davsync({ adapter: new MemoryAdapter(), ...paging }), release: async () => undefined };
+  if (options.store !== 'fs') {
+    const middleware = davsync({ adapter: new MemoryAdapter(), ...paging, ...(options.changeStream === undefined ? {} : { changeStream: options.changeStream }) });
+    return { middleware, release: async () => undefined };
+  }
   const dir = await mkdtemp(join(tmpdir(), 'davsync-client-server-'));
   const store = await openFsStore({ root: join(dir, 'root'), watch: false, reconcileIntervalMs: 0, engine: paging });
   return {
