@@ -190,10 +190,11 @@ function runClient(cmd, args, { env = {}, limitMs }) {
   });
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+// A connection per PUT (agent: false): the edits come seconds apart, and a kept-alive socket the server
+// has just timed out (Keep-Alive: timeout=5) would be reused as it closes (ECONNRESET).
 function put(port, urlPath, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'PUT', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'PUT', agent: false, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`PUT ${urlPath}: ${res.statusCode}`))));
     });
@@ -280,6 +281,7 @@ async function benchClient(name, n, opts, server, tmp) {
       return false;
     }
     result.passes[kind].push(record);
+    process.stderr.write(`${kind} ${seconds(out.ms)} s ${group(bytes.up + bytes.down)} B; `);
     return check(`${kind} pass ${result.passes[kind].length}`);
   };
   try {
