@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
+import { davObjectType } from './dav-objects';
 import { ENTRY_PROPS, comparableEtag, entryOf, type RemoteEntry } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { RemoteHttp, unexpected, type Credentials } from './remote-http';
@@ -107,11 +108,13 @@ export class RemoteCollection {
   /**
    * PUT `file`'s bytes at `path`, on the condition given. The answer's ETag
    * when it has one; else the one a PROPFIND gives right after (a server
-   * need not send an ETag with a PUT's answer, RFC 7231 §4.3.4).
+   * need not send an ETag with a PUT's answer, RFC 7231 §4.3.4). A vCard
+   * or iCalendar file goes with its media type (see `dav-objects.ts`).
    */
   async upload(path: string, file: string, condition: WriteCondition): Promise<Written> {
     const size = (await stat(file)).size;
-    const headers: Record<string, string> = { 'content-length': String(size), ...conditionHeaders(condition) };
+    const type = davObjectType(path);
+    const headers: Record<string, string> = { 'content-length': String(size), ...(type === undefined ? {} : { 'content-type': type }), ...conditionHeaders(condition) };
     const spec = { method: 'PUT', url: this.paths.urlOf(path), headers, body: createReadStream(file) as AsyncIterable<Uint8Array> };
     const res = await this.http.send(spec);
     if (res.status !== 200 && res.status !== 201 && res.status !== 204) throw await unexpected(spec, res);

@@ -9,8 +9,10 @@
  * new version and plans a conflict), and a local file is checked against
  * its scanned identity just before it is replaced or removed.
  */
+import { rm } from 'node:fs/promises';
 import { isRemoteError } from '../remote/remote-error';
-import type { RemoteCollection } from '../remote/remote-collection';
+import type { RemoteCollection, Written } from '../remote/remote-collection';
+import { mayBeRewritten } from '../remote/dav-objects';
 import type { RemoteEntry } from '../remote/remote-entry';
 import { LocalFolder, sameBytes } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
@@ -83,6 +85,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
         return deferred(action, 'changed here meanwhile');
       }
       const written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+      if (mayBeRewritten(action.path) && (await adoptRewrite(ctx, action.path, before, written))) return done;
       // The identity from before the upload: if the file changed while it was read, the next pass sends it again.
       state.transaction(() => {
         state.setSynced({ ...before, ...(written.etag === undefined ? {} : { etag: written.etag }), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
@@ -174,6 +177,30 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
     case 'skip':
       return { action, outcome: 'skipped', reason: action.reason };
   }
+}
+
+/**
+ * After a vCard or iCalendar upload: the member is read back, and if the
+ * server stored something other than what was sent (Radicale turns bare
+ * LF into CRLF, a server may add a UID or a PRODID), the server's version
+ * replaces the local file and is recorded as synced — taking the server's
+ * answer as the synced state, so the next pass finds nothing to do rather
+ * than a difference the state cannot see (or an upload/download loop).
+ * Returns false when the bytes are the same, or the local file changed
+ * meanwhile (then the usual record: the next pass uploads the new edit).
+ */
+async function adoptRewrite(ctx: ExecutorContext, path: string, sent: LocalEntry, written: Written): Promise<boolean> {
+  const { remote, local } = ctx;
+  const temp = local.tempFile();
+  const got = await remote.download(path, temp);
+  if (localChanged(sent as SyncedEntry, await local.stat(path)) || (await sameBytes(temp, local.abs(path)))) {
+    await rm(temp, { force: true });
+    return false;
+  }
+  // The remote entry without an ETag: installDownload records it with this one, in the same transaction as the file.
+  const stored: RemoteEntry = { path, kind: 'file', size: got.size, ...(written.fileId === undefined ? {} : { fileId: written.fileId }) };
+  await installDownload({ ...ctx, remoteTree: new Map([[path, stored]]) }, temp, path, got.etag ?? written.etag);
+  return true;
 }
 
 function deferred(action: Action, reason: string): ActionReport {
