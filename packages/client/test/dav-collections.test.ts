@@ -103,6 +103,7 @@ for (const [server, missing] of [
   if (missing !== undefined) process.stderr.write(`skipping the ${server} folder tests: ${missing}\n`);
 }
 
+
 (radicaleMissing() ?? cliMissing ? describe.skip : describe)('address book and calendar folders against Radicale', () => {
   let server: TestRadicale;
   let tmp: string;
@@ -117,6 +118,38 @@ for (const [server, missing] of [
 
   it('20 contacts: mirrored, edited, added and deleted both ways; then nothing to do', () => mirrorBothWays(server.addressBook, CONTACTS, 20, tmp), 90_000);
   it('a calendar of events, the same', () => mirrorBothWays(server.calendar, EVENTS, 8, tmp), 90_000);
+
+  it('members whose names are not file names (no extension) get local names, kept in the state, and every request goes to their own href', async () => {
+    const dir = await mkdtemp(join(tmp, 'names-'));
+    const put = async (segment: string, body: string) => {
+      const res = await fetch(`${server.spareAddressBook}${segment}`, { method: 'PUT', headers: { 'content-type': 'text/vcard; charset=utf-8' }, body });
+      expect(res.status).toBeLessThan(300);
+    };
+    await put('c-123', vcard('c-123', 'No Extension'));
+    await put('x%3Ay', vcard('x-y', 'With A Colon'));
+    await put('plain.vcf', vcard('plain', 'Plain'));
+    expect((await syncUntilAgreed({ dir, url: server.spareAddressBook })).agreed).toBe(true);
+    expect(Object.keys(await localFiles(dir)).sort()).toEqual(['c-123.vcf', 'plain.vcf', 'x:y.vcf']);
+    expect(await readFile(join(dir, 'x:y.vcf'), 'utf8')).toContain('With A Colon');
+
+    await writeLocal(dir, 'c-123.vcf', vcard('c-123', 'No Extension Edited'));
+    await utimes(join(dir, 'c-123.vcf'), 1_800_000_000, 1_800_000_000);
+    await put('x%3Ay', vcard('x-y', 'With A Colon Edited There'));
+    const second = await syncUntilAgreed({ dir, url: server.spareAddressBook });
+    expect(second.passes[0]!.counts).toMatchObject({ uploaded: 1, downloaded: 1, conflicts: 0, failed: 0 });
+    expect(await (await fetch(`${server.spareAddressBook}c-123`)).text()).toContain('No Extension Edited');
+    expect(await readFile(join(dir, 'x:y.vcf'), 'utf8')).toContain('With A Colon Edited There');
+    // Nothing was created under the local names on the server.
+    expect((await fetch(`${server.spareAddressBook}c-123.vcf`)).status).toBe(404);
+
+    await unlink(join(dir, 'c-123.vcf'));
+    const third = await syncUntilAgreed({ dir, url: server.spareAddressBook });
+    expect(third.passes[0]!.counts).toMatchObject({ deletedRemote: 1, failed: 0 });
+    expect((await fetch(`${server.spareAddressBook}c-123`)).status).toBe(404);
+    const last = await cliSync(dir, server.spareAddressBook);
+    expect(last.passes[0]).toMatchObject({ agreed: true, actions: [] });
+    await rm(dir, { recursive: true, force: true });
+  }, 90_000);
 });
 
 (xandikosMissing() ?? cliMissing ? describe.skip : describe)('address book and calendar folders against Xandikos', () => {

@@ -18,6 +18,8 @@ export interface RemoteEntry {
   readonly size?: number;
   /** `DAV:getlastmodified`, as milliseconds since the epoch. */
   readonly modified?: number;
+  /** A collection that says it is a CardDAV address book or a CalDAV calendar (its `resourcetype`). */
+  readonly davCollection?: 'addressbook' | 'calendar';
 }
 
 export type RemoteChange = { readonly type: 'changed'; readonly entry: RemoteEntry } | { readonly type: 'removed'; readonly path: string };
@@ -25,6 +27,9 @@ export type RemoteChange = { readonly type: 'changed'; readonly entry: RemoteEnt
 /** ownCloud/Nextcloud's namespace; davsync's server offers `oc:fileid` too. */
 export const OC_NS = 'http://owncloud.org/ns';
 export const OC_FILEID = `{${OC_NS}}fileid`;
+
+const CARDDAV_ADDRESSBOOK = '{urn:ietf:params:xml:ns:carddav}addressbook';
+const CALDAV_CALENDAR = '{urn:ietf:params:xml:ns:caldav}calendar';
 
 /** The properties asked for in every listing. */
 export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DAV.getcontentlength, DAV.getlastmodified, OC_FILEID];
@@ -51,9 +56,12 @@ export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>,
   const size = sizeText !== undefined && /^[0-9]+$/.test(sizeText) ? Number(sizeText) : undefined;
   const modifiedText = propText(response, DAV.getlastmodified);
   const modified = modifiedText === undefined ? undefined : Date.parse(modifiedText);
+  const types = response.props[DAV.resourcetype]?.children.map((c) => c.name) ?? [];
+  const davCollection = kind !== 'dir' ? undefined : types.includes(CARDDAV_ADDRESSBOOK) ? 'addressbook' : types.includes(CALDAV_CALENDAR) ? 'calendar' : undefined;
   return {
     path,
     kind,
+    ...(davCollection === undefined ? {} : { davCollection }),
     ...(etag === undefined ? {} : { etag }),
     ...(fileId === undefined ? {} : { fileId }),
     ...(size === undefined || kind === 'dir' ? {} : { size }),

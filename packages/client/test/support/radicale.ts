@@ -2,7 +2,8 @@
  * Radicale (Debian 3.x), started by the test: `radicale --config FILE` on
  * 127.0.0.1 and a free port, `auth type = none` (its rights then let anyone
  * read and write), over a temporary store holding an address book
- * /user/contacts/ and a calendar /user/calendar/ — made by writing their
+ * /user/contacts/ (and a spare one, /user/spare/) and a calendar
+ * /user/calendar/ — made by writing their
  * `.Radicale.props` before start, as bench/peers/servers.js does.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -21,13 +22,15 @@ export interface TestRadicale {
   readonly addressBook: string;
   /** `http://127.0.0.1:PORT/user/calendar/` */
   readonly calendar: string;
+  /** A second, empty address book: `http://127.0.0.1:PORT/user/spare/` */
+  readonly spareAddressBook: string;
   close(): Promise<void>;
 }
 
 export async function startRadicale(): Promise<TestRadicale> {
   const root = await mkdtemp(join(tmpdir(), 'davsync-radicale-'));
   const collections = join(root, 'store', 'collection-root', 'user');
-  for (const [name, tag] of [['contacts', 'VADDRESSBOOK'], ['calendar', 'VCALENDAR']] as const) {
+  for (const [name, tag] of [['contacts', 'VADDRESSBOOK'], ['calendar', 'VCALENDAR'], ['spare', 'VADDRESSBOOK']] as const) {
     await mkdir(join(collections, name), { recursive: true });
     await writeFile(join(collections, name, '.Radicale.props'), JSON.stringify({ tag }));
   }
@@ -45,6 +48,7 @@ export async function startRadicale(): Promise<TestRadicale> {
   return {
     addressBook: `${origin}/user/contacts/`,
     calendar: `${origin}/user/calendar/`,
+    spareAddressBook: `${origin}/user/spare/`,
     close: async () => {
       await stop(child);
       await rm(root, { recursive: true, force: true });
