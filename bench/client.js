@@ -18,14 +18,26 @@
 // server's folder on disk — and a difference is a failure (exit status 1),
 // never a time.
 //
+// --contacts: the same passes on an address book of N vCards (default 5 000,
+// m0.vcf … with UID m0 …) in Radicale (Debian; set up as bench/peers does),
+// davsync sync against vdirsyncer (Debian; a temporary config: a `carddav`
+// storage through the proxy and a `filesystem` storage, `collections = null`,
+// `vdirsyncer discover` then `sync` first). Edits keep each contact's UID;
+// the sides are compared as sets of vCards — each as its set of lines,
+// because vdirsyncer writes LF where Radicale sends CRLF and keeps its own
+// version after an upload where Radicale serves the properties reordered.
+//
 // Run:  npm run bench:client   (= tsc -b && node bench/client.js)
-// Options: --n 10000,50000  --runs 3  --clients davsync,rclone  --quick (N = 500, 1 run)
+// Options: --n 10000,50000  --runs 3  --clients davsync,rclone  --quick (N = 500, 1 run)  --contacts
 //          --initial-limit 1800: seconds an initial sync may take before that
 //          client is given up at this N (reported, not timed)
 //          --json FILE (write the results)
 // Needs rclone (Debian: apt-get install -y rclone); without it, davsync alone.
+// --contacts needs radicale and vdirsyncer (apt-get install -y radicale vdirsyncer).
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
+const { PEERS, startServer: startPeer, stopServer: stopPeer, killAll } = require('./peers/servers');
+const { vcard } = require('./peers/client');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -39,7 +51,7 @@ const children = new Set(); // killed on the way out
 let scratch;
 
 function parseArgs(argv) {
-  const opts = { n: [10000, 50000], runs: 3, clients: ['davsync', 'rclone'], initialLimitS: 1800, json: undefined };
+  const opts = { n: undefined, runs: 3, clients: undefined, initialLimitS: 1800, json: undefined, contacts: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -52,11 +64,14 @@ function parseArgs(argv) {
     else if (a === '--initial-limit') opts.initialLimitS = Number(value());
     else if (a === '--json') opts.json = value();
     else if (a === '--quick') Object.assign(opts, { n: [500], runs: 1 });
+    else if (a === '--contacts') opts.contacts = true;
     else if (a === '--help') {
-      console.log('Usage: node bench/client.js [--n 10000,50000] [--runs 3] [--clients davsync,rclone] [--initial-limit 1800] [--quick] [--json FILE]');
+      console.log('Usage: node bench/client.js [--contacts] [--n 10000,50000] [--runs 3] [--clients davsync,rclone] [--initial-limit 1800] [--quick] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
+  opts.n ??= opts.contacts ? [5000] : [10000, 50000];
+  opts.clients ??= opts.contacts ? ['davsync', 'vdirsyncer'] : ['davsync', 'rclone'];
   if (opts.n.some((n) => !Number.isInteger(n) || n < 4 * EDITS) || !(opts.runs >= 1)) throw new Error('--n needs integers ≥ 40, --runs ≥ 1');
   return opts;
 }
@@ -90,8 +105,20 @@ function treeOf(dir, skip) {
   return out;
 }
 
+/** A vCard's lines, line ends and order aside. */
+const card = (text) => text.split(/\r?\n/).filter(Boolean).sort().join('\n');
+
 /** The first difference between the two trees, or undefined when they are the same. */
-function difference(local, remote) {
+function difference(local, remote, byContent = false) {
+  if (byContent) {
+    // As vCards, not as bytes: vdirsyncer writes LF where the server sends CRLF, and keeps its own
+    // version after an upload where Radicale serves the properties in another order.
+    const a = [...local.values()].map(card).sort();
+    const b = [...remote.values()].map(card).sort();
+    if (a.length !== b.length) return `${a.length} vCards here, ${b.length} on the server`;
+    const i = a.findIndex((x, k) => x !== b[k]);
+    return i < 0 ? undefined : `a vCard differs: ${JSON.stringify(a[i].slice(0, 80))}`;
+  }
   if (local.size !== remote.size) return `${local.size} files here, ${remote.size} on the server`;
   for (const [p, c] of remote) {
     if (!local.has(p)) return `${p} missing here`;
@@ -192,11 +219,34 @@ function runClient(cmd, args, { env = {}, limitMs }) {
 
 // A connection per PUT (agent: false): the edits come seconds apart, and a kept-alive socket the server
 // has just timed out (Keep-Alive: timeout=5) would be reused as it closes (ECONNRESET).
-function put(port, urlPath, body) {
+const put = (port, urlPath, body) => request(port, 'PUT', urlPath, body);
+
+/** Every vCard of an address book as the server serves it, by one addressbook-query REPORT (href → text). */
+function addressBook(port, urlPath) {
+  const body =
+    '<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop></C:addressbook-query>';
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'PUT', agent: false, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'REPORT', agent: false, headers: { depth: '1', 'content-type': 'application/xml; charset=utf-8' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d) => (text += d));
+      res.on('end', () => {
+        if (res.statusCode !== 207) return reject(new Error(`REPORT ${urlPath}: ${res.statusCode}`));
+        const out = new Map();
+        for (const m of text.matchAll(/<(?:\w+:)?response\b[\s\S]*?<(?:\w+:)?href>([^<]*)<[\s\S]*?<(?:\w+:)?address-data\b[^>]*>([\s\S]*?)<\/(?:\w+:)?address-data>/g)) {
+          out.set(m[1], m[2].replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e.toLowerCase()] ?? String.fromCodePoint(e[1].toLowerCase() === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))));
+        }
+        resolve(out);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+function request(port, method, urlPath, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`PUT ${urlPath}: ${res.statusCode}`))));
+      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`${method} ${urlPath}: ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end(body);
@@ -211,7 +261,7 @@ const CLIENTS = {
     version: () => `${require(path.join(REPO, 'packages', 'cli', 'package.json')).version} (this checkout)`,
     stateDir: '.davsync-client',
     run(ctx, limitMs) {
-      return runClient(process.execPath, [DAVSYNC_BIN, 'sync', ctx.local, `${ctx.url}files/`, '--once', '--json', '--max-delete', '100'], { limitMs });
+      return runClient(process.execPath, [DAVSYNC_BIN, 'sync', ctx.local, `${ctx.url}${ctx.collection}`, '--once', '--json', '--max-delete', '100'], { limitMs });
     },
     initial(ctx, limitMs) {
       return this.run(ctx, limitMs);
@@ -242,32 +292,119 @@ const CLIENTS = {
       };
     },
     run(ctx, limitMs, extra = []) {
-      return runClient('rclone', ['bisync', ctx.local, 'X:files', '--workdir', path.join(ctx.work, 'bisync'), '-q', ...extra], { env: this.env(ctx), limitMs });
+      return runClient('rclone', ['bisync', ctx.local, `X:${ctx.collection}`, '--workdir', path.join(ctx.work, 'bisync'), '-q', ...extra], { env: this.env(ctx), limitMs });
     },
     async initial(ctx, limitMs) {
       fs.writeFileSync(path.join(ctx.work, 'rclone.conf'), '');
-      const mk = await runClient('rclone', ['mkdir', 'X:files'], { env: this.env(ctx), limitMs: 60_000 });
+      const mk = await runClient('rclone', ['mkdir', `X:${ctx.collection}`], { env: this.env(ctx), limitMs: 60_000 });
       if (mk.code !== 0) return mk;
       const r = await this.run(ctx, limitMs, ['--resync']);
       return { ...r, ms: r.ms + mk.ms };
     },
     summary: () => '',
   },
+  vdirsyncer: {
+    available: () => {
+      try {
+        execFileSync('vdirsyncer', ['--version'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return 'vdirsyncer is not installed (Debian: apt-get install -y vdirsyncer)';
+      }
+    },
+    version: () => execFileSync('vdirsyncer', ['--version'], { encoding: 'utf8' }).trim(),
+    stateDir: undefined, // status_path is outside the synced folder
+    env: (ctx) => ({ VDIRSYNCER_CONFIG: path.join(ctx.work, 'vdirsyncer.conf') }),
+    run(ctx, limitMs) {
+      return runClient('vdirsyncer', ['sync'], { env: this.env(ctx), limitMs });
+    },
+    async initial(ctx, limitMs) {
+      fs.writeFileSync(
+        path.join(ctx.work, 'vdirsyncer.conf'),
+        [
+          '[general]',
+          `status_path = "${path.join(ctx.work, 'status')}/"`,
+          '',
+          '[pair bench]',
+          'a = "local"',
+          'b = "remote"',
+          'collections = null',
+          '',
+          '[storage local]',
+          'type = "filesystem"',
+          `path = "${ctx.local}/"`,
+          'fileext = ".vcf"',
+          '',
+          '[storage remote]',
+          'type = "carddav"',
+          `url = "${ctx.url}${ctx.collection}"`,
+          '',
+        ].join('\n'),
+      );
+      const discover = await runClient('vdirsyncer', ['discover'], { env: this.env(ctx), limitMs: 120_000 });
+      if (discover.code !== 0) return discover;
+      const r = await this.run(ctx, limitMs);
+      return { ...r, ms: r.ms + discover.ms };
+    },
+    summary: () => '',
+  },
+};
+
+// ---- what is synced: a folder of files on davsync, or an address book on Radicale -------
+
+const FILES = {
+  title: 'davsync sync vs rclone bisync',
+  server: () => 'davsync serve (fs store) on 127.0.0.1',
+  collection: 'files/',
+  byContent: false,
+  async start(root, n) {
+    populate(path.join(root, 'files'), n);
+    const s = await startServer(root);
+    return { port: s.port, dir: path.join(root, 'files'), stop: () => stopChild(s.child) };
+  },
+  editLocal: (local, i, tag) => fs.writeFileSync(path.join(local, fileOf(i)), `edited here ${tag} ${i}\n`),
+  editRemote: (server, j, tag) => put(server.port, `/files/${fileOf(j)}`, `edited on the server ${tag} ${j}\n`),
+};
+
+const CONTACTS = {
+  title: 'davsync sync vs vdirsyncer, an address book on Radicale',
+  server: () => `Radicale ${PEERS.radicale.version()} on 127.0.0.1 (set up as in bench/peers/servers.js)`,
+  collection: 'bench/contacts/',
+  byContent: true,
+  async start(root, n) {
+    PEERS.radicale.populate(root, n);
+    const s = await startPeer('radicale', root);
+    const port = Number(new URL(s.origin).port);
+    // Radicale builds its item cache on the first listing: wait for the server, not for that.
+    for (let i = 0; ; i++) {
+      try {
+        await request(port, 'PROPFIND', '/bench/contacts/', '', { depth: '0' });
+        break;
+      } catch (err) {
+        if (i > 300 || s.hasExited()) throw new Error(`radicale did not start: ${err.message}\n${s.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    // What the server serves, not its files: Radicale sends its own serialization of what it stored.
+    return { port, members: () => addressBook(port, '/bench/contacts/'), stop: () => stopPeer(s) };
+  },
+  editLocal: (local, i, tag) => fs.writeFileSync(path.join(local, `m${i}.vcf`), vcard(`m${i}`, `here-${tag}`)),
+  editRemote: (server, j, tag) => request(server.port, 'PUT', `/bench/contacts/m${j}.vcf`, vcard(`m${j}`, `server-${tag}`), { 'content-type': 'text/vcard; charset=utf-8' }),
 };
 
 // ---- one client at one N --------------------------------------------------
 
-async function benchClient(name, n, opts, server, tmp) {
+async function benchClient(name, n, opts, server, tmp, scenario) {
   const client = CLIENTS[name];
   const work = fs.mkdtempSync(path.join(tmp, `${name}-`));
   const local = path.join(work, 'local');
   fs.mkdirSync(local);
   const proxy = await startProxy(server.port);
-  const ctx = { local, work, url: `http://127.0.0.1:${proxy.port}/` };
+  const ctx = { local, work, url: `http://127.0.0.1:${proxy.port}/`, collection: scenario.collection };
   const result = { client: name, n, passes: { initial: [], unchanged: [], changed: [] }, errors: [] };
-  const serverFiles = path.join(server.root, 'files');
-  const check = (what) => {
-    const diff = difference(treeOf(local, client.stateDir), treeOf(serverFiles));
+  const check = async (what) => {
+    const remote = server.dir === undefined ? await server.members() : treeOf(server.dir);
+    const diff = difference(treeOf(local, client.stateDir), remote, scenario.byContent);
     if (diff !== undefined) result.errors.push(`${what}: the two sides differ (${diff})`);
     return diff === undefined;
   };
@@ -282,7 +419,7 @@ async function benchClient(name, n, opts, server, tmp) {
     }
     result.passes[kind].push(record);
     process.stderr.write(`${kind} ${seconds(out.ms)} s ${group(bytes.up + bytes.down)} B; `);
-    return check(`${kind} pass ${result.passes[kind].length}`);
+    return await check(`${kind} pass ${result.passes[kind].length}`);
   };
   try {
     if (!(await pass('initial', () => client.initial(ctx, opts.initialLimitS * 1000)))) return result;
@@ -292,9 +429,8 @@ async function benchClient(name, n, opts, server, tmp) {
       const tag = `${name}-${r}`;
       for (let k = 0; k < EDITS; k++) {
         const i = (Math.floor((k * n) / (2 * EDITS)) + r) % n;
-        fs.writeFileSync(path.join(local, fileOf(i)), `edited here ${tag} ${i}\n`);
-        const j = (i + Math.floor(n / 2)) % n;
-        await put(server.port, `/files/${fileOf(j)}`, `edited on the server ${tag} ${j}\n`);
+        scenario.editLocal(local, i, tag);
+        await scenario.editRemote(server, (i + Math.floor(n / 2)) % n, tag);
       }
       if (!(await pass('changed', () => client.run(ctx, 600_000)))) return result;
     }
@@ -333,7 +469,8 @@ function tables(results, opts) {
 }
 
 function ratios(results, opts) {
-  const lines = ['Ratios, rclone bisync / davsync (from this run):'];
+  const other = opts.clients.find((c) => c !== 'davsync') ?? 'rclone';
+  const lines = [`Ratios, ${other} / davsync (from this run):`];
   const get = (client, n, kind) => stats(results.find((r) => r.client === client && r.n === n)?.passes[kind] ?? []);
   const fmt = (a, b, key, goal) => {
     if (a === undefined || b === undefined) return 'not measured';
@@ -341,8 +478,8 @@ function ratios(results, opts) {
     return `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×${goal === undefined ? '' : ` (goal ≥ ${group(goal)}×: ${x >= goal ? 'met' : '**missed**'})`}`;
   };
   for (const n of opts.n) {
-    const goal = (g) => (n === 50000 ? g : undefined);
-    const [ru, du, rc, dc] = [get('rclone', n, 'unchanged'), get('davsync', n, 'unchanged'), get('rclone', n, 'changed'), get('davsync', n, 'changed')];
+    const goal = (g) => (n === 50000 && !opts.contacts ? g : undefined);
+    const [ru, du, rc, dc] = [get(other, n, 'unchanged'), get('davsync', n, 'unchanged'), get(other, n, 'changed'), get('davsync', n, 'changed')];
     lines.push(
       `- N = ${group(n)}: no change — time ${fmt(ru, du, 'ms', goal(100))}, bytes ${fmt(ru, du, 'bytes', goal(1000))}; ` +
         `10 + 10 changes — time ${fmt(rc, dc, 'ms', goal(50))}, bytes ${fmt(rc, dc, 'bytes')}`,
@@ -357,6 +494,7 @@ async function main() {
   const missing = opts.clients.map((c) => [c, CLIENTS[c]?.available() ?? 'unknown client']).filter(([, ok]) => ok !== true);
   for (const [c, why] of missing) process.stderr.write(`[bench:client] leaving out ${c}: ${why}\n`);
   const clients = opts.clients.filter((c) => !missing.some(([m]) => m === c));
+  const scenario = opts.contacts ? CONTACTS : FILES;
   const load0 = os.loadavg();
   const startedAt = new Date();
   const tmp = (scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'davsync-bench-client-')));
@@ -364,19 +502,19 @@ async function main() {
   try {
     for (const n of opts.n) {
       const root = path.join(tmp, `server-${n}`);
-      populate(path.join(root, 'files'), n);
-      const server = { ...(await startServer(root)), root };
+      fs.mkdirSync(root);
+      const server = await scenario.start(root, n);
       try {
         for (const c of clients) {
           process.stderr.write(`[bench:client] N = ${n}, ${c}… `);
           const s = Date.now();
-          const r = await benchClient(c, n, opts, server, tmp);
+          const r = await benchClient(c, n, opts, server, tmp, scenario);
           const brief = ['initial', 'unchanged', 'changed'].map((k) => `${k} ${r.passes[k].map((p) => seconds(p.ms)).join(',') || '–'}`).join('; ');
           process.stderr.write(`${((Date.now() - s) / 1000).toFixed(0)} s (${brief})${r.errors.length ? ` — ${r.errors.join('; ')}` : ''}\n`);
           results.push(r);
         }
       } finally {
-        await stopChild(server.child);
+        await server.stop();
         fs.rmSync(root, { recursive: true, force: true });
       }
     }
@@ -386,9 +524,9 @@ async function main() {
   const load1 = os.loadavg();
   const failures = results.flatMap((r) => r.errors.map((e) => `${r.client} at N = ${r.n}: ${e}`));
   const lines = [
-    `# davsync sync vs rclone bisync — ${startedAt.toISOString()} (${((Date.now() - startedAt) / 60000).toFixed(1)} min)`,
+    `# ${scenario.title} — ${startedAt.toISOString()} (${((Date.now() - startedAt) / 60000).toFixed(1)} min)`,
     `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end`,
-    `Clients: ${clients.map((c) => `${c} ${CLIENTS[c].version()}`).join('; ')}; server: davsync serve (fs store) on 127.0.0.1`,
+    `Clients: ${clients.map((c) => `${c} ${CLIENTS[c].version()}`).join('; ')}; server: ${scenario.server()}`,
     '',
     ...tables(results, opts),
     '',
@@ -397,7 +535,7 @@ async function main() {
     'davsync pass summaries (--json counts of each pass of --once):',
     ...results.filter((r) => r.client === 'davsync').map((r) => `- N = ${group(r.n)}: ${['initial', 'unchanged', 'changed'].map((k) => `${k}: ${r.passes[k].map((p) => p.summary).join(' | ')}`).join('; ')}`),
     '',
-    failures.length ? `Correctness: **${failures.length} failure(s)**:\n${failures.map((f) => `- ${f}`).join('\n')}` : 'Correctness: after every pass the local folder equals the server\'s folder (every file, every byte): all passes.',
+    failures.length ? `Correctness: **${failures.length} failure(s)**:\n${failures.map((f) => `- ${f}`).join('\n')}` : `Correctness: after every pass the local folder equals the server's folder (${scenario.byContent ? 'the same vCards, each compared as its set of lines' : 'every file, every byte'}): all passes.`,
   ];
   console.log(lines.join('\n'));
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ startedAt, node: process.version, load: { start: load0, end: load1 }, opts, results, failures }, null, 2));
@@ -406,6 +544,7 @@ async function main() {
 
 function cleanUp() {
   for (const c of children) c.kill('SIGKILL');
+  killAll(); // a Radicale started through bench/peers/servers.js
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 }
 process.on('SIGINT', () => {
