@@ -13,6 +13,7 @@ import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
 import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
 import { DigestingStream, digestFile } from '../local/file-digests';
+import { davObjectType } from './dav-objects';
 import { ENTRY_PROPS, comparableEtag, entryOf, type Checksums, type RemoteEntry } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { RemoteHttp, unexpected, type Credentials } from './remote-http';
@@ -126,12 +127,19 @@ export class RemoteCollection {
    * them: `OC-Checksum: SHA1:…`, so a server that checks it refuses (400)
    * bytes that are not the ones hashed — a file changed while it was sent
    * is never stored half old, half new — and `X-OC-Mtime`, so the server
-   * keeps the file's own modification time rather than the upload's.
+   * keeps the file's own modification time rather than the upload's. A
+   * vCard or iCalendar file goes with its media type (see `dav-objects.ts`).
    */
   async upload(path: string, file: string, condition: WriteCondition): Promise<Written> {
     const { sha1 } = await digestFile(file);
     const st = await stat(file);
-    const headers: Record<string, string> = { 'content-length': String(st.size), 'oc-checksum': `SHA1:${sha1}`, ...conditionHeaders(condition) };
+    const type = davObjectType(path);
+    const headers: Record<string, string> = {
+      'content-length': String(st.size),
+      'oc-checksum': `SHA1:${sha1}`,
+      ...(type === undefined ? {} : { 'content-type': type }),
+      ...conditionHeaders(condition),
+    };
     // Unix seconds to the millisecond; a time before 1970 is not sent (servers refuse it).
     if (st.mtimeMs >= 0) headers['x-oc-mtime'] = (Math.floor(st.mtimeMs) / 1000).toFixed(3);
     const spec = { method: 'PUT', url: this.paths.urlOf(path), headers, body: createReadStream(file) as AsyncIterable<Uint8Array> };

@@ -18,6 +18,8 @@ export interface RemoteEntry {
   readonly size?: number;
   /** `DAV:getlastmodified`, as milliseconds since the epoch. */
   readonly modified?: number;
+  /** A collection that says it is a CardDAV address book or a CalDAV calendar (its `resourcetype`). */
+  readonly davCollection?: 'addressbook' | 'calendar';
   /** `oc:checksums`, when the server knows them: lower-case hex digests of the content. */
   readonly checksums?: Checksums;
 }
@@ -36,6 +38,9 @@ export const OC_FILEID = `{${OC_NS}}fileid`;
 /** `oc:checksums`: one `oc:checksum` holding `SHA1:… MD5:…` pairs (ownCloud, Nextcloud, davsync). */
 export const OC_CHECKSUMS = `{${OC_NS}}checksums`;
 const OC_CHECKSUM = `{${OC_NS}}checksum`;
+
+const CARDDAV_ADDRESSBOOK = '{urn:ietf:params:xml:ns:carddav}addressbook';
+const CALDAV_CALENDAR = '{urn:ietf:params:xml:ns:caldav}calendar';
 
 /**
  * The properties asked for in every listing. The ownCloud ones cost a
@@ -68,9 +73,12 @@ export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>,
   const modifiedText = propText(response, DAV.getlastmodified);
   const modified = modifiedText === undefined ? undefined : Date.parse(modifiedText);
   const checksums = kind === 'file' ? checksumsOf(response) : undefined;
+  const types = response.props[DAV.resourcetype]?.children.map((c) => c.name) ?? [];
+  const davCollection = kind !== 'dir' ? undefined : types.includes(CARDDAV_ADDRESSBOOK) ? 'addressbook' : types.includes(CALDAV_CALENDAR) ? 'calendar' : undefined;
   return {
     path,
     kind,
+    ...(davCollection === undefined ? {} : { davCollection }),
     ...(etag === undefined ? {} : { etag }),
     ...(fileId === undefined ? {} : { fileId }),
     ...(size === undefined || kind === 'dir' ? {} : { size }),

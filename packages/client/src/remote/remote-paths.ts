@@ -6,10 +6,14 @@
  * servers differ in what they percent-encode, so hrefs are resolved and
  * decoded segment by segment, never compared as text.
  */
+import type { MemberNames } from './member-names';
+
 export class RemotePaths {
   /** The collection's URL, always ending in `/`. */
   readonly root: URL;
   private readonly rootPath: string;
+  /** Local names for members of an address book or calendar whose own names are not usable (see `member-names.ts`). */
+  private names: MemberNames | undefined;
 
   constructor(url: string | URL) {
     const root = new URL(url);
@@ -20,9 +24,17 @@ export class RemotePaths {
     this.rootPath = decodePath(root.pathname);
   }
 
+  /** From now on, members' unusable names are mapped to local names by `names`. */
+  useNames(names: MemberNames): void {
+    this.names = names;
+  }
+
   /** The URL of a path (`collection`: with the trailing slash collections have). */
   urlOf(path: string, collection = false): string {
     if (path === '') return this.root.href;
+    const segment = this.names?.segmentOf(path);
+    // `./`: a segment with a `:` must not read as a URL scheme.
+    if (segment !== undefined) return new URL(`./${segment}`, this.root).href;
     const encoded = path.split('/').map(encodeSegment).join('/');
     return new URL(encoded + (collection ? '/' : ''), this.root).href;
   }
@@ -40,6 +52,9 @@ export class RemotePaths {
       return undefined;
     }
     if (resolved.origin !== this.root.origin) return undefined;
+    const member = this.names === undefined ? undefined : this.memberSegment(resolved.pathname);
+    const mapped = member === undefined ? undefined : this.names?.localOf(member);
+    if (mapped !== undefined) return { path: mapped, slash: false };
     let pathname: string;
     try {
       pathname = decodePath(resolved.pathname);
@@ -52,6 +67,29 @@ export class RemotePaths {
     const path = bare.slice(this.rootPath.length, -1);
     if (path.split('/').some((s) => s === '.' || s === '..')) return undefined;
     return { path, slash };
+  }
+
+  /**
+   * The last segment of a direct, non-collection member's pathname, in one
+   * canonical encoding (servers differ in what they percent-encode, and the
+   * same member must map to the same name); undefined for anything else.
+   */
+  private memberSegment(pathname: string): string | undefined {
+    if (pathname.endsWith('/')) return undefined;
+    const slash = pathname.lastIndexOf('/');
+    let parent: string;
+    try {
+      parent = decodePath(pathname.slice(0, slash + 1));
+    } catch {
+      return undefined;
+    }
+    if (parent !== this.rootPath) return undefined;
+    const raw = pathname.slice(slash + 1);
+    try {
+      return encodeSegment(decodeURIComponent(raw));
+    } catch {
+      return raw;
+    }
   }
 }
 

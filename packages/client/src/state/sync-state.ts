@@ -9,6 +9,8 @@
  *   — only while that identity is too recent to trust (see `entries.ts`,
  *   "racy") — the content's SHA-1;
  * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
+ * - `names`: local names of address-book or calendar members whose own
+ *   names are not usable file names (see `remote/member-names.ts`);
  * - `pending`: a download about to be renamed into place, with the identity
  *   it will have there (a rename keeps inode, size and mtime): if a kill
  *   lands between the rename and the state update, the next pass finds the
@@ -38,6 +40,7 @@ CREATE TABLE IF NOT EXISTS remote (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER, checksums TEXT);
 CREATE TABLE IF NOT EXISTS synced (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
+CREATE TABLE IF NOT EXISTS names (segment TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS pending (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
 `;
@@ -122,6 +125,15 @@ export class SyncState {
   /** Forgets the cursor: the next feed lists everything (a refused token, or a remote root that came back). */
   clearCursor(): void {
     this.db.prepare("DELETE FROM meta WHERE key = 'cursor'").run();
+  }
+
+  /** (href segment, local name) pairs of mapped members (see `remote/member-names.ts`). */
+  memberNames(): [string, string][] {
+    return (this.db.prepare('SELECT segment, path FROM names').all() as { segment: string; path: string }[]).map((r) => [r.segment, r.path]);
+  }
+
+  addMemberName(segment: string, path: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO names (segment, path) VALUES (?, ?)').run(segment, path);
   }
 
   remoteTree(): Map<string, RemoteEntry> {

@@ -9,8 +9,10 @@
  * new version and plans a conflict), and a local file is checked against
  * its scanned identity just before it is replaced or removed.
  */
+import { rm } from 'node:fs/promises';
 import { isRemoteError } from '../remote/remote-error';
-import type { RemoteCollection } from '../remote/remote-collection';
+import type { RemoteCollection, Written } from '../remote/remote-collection';
+import { mayBeRewritten } from '../remote/dav-objects';
 import { checksumsMatch, type RemoteEntry } from '../remote/remote-entry';
 import { digestFile } from '../local/file-digests';
 import { LocalFolder, sameBytes } from '../local/local-files';
@@ -99,6 +101,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
         if (isRemoteError(err, 'status') && err.status === 400 && (await changedLocally(ctx, action.path))) return deferred(action, 'changed here while it was sent');
         throw err;
       }
+      if (mayBeRewritten(action.path) && (await adoptRewrite(ctx, action.path, before, written))) return done;
       // The identity from before the upload: if the file changed while it was read, the next pass sends it again.
       const identity = await trusted(ctx, before, written.sha1);
       state.transaction(() => {
@@ -208,6 +211,31 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
     case 'skip':
       return { action, outcome: 'skipped', reason: action.reason };
   }
+}
+
+/**
+ * After a vCard or iCalendar upload: the member is read back, and if the
+ * server stored something other than what was sent (Radicale turns bare
+ * LF into CRLF, a server may add a UID or a PRODID), the server's version
+ * replaces the local file and is recorded as synced — taking the server's
+ * answer as the synced state, so the next pass finds nothing to do rather
+ * than a difference the state cannot see (or an upload/download loop).
+ * Returns false when the bytes are the same, or the local file changed
+ * meanwhile (then the usual record: the next pass uploads the new edit).
+ */
+async function adoptRewrite(ctx: ExecutorContext, path: string, sent: LocalEntry, written: Written): Promise<boolean> {
+  const { remote, local } = ctx;
+  const temp = local.tempFile();
+  const got = await remote.download(path, temp);
+  if (localChanged(sent as SyncedEntry, await local.stat(path)) || (await sameBytes(temp, local.abs(path)))) {
+    await rm(temp, { force: true });
+    return false;
+  }
+  // The remote entry without an ETag: installDownload records it with this one, in the same transaction as the file.
+  const stored: RemoteEntry = { path, kind: 'file', size: got.size, ...(written.fileId === undefined ? {} : { fileId: written.fileId }) };
+  const etag = got.etag ?? written.etag;
+  await installDownload({ ...ctx, remoteTree: new Map([[path, stored]]) }, temp, path, { ...got, ...(etag === undefined ? {} : { etag }) });
+  return true;
 }
 
 function deferred(action: Action, reason: string): ActionReport {

@@ -8,6 +8,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Unreadable } from '../remote/change-feed';
+import { MemberNames, memberExtension } from '../remote/member-names';
 import { RemoteCollection, type RemoteCollectionOptions } from '../remote/remote-collection';
 import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal } from '../local/local-scan';
@@ -73,6 +74,8 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
   await mkdir(stateDir, { recursive: true });
   const state = SyncState.open(join(stateDir, 'state.db'), remote.paths.root.href);
   try {
+    const extension = memberExtension(root);
+    if (extension !== undefined) remote.paths.useNames(new MemberNames(extension, state.memberNames(), (segment, path) => state.addMemberName(segment, path)));
     const local = new LocalFolder(options.dir);
     await local.prepare();
     const pending = state.pendingPaths();

@@ -18,6 +18,8 @@ export function xandikosMissing(): string | undefined {
 export interface TestXandikos {
   /** The address book: `http://127.0.0.1:PORT/user/contacts/addressbook/` */
   readonly url: string;
+  /** The calendar `--defaults` makes: `http://127.0.0.1:PORT/user/calendars/calendar/` */
+  readonly calendar: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startXandikos(): Promise<TestXandikos> {
   await waitUntilServing(url, child, () => stderr);
   return {
     url,
+    calendar: `http://127.0.0.1:${port}/user/calendars/calendar/`,
     close: async () => {
       await stop(child);
       await rm(root, { recursive: true, force: true });
