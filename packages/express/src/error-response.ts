@@ -65,6 +65,14 @@ export function fromProtocolError(err: ProtocolError): DavError {
  */
 const SERVER_FAILURES: ReadonlySet<DavErrorCode> = new Set(['unavailable', 'insufficient-storage']);
 
+/**
+ * A limit the server sets for each client (unfinished uploads per user) was
+ * reached: a refusal the client can act on, answered with its reason and
+ * never reported to `onError`, even where its code (507) is otherwise a
+ * failure of the server's own.
+ */
+export class ClientLimitError extends DavError {}
+
 /** Status code of an error code. */
 export function statusOf(code: DavErrorCode): number {
   return TABLE[code].status;
@@ -86,7 +94,7 @@ export function errorResponse(err: unknown, onError: (err: unknown) => void): Da
   // message goes to the log, never to the client (the http-errors rule).
   // A quota the store enforces (RFC 4331 §6, DAV:quota-not-exceeded) is the
   // client's limit reached, not the server failing: answered with its reason, not logged.
-  const serverFailure = SERVER_FAILURES.has(err.code) && condition !== 'quota-not-exceeded';
+  const serverFailure = SERVER_FAILURES.has(err.code) && condition !== 'quota-not-exceeded' && !(err instanceof ClientLimitError);
   if (serverFailure) onError(err);
   const headers: Record<string, string> = serverFailure ? {} : { 'x-davsync-reason': headerSafe(err.message) };
   if (row.status === 405) headers['allow'] = ALLOW;

@@ -28,6 +28,7 @@ import { errorResponse } from '../error-response';
 import { INTEROP_VERSION, parseBooleanField, parseIntegerField, speaksInteropVersion, uploadLimit } from './upload-headers';
 import type { UploadOptions } from './upload-options';
 import { newUploadId, uploadTarget, uploadUrl } from './upload-url';
+import { ClientLimitError } from '../error-response';
 
 /** Headers of the creating request that the completing PUT is made with. */
 const KEPT_HEADERS = ['content-type', 'if-match', 'if-none-match', 'if', 'x-oc-mtime', 'oc-checksum'] as const;
@@ -95,7 +96,7 @@ export class ResumableUploads {
     await checkPreconditions(ctx, before, { locks: [{ path: ctx.path }] });
     if (this.#now() - this.#lastSweep >= SWEEP_EVERY_MS) await this.sweep();
     if ((await this.#store.list(req.user)).length >= this.#options.maxPerUser) {
-      throw new DavError('insufficient-storage', `davsync: at most ${this.#options.maxPerUser} unfinished uploads per user`);
+      throw new ClientLimitError('insufficient-storage', `davsync: at most ${this.#options.maxPerUser} unfinished uploads per user`);
     }
     const meta: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
