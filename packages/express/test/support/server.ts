@@ -97,14 +97,25 @@ async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<Davs
     reconcileIntervalMs: 0,
     engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }), ...(checksums === undefined ? {} : { checksums }) },
   });
-  return {
-    middleware: davsync({ engine: store.engine, ...http }),
-    adapter: store.adapter as StorageAdapter,
-    release: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+  const release = async (): Promise<void> => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
   };
+  return { middleware: await orRelease(() => davsync({ engine: store.engine, ...http }), release), adapter: store.adapter as StorageAdapter, release };
+}
+
+/**
+ * The middleware, or the store released before the refusal is rethrown: a
+ * test of a bad option must not leave the store's threads and pool open
+ * (the fs store's journal thread kept jest from exiting).
+ */
+async function orRelease<T>(make: () => T, release: () => Promise<void>): Promise<T> {
+  try {
+    return make();
+  } catch (err) {
+    await release();
+    throw err;
+  }
 }
 
 /**
@@ -146,18 +157,19 @@ async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'en
     engine: { ...(pageSize === undefined ? {} : { pageSize }), ...(retention === undefined ? {} : { retention }), ...(checksums === undefined ? {} : { checksums }) },
   });
   openStores++;
+  const release = async (): Promise<void> => {
+    try {
+      await store.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await store.close();
+    } finally {
+      openStores--;
+      if (fileDone && openStores === 0) await stopPostgres();
+    }
+  };
   return {
-    middleware: davsync({ engine: store.engine, ...http }),
+    middleware: await orRelease(() => davsync({ engine: store.engine, ...http }), release),
     adapter: store.adapter as StorageAdapter,
-    release: async () => {
-      try {
-        await store.pool.query(`DROP SCHEMA "${schema}" CASCADE`);
-        await store.close();
-      } finally {
-        openStores--;
-        if (fileDone && openStores === 0) await stopPostgres();
-      }
-    },
+    release,
   };
 }
 
