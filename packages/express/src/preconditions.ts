@@ -7,7 +7,7 @@
  * precondition is a decision about the request, made once per request.
  */
 import { preconditionFailed, type Entry } from '@davsync/core';
-import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseIf, type IfHeader, type IfResolver } from '@davsync/protocol';
+import { evaluateIf, ifMatchPasses, ifNoneMatchPasses, parseIf, type CurrentEtags, type IfHeader, type IfResolver } from '@davsync/protocol';
 import type { SyncContext } from './context';
 import { isLockToken, locksInTheWay, lockTokenHolds, submittedLockTokens, unopenedRoots, type LockTarget } from './locks/lock-check';
 import { lockTokenNotSubmitted } from './locks/lock-errors';
@@ -40,7 +40,7 @@ export function parseIfHeader(value: string, limits: Pick<ResolvedOptions['limit
  * caller turns that into 304 itself). A malformed header is 400.
  */
 export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry | undefined, options: PreconditionOptions = {}): Promise<void> {
-  const current = entry === undefined ? undefined : quoteEtag(entry.etag);
+  const current = entry === undefined ? undefined : currentEtags(entry);
   const ifValue = ctx.header('if');
   const ifHeader = ifValue === undefined ? undefined : parseIfHeader(ifValue, ctx.options.limits);
   const resolver = ifResolver(ctx, entry);
@@ -57,14 +57,18 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       if (groups.some((group) => !group.some((lock) => submitted.has(lock.token) && mayUseLock(lock, ctx.req.user)))) throw notYourLock(ctx.path);
     }
   }
-  // The tag of the gzip'd representation names the same content: a client echoing what a compressed GET gave it must pass.
-  const gzipped = current === undefined ? undefined : gzipEtag(current);
-  const ifMatch = ctx.header('if-match');
-  if (!ifMatchPasses(ifMatch, current) && !ifMatchPasses(ifMatch, gzipped)) throw preconditionFailed('If-Match', ctx.path);
-  const ifNoneMatch = ctx.header('if-none-match');
-  if (options.ifNoneMatch !== false && !(ifNoneMatchPasses(ifNoneMatch, current) && ifNoneMatchPasses(ifNoneMatch, gzipped))) {
-    throw preconditionFailed('If-None-Match', ctx.path);
-  }
+  if (!ifMatchPasses(ctx.header('if-match'), current)) throw preconditionFailed('If-Match', ctx.path);
+  if (options.ifNoneMatch !== false && !ifNoneMatchPasses(ctx.header('if-none-match'), current)) throw preconditionFailed('If-None-Match', ctx.path);
+}
+
+/**
+ * The entity tags a member answers to in If, If-Match and If-None-Match:
+ * its own, and the tag of its gzip'd representation, which names the same
+ * content, so a client echoing what a compressed GET gave it must pass.
+ */
+export function currentEtags(entry: Entry): CurrentEtags {
+  const plain = quoteEtag(entry.etag);
+  return [plain, gzipEtag(plain)];
 }
 
 /** Hrefs of lock roots for an error body (a collection's ends in `/`; a lock-null root has no member yet). */
@@ -78,7 +82,7 @@ export async function hrefsOf(ctx: Pick<SyncContext, 'members' | 'href'>, roots:
  * tokens from the lock store.
  */
 export function ifResolver(ctx: PreconditionRequest, entry: Entry | undefined): IfResolver {
-  const current = entry === undefined ? undefined : quoteEtag(entry.etag);
+  const current = entry === undefined ? undefined : currentEtags(entry);
   return {
     etag: async (resource) => {
       if (resource === '') return current;
@@ -86,7 +90,7 @@ export function ifResolver(ctx: PreconditionRequest, entry: Entry | undefined): 
       // A member the user may not read is, to them, a member that does not exist.
       if (p === undefined || !(await ctx.may('read', p))) return undefined;
       const e = await ctx.members.stat(p);
-      return e === undefined ? undefined : quoteEtag(e.etag);
+      return e === undefined ? undefined : currentEtags(e);
     },
     // A lock token is current where its lock's scope reaches; one the store
     // does not know is false (RFC 4918 §10.4.1), so `(<urn:uuid:bogus>)` is 412.

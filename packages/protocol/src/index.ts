@@ -38,8 +38,18 @@ export type { Destination } from './headers/destination';
 export { parseOverwrite } from './headers/overwrite';
 export { LATEST_CLIENT_TIME_MS, parseOcMtime, parseUnixSeconds } from './headers/client-time';
 export { parseHttpDate } from './headers/http-date';
-export { DEFAULT_ETAG_LIST_LIMITS, ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from './headers/etag-match';
-export type { EtagListLimits } from './headers/etag-match';
+export {
+  DEFAULT_ETAG_LIST_LIMITS,
+  ifMatchPasses,
+  ifNoneMatchPasses,
+  isWeak,
+  parseEtagList,
+  strongMatch,
+  strongMatchesCurrent,
+  weakMatch,
+  weakMatchesCurrent,
+} from './headers/etag-match';
+export type { CurrentEtags, EtagListLimits } from './headers/etag-match';
 export { isAbsoluteUri, isSimpleRef, splitSimpleRef } from './headers/uri';
 export { basicAuthorization } from './headers/authorization';
 export type { SimpleRef } from './headers/uri';

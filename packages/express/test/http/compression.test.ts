@@ -3,7 +3,7 @@
  * text-like files are gzip'd when Accept-Encoding asks for it and only
  * then; the decoded bodies equal the unencoded answers; q=0 is honoured;
  * ranges, images and tiny bodies go out unencoded; a gzip'd GET's ETag
- * works in If-None-Match and If-Match; HEAD says what GET does; off with
+ * works in If-None-Match, If-Match and the If header; HEAD says what GET does; off with
  * `compression: false`. Runs on every store (DAVSYNC_TEST_STORE). Requests
  * go through raw node:http, which neither adds Accept-Encoding nor decodes.
  */
@@ -207,6 +207,39 @@ describe('gzip', () => {
     expect(modified.text).toBe(`${TEXT}!`);
     const back = await raw(`${base}/big.txt`, 'PUT', { 'content-type': 'text/plain', 'if-match': String(modified.headers['etag']) }, TEXT);
     expect([201, 204]).toContain(back.status);
+  });
+
+  it('the If header takes back the ETag a gzip\'d GET gave, as If-Match does', async () => {
+    const url = `${base}/if-header.txt`;
+    await put(url, TEXT);
+    const gzEtag = String((await raw(url, 'GET', GZIP)).headers['etag']);
+    expect(gzEtag).toMatch(/-gzip"$/);
+    const plainEtag = `${gzEtag.slice(0, -'-gzip"'.length)}"`;
+    const putIf = (ifValue: string, body: string): Promise<Raw> => raw(url, 'PUT', { 'content-type': 'text/plain', if: ifValue }, body);
+    // A tag that is neither is still refused; Not of the gzip tag is false.
+    expect((await putIf('(["nope-gzip"])', 'x')).status).toBe(412);
+    expect((await putIf(`(Not [${gzEtag}])`, 'x')).status).toBe(412);
+    expect((await raw(url, 'GET')).text).toBe(TEXT);
+    // Untagged list: the gzip tag lets the write through.
+    expect([200, 204]).toContain((await putIf(`([${gzEtag}])`, `${TEXT}1`)).status);
+    expect((await raw(url, 'GET')).text).toBe(`${TEXT}1`);
+    // The old tag (either form) now matches nothing.
+    expect((await putIf(`([${gzEtag}])`, 'x')).status).toBe(412);
+    expect((await putIf(`([${plainEtag}])`, 'x')).status).toBe(412);
+    // Tagged list naming the resource, with the new gzip tag.
+    const newGz = String((await raw(url, 'GET', GZIP)).headers['etag']);
+    expect([200, 204]).toContain((await putIf(`<${url}> ([${newGz}])`, `${TEXT}2`)).status);
+    expect((await raw(url, 'GET')).text).toBe(`${TEXT}2`);
+    // With a lock: its token and the gzip tag in one list submit the token (RFC 4918 §10.4.3).
+    const lockBody = '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
+    const lock = await raw(url, 'LOCK', { 'content-type': 'application/xml', timeout: 'Second-60' }, lockBody);
+    expect(lock.status).toBe(200);
+    const token = String(lock.headers['lock-token']);
+    const lockedGz = String((await raw(url, 'GET', GZIP)).headers['etag']);
+    expect((await putIf(`(${token} ["nope-gzip"])`, 'x')).status).toBe(412);
+    expect([200, 204]).toContain((await putIf(`(${token} [${lockedGz}])`, `${TEXT}3`)).status);
+    expect((await raw(url, 'GET')).text).toBe(`${TEXT}3`);
+    expect((await raw(url, 'UNLOCK', { 'lock-token': token })).status).toBe(204);
   });
 });
 

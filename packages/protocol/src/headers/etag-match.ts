@@ -72,18 +72,36 @@ export function weakMatch(a: string, b: string): boolean {
 }
 
 /**
+ * The entity tags a resource currently answers to: its representation's
+ * tag, or one per representation it may be sent as (a server that gzips
+ * on the fly gives the gzip'd one a tag of its own; both name the same
+ * content, so a client echoing either must match).
+ */
+export type CurrentEtags = string | readonly string[];
+
+/** {@link strongMatch} against any of the current tags: the comparison If-Match and the If header share. */
+export function strongMatchesCurrent(tag: string, current: CurrentEtags): boolean {
+  return typeof current === 'string' ? strongMatch(tag, current) : current.some((c) => strongMatch(tag, c));
+}
+
+/** {@link weakMatch} against any of the current tags: If-None-Match's comparison. */
+export function weakMatchesCurrent(tag: string, current: CurrentEtags): boolean {
+  return typeof current === 'string' ? weakMatch(tag, current) : current.some((c) => weakMatch(tag, c));
+}
+
+/**
  * Evaluates If-Match (RFC 9110 §13.1.1): true when the request may proceed.
- * `current` is the selected representation's entity tag, `undefined` when
+ * `current` is the selected resource's entity tag(s), `undefined` when
  * the resource does not exist. Absent header → true. The caller answers
  * false with 412.
  *
  * @example ifMatchPasses('"1"', '"1"') === true; ifMatchPasses('*', undefined) === false
  */
-export function ifMatchPasses(header: string | undefined, current: string | undefined): boolean {
+export function ifMatchPasses(header: string | undefined, current: CurrentEtags | undefined): boolean {
   if (header === undefined) return true;
   const list = parseEtagList(header);
   if (list === '*') return current !== undefined;
-  return current !== undefined && list.some((tag) => strongMatch(tag, current));
+  return current !== undefined && list.some((tag) => strongMatchesCurrent(tag, current));
 }
 
 /**
@@ -92,9 +110,9 @@ export function ifMatchPasses(header: string | undefined, current: string | unde
  *
  * @example ifNoneMatchPasses('*', undefined) === true // create-only PUT
  */
-export function ifNoneMatchPasses(header: string | undefined, current: string | undefined): boolean {
+export function ifNoneMatchPasses(header: string | undefined, current: CurrentEtags | undefined): boolean {
   if (header === undefined) return true;
   const list = parseEtagList(header);
   if (list === '*') return current === undefined;
-  return current === undefined || !list.some((tag) => weakMatch(tag, current));
+  return current === undefined || !list.some((tag) => weakMatchesCurrent(tag, current));
 }

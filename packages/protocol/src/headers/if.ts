@@ -28,7 +28,7 @@
  * - One header is either all untagged or all tagged lists; mixing is a 400.
  */
 import { badRequest } from '../protocol-error';
-import { strongMatch } from './etag-match';
+import { strongMatchesCurrent, type CurrentEtags } from './etag-match';
 import { isAbsoluteUri, isSimpleRef } from './uri';
 
 /** RFC 4918 §10.4.2: one condition of a List. */
@@ -236,8 +236,8 @@ function malformed(why: string): Error {
  * no current tokens (RFC 4918 §10.4.4: treated as existing without the state).
  */
 export interface IfResolver {
-  /** The resource's current entity tag, as it would be sent in an ETag header; `undefined` if none or unmapped. */
-  etag(resource: string): Promise<string | undefined>;
+  /** The resource's current entity tag(s), as they would be sent in an ETag header; `undefined` if none or unmapped. */
+  etag(resource: string): Promise<CurrentEtags | undefined>;
   /** True when `token` is a current state token of the resource: a lock it is in the scope of, or its sync token (RFC 6578 §5). */
   isCurrentToken(resource: string, token: string): Promise<boolean>;
 }
@@ -255,7 +255,8 @@ export interface IfResolver {
  *   comparison; davsync uses **strong** comparison (RFC 9110 §8.8.3.2), as
  *   If-Match does, because the If header guards writes: `["x"]` matches only
  *   a current strong ETag `"x"`, and `[W/"x"]` never matches (so
- *   `(Not [W/"x"])` is always true). A resource without an ETag, or an
+ *   `(Not [W/"x"])` is always true). The comparison is If-Match's
+ *   ({@link strongMatchesCurrent}), against every tag the resolver names. A resource without an ETag, or an
  *   unmapped URL, matches no `[...]`.
  * - State tokens: exact match via the resolver; a token the resolver does
  *   not know is simply false. `DAV:no-lock` is never current and is not
@@ -264,8 +265,8 @@ export interface IfResolver {
  * @example await evaluateIf(parseIf('(Not <DAV:no-lock>)'), '/a', resolver) === true
  */
 export async function evaluateIf(header: IfHeader, requestResource: string, resolver: IfResolver): Promise<boolean> {
-  const etags = new Map<string, Promise<string | undefined>>();
-  const etagOf = (resource: string): Promise<string | undefined> => {
+  const etags = new Map<string, Promise<CurrentEtags | undefined>>();
+  const etagOf = (resource: string): Promise<CurrentEtags | undefined> => {
     let etag = etags.get(resource);
     if (etag === undefined) {
       etag = resolver.etag(resource);
@@ -282,7 +283,7 @@ export async function evaluateIf(header: IfHeader, requestResource: string, reso
         matches = condition.token === NO_LOCK_TOKEN ? false : await resolver.isCurrentToken(resource, condition.token);
       } else {
         const current = await etagOf(resource);
-        matches = current !== undefined && strongMatch(condition.etag, current);
+        matches = current !== undefined && strongMatchesCurrent(condition.etag, current);
       }
       if (matches === condition.not) {
         all = false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { isProtocolError } from '../../src/protocol-error';
-import { ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, weakMatch } from '../../src/headers/etag-match';
+import { ifMatchPasses, ifNoneMatchPasses, isWeak, parseEtagList, strongMatch, strongMatchesCurrent, weakMatch, weakMatchesCurrent } from '../../src/headers/etag-match';
 import { expectProtocolError } from '../xml/plain';
 
 describe('entity-tag lists (RFC 9110 §13.1.1, §13.1.2)', () => {
@@ -87,6 +87,19 @@ describe('evaluating If-Match and If-None-Match', () => {
     expect(ifNoneMatchPasses('W/"1"', '"1"')).toBe(false);
     expect(ifNoneMatchPasses('"2"', '"1"')).toBe(true);
     expect(ifNoneMatchPasses('"1"', undefined)).toBe(true);
+  });
+
+  it('a resource answering to several tags (identity and gzip): If-Match passes on any strong match, If-None-Match fails on any weak one', () => {
+    const both = ['"1"', '"1-gzip"'];
+    expect(ifMatchPasses('"1-gzip"', both)).toBe(true);
+    expect(ifMatchPasses('"0", "1"', both)).toBe(true);
+    expect(ifMatchPasses('W/"1-gzip"', both)).toBe(false);
+    expect(ifMatchPasses('"2-gzip"', both)).toBe(false);
+    expect(ifNoneMatchPasses('"1-gzip"', both)).toBe(false);
+    expect(ifNoneMatchPasses('W/"1"', both)).toBe(false);
+    expect(ifNoneMatchPasses('"2", "2-gzip"', both)).toBe(true);
+    expect(strongMatchesCurrent('"1"', '"1"')).toBe(true);
+    expect(weakMatchesCurrent('W/"1"', both)).toBe(true);
   });
 
   it('refuses a malformed header rather than guessing', async () => {

@@ -12,7 +12,7 @@ const token = (t: string, not = false): IfCondition => ({ not, kind: 'token', to
 const etag = (e: string, not = false): IfCondition => ({ not, kind: 'etag', etag: e });
 
 /** A resolver over a fixed world, recording what it was asked. */
-function world(resources: Record<string, { etag?: string; tokens?: string[] }>): IfResolver & { asked: string[] } {
+function world(resources: Record<string, { etag?: string | readonly string[]; tokens?: string[] }>): IfResolver & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -273,6 +273,16 @@ describe('evaluating the If header (RFC 4918 §10.4.3–§10.4.4)', () => {
     expect(await evaluateIf(parseIf('([W/"x"])'), '/r', world({ '/r': { etag: 'W/"x"' } }))).toBe(false);
     expect(await evaluateIf(parseIf('(["x"])'), '/r', world({ '/r': { etag: '"x"' } }))).toBe(true);
     expect(await evaluateIf(parseIf('(["X"])'), '/r', world({ '/r': { etag: '"x"' } }))).toBe(false);
+  });
+
+  it('a resource with several current tags (identity and gzip) matches any of them, strongly, as If-Match does', async () => {
+    const w = world({ '/r': { etag: ['"x"', '"x-gzip"'] } });
+    expect(await evaluateIf(parseIf('(["x-gzip"])'), '/r', w)).toBe(true);
+    expect(await evaluateIf(parseIf('(["x"])'), '/r', w)).toBe(true);
+    expect(await evaluateIf(parseIf('(Not ["x-gzip"])'), '/r', w)).toBe(false);
+    expect(await evaluateIf(parseIf('(["y-gzip"])'), '/r', w)).toBe(false);
+    expect(await evaluateIf(parseIf('([W/"x-gzip"])'), '/r', w)).toBe(false);
+    expect(await evaluateIf(parseIf('(["x"])'), '/r', world({ '/r': { etag: [] } }))).toBe(false);
   });
 
   it('stops at the first true list and the first false condition, and looks each ETag up once', async () => {
