@@ -18,6 +18,22 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { QuotaFigures } from '@davsync/core';
+import { errorCode, toDavError } from '../paths/fs-errors';
+import type { SafePaths } from '../paths/safe-path';
+
+/** The figures for the collection at `path`; `undefined` for a file or a missing path. */
+export async function collectionQuota(guard: SafePaths, path: string): Promise<QuotaFigures | undefined> {
+  const found = await guard.lookup(path);
+  if (found.kind !== 'collection') return undefined;
+  try {
+    return await filesystemQuota(found.real);
+  } catch (err) {
+    // Gone since the lookup: no figures, as for any missing path.
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw toDavError(err, found.path);
+  }
+}
 
 export async function filesystemQuota(real: string): Promise<QuotaFigures> {
   const s = await fsp.statfs(real);

@@ -10,7 +10,6 @@ import {
   CHECKSUM_ALGORITHMS,
   ROOT,
   abortableBody,
-  childPath,
   conflict,
   forbidden,
   methodNotAllowed,
@@ -33,22 +32,23 @@ import { fsyncDirectory, stageBody } from '../writes/atomic-write';
 import { CommitLock } from '../writes/commit-lock';
 import { DirectorySyncer } from '../writes/directory-syncer';
 import { setMtime } from '../writes/set-mtime';
-import { copyMember, type CopiedFile } from '../writes/tree-copy';
 import { ChecksumBackfill } from '../checksums/checksum-backfill';
 import { hashOutOfBand } from '../checksums/out-of-band';
-import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, retagChecksums, storeCopiedChecksums } from '../checksums/stored-checksums';
+import { CHECKSUMS_PROPERTY, checksumsFor, encodeChecksums, retagChecksums } from '../checksums/stored-checksums';
 import { contentTypeFor } from '../properties/content-type';
 import { CONTENT_TYPE_PROPERTY, FsDeadProperties } from '../properties/dead-properties';
 import type { PropertyTable } from '../properties/property-table';
-import { readMemberBatches } from '../listing/directory';
 import type { ListingThread } from '../listing/listing-thread';
 import { factsOf, type MemberFacts } from '../listing/member-facts';
-import { errorCode, mapFsErrors, toDavError } from '../paths/fs-errors';
+import { mapFsErrors } from '../paths/fs-errors';
 import { SAFE_READ_FLAGS } from '../paths/safe-path';
 import { openContext, type Context } from './context';
-import { filesystemQuota } from './filesystem-quota';
-import { NO_STORED, NO_TYPES, entryOf, fileEntry } from './entries';
-import { PLACE_ERRORS, missingParent, moveByCopy, place, transferEnds, writable } from './placement';
+import { collectionQuota } from './filesystem-quota';
+import { NO_TYPES, entryOf, fileEntry } from './entries';
+import { PLACE_ERRORS, missingParent, writable } from './placement';
+import type { FsAdapterParts } from './adapter-parts';
+import { listMemberBatches } from './list-members';
+import { copyInStore, moveInStore } from './transfers';
 import { FsUploadStore } from '../uploads/fs-upload-store';
 import { fileIdOf, MemoryFileIdTable, type FileIdTable } from '../properties/file-ids';
 
@@ -152,6 +152,8 @@ export class FsAdapter implements StorageAdapter {
   readonly #backfill: ChecksumBackfill | undefined = undefined;
   readonly #algorithms: readonly ChecksumAlgorithm[];
   #context: Promise<Context> | undefined;
+  /** What the modules doing the adapter's work (`list-members.ts`, `transfers.ts`) need of it. */
+  readonly #parts: FsAdapterParts;
 
   constructor(options: FsAdapterOptions) {
     if (typeof options?.root !== 'string' || options.root === '') throw new TypeError('davsync: FsAdapter needs a root directory');
@@ -170,6 +172,16 @@ export class FsAdapter implements StorageAdapter {
     const warn = (p: string, err: unknown) => (options.onWarning ?? console.warn)(`davsync: cannot hash ${p}: ${String(err)}`);
     const hash = async (path: string) => hashOutOfBand({ guard: (await this.#ctx()).guard, table: this.#table, lock: this.#lock, algorithms: this.#algorithms }, path);
     if (options.hashInBackground !== false) this.#backfill = new ChecksumBackfill(hash, warn);
+    this.#parts = {
+      ctx: () => this.#ctx(),
+      lock: this.#lock,
+      table: this.#table,
+      fileIds: this.#fileIds,
+      listing: this.#listing,
+      backfill: this.#backfill,
+      algorithms: this.#algorithms,
+      entry: (path, facts) => this.#entry(path, facts),
+    };
   }
 
   /** Something at `path` changed behind the adapter's back: a file there is hashed in the background. */
@@ -198,17 +210,7 @@ export class FsAdapter implements StorageAdapter {
 
   /** The filesystem's figures for a collection (`filesystem-quota.ts`); `undefined` for a file or a missing path. */
   async quota(path: string): Promise<QuotaFigures | undefined> {
-    const { guard } = await this.#ctx();
-    const found = await guard.lookup(path);
-    if (found.kind !== 'collection') return undefined;
-    try {
-      return await filesystemQuota(found.real);
-    } catch (err) {
-      // Gone since the lookup: no figures, as for any missing path.
-      const code = errorCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw toDavError(err, found.path);
-    }
+    return collectionQuota((await this.#ctx()).guard, path);
   }
 
   async stat(path: string): Promise<Entry | undefined> {
@@ -222,38 +224,7 @@ export class FsAdapter implements StorageAdapter {
   }
 
   async *listBatches(path: string, options: ReadOptions = {}): AsyncIterable<readonly Entry[]> {
-    const { guard } = await this.#ctx();
-    const found = await guard.lookup(path);
-    if (found.kind === 'absent') throw notFound(found.path);
-    if (found.kind === 'file') throw conflict(found.path, 'not a collection');
-    const p = found.path;
-    // The media types stored for this folder's files, in one query (most have none);
-    // the checksums likewise, only when asked for.
-    const types = await this.#table.valuesIn?.(p, CONTENT_TYPE_PROPERTY);
-    // The folder's continued file IDs, in one query too (only overwritten files have one).
-    const ids = await this.#fileIds.inFolder(p);
-    const sums = options.checksums === true ? await this.#table.valuesIn?.(p, CHECKSUMS_PROPERTY) : NO_STORED;
-    try {
-      // Streamed: a collection of any size is listed in constant memory.
-      for await (const batch of readMemberBatches(found.real, guard, p === ROOT, this.#listing)) {
-        // Leaving the loop ends the directory read (and the listing thread's part of it).
-        options.signal?.throwIfAborted();
-        const entries: Entry[] = [];
-        for (const member of batch) {
-          const path = childPath(p, member.name);
-          const entry =
-            types === undefined || sums === undefined
-              ? await this.#entry(path, member.facts)
-              : entryOf(path, member.facts, types, fileIdOf(member.facts, ids.get(path)), sums);
-          if (options.checksums === true && !entry.collection && entry.checksums === undefined) this.#backfill?.add(path);
-          entries.push(entry);
-        }
-        yield entries;
-      }
-    } catch (err) {
-      // The directory may have gone, or been replaced by a file, since the lookup.
-      throw toDavError(err, p, { ENOENT: () => notFound(p), ENOTDIR: () => conflict(p, 'not a collection') });
-    }
+    yield* listMemberBatches(this.#parts, path, options);
   }
 
   async read(path: string, range?: ByteRange, options: ReadOptions = {}): Promise<ByteStream> {
@@ -371,62 +342,11 @@ export class FsAdapter implements StorageAdapter {
   }
 
   async copy(from: string, to: string, options: CopyOptions = {}): Promise<TransferResult> {
-    const { guard, state } = await this.#ctx();
-    const overwrite = options.overwrite ?? true;
-    const deep = (options.depth ?? 'infinity') === 'infinity';
-    // Checked before the (possibly long) copy, and again under the lock before publishing it.
-    const { source } = await transferEnds(guard, from, to, overwrite);
-    const staged = state.tempPath('copy');
-    const copied: CopiedFile[] = [];
-    try {
-      await mapFsErrors(source.path, () => copyMember(source, staged, deep, guard, (file) => copied.push(file), '', this.#algorithms), { ENOENT: () => notFound(source.path) });
-      const done = await this.#lock.run(async () => {
-        const { target } = await transferEnds(guard, from, to, overwrite);
-        const trashed = await mapFsErrors(target.path, () => place(staged, source.kind, target, state), PLACE_ERRORS(target.path));
-        await this.#table.removeTree(target.path);
-        // The copies are new inodes with IDs of their own; the replaced members' rows go.
-        await this.#fileIds.removeTree(target.path);
-        if (source.kind === 'collection' && !deep) {
-          // Depth 0: the collection's own properties, none of its members'.
-          const own = await this.#table.get(source.path);
-          if (Object.keys(own).length > 0) await this.#table.patch(target.path, own, []);
-        } else {
-          await this.#table.copyTree(source.path, target.path);
-        }
-        await storeCopiedChecksums(this.#table, target.path, copied);
-        return { created: target.kind === 'absent', trashed, parent: dirname(target.real) };
-      });
-      await fsyncDirectory(done.parent);
-      if (done.trashed !== undefined) await state.purge(done.trashed);
-      return { created: done.created };
-    } finally {
-      // Nothing is left once the copy was published; after a failure, the partial copy goes.
-      await fsp.rm(staged, { recursive: true, force: true }).catch(() => undefined);
-    }
+    return copyInStore(this.#parts, from, to, options);
   }
 
   async move(from: string, to: string, options: MoveOptions = {}): Promise<TransferResult> {
-    const { guard, state } = await this.#ctx();
-    const overwrite = options.overwrite ?? true;
-    const done = await this.#lock.run(async () => {
-      const { source, target } = await transferEnds(guard, from, to, overwrite);
-      let trashed: string | undefined;
-      try {
-        trashed = await place(source.real, source.kind, target, state);
-      } catch (err) {
-        if (errorCode(err) !== 'EXDEV') throw toDavError(err, target.path, PLACE_ERRORS(target.path));
-        // The source lies on another mount of the root's filesystem (a bind
-        // mount), which rename cannot cross: copy, then delete the source.
-        trashed = await mapFsErrors(target.path, () => moveByCopy(source, target, guard, state), PLACE_ERRORS(target.path));
-      }
-      await this.#table.removeTree(target.path);
-      await this.#table.moveTree(source.path, target.path);
-      await this.#fileIds.moveTree(source.path, target.path);
-      return { created: target.kind === 'absent', trashed, parents: new Set([dirname(source.real), dirname(target.real)]) };
-    });
-    for (const dir of done.parents) await fsyncDirectory(dir);
-    if (done.trashed !== undefined) await state.purge(done.trashed);
-    return { created: done.created };
+    return moveInStore(this.#parts, from, to, options);
   }
 
   // ---- internals -----------------------------------------------------------
