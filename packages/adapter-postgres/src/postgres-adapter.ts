@@ -21,7 +21,6 @@ import {
   EntryTree,
   ROOT,
   abortableBody,
-  badRequest,
   checkOverwrite,
   checkTransferPaths,
   conflict,
@@ -53,6 +52,7 @@ import {
 import { bodySql, dropUnreferenced, readBody, storeBody, type BodySql } from './bodies';
 import { below, checksumValues, fileTag, memberSql, toEntry, type MemberRow, type MemberSql } from './members';
 import { journalReader, PostgresJournal, recordChanges, type JournalSql } from './postgres-journal';
+import { postgresDeadProperties } from './postgres-dead-properties';
 import { quoteSchema } from './schema';
 import { inTransaction, query, type Queryable } from './transaction';
 
@@ -80,8 +80,6 @@ export interface PostgresAdapterOptions {
 
 /** Members listed per query: a huge collection is listed in pages, never loaded whole. */
 const LIST_PAGE = 1000;
-// `{ns}local`, or a bare `local` for a name in no namespace.
-const CLARK_NAME = /^(?:\{[^{}]*\})?[^{}]+$/;
 
 /** Where a member lives (or would live): its parent row and its own row. */
 interface Slot {
@@ -122,10 +120,12 @@ export class PostgresAdapter implements StorageAdapter {
     });
     this.#journal = this.journal.sql;
     this.uploads = new PostgresUploadStore({ pool: options.pool, schema: options.schema ?? 'davsync' });
-    this.properties = {
-      get: (path) => this.#getProperties(normalizePath(path)),
-      patch: (path, set, remove) => this.#patchProperties(normalizePath(path), set, remove),
-    };
+    this.properties = postgresDeadProperties({
+      pool: options.pool,
+      members: this.#members,
+      lock: (client) => this.#lock(client),
+      journalOf: (client, mutation) => this.#journalOf(client, mutation),
+    });
   }
 
   /** Self-journaling: see `StorageAdapter.recordsChangesIn`. */
@@ -373,44 +373,6 @@ export class PostgresAdapter implements StorageAdapter {
     return blobs;
   }
 
-  async #getProperties(path: string): Promise<Record<string, string>> {
-    const rows = await query<{ properties: Record<string, string> }>(this.#pool, 'reading dead properties', {
-      text: this.#members.properties,
-      values: [path],
-    });
-    if (rows[0] === undefined) throw notFound(path);
-    return { ...rows[0].properties };
-  }
-
-  async #patchProperties(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
-    const toSet = Object.entries(set);
-    for (const name of [...remove, ...toSet.map(([n]) => n)]) {
-      if (!CLARK_NAME.test(name)) throw badRequest(`dead property name is not in Clark notation: ${JSON.stringify(name)}`);
-      if (name.includes('\0')) throw badRequest('NUL in a dead property name');
-    }
-    for (const [name, value] of toSet) {
-      if (typeof value !== 'string') throw badRequest(`dead property value must be a string: ${name}`);
-      // jsonb cannot hold U+0000, and XML cannot carry it either.
-      if (value.includes('\0')) throw badRequest(`NUL in the value of dead property ${name}`);
-    }
-    await inTransaction(this.#pool, 'patching dead properties', async (client) => {
-      await this.#lock(client);
-      const rows = await query<{ properties: Record<string, string> }>(client, 'reading dead properties', {
-        text: this.#members.properties,
-        values: [path],
-      });
-      if (rows[0] === undefined) throw notFound(path);
-      const next: Record<string, string> = { ...rows[0].properties };
-      for (const name of remove) delete next[name];
-      for (const [name, value] of toSet) next[name] = value;
-      const [row] = await query<MemberRow>(client, 'patching dead properties', {
-        text: this.#members.setProperties,
-        values: [path, JSON.stringify(next)],
-      });
-      // Collections have no content to hash, so their tag follows their properties.
-      await this.#journalOf(client, { kind: 'changed', entry: toEntry(row as MemberRow) });
-    });
-  }
 }
 
 /** The slot of a write, checked as the contract orders: root, parent, type, ETag. */
