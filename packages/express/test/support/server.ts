@@ -13,7 +13,7 @@ import { MemoryAdapter } from '@davsync/adapter-memory';
 import { openPostgresStore } from '@davsync/adapter-postgres';
 import { startTestPostgres, type TestPostgres } from '@davsync/adapter-postgres/testing';
 import type { StorageAdapter, SyncEngine } from '@davsync/core';
-import { davsync, type DavsyncOptions } from '@davsync/express';
+import { createDavHandler, davsync, type DavHandler, type DavsyncOptions } from '@davsync/express';
 
 export interface TestServer {
   /** `http://127.0.0.1:PORT` */
@@ -50,7 +50,7 @@ export async function startServer(
   options: { mount?: string; adapter?: StorageAdapter; quotaBytes?: number } & Omit<DavsyncOptions, 'adapter' | 'engine'> = {},
 ): Promise<TestServer> {
   const { mount = '', adapter: given, quotaBytes, ...rest } = options;
-  const { middleware, adapter, release } = await makeMiddleware(given, rest, quotaBytes);
+  const { made: middleware, adapter, release } = await onTestStore(given, rest, quotaBytes, davsync);
   const { server, origin } = await listen((req, res) => {
     const url = req.url ?? '/';
     if (mount === '') return middleware(req, res);
@@ -74,20 +74,42 @@ export async function startServer(
   };
 }
 
+/** The neutral handler over the test store (as {@link startServer} picks it), called in process: no socket. */
+export interface TestHandler {
+  readonly handler: DavHandler;
+  readonly engine: SyncEngine;
+  readonly adapter: StorageAdapter;
+  close(): Promise<void>;
+}
+
+/** The neutral handler over the given adapter, else over the store the run asks for (`DAVSYNC_TEST_STORE`). */
+export async function openHandler(
+  options: { adapter?: StorageAdapter; quotaBytes?: number } & Omit<DavsyncOptions, 'adapter' | 'engine'> = {},
+): Promise<TestHandler> {
+  const { adapter: given, quotaBytes, ...rest } = options;
+  const { made: handler, adapter, release } = await onTestStore(given, rest, quotaBytes, createDavHandler);
+  return { handler, engine: handler.engine, adapter, close: release };
+}
+
 /**
- * The middleware over the given adapter, else over the store the run asks
+ * `build` (the middleware or the neutral handler) over the given adapter, else over the store the run asks
  * for: the memory adapter by default, a filesystem store in a temporary
  * directory when `DAVSYNC_TEST_STORE=fs`, a PostgreSQL store in a schema
  * of its own when `DAVSYNC_TEST_STORE=postgres` (`npm test` runs the HTTP
  * suites every way). `quotaBytes` goes to the memory and PostgreSQL stores;
  * the fs store reports its filesystem's figures instead.
  */
-async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes?: number) {
+async function onTestStore<T>(
+  given: StorageAdapter | undefined,
+  rest: Omit<DavsyncOptions, 'adapter' | 'engine'>,
+  quotaBytes: number | undefined,
+  build: (options: DavsyncOptions) => T,
+): Promise<{ made: T; adapter: StorageAdapter; release: () => Promise<void> }> {
   const mode = process.env['DAVSYNC_TEST_STORE'];
-  if (given === undefined && mode === 'postgres') return makePostgresMiddleware(rest, quotaBytes);
+  if (given === undefined && mode === 'postgres') return onPostgres(rest, quotaBytes, build);
   if (given !== undefined || mode !== 'fs') {
     const adapter = given ?? new MemoryAdapter(quotaBytes === undefined ? {} : { quotaBytes });
-    return { middleware: davsync({ adapter, ...rest }), adapter, release: async () => undefined };
+    return { made: build({ adapter, ...rest }), adapter, release: async () => undefined };
   }
   const { pageSize, retention, checksums, ...http } = rest;
   const dir = await mkdtemp(join(tmpdir(), 'davsync-http-'));
@@ -101,7 +123,7 @@ async function makeMiddleware(given: StorageAdapter | undefined, rest: Omit<Davs
     await store.close();
     await rm(dir, { recursive: true, force: true });
   };
-  return { middleware: await orRelease(() => davsync({ engine: store.engine, ...http }), release), adapter: store.adapter as StorageAdapter, release };
+  return { made: await orRelease(() => build({ engine: store.engine, ...http }), release), adapter: store.adapter as StorageAdapter, release };
 }
 
 /**
@@ -144,7 +166,7 @@ afterAll(async () => {
   if (openStores === 0) await stopPostgres();
 }, 60_000);
 
-async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes: number | undefined) {
+async function onPostgres<T>(rest: Omit<DavsyncOptions, 'adapter' | 'engine'>, quotaBytes: number | undefined, build: (options: DavsyncOptions) => T) {
   postgres ??= startTestPostgres().then(async (server) => ({ server, url: await server.createDatabase('davsync_http') }));
   const { url } = await postgres;
   const { pageSize, retention, checksums, ...http } = rest;
@@ -167,7 +189,7 @@ async function makePostgresMiddleware(rest: Omit<DavsyncOptions, 'adapter' | 'en
     }
   };
   return {
-    middleware: await orRelease(() => davsync({ engine: store.engine, ...http }), release),
+    made: await orRelease(() => build({ engine: store.engine, ...http }), release),
     adapter: store.adapter as StorageAdapter,
     release,
   };
