@@ -330,6 +330,16 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
  *   davsync, or the database cannot be reached.
  */
 export async function migrate(pool: Pool, schema: string): Promise<void> {
+  await migrateTo(pool, schema, SCHEMA_VERSION);
+}
+
+/**
+ * {@link migrate}, stopping at `target`: an older version exactly as that
+ * release left it, so the tests can check each upgrade step against a
+ * fresh schema. Internal (not exported by the package).
+ */
+export async function migrateTo(pool: Pool, schema: string, target: number): Promise<void> {
+  if (!Number.isInteger(target) || target < 1 || target > SCHEMA_VERSION) throw new RangeError(`davsync: no schema version ${target}`);
   const s = quoteSchema(schema);
   await inTransaction(pool, 'migrating the schema', async (client) => {
     // Transaction-scoped, so a crash mid-migration cannot leave it held.
@@ -345,8 +355,8 @@ export async function migrate(pool: Pool, schema: string): Promise<void> {
           'upgrade davsync on every instance',
       );
     }
-    for (let v = from; v < SCHEMA_VERSION; v++) await client.query((MIGRATIONS[v] as (s: string) => string)(s));
-    if (row === undefined) await client.query(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [SCHEMA_VERSION]);
-    else if (from < SCHEMA_VERSION) await client.query(`UPDATE ${s}.schema_version SET version = $1`, [SCHEMA_VERSION]);
+    for (let v = from; v < target; v++) await client.query((MIGRATIONS[v] as (s: string) => string)(s));
+    if (row === undefined) await client.query(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [target]);
+    else if (from < target) await client.query(`UPDATE ${s}.schema_version SET version = $1`, [target]);
   });
 }
