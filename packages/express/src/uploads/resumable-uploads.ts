@@ -55,6 +55,15 @@ export class ResumableUploads {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The upload store and options (the tus endpoint shares them). */
+  get store(): UploadStore {
+    return this.#store;
+  }
+
+  get options(): UploadOptions {
+    return this.#options;
+  }
+
   /** Whether the request targets the reserved upload segment. */
   isUploadTarget(req: DavRequest): boolean {
     return uploadTarget(req.url) !== undefined;
