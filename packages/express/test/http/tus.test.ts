@@ -129,7 +129,25 @@ it('bad metadata is a 4xx before a byte is stored', async () => {
   expect((await create(`path ${b64(col)}`)).status).toBe(405); // a collection
   expect((await create(`path ${b64('/.uploads/x')}`)).status).toBe(409);
   expect((await send(`${s.url}/.tus/not-an-id`, 'HEAD', TUS)).status).toBe(404);
+  expect((await send(`${s.url}/.tus/`, 'POST', { ...TUS, 'upload-metadata': `path ${b64(`${col}/n.bin`)}` })).status).toBe(400); // no length
   expect(await s.adapter.uploads!.list(who)).toEqual([]);
+});
+
+it('hostile appends are a 4xx that changes nothing: a wrong offset, past the length, the wrong media type', async () => {
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  const created = await send(`${s.url}/.tus/`, 'POST', { ...TUS, 'upload-length': '10', 'upload-metadata': `path ${b64(`${col}/h.bin`)}` });
+  expect(created.status).toBe(201);
+  const url = created.headers['location'] as string;
+  const patch = (headers: Record<string, string>, body: string) => send(url, 'PATCH', { ...TUS, 'content-type': 'application/offset+octet-stream', ...headers }, body);
+  expect((await patch({ 'upload-offset': '0' }, 'abc')).status).toBe(204);
+  expect((await patch({ 'upload-offset': '1' }, 'xyz')).status).toBe(409);
+  expect([400, 413]).toContain((await patch({ 'upload-offset': '3' }, 'x'.repeat(20))).status);
+  expect((await patch({ 'upload-offset': 'nope' }, 'x')).status).toBe(400);
+  // @tus/server answers a wrong Content-Type 400 (the spec suggests 415): a 4xx either way.
+  expect([400, 415]).toContain((await send(url, 'PATCH', { ...TUS, 'content-type': 'text/plain', 'upload-offset': '3' }, 'x')).status);
+  const head = await send(url, 'HEAD', TUS);
+  expect(head.headers['upload-offset']).toBe('3');
+  expect((await send(`${s.url}${col}/h.bin`, 'GET')).status).toBe(404);
 });
 
 it('a completion the PUT path refuses (the member is locked by someone else) is the final PATCH’s 423, and stores nothing', async () => {
