@@ -73,7 +73,8 @@ describe('adoption (a completed upload renamed, not copied: adoptable-body.ts)',
     expect(path.startsWith(tmp)).toBe(true);
     expect(offer?.adopted).toBe(true);
     expect(readFileSync(path, 'utf8')).toBe('hello world');
-    expect(readdirSync(join(tmp, '..', 'uploads')).sort()).toEqual([`${id}.json`]);
+    expect(readdirSync(join(tmp, '..', 'uploads'))).toEqual([]); // consumed: no record claims the bytes
+    expect(await store.get(id)).toBeUndefined();
     expect(await text(body)).toBe('hello world');
     // The upload has no bytes left: appending is a not-found (a 404), not a crash.
     await expect(store.append(id, 11, (async function* () {})())).rejects.toMatchObject({ code: 'not-found' });

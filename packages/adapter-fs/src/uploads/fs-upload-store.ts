@@ -189,6 +189,11 @@ export class FsUploadStore implements UploadStore {
       }
       // Bytes past the record were never acknowledged (an append cut by a crash).
       truncateSync(target, size);
+      // The upload is consumed: its record goes too, so a crash before the
+      // member is published leaves no upload that claims bytes it lost
+      // (the client starts over, as after any refused completion).
+      await fsp.rm(this.#record(id), { force: true });
+      await fsyncDirectory(this.dir);
       return target;
     } finally {
       release();

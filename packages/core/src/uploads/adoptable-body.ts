@@ -8,10 +8,16 @@
  *
  * The offer travels with the body as a symbol-keyed property, so a body
  * that does not carry it (or a store that ignores it) takes the ordinary
- * path unchanged. Wrappers that only observe the bytes (hashing) pass the
- * offer on with {@link passAdoption}: the writer still reads the body to
- * its end, so checksums and block hashes are computed over exactly the
- * adopted bytes. Wrappers that may cut the body short do not pass it on.
+ * path unchanged. Wrappers that yield every byte unchanged or fail
+ * (hashing, the request body's idle timeout) pass the offer on with
+ * {@link passAdoption}: the writer still reads the body to its end, so
+ * checksums and block hashes are computed over exactly the adopted bytes,
+ * and a failure fails the write. Wrappers that could change the bytes or
+ * end early without failing must not pass it on.
+ *
+ * Adopting consumes the upload (the fs store removes its record too): a
+ * write that then fails, or a crash before the member is published,
+ * leaves no upload to resume; the client starts over.
  */
 import type { ByteStream } from '../entry';
 
