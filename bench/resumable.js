@@ -6,7 +6,9 @@
 //      staging the bytes in .davsync/uploads/ before they become the member,
 //   3. as a resumable PUT cut off at half (the client destroys its request),
 //      then HEAD for the offset and a PATCH with the rest:
-// and prints the bytes sent on resume against restarting from zero, and the times.
+// and prints the bytes sent on resume against restarting from zero, the times,
+// and the bytes the server process wrote to disk for each (/proc/PID/io
+// write_bytes: what completion costs — a copy, or a rename on the fs store).
 // Run: npm run bench:resumable   (SIZE in MiB with DAVSYNC_RESUME_MIB, default 256)
 'use strict';
 const { spawn } = require('node:child_process');
@@ -67,6 +69,8 @@ function head(url) {
 
 /** The server's peak resident memory so far (Linux). */
 const peakRss = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+/** Bytes the server process has caused to be written to storage so far (Linux). */
+const writtenBytes = (pid) => Number(/write_bytes:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))[1]);
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
 const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'content-type': 'application/octet-stream' };
 
@@ -77,15 +81,21 @@ const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'co
   const s = await start(root);
   try {
     const peakAtStart = peakRss(s.child.pid);
+    const pid = s.child.pid;
+    let w0 = writtenBytes(pid);
     let t0 = process.hrtime.bigint();
     const plain = await send(`${s.origin}/plain.bin`, 'PUT', {}, SIZE);
     const plainS = seconds(t0);
+    const plainW = writtenBytes(pid) - w0;
 
+    w0 = writtenBytes(pid);
     t0 = process.hrtime.bigint();
     const whole = await send(`${s.origin}/whole.bin`, 'PUT', IETF, SIZE);
     const wholeS = seconds(t0);
+    const wholeW = writtenBytes(pid) - w0;
 
     const half = Math.floor(SIZE / 2);
+    w0 = writtenBytes(pid);
     t0 = process.hrtime.bigint();
     const { location } = await send(`${s.origin}/resumed.bin`, 'PUT', IETF, SIZE, half);
     const cutS = seconds(t0);
@@ -102,14 +112,17 @@ const IETF = { 'upload-draft-interop-version': '8', 'upload-complete': '?1', 'co
     t0 = process.hrtime.bigint();
     const resumed = await send(location, 'PATCH', { 'content-type': 'application/partial-upload', 'upload-offset': String(kept.offset), 'upload-complete': '?1' }, rest);
     const resumeS = seconds(t0);
+    const resumedW = writtenBytes(pid) - w0;
     const stored = fs.statSync(path.join(root, 'resumed.bin')).size;
     const peakAtEnd = peakRss(s.child.pid);
 
     console.log(`resumable uploads, fs store, ${MIB} MiB (${SIZE} bytes), ${os.cpus().length} cores ${os.cpus()[0].model}, Node ${process.version}`);
-    console.log(`  plain PUT:                         ${plain.status}  ${plainS.toFixed(2)} s  ${(MIB / plainS).toFixed(0)} MiB/s`);
-    console.log(`  resumable PUT sent whole:          ${whole.status}  ${wholeS.toFixed(2)} s  ${(MIB / wholeS).toFixed(0)} MiB/s (staged in .davsync/uploads, then written)`);
+    const ratio = (w) => `disk writes ${(w / SIZE).toFixed(2)} × size`;
+    console.log(`  plain PUT:                         ${plain.status}  ${plainS.toFixed(2)} s  ${(MIB / plainS).toFixed(0)} MiB/s  ${ratio(plainW)}`);
+    console.log(`  resumable PUT sent whole:          ${whole.status}  ${wholeS.toFixed(2)} s  ${(MIB / wholeS).toFixed(0)} MiB/s  ${ratio(wholeW)}`);
     console.log(`  cut off after ${half} bytes written: kept ${kept.offset} (${((100 * kept.offset) / SIZE).toFixed(1)} %), ${cutS.toFixed(2)} s`);
     console.log(`  resume (PATCH the rest):           ${resumed.status}  ${resumeS.toFixed(2)} s  sent ${rest} bytes = ${((100 * rest) / SIZE).toFixed(1)} % of the file; member ${stored === SIZE ? 'complete' : `WRONG SIZE ${stored}`}`);
+    console.log(`  cut-off upload and its resume, together: ${ratio(resumedW)}`);
     console.log(`  bytes sent in all: resumed ${half + rest} (${((half + rest) / SIZE).toFixed(3)} × size) vs restarted from zero ${half + SIZE} (${((half + SIZE) / SIZE).toFixed(3)} ×)`);
     console.log(`  server peak RSS: ${(peakAtStart / 2 ** 20).toFixed(0)} MiB after start-up, ${(peakAtEnd / 2 ** 20).toFixed(0)} MiB after all three uploads (flat: no body held whole)`);
     if (stored !== SIZE || resumed.status !== 201) process.exitCode = 1;

@@ -65,6 +65,7 @@ const SERVE_FLAGS = {
   'no-checksums': { type: 'boolean' },
   checksums: { type: 'string' },
   'no-compression': { type: 'boolean' },
+  tus: { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   push: { type: 'boolean' },
   'push-allow-http-loopback': { type: 'boolean' },
@@ -107,6 +108,7 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
     ...(values.quota === undefined ? {} : { quotaBytes: integer('--quota', values.quota, 0, Number.MAX_SAFE_INTEGER) }),
     ...checksumsOption(values.checksums, values['no-checksums'] === true),
     ...(values['no-compression'] ? { compression: false } : {}),
+    ...(values.tus ? { tus: true } : {}),
     ...optionalCredentials(values.user, undefined, env),
     ...(values.push
       ? { push: { ...(values['push-allow-http-loopback'] ? { allowHttpLoopback: true } : {}), ...(subject === undefined ? {} : { subject }) } }

@@ -38,6 +38,7 @@ Options:
                            rclone's owncloud vendor compares md5, nextcloud sha1; see docs/clients.md)
       --no-checksums       do not hash uploads
       --no-compression     never gzip answers (e.g. behind a proxy that compresses; see docs/transfer.md)
+      --tus                also take tus 1.0 uploads at /.tus/ (tus-js-client, Uppy; see docs/uploads.md)
   -u, --user NAME:PASS     require HTTP Basic authentication
       --push               WebDAV-Push (DAVx5, Web Push) and server-sent change events
                            (GET a collection with Accept: text/event-stream); see docs/push.md

@@ -41,6 +41,8 @@ export interface ServeOptions {
   readonly checksums?: boolean | { readonly algorithms: readonly ('sha1' | 'md5' | 'sha256')[] };
   /** gzip answers when clients ask for it (the middleware's `compression`). Default true. */
   readonly compression?: boolean;
+  /** tus 1.0 at `/.tus/` besides the IETF resumable uploads (the middleware's `uploads.tus`). Default false. */
+  readonly tus?: boolean;
   /** Require HTTP Basic authentication with these credentials. */
   readonly credentials?: Credentials;
   /**
@@ -161,6 +163,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     engine: store.engine,
     ...push,
     ...(options.compression === undefined ? {} : { compression: options.compression }),
+    ...(options.tus === true ? { uploads: { tus: true } } : {}),
     // A store failure (unavailable, full) is one line; anything else is a
     // bug, and the stack is what a bug report needs.
     onError: (err) =>

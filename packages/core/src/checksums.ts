@@ -12,6 +12,7 @@ import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
 import { BATCH_BYTES, HashingThread, type HashingWarning, type HashSession } from './hashing-thread';
+import { passAdoption } from './uploads/adoptable-body';
 
 /** A checksum algorithm davsync computes. */
 export type ChecksumAlgorithm = 'sha1' | 'md5' | 'sha256';
@@ -210,7 +211,8 @@ export function checksummedWrite(path: string, body: ByteStream, options: WriteO
     verifyChecksums(path, actual, expected);
     return actual;
   };
-  return { body: hashed.body, options: { ...options, checksums } };
+  // Hashing yields every byte unchanged: an adoptable upload stays adoptable.
+  return { body: passAdoption(body, hashed.body), options: { ...options, checksums } };
 }
 
 /** True for a well-formed `Checksums` value (lowercase hex of the right length, known algorithms only). */

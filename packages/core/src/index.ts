@@ -43,4 +43,6 @@ export * from './push/index';
 export { expireUploads } from './uploads/upload-store';
 export type { AppendOptions, NewUpload, UploadRecord, UploadStore } from './uploads/upload-store';
 export { MemoryUploadStore } from './uploads/memory-upload-store';
+export { adoptionOf, offerAdoption, passAdoption } from './uploads/adoptable-body';
+export type { AdoptableFile } from './uploads/adoptable-body';
 export { AppendGuard, checkLength, checkOffset, checkSize } from './uploads/append-guard';

@@ -3,11 +3,14 @@
  * stalled upload must not hold a write (a temporary file, a lock on the
  * path, a database transaction) open for ever. The error makes the write
  * fail, so nothing is stored, and becomes a 408 with the connection closed.
+ *
+ * It yields every byte or fails, so a completed upload's offer to be
+ * adopted by the store (`adoptable-body.ts`) passes through it.
  */
-import { DavError } from '@davsync/core';
+import { DavError, passAdoption } from '@davsync/core';
 
 export function withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number): AsyncIterable<Uint8Array> {
-  return {
+  return passAdoption(body, {
     async *[Symbol.asyncIterator]() {
       const iterator = body[Symbol.asyncIterator]();
       let finished = false;
@@ -38,5 +41,5 @@ export function withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number)
         if (!finished) void Promise.resolve(iterator.return?.()).catch(() => undefined);
       }
     },
-  };
+  });
 }

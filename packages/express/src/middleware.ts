@@ -8,6 +8,7 @@ import { errorResponse } from './error-response';
 import { createDavHandler, type DavHandler } from './handler';
 import { closeSignal, sendDavResponse, toDavRequest, writeInterim } from './node-http';
 import type { DavsyncOptions } from './options';
+import { createTusEndpoint } from './uploads/tus-endpoint';
 
 export type NextFunction = (err?: unknown) => void;
 
@@ -34,6 +35,8 @@ export interface DavsyncMiddleware {
 export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   const handle = createDavHandler(options);
   const userOf = options.user;
+  // tus 1.0 speaks Node's req/res through @tus/server, so it is routed here, before the DAV handler.
+  const tus = handle.uploads?.options.tus === true ? createTusEndpoint(handle, handle.uploads.store, handle.uploads.options) : undefined;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
     const signal = closeSignal(res);
     let request = { ...toDavRequest(req), signal, interim: (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers) };
@@ -50,6 +53,7 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
       }
       if (user !== undefined) request = { ...request, user: String(user) };
     }
+    if (tus?.matches(request.url) === true) return tus.handle(req, res, request.user);
     handle(request)
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {

@@ -19,10 +19,10 @@
  * One process owns a state directory (the store's state lock), so the
  * in-process `AppendGuard` is the whole of "one appender at a time".
  */
-import { closeSync, fsync, ftruncateSync, openSync, promises as fsp, write, createReadStream } from 'node:fs';
+import { closeSync, fsync, ftruncateSync, openSync, promises as fsp, renameSync, truncateSync, write, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppendGuard, checkLength, checkOffset, checkSize, DavError, type AppendOptions, type ByteStream, type NewUpload, type UploadRecord, type UploadStore } from '@davsync/core';
+import { AppendGuard, checkLength, checkOffset, checkSize, DavError, type AppendOptions, type ByteStream, type NewUpload, type UploadRecord, type UploadStore, offerAdoption } from '@davsync/core';
 import { fsyncDirectory, tempPathIn } from '../writes/atomic-write';
 import { errorCode } from '../paths/fs-errors';
 
@@ -93,7 +93,7 @@ export class FsUploadStore implements UploadStore {
       checkOffset(id, record.offset, offset);
       checkLength(id, record.length, options.length);
       const length = record.length ?? options.length;
-      const fd = openSync(this.#data(id), 'r+');
+      const fd = openData(this.#data(id), id);
       let at = offset;
       let saved = record;
       const checkpoint = async () => {
@@ -145,12 +145,59 @@ export class FsUploadStore implements UploadStore {
     }
   }
 
+  /**
+   * The acknowledged bytes, in 1 MiB reads (memory stays flat), opened at
+   * the first read. The stream offers its file for adoption
+   * (`adoptable-body.ts`): the fs store's write renames it into its staging
+   * area instead of copying it, and the stream then reads from there.
+   */
   async read(id: string): Promise<ByteStream> {
     const record = await this.get(id);
     if (record === undefined) throw new DavError('not-found', `davsync: no upload ${id}`);
-    if (record.offset === 0) return (async function* () {})();
-    // Only the acknowledged bytes, in 1 MiB reads: memory stays flat.
-    return createReadStream(this.#data(id), { start: 0, end: record.offset - 1, highWaterMark: 1024 * 1024 });
+    const size = record.offset;
+    let path = this.#data(id);
+    let adopted = false;
+    const bytes = (async function* (): AsyncGenerator<Uint8Array> {
+      if (size > 0) yield* createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1024 * 1024 });
+    })();
+    return offerAdoption(bytes, {
+      size,
+      origin: bytes,
+      get adopted() {
+        return adopted;
+      },
+      adopt: async (dir) => {
+        const moved = await this.#adopt(id, size, dir);
+        if (moved !== undefined) [path, adopted] = [moved, true];
+        return moved;
+      },
+    });
+  }
+
+  /** Renames the upload's data out to `dir` (cut to the acknowledged `size`); undefined across filesystems. */
+  async #adopt(id: string, size: number, dir: string): Promise<string | undefined> {
+    // Not while an append runs: the bytes must be the ones read for the hashes.
+    const release = this.#guard.take(checkId(id));
+    try {
+      const target = tempPathIn(dir, 'upload');
+      try {
+        renameSync(this.#data(id), target);
+      } catch (err) {
+        if (errorCode(err) === 'EXDEV') return undefined;
+        if (errorCode(err) === 'ENOENT') throw new DavError('not-found', `davsync: no upload ${id}`);
+        throw err;
+      }
+      // Bytes past the record were never acknowledged (an append cut by a crash).
+      truncateSync(target, size);
+      // The upload is consumed: its record goes too, so a crash before the
+      // member is published leaves no upload that claims bytes it lost
+      // (the client starts over, as after any refused completion).
+      await fsp.rm(this.#record(id), { force: true });
+      await fsyncDirectory(this.dir);
+      return target;
+    } finally {
+      release();
+    }
   }
 
   async remove(id: string): Promise<boolean> {
@@ -201,6 +248,16 @@ export class FsUploadStore implements UploadStore {
 
   #record(id: string): string {
     return join(this.dir, `${id}.json`);
+  }
+}
+
+/** Opens an upload's data for appending; gone (adopted by a completion) is `not-found`. */
+function openData(path: string, id: string): number {
+  try {
+    return openSync(path, 'r+');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') throw new DavError('not-found', `davsync: no upload ${id}`);
+    throw err;
   }
 }
 

@@ -21,7 +21,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, promises as fsp, renameSync, write, fsync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ByteStream } from '@davsync/core';
+import { adoptionOf, type AdoptableFile, type ByteStream } from '@davsync/core';
 import { errorCode } from '../paths/fs-errors';
 
 /** A body written to a temporary file, waiting to be published or discarded. */
@@ -76,6 +76,10 @@ export function tempPathIn(tmpDir: string, kind: string): string {
  * is removed and the error rethrown unchanged.
  */
 export async function stageBody(body: ByteStream, tmpDir: string): Promise<StagedFile> {
+  // A completed upload's file is renamed here rather than copied (adoptable-body.ts).
+  const offer = adoptionOf(body);
+  const adopted = offer === undefined ? undefined : await offer.adopt(tmpDir);
+  if (offer !== undefined && adopted !== undefined) return await stageAdopted(body, offer, adopted);
   const tempPath = tempPathIn(tmpDir, 'put');
   const fd = openSync(tempPath, 'wx');
   try {
@@ -84,6 +88,33 @@ export async function stageBody(body: ByteStream, tmpDir: string): Promise<Stage
     return new Staged(tempPath, fd, fstatSync(fd, { bigint: true }));
   } catch (err) {
     closeSync(fd);
+    await fsp.rm(tempPath, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Stages an adopted file (already in `tmpDir`) as `stageBody` stages a
+ * written one. The body is still read to its end when it is a wrapper
+ * (hashing: checksums and block hashes are of exactly these bytes); the
+ * bare upload stream yields nothing new and is left unread. A fresh file
+ * gets the mode a written one would (the upload's file is private).
+ */
+async function stageAdopted(body: ByteStream, offer: AdoptableFile, tempPath: string): Promise<StagedFile> {
+  try {
+    if (body !== offer.origin) for await (const _ of body);
+    const fd = openSync(tempPath, 'r+');
+    try {
+      fchmodSync(fd, 0o666 & ~process.umask());
+      await fsyncAsync(fd);
+      const stats = fstatSync(fd, { bigint: true });
+      if (stats.size !== BigInt(offer.size)) throw new Error(`davsync: an adopted upload holds ${stats.size} bytes, not ${offer.size}`);
+      return new Staged(tempPath, fd, stats);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  } catch (err) {
     await fsp.rm(tempPath, { force: true }).catch(() => undefined);
     throw err;
   }

@@ -19,7 +19,7 @@
  * quota, checksums and journaling apply unchanged and the member appears
  * atomically, journaled once.
  */
-import { conflict, DavError, expireUploads, parentOf, type UploadRecord, type UploadStore } from '@davsync/core';
+import { adoptionOf, conflict, DavError, expireUploads, parentOf, type UploadRecord, type UploadStore } from '@davsync/core';
 import { checkPreconditions } from '../preconditions';
 import type { DavContext } from '../context';
 import type { DavRequest, DavResponse } from '../dav-request';
@@ -53,6 +53,15 @@ export class ResumableUploads {
     this.#options = options;
     this.#onError = onError;
     this.#now = options.now ?? Date.now;
+  }
+
+  /** The upload store and options (the tus endpoint shares them). */
+  get store(): UploadStore {
+    return this.#store;
+  }
+
+  get options(): UploadOptions {
+    return this.#options;
   }
 
   /** Whether the request targets the reserved upload segment. */
@@ -190,7 +199,8 @@ export class ResumableUploads {
   /** The upload is whole: the PUT it stands for, answered with `Upload-Complete: ?1`. */
   async #complete(record: UploadRecord, req: DavRequest, makeContext: ContextFactory): Promise<DavResponse> {
     if (record.length !== undefined && record.offset !== record.length) return inconsistentLength();
-    const put = makeContext({ ...req, method: 'PUT', url: record.target, headers: { ...record.meta }, body: await this.#store.read(record.id) });
+    const body = await this.#store.read(record.id);
+    const put = makeContext({ ...req, method: 'PUT', url: record.target, headers: { ...record.meta }, body });
     await put.require('write', put.path);
     let response: DavResponse;
     try {
@@ -200,7 +210,9 @@ export class ResumableUploads {
       // A refusal of the representation (412, 409, 507…) is final: resuming
       // cannot change it. A passing failure keeps the upload, to complete
       // again with an empty PATCH.
-      if (err instanceof DavError && !['unavailable', 'busy', 'request-timeout'].includes(err.code)) await this.#store.remove(record.id).catch(() => undefined);
+      // An upload whose file the store adopted (adoptable-body.ts) has no bytes left to complete with.
+      const passing = err instanceof DavError && ['unavailable', 'busy', 'request-timeout'].includes(err.code);
+      if ((err instanceof DavError && !passing) || adoptionOf(body)?.adopted === true) await this.#store.remove(record.id).catch(() => undefined);
       response = errorResponse(err, this.#onError);
     }
     // The draft: a response to the completing request says it is the target's.
