@@ -1,6 +1,6 @@
 /**
  * rclone (the Debian 1.60 binary) with `vendor = nextcloud` and a large
- * file (300 MiB; `DAVSYNC_RCLONE_LARGE_MIB` to change): issue 20 asks for
+ * file (128 MiB by default, 300 MiB when verified by hand; `DAVSYNC_RCLONE_LARGE_MIB` to change): issue 20 asks for
  * Nextcloud chunked upload (chunking v2: MKCOL under `/uploads/`, numbered
  * chunk PUTs, MOVE of `.file`) if rclone's nextcloud dialect otherwise
  * fails for large files. rclone 1.60 predates its chunked upload (no
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server';
 
-const MIB = Number(process.env['DAVSYNC_RCLONE_LARGE_MIB'] ?? 300);
+const MIB = Number(process.env['DAVSYNC_RCLONE_LARGE_MIB'] ?? 128);
 
 interface Run {
   readonly code: number;
