@@ -5,13 +5,18 @@
  * goes up in at most 8 MiB; one made on the server by another client comes
  * down in at most 8 MiB; both sides then hash the same.
  *
+ * Each sync's peak memory (getrusage's max RSS, written by a preloaded
+ * `max-rss.cjs`) must stay under 256 MiB: no body is held whole. At the
+ * default size that bound cannot tell a held body from a streamed one; at
+ * 1 GiB it does (a client that buffered the initial PUT peaked at 1.1 GB).
+ *
  * The file is 64 MiB; DAVSYNC_DELTA_BYTES sets another size (1 GiB by hand:
  * DAVSYNC_DELTA_BYTES=1073741824). The figures go to stderr.
  */
 import { afterEach, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startCountingProxy, type CountingProxy } from '../../client/test/support/counting-proxy';
 import { cleanup, run, startServe, tempDir } from './support';
@@ -19,6 +24,7 @@ import { cleanup, run, startServe, tempDir } from './support';
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env['DAVSYNC_DELTA_BYTES']) || 64 * MiB;
 const LIMIT = 8 * MiB;
+const MAX_RSS_KIB = 256 * 1024;
 /** A generous bound per step: the initial upload of SIZE bytes is the slow one (~20 s per GiB on a loaded machine). */
 const STEP_MS = Math.max(60_000, (SIZE / MiB) * 500);
 
@@ -56,13 +62,19 @@ async function sha256OfUrl(url: string): Promise<string> {
 }
 
 /** `davsync sync DIR URL --once` to its end; its stdout, and the wall time. */
-async function syncOnce(dir: string, url: string): Promise<{ stdout: string; ms: number }> {
+async function syncOnce(dir: string, url: string): Promise<{ stdout: string; ms: number; maxRssKiB: number }> {
   const started = Date.now();
-  const p = run(['sync', dir, url, '--once']);
+  const rssFile = join(await tempDir(), 'maxrss');
+  const p = run(['sync', dir, url, '--once'], { env: { NODE_OPTIONS: `--require=${join(__dirname, 'max-rss.cjs')}`, DAVSYNC_MAXRSS_FILE: rssFile } });
   const exit = await p.waitExit(STEP_MS);
   expect({ ...exit, stderr: exit.code === 0 ? '' : p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
-  return { stdout: p.stdout(), ms: Date.now() - started };
+  const maxRssKiB = Number(await readFile(rssFile, 'utf8'));
+  expect(maxRssKiB).toBeGreaterThan(0);
+  expect(maxRssKiB).toBeLessThan(MAX_RSS_KIB);
+  return { stdout: p.stdout(), ms: Date.now() - started, maxRssKiB };
 }
+
+const mb = (kib: number) => `${Math.round(kib / 1024)} MiB peak RSS`;
 
 const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
 
@@ -82,7 +94,7 @@ it(
 
     const initial = await syncOnce(dir, url);
     expect(initial.stdout).toMatch(/^pass 1: 1 uploaded$/m);
-    const report = [`delta-sync ${mib(SIZE)}: initial upload ${initial.ms} ms, ${mib(proxy.counts.up)} up`];
+    const report = [`delta-sync ${mib(SIZE)}: initial upload ${initial.ms} ms, ${mib(proxy.counts.up)} up, ${mb(initial.maxRssKiB)}`];
 
     // Here: one byte in the middle flipped.
     const middle = Math.floor(SIZE / 2);
@@ -94,7 +106,7 @@ it(
     proxy.reset();
     const up = await syncOnce(dir, url);
     expect(up.stdout).toMatch(/^pass 1: 1 uploaded$/m);
-    report.push(`local edit: ${up.ms} ms, ${proxy.counts.up} bytes up, ${proxy.counts.down} bytes down`);
+    report.push(`local edit: ${up.ms} ms, ${proxy.counts.up} bytes up, ${proxy.counts.down} bytes down, ${mb(up.maxRssKiB)}`);
     expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
     expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
     expect(await sha256OfUrl(direct)).toBe(await sha256OfFile(file));
@@ -109,7 +121,7 @@ it(
     proxy.reset();
     const down = await syncOnce(dir, url);
     expect(down.stdout).toMatch(/^pass 1: 1 downloaded$/m);
-    report.push(`remote edit: ${down.ms} ms, ${proxy.counts.down} bytes down, ${proxy.counts.up} bytes up`);
+    report.push(`remote edit: ${down.ms} ms, ${proxy.counts.down} bytes down, ${proxy.counts.up} bytes up, ${mb(down.maxRssKiB)}`);
     expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
     expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
     expect(await sha256OfFile(file)).toBe(await sha256OfUrl(direct));
