@@ -10,13 +10,17 @@
  * default size that bound cannot tell a held body from a streamed one; at
  * 1 GiB it does (a client that buffered the initial PUT peaked at 1.1 GB).
  *
+ * And `davsync sync` killed with SIGKILL while its second PATCH of three is
+ * in flight: the next run sends the rest, with no conflict copy.
+ *
  * The file is 64 MiB; DAVSYNC_DELTA_BYTES sets another size (1 GiB by hand:
  * DAVSYNC_DELTA_BYTES=1073741824). The figures go to stderr.
  */
 import { afterEach, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
+import { startDavServer, type TestDavServer } from '../../client/test/support/davsync-server';
 import { join } from 'node:path';
 import { startCountingProxy, type CountingProxy } from '../../client/test/support/counting-proxy';
 import { cleanup, run, startServe, tempDir } from './support';
@@ -29,10 +33,13 @@ const MAX_RSS_KIB = 256 * 1024;
 const STEP_MS = Math.max(60_000, (SIZE / MiB) * 500);
 
 let proxy: CountingProxy | undefined;
+let server: TestDavServer | undefined;
 afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
   await cleanup();
+  await server?.close();
+  server = undefined;
 });
 
 async function randomFile(file: string, size: number): Promise<string> {
@@ -75,6 +82,14 @@ async function syncOnce(dir: string, url: string): Promise<{ stdout: string; ms:
 }
 
 const mb = (kib: number) => `${Math.round(kib / 1024)} MiB peak RSS`;
+
+async function flipByte(file: string, offset: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  const one = Buffer.alloc(1);
+  await handle.read(one, 0, 1, offset);
+  await handle.write(Buffer.from([one[0]! ^ 0xff]), 0, 1, offset);
+  await handle.close();
+}
 
 const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
 
@@ -129,3 +144,46 @@ it(
   },
   STEP_MS * 4,
 );
+
+it('killed (SIGKILL) while its 2nd PATCH of 3 is in flight: the next run sends the rest, no conflict copy, nothing lost', async () => {
+  let patches = 0;
+  let stalled: () => void = () => undefined;
+  const secondPatch = new Promise<void>((resolve) => (stalled = resolve));
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  server = await startDavServer({
+    store: 'fs',
+    before: async (req, res) => {
+      if (req.method !== 'PATCH' || ++patches !== 2) return false;
+      // Held unanswered (and unapplied) until the client is dead.
+      stalled();
+      await released;
+      res.destroy();
+      return true;
+    },
+  });
+  const dir = await tempDir();
+  const file = join(dir, 'big.bin');
+  await randomFile(file, 32 * MiB);
+  await syncOnce(dir, server.url);
+  for (const block of [0, 3, 6]) await flipByte(file, block * 4 * MiB + 10);
+  const edited = await sha256OfFile(file);
+
+  const doomed = run(['sync', dir, server.url, '--once']);
+  await secondPatch;
+  doomed.child.kill('SIGKILL');
+  expect(await doomed.waitExit()).toEqual({ code: null, signal: 'SIGKILL' });
+  release();
+
+  const from = server.requests.length;
+  const again = await syncOnce(dir, server.url);
+  expect(again.stdout).toMatch(/^pass 1: 1 uploaded$/m);
+  expect(again.stdout).not.toMatch(/conflict/);
+  const methods = server.requests.slice(from).map((r) => r.method);
+  // The 1st PATCH was kept and adopted: the 2nd and 3rd blocks go now, no PUT.
+  expect(methods.filter((m) => m === 'PATCH')).toHaveLength(2);
+  expect(methods).not.toContain('PUT');
+  expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
+  expect(await sha256OfFile(file)).toBe(edited);
+  expect(await sha256OfUrl(`${server.url}big.bin`)).toBe(edited);
+}, 120_000);
