@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,11 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
 
     // Up: the local edit is one PATCH of one block.
     await flipByte(file, 12 * MiB + 5);
+    const checksums: (string | undefined)[] = [];
+    hook = (req) => {
+      if (req.method === 'PATCH') checksums.push(req.headers['oc-checksum'] as string | undefined);
+      return false;
+    };
     proxy.reset();
     let from = server.requests.length;
     expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
@@ -130,6 +135,11 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
     expect(methods(from).filter((m) => m === 'PATCH')).toHaveLength(1);
     expect(methods(from)).not.toContain('PUT');
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(await sha256OfFile(file));
+    // The PATCH carried the whole file's SHA-1 (the server checks the file it makes against it) and the file's own time, as a PUT would.
+    expect(checksums).toEqual([`SHA1:${createHash('sha1').update(await readFile(file)).digest('hex')}`]);
+    // The file's own time (X-OC-Mtime), as a PUT would.
+    const lastModified = (await fetch(`${direct}big.bin`, { method: 'HEAD' })).headers.get('last-modified');
+    expect(Date.parse(lastModified ?? '')).toBe(Math.floor((await stat(file)).mtimeMs / 1000) * 1000);
 
     // Down: another client's edit comes as one Range GET of one block.
     await patchRemote(`${direct}big.bin`, 3 * MiB + 7, 0x42);

@@ -89,10 +89,13 @@ export class RemoteBlocks {
   /**
    * Writes `length` bytes from `body` at `start` into the version `ifMatch`
    * names (PATCH, `X-Update-Range: bytes=START-END`); the new version's
-   * ETag. 405, 415 and 501 say the server has no partial update.
+   * ETag. 405, 415 and 501 say the server has no partial update. `extra`:
+   * headers for the last PATCH of a chain (`OC-Checksum` of the whole
+   * resulting file, `X-OC-Mtime`; see delta-upload.ts).
    */
-  async write(path: string, start: number, length: number, body: AsyncIterable<Uint8Array>, ifMatch: string): Promise<string | undefined> {
+  async write(path: string, start: number, length: number, body: AsyncIterable<Uint8Array>, ifMatch: string, extra: Readonly<Record<string, string>> = {}): Promise<string | undefined> {
     const headers = {
+      ...extra,
       'content-type': PARTIAL_UPDATE_TYPE,
       'x-update-range': `bytes=${start}-${start + length - 1}`,
       'content-length': String(length),

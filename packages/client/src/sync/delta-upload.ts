@@ -16,6 +16,11 @@
  * sees "changed here, not there" and sends what is still missing — no
  * false conflict, no lost edit.
  *
+ * The last PATCH carries `OC-Checksum` (the SHA-1 of the whole local file:
+ * davsync checks it against the whole file the PATCH makes, and stores
+ * nothing on a mismatch) and `X-OC-Mtime` (the file's own time), as a PUT
+ * would.
+ *
  * Each block is read, checked against the hash it had when the file was
  * hashed, and only then sent: a file edited while it is being sent stops
  * the PATCH mid-body (the server keeps nothing of it) rather than storing
@@ -26,7 +31,7 @@
  * that shrank, or little to save.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { isRemoteError, RemoteError } from '../remote/remote-error';
 import type { RemoteCollection, Written } from '../remote/remote-collection';
 import { noPartialUpdate, type BlockList } from '../remote/remote-blocks';
@@ -58,12 +63,16 @@ export async function deltaUpload(remote: RemoteCollection, local: LocalFolder, 
   if (ranges.length === 0) return { etag: ifMatch, sha1: mine.digests.sha1, ...fileId };
   const log = state.deltaUploads();
   log.begin({ path, baseEtag: ifMatch, lastEtag: ifMatch, blockSize: list.blockSize, baseSize: list.entry.size, targetSize: mine.size, baseHashes: list.hashes, targetHashes: mine.hashes });
+  const { mtimeMs } = await stat(local.abs(path));
+  // Unix seconds to the millisecond, as a PUT sends it; a time before 1970 is not sent.
+  const last = { 'oc-checksum': `SHA1:${mine.digests.sha1}`, ...(mtimeMs >= 0 ? { 'x-oc-mtime': (Math.floor(mtimeMs) / 1000).toFixed(3) } : {}) };
   let etag = ifMatch;
   for (const [k, range] of ranges.entries()) {
     const torn = { found: false };
     let next: string | undefined;
     try {
-      next = await remote.blocks.write(path, range.start, range.end - range.start, checkedBlocks(local.abs(path), range, list.blockSize, mine.hashes, torn), etag);
+      const body = checkedBlocks(local.abs(path), range, list.blockSize, mine.hashes, torn);
+      next = await remote.blocks.write(path, range.start, range.end - range.start, body, etag, k === ranges.length - 1 ? last : {});
     } catch (err) {
       if (torn.found) throw new ChangedWhileSent(`${path} changed while it was sent`);
       if (k === 0 && isRemoteError(err, 'status') && noPartialUpdate(err.status)) {
