@@ -157,7 +157,7 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
     expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
   }, 120_000);
 
-  it('a file that grew is extended by PATCH; one that shrank is PUT whole', async () => {
+  it('a file that grew is extended by PATCH; one that shrank is PUT whole; one grown on the server comes down as its changed tail', async () => {
     const { url, direct } = await collection('sizes');
     const file = join(dir, 'grows.bin');
     await randomFile(file, 16 * MiB);
@@ -180,6 +180,14 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
     expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
     expect(methods(from)).toContain('PUT');
     expect(await sha256OfUrl(`${direct}grows.bin`)).toBe(await sha256OfFile(file));
+
+    // Grown on the server: the download rebuilds it from the local blocks and the new tail.
+    const appended = await fetch(`${direct}grows.bin`, { method: 'PATCH', headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' }, body: randomBytes(100_000) });
+    expect(appended.status).toBe(204);
+    proxy.reset();
+    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect(proxy.counts.down).toBeLessThan(BLOCK + OVERHEAD);
+    expect(await sha256OfFile(file)).toBe(await sha256OfUrl(`${direct}grows.bin`));
   }, 120_000);
 
   it('a refused PATCH mid-chain: the next pass sends only what is missing, with no conflict', async () => {
