@@ -10,6 +10,7 @@ import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
+import { RemoteBlocks } from './remote-blocks';
 import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
 import { DigestingStream, digestFile } from '../local/file-digests';
@@ -38,6 +39,8 @@ export interface Written {
 
 export class RemoteCollection {
   readonly paths: RemotePaths;
+  /** Block lists, ranges and partial writes: the delta transfer's requests (`remote-blocks.ts`). */
+  readonly blocks: RemoteBlocks;
   private readonly http: RemoteHttp;
   private readonly feed: ChangeFeed;
 
@@ -45,6 +48,7 @@ export class RemoteCollection {
     this.paths = new RemotePaths(options.url);
     this.http = new RemoteHttp(options.credentials);
     this.feed = new ChangeFeed(this.http, this.paths, options);
+    this.blocks = new RemoteBlocks(this.http, this.paths);
   }
 
   /** The collection's changes since `cursor` (everything without one); see `change-feed.ts`. */

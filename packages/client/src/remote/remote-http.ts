@@ -5,6 +5,7 @@
  */
 import { basicAuthorization } from '@davsync/protocol';
 import { connectionError, RemoteError } from './remote-error';
+import { sendStreamed } from './streamed-request';
 
 export interface Credentials {
   readonly user: string;
@@ -28,9 +29,13 @@ export class RemoteHttp {
     if (this.credentials !== undefined) headers['authorization'] = basicAuthorization(this.credentials.user, this.credentials.password);
     let res: Response;
     try {
-      // A streamed body needs `duplex: 'half'` (undici), which the DOM RequestInit type does not know.
-      const init = { method: spec.method, headers, body: spec.body as RequestInit['body'], duplex: 'half', ...(spec.signal === undefined ? {} : { signal: spec.signal }) } as RequestInit;
-      res = await fetch(spec.url, init);
+      if (isStream(spec.body)) {
+        // A file's bytes: node:http, which waits for the socket (see streamed-request.ts).
+        res = await sendStreamed(spec.url, spec.method, headers, spec.body, spec.signal);
+      } else {
+        const init = { method: spec.method, headers, body: spec.body as RequestInit['body'], ...(spec.signal === undefined ? {} : { signal: spec.signal }) } as RequestInit;
+        res = await fetch(spec.url, init);
+      }
     } catch (err) {
       throw connectionError(spec.url, err);
     }
@@ -50,4 +55,8 @@ export async function unexpected(spec: Pick<RequestSpec, 'method' | 'url'>, res:
   const kind = res.status === 412 ? 'precondition' : res.status === 404 ? 'not-found' : 'status';
   const why = [reason?.replace(/^davsync: /, ''), extra].filter(Boolean).join('; ');
   return new RemoteError(kind, `${spec.method} ${spec.url}: ${res.status} ${res.statusText}${why ? ` (${why})` : ''}`.trimEnd(), res.status);
+}
+
+function isStream(body: RequestSpec['body']): body is AsyncIterable<Uint8Array> {
+  return body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
 }

@@ -30,6 +30,7 @@ import Database from 'better-sqlite3';
 import type { FeedCursor, FullListing } from '../remote/change-feed';
 import { formatChecksums, parseChecksums, type Checksums, type EntryKind, type RemoteChange, type RemoteEntry } from '../remote/remote-entry';
 import { parentOf, within, type SyncedEntry } from '../sync/entries';
+import { DeltaUploadLog } from './delta-uploads';
 
 /** 2: the server's checksums (`remote.checksums`) and the digest of a too-recent identity (`sha1`). */
 const SCHEMA_VERSION = '2';
@@ -74,6 +75,7 @@ interface SyncedRow {
 
 export class SyncState {
   private readonly db: Database.Database;
+  private deltaLog: DeltaUploadLog | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -115,6 +117,12 @@ export class SyncState {
 
   close(): void {
     this.db.close();
+  }
+
+  /** The PATCH chains under way (`delta-uploads.ts`). */
+  deltaUploads(): DeltaUploadLog {
+    this.deltaLog ??= new DeltaUploadLog(this.db);
+    return this.deltaLog;
   }
 
   cursor(): FeedCursor | undefined {

@@ -19,6 +19,8 @@ import { LocalFolder, sameBytes } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
 import { isRacy, localChanged, nowNs, type LocalEntry, type SyncedEntry } from './entries';
 import type { Action } from './planner';
+import { deltaDownload } from './delta-download';
+import { ChangedWhileSent, deltaUpload } from './delta-upload';
 
 /**
  * How one action ended: `same` is a conflict whose two sides held the same
@@ -78,7 +80,8 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
     case 'download': {
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
       const temp = local.tempFile();
-      const got = await remote.download(action.path, temp);
+      // Only the changed blocks when the local copy is the previous version of a large file (`delta-download.ts`).
+      const got = (await deltaDownload(remote, local, action.path, ctx.remoteTree.get(action.path), temp)) ?? (await remote.download(action.path, temp));
       const unverified = verifyDownload(ctx.remoteTree.get(action.path), got);
       if (unverified !== undefined) {
         await local.discard(temp);
@@ -95,8 +98,11 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       }
       let written;
       try {
-        written = await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch });
+        // Only the changed ranges when the server has the synced version of a large file (`delta-upload.ts`).
+        const delta = action.ifMatch === undefined ? undefined : await deltaUpload(remote, local, state, action.path, before.size ?? 0, action.ifMatch);
+        written = delta ?? (await remote.upload(action.path, local.abs(action.path), action.ifMatch === undefined ? { ifNoneMatch: '*' } : { ifMatch: action.ifMatch }));
       } catch (err) {
+        if (err instanceof ChangedWhileSent) return deferred(action, 'changed here while it was sent');
         // A 400 for a file edited while it was sent: the server found the bytes did not match OC-Checksum and stored nothing.
         if (isRemoteError(err, 'status') && err.status === 400 && (await changedLocally(ctx, action.path))) return deferred(action, 'changed here while it was sent');
         throw err;
@@ -107,6 +113,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       state.transaction(() => {
         state.setSynced({ ...identity, ...(written.etag === undefined ? {} : { etag: written.etag }), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
         state.setRemote(action.path, { path: action.path, kind: 'file', ...written, ...(before.size === undefined ? {} : { size: before.size }) });
+        state.deltaUploads().forget(action.path);
       });
       return done;
     }

@@ -15,6 +15,7 @@ import { STATE_DIR, scanLocal } from '../local/local-scan';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
 import { hashRacyFiles } from './racy-files';
+import { resumeDeltaUploads } from './delta-upload';
 import { plan, type Action } from './planner';
 
 export interface SyncOptions extends RemoteCollectionOptions {
@@ -83,6 +84,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     state.resolvePending((p) => identities.get(p));
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     state.adoptFileIds();
+    if (options.dryRun !== true) await resumeDeltaUploads(remote, state);
     const scan = await scanLocal(options.dir);
     await hashRacyFiles(local, scan.entries, state.synced(), state);
     const remoteTree = state.remoteTree();

@@ -13,12 +13,20 @@
  * ETag, and a concurrent change makes it a 412. Nothing is held whole.
  * PATCH on an upload URL (`application/partial-upload`) is resumable
  * uploads' and never gets here.
+ *
+ * ownCloud's headers mean here what they mean on a PUT, of the file the
+ * update makes: `X-OC-Mtime` its modification time, `OC-Checksum` the
+ * checksum of the whole resulting file (a mismatch is a 400 and stores
+ * nothing) — so a client sending a file in several PATCHes can have the
+ * last one verify the end result.
  */
 import { DavError, type ByteStream, type SyncEngine } from '@davsync/core';
+import { parseOcMtime } from '@davsync/protocol';
 import type { DavContext } from '../context';
 import type { DavResponse } from '../dav-request';
 import { checkPreconditions } from '../preconditions';
 import { quoteEtag } from '../properties/entry-properties';
+import { parseOcChecksum } from '../properties/checksum-properties';
 
 export const PARTIAL_UPDATE_TYPE = 'application/x-sabredav-partialupdate';
 
@@ -34,6 +42,10 @@ export async function handlePatch(ctx: DavContext): Promise<DavResponse> {
     throw new DavError('unsupported-media-type', `davsync: PATCH takes ${PARTIAL_UPDATE_TYPE} (or application/partial-upload on an upload URL)`);
   }
   const spec = parseUpdateRange(ctx.header('x-update-range'));
+  const clientTime = parseOcMtime(ctx.header('x-oc-mtime'));
+  // A store that cannot keep client times stores its own, and says nothing.
+  const modified = ctx.engine.adapter.setModified === undefined ? undefined : clientTime;
+  const expectedChecksums = parseOcChecksum(ctx.header('oc-checksum'));
   const before = await ctx.engine.adapter.stat(ctx.path);
   if (before?.collection || ctx.path === '/') throw new DavError('method-not-allowed', 'cannot PATCH a collection', ctx.path);
   if (before === undefined) throw new DavError('not-found', 'davsync: PATCH updates an existing file', ctx.path);
@@ -48,8 +60,10 @@ export async function handlePatch(ctx: DavContext): Promise<DavResponse> {
   const { entry } = await ctx.engine.write(ctx.path, spliced(ctx.engine, ctx.path, size, range, ctx.req.body), {
     ...(before.contentType === undefined ? {} : { contentType: before.contentType }),
     expectedEtag: before.etag,
+    ...(modified === undefined ? {} : { modified }),
+    ...(expectedChecksums === undefined ? {} : { expectedChecksums }),
   });
-  return { status: 204, headers: { etag: quoteEtag(entry.etag), 'content-length': '0' } };
+  return { status: 204, headers: { etag: quoteEtag(entry.etag), 'content-length': '0', ...(modified === undefined ? {} : { 'x-oc-mtime': 'accepted' }) } };
 }
 
 type RangeSpec = { kind: 'append' } | { kind: 'from'; start: number; end?: number } | { kind: 'suffix'; length: number };

@@ -5,6 +5,7 @@
  * entry per update, and the refusals (416, 415, 405, 404, 412, 423, 400)
  * that leave the file as it was.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { startServer, type TestServer } from '../support/server';
 
@@ -94,4 +95,20 @@ it('honours a lock: 423 without the token, 204 with it', async () => {
   expect(await content()).toBe('0123456789');
   expect((await patch('bytes=0-0', 'L', { if: `(${token})` })).status).toBe(204);
   expect(await content()).toBe('L123456789');
+});
+
+it('X-OC-Mtime sets the resulting file\'s time; OC-Checksum checks the whole resulting file (a mismatch is 400, nothing stored)', async () => {
+  const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+  const r = await patch('bytes=2-4', 'abc', { 'x-oc-mtime': '1600000000', 'oc-checksum': `SHA1:${sha1('01abc56789')}` });
+  expect(r.status).toBe(204);
+  expect(r.headers.get('x-oc-mtime')).toBe('accepted');
+  expect(await content()).toBe('01abc56789');
+  expect(Date.parse((await fetch(url, { method: 'HEAD' })).headers.get('last-modified')!)).toBe(1600000000 * 1000);
+  const etag = (await fetch(url, { method: 'HEAD' })).headers.get('etag');
+  // The checksum of the range alone is not the file's: refused, the file as it was.
+  const wrong = await patch('bytes=0-1', 'zz', { 'oc-checksum': `SHA1:${sha1('zz')}` });
+  expect(wrong.status).toBe(400);
+  expect(await content()).toBe('01abc56789');
+  expect((await fetch(url, { method: 'HEAD' })).headers.get('etag')).toBe(etag);
+  expect((await patch('bytes=0-1', 'zz', { 'oc-checksum': 'SHA1:nothex' })).status).toBe(400);
 });

@@ -1,0 +1,189 @@
+/**
+ * Issue 20's proof, with the real binaries: `davsync serve DIR` (the fs
+ * store) and `davsync sync DIR URL --once`, bytes counted by a TCP proxy
+ * between them. A 1-byte edit in the middle of a large file, made locally,
+ * goes up in at most 8 MiB; one made on the server by another client comes
+ * down in at most 8 MiB; both sides then hash the same.
+ *
+ * Each sync's peak memory (getrusage's max RSS, written by a preloaded
+ * `max-rss.cjs`) must stay under 256 MiB: no body is held whole. At the
+ * default size that bound cannot tell a held body from a streamed one; at
+ * 1 GiB it does (a client that buffered the initial PUT peaked at 1.1 GB).
+ *
+ * And `davsync sync` killed with SIGKILL while its second PATCH of three is
+ * in flight: the next run sends the rest, with no conflict copy.
+ *
+ * The file is 64 MiB; DAVSYNC_DELTA_BYTES sets another size (1 GiB by hand:
+ * DAVSYNC_DELTA_BYTES=1073741824). The figures go to stderr.
+ */
+import { afterEach, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, readFile } from 'node:fs/promises';
+import { startDavServer, type TestDavServer } from '../../client/test/support/davsync-server';
+import { join } from 'node:path';
+import { startCountingProxy, type CountingProxy } from '../../client/test/support/counting-proxy';
+import { cleanup, run, startServe, tempDir } from './support';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env['DAVSYNC_DELTA_BYTES']) || 64 * MiB;
+const LIMIT = 8 * MiB;
+const MAX_RSS_KIB = 256 * 1024;
+/** A generous bound per step: the initial upload of SIZE bytes is the slow one (~20 s per GiB on a loaded machine). */
+const STEP_MS = Math.max(60_000, (SIZE / MiB) * 500);
+
+let proxy: CountingProxy | undefined;
+let server: TestDavServer | undefined;
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+  await cleanup();
+  await server?.close();
+  server = undefined;
+});
+
+async function randomFile(file: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const out = createWriteStream(file);
+  for (let at = 0; at < size; at += MiB) {
+    const piece = randomBytes(Math.min(MiB, size - at));
+    hash.update(piece);
+    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.once('error', reject).end(() => resolve()));
+  return hash.digest('hex');
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function sha256OfUrl(url: string): Promise<string> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  const hash = createHash('sha256');
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** `davsync sync DIR URL --once` to its end; its stdout, and the wall time. */
+async function syncOnce(dir: string, url: string): Promise<{ stdout: string; ms: number; maxRssKiB: number }> {
+  const started = Date.now();
+  const rssFile = join(await tempDir(), 'maxrss');
+  const p = run(['sync', dir, url, '--once'], { env: { NODE_OPTIONS: `--require=${join(__dirname, 'max-rss.cjs')}`, DAVSYNC_MAXRSS_FILE: rssFile } });
+  const exit = await p.waitExit(STEP_MS);
+  expect({ ...exit, stderr: exit.code === 0 ? '' : p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
+  const maxRssKiB = Number(await readFile(rssFile, 'utf8'));
+  expect(maxRssKiB).toBeGreaterThan(0);
+  expect(maxRssKiB).toBeLessThan(MAX_RSS_KIB);
+  return { stdout: p.stdout(), ms: Date.now() - started, maxRssKiB };
+}
+
+const mb = (kib: number) => `${Math.round(kib / 1024)} MiB peak RSS`;
+
+async function flipByte(file: string, offset: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  const one = Buffer.alloc(1);
+  await handle.read(one, 0, 1, offset);
+  await handle.write(Buffer.from([one[0]! ^ 0xff]), 0, 1, offset);
+  await handle.close();
+}
+
+const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
+
+it(
+  `a 1-byte edit in the middle of a ${mib(SIZE)} file: at most 8 MiB on the wire each way, both sides equal after`,
+  async () => {
+    const serverDir = await tempDir();
+    const serve = await startServe([serverDir]);
+    proxy = await startCountingProxy(serve.url);
+    const created = await fetch(`${serve.url}data/`, { method: 'MKCOL' });
+    expect(created.status).toBe(201);
+    const url = `${proxy.url}data/`;
+    const direct = `${serve.url}data/big.bin`;
+    const dir = await tempDir();
+    const file = join(dir, 'big.bin');
+    await randomFile(file, SIZE);
+
+    const initial = await syncOnce(dir, url);
+    expect(initial.stdout).toMatch(/^pass 1: 1 uploaded$/m);
+    const report = [`delta-sync ${mib(SIZE)}: initial upload ${initial.ms} ms, ${mib(proxy.counts.up)} up, ${mb(initial.maxRssKiB)}`];
+
+    // Here: one byte in the middle flipped.
+    const middle = Math.floor(SIZE / 2);
+    const handle = await open(file, 'r+');
+    const one = Buffer.alloc(1);
+    await handle.read(one, 0, 1, middle);
+    await handle.write(Buffer.from([one[0]! ^ 0xff]), 0, 1, middle);
+    await handle.close();
+    proxy.reset();
+    const up = await syncOnce(dir, url);
+    expect(up.stdout).toMatch(/^pass 1: 1 uploaded$/m);
+    report.push(`local edit: ${up.ms} ms, ${proxy.counts.up} bytes up, ${proxy.counts.down} bytes down, ${mb(up.maxRssKiB)}`);
+    expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
+    expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
+    expect(await sha256OfUrl(direct)).toBe(await sha256OfFile(file));
+
+    // There: another client changes one byte a little further on (straight to the server).
+    const patched = await fetch(direct, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': `bytes=${middle + MiB}-${middle + MiB}` },
+      body: randomBytes(1),
+    });
+    expect(patched.status).toBe(204);
+    proxy.reset();
+    const down = await syncOnce(dir, url);
+    expect(down.stdout).toMatch(/^pass 1: 1 downloaded$/m);
+    report.push(`remote edit: ${down.ms} ms, ${proxy.counts.down} bytes down, ${proxy.counts.up} bytes up, ${mb(down.maxRssKiB)}`);
+    expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
+    expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
+    expect(await sha256OfFile(file)).toBe(await sha256OfUrl(direct));
+    process.stderr.write(`${report.join('\n  ')}\n`);
+  },
+  STEP_MS * 4,
+);
+
+it('killed (SIGKILL) while its 2nd PATCH of 3 is in flight: the next run sends the rest, no conflict copy, nothing lost', async () => {
+  let patches = 0;
+  let stalled: () => void = () => undefined;
+  const secondPatch = new Promise<void>((resolve) => (stalled = resolve));
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  server = await startDavServer({
+    store: 'fs',
+    before: async (req, res) => {
+      if (req.method !== 'PATCH' || ++patches !== 2) return false;
+      // Held unanswered (and unapplied) until the client is dead.
+      stalled();
+      await released;
+      res.destroy();
+      return true;
+    },
+  });
+  const dir = await tempDir();
+  const file = join(dir, 'big.bin');
+  await randomFile(file, 32 * MiB);
+  await syncOnce(dir, server.url);
+  for (const block of [0, 3, 6]) await flipByte(file, block * 4 * MiB + 10);
+  const edited = await sha256OfFile(file);
+
+  const doomed = run(['sync', dir, server.url, '--once']);
+  await secondPatch;
+  doomed.child.kill('SIGKILL');
+  expect(await doomed.waitExit()).toEqual({ code: null, signal: 'SIGKILL' });
+  release();
+
+  const from = server.requests.length;
+  const again = await syncOnce(dir, server.url);
+  expect(again.stdout).toMatch(/^pass 1: 1 uploaded$/m);
+  expect(again.stdout).not.toMatch(/conflict/);
+  const methods = server.requests.slice(from).map((r) => r.method);
+  // The 1st PATCH was kept and adopted: the 2nd and 3rd blocks go now, no PUT.
+  expect(methods.filter((m) => m === 'PATCH')).toHaveLength(2);
+  expect(methods).not.toContain('PUT');
+  expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
+  expect(await sha256OfFile(file)).toBe(edited);
+  expect(await sha256OfUrl(`${server.url}big.bin`)).toBe(edited);
+}, 120_000);
