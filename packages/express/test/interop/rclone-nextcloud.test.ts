@@ -11,21 +11,16 @@
  * the source's, `rclone check` compares SHA-1 hashes and finds 0
  * differences, and a download is byte-identical.
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { runRclone, type RcloneRun } from '../support/rclone';
 import { startServer, type TestServer } from '../support/server';
 
 const MIB = Number(process.env['DAVSYNC_RCLONE_LARGE_MIB'] ?? 128);
-
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
 
 let s: TestServer;
 let dir: string;
@@ -33,21 +28,9 @@ let local: string;
 let config: string;
 let sourceSha256: string;
 
-/** One rclone command against the remote `dav:` (vendor nextcloud), configured by environment only; bounded in time. */
-function rclone(...args: string[]): Promise<Run> {
-  const env = {
-    ...process.env,
-    RCLONE_CONFIG_DAV_TYPE: 'webdav',
-    RCLONE_CONFIG_DAV_URL: `${s.url}/`,
-    RCLONE_CONFIG_DAV_VENDOR: 'nextcloud',
-  };
-  const flags = ['--config', config, '--retries', '1', '--low-level-retries', '1', '--contimeout', '5s', '--timeout', '60s', '-v'];
-  return new Promise((resolve, reject) => {
-    execFile('rclone', [...args, ...flags], { env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err === null ? 0 : (err.code as number), output: `${stdout}\n${stderr}` });
-    });
-  });
+/** One rclone command against the remote `dav:` (vendor nextcloud). */
+function rclone(...args: string[]): Promise<RcloneRun> {
+  return runRclone({ url: `${s.url}/`, vendor: 'nextcloud', config, ioTimeout: '60s', timeoutMs: 240_000 }, args);
 }
 
 async function sha256Of(path: string): Promise<string> {

@@ -7,50 +7,33 @@
  * transfers nothing. The store is the run's (DAVSYNC_TEST_STORE: memory, fs,
  * postgres). Nothing here depends on modification times (another change).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runRclone, type RcloneRun } from '../support/rclone';
 import { startServer, type TestServer } from '../support/server';
-
-interface Run {
-  readonly code: number;
-  readonly output: string;
-}
 
 let s: TestServer;
 let dir: string;
 let local: string;
 let config: string;
 
-/** One rclone command against the remote `dav:`, configured by environment only; bounded in time. */
-function rclone(...args: string[]): Promise<Run> {
-  const env = {
-    ...process.env,
-    RCLONE_CONFIG_DAV_TYPE: 'webdav',
-    RCLONE_CONFIG_DAV_URL: `${s.url}/`,
-    RCLONE_CONFIG_DAV_VENDOR: 'owncloud',
-  };
-  const flags = ['--config', config, '--retries', '1', '--low-level-retries', '1', '--contimeout', '5s', '--timeout', '30s', '-v'];
-  return new Promise((resolve, reject) => {
-    execFile('rclone', [...args, ...flags], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err === null ? 0 : (err.code as number), output: `${stdout}\n${stderr}` });
-    });
-  });
+/** One rclone command against the remote `dav:` (vendor owncloud). */
+function rclone(...args: string[]): Promise<RcloneRun> {
+  return runRclone({ url: `${s.url}/`, vendor: 'owncloud', config }, args);
 }
 
 /** Asserts that rclone compared every file by a hash the server served, not by size alone. */
-function expectHashesCompared(run: Run): void {
+function expectHashesCompared(run: RcloneRun): void {
   expect(run.output).not.toMatch(/No common hash found/);
   expect(run.output).toMatch(/Using (md5|sha1) for hash comparisons/);
   expect(run.output).not.toMatch(/could not be checked/);
 }
 
 /** Files rclone reports it transferred (`-v` logs one "Copied" line per file). */
-const copied = (run: Run): number => run.output.split('\n').filter((l) => /: Copied \(/.test(l)).length;
+const copied = (run: RcloneRun): number => run.output.split('\n').filter((l) => /: Copied \(/.test(l)).length;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'davsync-rclone-'));
