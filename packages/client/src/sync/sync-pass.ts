@@ -113,6 +113,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
       state,
       localTree: scan.entries,
       remoteTree,
+      ...(root.davCollection === undefined ? {} : { davCollection: root.davCollection }),
       ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
