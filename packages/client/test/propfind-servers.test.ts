@@ -1,7 +1,7 @@
 /**
  * Two-way sync with servers that have no sync-collection, started here:
- * `rclone serve webdav` (Debian rclone 1.60) — the feed falls back to the
- * PROPFIND walk every pass. What each server does differently is in
+ * `rclone serve webdav` (Debian rclone 1.60) and nephele (npm) — the feed
+ * falls back to the PROPFIND walk every pass. What each server does differently is in
  * docs/client.md's server table; the tests below pin the behaviour the
  * client relies on and the quirks it has to live with.
  */
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RemoteCollection, syncUntilAgreed, type FeedItem, type RemoteChange } from '../src/index';
 import { localFiles, putRemote, remoteFiles, sorted, writeLocal } from './support/trees';
+import { nepheleMissing, startNephele } from './support/nephele';
 import { rcloneMissing, startRcloneServe } from './support/rclone-serve';
 
 interface Launched {
@@ -28,7 +29,10 @@ interface ServerUnderTest {
   readonly honoursIfMatch: boolean;
 }
 
-const servers: ServerUnderTest[] = [{ name: 'rclone serve webdav', missing: rcloneMissing(), start: startRcloneServe, honoursIfMatch: false }];
+const servers: ServerUnderTest[] = [
+  { name: 'rclone serve webdav', missing: rcloneMissing(), start: startRcloneServe, honoursIfMatch: false },
+  { name: 'nephele', missing: nepheleMissing(), start: startNephele, honoursIfMatch: true },
+];
 
 for (const s of servers) {
   if (s.missing !== undefined) process.stderr.write(`skipping the ${s.name} tests: ${s.missing}\n`);

@@ -52,8 +52,12 @@ export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DA
  * write with 412 — a conflict handled safely — never with an overwrite.
  */
 export function comparableEtag(etag: string | null | undefined): string | undefined {
-  if (etag === null || etag === undefined || etag === '') return undefined;
-  return etag.startsWith('W/') ? etag.slice(2) : etag;
+  if (etag === null || etag === undefined) return undefined;
+  const strong = (etag.startsWith('W/') ? etag.slice(2) : etag).trim();
+  if (strong === '') return undefined;
+  // nephele lists `getetag` unquoted (`62b82d66`) while its GET answers `ETag: "62b82d66"`: quoted,
+  // the two compare equal, and the value is a valid entity-tag for If-Match.
+  return strong.startsWith('"') ? strong : `"${strong.replace(/"/g, '')}"`;
 }
 
 /** A remote entry from a response's properties; `slash`: the href ended in `/` (a collection, for servers that omit resourcetype). */
