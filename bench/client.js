@@ -32,6 +32,8 @@
 //          --initial-limit 1800: seconds an initial sync may take before that
 //          client is given up at this N (reported, not timed)
 //          --json FILE (write the results)
+//          --timings: print davsync's phase times of each pass (DAVSYNC_TIMINGS=1:
+//          root+scan, open, feed, state, plan — see packages/client/src/sync/pass-timings.ts)
 // Needs rclone (Debian: apt-get install -y rclone); without it, davsync alone.
 // --contacts needs radicale and vdirsyncer (apt-get install -y radicale vdirsyncer).
 'use strict';
@@ -51,7 +53,7 @@ const children = new Set(); // killed on the way out
 let scratch;
 
 function parseArgs(argv) {
-  const opts = { n: undefined, runs: 3, clients: undefined, initialLimitS: 1800, json: undefined, contacts: false };
+  const opts = { n: undefined, runs: 3, clients: undefined, initialLimitS: 1800, json: undefined, contacts: false, timings: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -65,8 +67,12 @@ function parseArgs(argv) {
     else if (a === '--json') opts.json = value();
     else if (a === '--quick') Object.assign(opts, { n: [500], runs: 1 });
     else if (a === '--contacts') opts.contacts = true;
+    else if (a === '--timings') {
+      opts.timings = true;
+      process.env.DAVSYNC_TIMINGS = '1'; // inherited by every davsync sync the bench starts
+    }
     else if (a === '--help') {
-      console.log('Usage: node bench/client.js [--contacts] [--n 10000,50000] [--runs 3] [--clients davsync,rclone] [--initial-limit 1800] [--quick] [--json FILE]');
+      console.log('Usage: node bench/client.js [--contacts] [--n 10000,50000] [--runs 3] [--clients davsync,rclone] [--initial-limit 1800] [--quick] [--json FILE] [--timings]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -419,6 +425,9 @@ async function benchClient(name, n, opts, server, tmp, scenario) {
     }
     result.passes[kind].push(record);
     process.stderr.write(`${kind} ${seconds(out.ms)} s ${group(bytes.up + bytes.down)} B; `);
+    // --timings: davsync's own phase times for the pass (DAVSYNC_TIMINGS=1), where its time goes.
+    const timings = out.stderr.match(/pass timings: .*/g);
+    if (opts.timings && timings !== null && kind !== 'initial') process.stderr.write(`[${timings.join(' | ')}] `);
     return await check(`${kind} pass ${result.passes[kind].length}`);
   };
   try {

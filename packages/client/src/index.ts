@@ -9,6 +9,7 @@
 export { RemoteCollection } from './remote/remote-collection';
 export type { RemoteCollectionOptions, WriteCondition, Written } from './remote/remote-collection';
 export type { FeedCursor, FeedItem, FeedLimits, FullListing, SyncScope, Unreadable } from './remote/change-feed';
+export { CHECK_ANSWERS_OF } from './remote/change-feed';
 export type { EntryKind, RemoteChange, RemoteEntry } from './remote/remote-entry';
 export { RemoteError, isRemoteError } from './remote/remote-error';
 export type { RemoteErrorKind } from './remote/remote-error';

@@ -3,7 +3,7 @@
  * ways, edits on both sides, a conflict, delete-versus-edit, the guards,
  * and that a pass re-downloads nothing it already has.
  */
-import { mkdir, mkdtemp, rename, rm, unlink, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
@@ -207,5 +207,24 @@ describe('davsync sync: safety', () => {
     const expected = { 'x.txt': 'their v1', 'x (conflict 2026-12-02 080000).txt': 'local v1' };
     expect(sorted(await localFiles(dir))).toEqual(sorted(expected));
     expect(sorted(await remoteFiles(remote, tmp))).toEqual(sorted(expected));
+  });
+});
+
+describe('a pass with nothing to do', () => {
+  it('writes nothing to the state database', async () => {
+    await setUp();
+    for (let i = 0; i < 5; i++) {
+      await writeLocal(dir, `d${i}/f${i}.txt`, `file ${i}`);
+      await touch(`d${i}/f${i}.txt`, 1_700_000_000 + i); // long past: not "racy", so never hashed
+    }
+    expect((await sync()).agreed).toBe(true);
+    const db = join(dir, '.davsync-client', 'state.db');
+    const before = await readFile(db);
+    const second = await sync();
+    expect(second.passes).toHaveLength(1);
+    expect(second.passes[0]!.actions).toEqual([]);
+    // Byte for byte: SQLite bumps the header's change counter on any committed write.
+    expect((await readFile(db)).equals(before)).toBe(true);
+    expect((await readdir(join(dir, '.davsync-client'))).filter((n) => n.endsWith('-wal'))).toEqual([]);
   });
 });

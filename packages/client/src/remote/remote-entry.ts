@@ -3,7 +3,7 @@
  * reports. Optional fields are the ones servers may not give: mod_dav has
  * no file IDs, some servers omit sizes on collections.
  */
-import { DAV, isCollectionEntry, propText, type MultistatusEntry } from '@davsync/protocol';
+import { DAV, isCollectionEntry, OC, propText, type MultistatusEntry } from '@davsync/protocol';
 
 export type EntryKind = 'file' | 'dir';
 
@@ -32,13 +32,6 @@ export interface Checksums {
 
 export type RemoteChange = { readonly type: 'changed'; readonly entry: RemoteEntry } | { readonly type: 'removed'; readonly path: string };
 
-/** ownCloud/Nextcloud's namespace; davsync's server offers `oc:fileid` too. */
-export const OC_NS = 'http://owncloud.org/ns';
-export const OC_FILEID = `{${OC_NS}}fileid`;
-/** `oc:checksums`: one `oc:checksum` holding `SHA1:… MD5:…` pairs (ownCloud, Nextcloud, davsync). */
-export const OC_CHECKSUMS = `{${OC_NS}}checksums`;
-const OC_CHECKSUM = `{${OC_NS}}checksum`;
-
 const CARDDAV_ADDRESSBOOK = '{urn:ietf:params:xml:ns:carddav}addressbook';
 const CALDAV_CALENDAR = '{urn:ietf:params:xml:ns:caldav}calendar';
 
@@ -48,7 +41,7 @@ const CALDAV_CALENDAR = '{urn:ietf:params:xml:ns:caldav}calendar';
  * them, which is ignored), and they are what turns a remote rename into a
  * local one (the file ID) and lets a download be verified (checksums).
  */
-export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DAV.getcontentlength, DAV.getlastmodified, OC_FILEID, OC_CHECKSUMS];
+export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DAV.getcontentlength, DAV.getlastmodified, OC.fileid, OC.checksums];
 
 /**
  * An ETag with any `W/` taken off. Apache mod_dav marks a file's ETag weak
@@ -59,15 +52,19 @@ export const ENTRY_PROPS: readonly string[] = [DAV.getetag, DAV.resourcetype, DA
  * write with 412 — a conflict handled safely — never with an overwrite.
  */
 export function comparableEtag(etag: string | null | undefined): string | undefined {
-  if (etag === null || etag === undefined || etag === '') return undefined;
-  return etag.startsWith('W/') ? etag.slice(2) : etag;
+  if (etag === null || etag === undefined) return undefined;
+  const strong = (etag.startsWith('W/') ? etag.slice(2) : etag).trim();
+  if (strong === '') return undefined;
+  // nephele lists `getetag` unquoted (`62b82d66`) while its GET answers `ETag: "62b82d66"`: quoted,
+  // the two compare equal, and the value is a valid entity-tag for If-Match.
+  return strong.startsWith('"') ? strong : `"${strong.replace(/"/g, '')}"`;
 }
 
 /** A remote entry from a response's properties; `slash`: the href ended in `/` (a collection, for servers that omit resourcetype). */
 export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>, slash: boolean): RemoteEntry {
   const kind: EntryKind = isCollectionEntry(response) || slash ? 'dir' : 'file';
   const etag = comparableEtag(propText(response, DAV.getetag));
-  const fileId = propText(response, OC_FILEID) || undefined;
+  const fileId = propText(response, OC.fileid) || undefined;
   const sizeText = propText(response, DAV.getcontentlength);
   const size = sizeText !== undefined && /^[0-9]+$/.test(sizeText) ? Number(sizeText) : undefined;
   const modifiedText = propText(response, DAV.getlastmodified);
@@ -89,10 +86,10 @@ export function entryOf(path: string, response: Pick<MultistatusEntry, 'props'>,
 
 /** The SHA-1 and MD5 in `oc:checksums`, or undefined when it names neither (or is absent). */
 function checksumsOf(response: Pick<MultistatusEntry, 'props'>): Checksums | undefined {
-  const el = response.props[OC_CHECKSUMS];
+  const el = response.props[OC.checksums];
   if (el === undefined) return undefined;
   // Some servers put the pairs straight in oc:checksums, most in one oc:checksum child.
-  const texts = [el.text, ...el.children.filter((c) => c.name === OC_CHECKSUM).map((c) => c.text)];
+  const texts = [el.text, ...el.children.filter((c) => c.name === OC.checksum).map((c) => c.text)];
   return parseChecksums(texts.join(' '));
 }
 

@@ -13,6 +13,7 @@ import { rm } from 'node:fs/promises';
 import { isRemoteError } from '../remote/remote-error';
 import type { RemoteCollection, Written } from '../remote/remote-collection';
 import { mayBeRewritten } from '../remote/dav-objects';
+import { giveCopyItsOwnUid } from './conflict-uid';
 import { checksumsMatch, type RemoteEntry } from '../remote/remote-entry';
 import { digestFile } from '../local/file-digests';
 import { LocalFolder, sameBytes } from '../local/local-files';
@@ -47,6 +48,8 @@ export interface ExecutorContext {
   readonly onAction?: (report: ActionReport) => void;
   /** Once aborted, no further action starts (the one under way finishes and is recorded). */
   readonly signal?: AbortSignal;
+  /** The synced collection is an address book or a calendar: a conflict copy gets a UID of its own (see conflict-uid.ts). */
+  readonly davCollection?: 'addressbook' | 'calendar';
 }
 
 export async function execute(actions: readonly Action[], ctx: ExecutorContext): Promise<ActionReport[]> {
@@ -146,8 +149,10 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       // The local version moves aside (its own name: the next pass uploads it even if this one is cut short), then the remote one takes the name.
       await local.rename(action.path, action.copy);
       await installDownload(ctx, temp, action.path, got);
+      if (ctx.davCollection !== undefined && mayBeRewritten(action.copy)) await giveCopyItsOwnUid(local, action.copy);
       const copy = await local.stat(action.copy);
       const written = await remote.upload(action.copy, local.abs(action.copy), { ifNoneMatch: '*' });
+      if (mayBeRewritten(action.copy) && (await adoptRewrite(ctx, action.copy, copy!, written))) return done;
       const copyIdentity = await trusted(ctx, copy!, written.sha1);
       state.transaction(() => {
         state.setSynced({ ...copyIdentity, ...etagOf(written.etag), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });

@@ -156,8 +156,9 @@ function moves(synced: Map<string, SyncedEntry>, local: Map<string, LocalEntry>,
   for (const r of remote.values()) if (r.fileId !== undefined) remoteById.set(r.fileId, r);
   const localByIno = new Map<string, LocalEntry>();
   for (const l of local.values()) if (l.ino !== undefined) localByIno.set(l.ino, l);
+  // Only a path gone from one side can have moved (and a rekey below never makes an unmoved one so).
   // Shallowest first: a moved folder carries its members, which then need no move of their own.
-  const candidates = [...synced.values()].sort((a, b) => depthOf(a.path) - depthOf(b.path));
+  const candidates = [...synced.values()].filter((s) => !remote.has(s.path) || !local.has(s.path)).sort((a, b) => depthOf(a.path) - depthOf(b.path));
   for (const s of candidates) {
     if (synced.get(s.path) !== s) continue; // re-keyed by a folder's move already
     const from = s.path;
@@ -196,10 +197,13 @@ function rekey<T extends { readonly path: string }>(map: Map<string, T>, from: s
 }
 
 /** Why a name cannot be synced, or undefined. */
+/** A segment that is empty, `.` or `..` (a regular expression, not a split: this runs for every path each pass). */
+const BAD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 export function unholdable(path: string): string | undefined {
   if (path === '.davsync-client' || path.startsWith('.davsync-client/')) return 'the name of the client state folder';
   if (path.includes('\0')) return 'a NUL character in the name';
-  if (path.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'an empty, . or .. name segment';
+  if (BAD_SEGMENT.test(path)) return 'an empty, . or .. name segment';
   return undefined;
 }
 

@@ -7,14 +7,15 @@
  * carries the digest: the planner then compares content, not identity.
  * A file whose content is unchanged and whose time is now safely in the
  * past is trusted from then on (its digest dropped): it is hashed once or
- * twice, not every pass.
+ * twice, not every pass. Returns how many were settled so.
  */
 import { digestFile } from '../local/file-digests';
 import type { LocalFolder } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
 import { isRacy, localChanged, nowNs, type LocalEntry, type SyncedEntry } from './entries';
 
-export async function hashRacyFiles(local: LocalFolder, entries: Map<string, LocalEntry>, synced: ReadonlyMap<string, SyncedEntry>, state: SyncState): Promise<void> {
+export async function hashRacyFiles(local: LocalFolder, entries: Map<string, LocalEntry>, synced: ReadonlyMap<string, SyncedEntry>, state: SyncState): Promise<number> {
+  let settledCount = 0;
   for (const s of synced.values()) {
     if (s.sha1 === undefined) continue;
     const l = entries.get(s.path);
@@ -31,6 +32,8 @@ export async function hashRacyFiles(local: LocalFolder, entries: Map<string, Loc
     if (sha1 === s.sha1 && !isRacy(s, nowNs())) {
       const { sha1: _racy, ...settled } = s;
       state.setSynced(settled);
+      settledCount++;
     }
   }
+  return settledCount;
 }

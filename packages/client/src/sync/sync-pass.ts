@@ -14,6 +14,7 @@ import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal } from '../local/local-scan';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
+import { PassTimings } from './pass-timings';
 import { hashRacyFiles } from './racy-files';
 import { resumeDeltaUploads } from './delta-upload';
 import { plan, type Action } from './planner';
@@ -65,9 +66,15 @@ export interface PassResult {
 const GUARD_MINIMUM = 3;
 
 export async function syncPass(options: SyncOptions): Promise<PassResult> {
+  const timings = new PassTimings();
   await checkLocalRoot(options.dir);
+  // The folder is scanned while the server answers (the scan yields between folders):
+  // the two waits overlap. Nothing below changes the tree before the scan is awaited.
+  const scanning = scanLocal(options.dir);
+  scanning.catch(() => undefined); // awaited below; not an unhandled rejection if the pass stops first
   const remote = new RemoteCollection(options);
   const root = await remote.stat('');
+  timings.mark('root');
   if (root === undefined || root.kind !== 'dir') {
     throw new SyncRefused(`the remote collection ${remote.paths.root.href} ${root === undefined ? 'does not exist (404)' : 'is not a collection'}: refusing to sync (nothing was changed)`);
   }
@@ -82,18 +89,25 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     const pending = state.pendingPaths();
     const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
     state.resolvePending((p) => identities.get(p));
+    timings.mark('open');
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     state.adoptFileIds();
     if (options.dryRun !== true) await resumeDeltaUploads(remote, state);
-    const scan = await scanLocal(options.dir);
-    await hashRacyFiles(local, scan.entries, state.synced(), state);
+    timings.mark('feed');
+    const scan = await scanning;
+    timings.mark(`scan (${scan.entries.size})`);
+    let synced = state.synced();
+    // Files whose digest was settled are read again (their sha1 dropped); the planner's verdict is the same either way.
+    if ((await hashRacyFiles(local, scan.entries, synced, state)) > 0) synced = state.synced();
     const remoteTree = state.remoteTree();
-    const synced = state.synced();
+    timings.mark('state');
     const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
+    timings.mark('plan');
     for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
     for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
     guardDeletions(actions, synced.size === 0 ? 0 : [...synced.values()].filter((e) => e.kind === 'file').length, options.maxDeletePercent ?? 50);
     const agreed = actions.every((a) => a.type === 'skip');
+    timings.report();
     if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed };
     const reports = await execute(actions, {
       remote,
@@ -101,6 +115,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
       state,
       localTree: scan.entries,
       remoteTree,
+      ...(root.davCollection === undefined ? {} : { davCollection: root.davCollection }),
       ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });

@@ -7,12 +7,12 @@
  * As root, httpd will not serve as root: it runs as `www-data` and the
  * temporary tree is handed to that user.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { spawnServer } from './spawn-server';
 
 export const APACHE = '/usr/sbin/apache2';
 const MODULES = '/usr/lib/apache2/modules';
@@ -35,83 +35,52 @@ export interface TestApache {
 }
 
 export async function startApache(): Promise<TestApache> {
-  const root = await mkdtemp(join(tmpdir(), 'davsync-apache-'));
-  const docs = join(root, 'dav');
-  const run = join(root, 'run');
-  await mkdir(docs);
-  await mkdir(run);
-  const port = await freePort();
-  const asRoot = userInfo().uid === 0;
-  const conf = [
-    `ServerRoot ${root}`,
-    'ServerName 127.0.0.1',
-    `Listen 127.0.0.1:${port}`,
-    `PidFile ${run}/httpd.pid`,
-    ...['mpm_prefork', 'authz_core', 'dav', 'dav_fs', 'alias', 'dir', 'mime'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
-    'TypesConfig /dev/null',
-    ...(asRoot ? ['User www-data', 'Group www-data'] : []),
-    `ErrorLog ${run}/error.log`,
-    'LogLevel warn',
-    // -X serves one connection at a time: a kept-alive idle connection would hold every other client for KeepAliveTimeout.
-    'KeepAlive Off',
-    `DavLockDB ${run}/DavLock`,
-    `Alias /dav ${docs}`,
-    `<Directory ${docs}>`,
-    '  Dav On',
-    '  Require all granted',
-    '</Directory>',
-  ].join('\n');
-  await writeFile(join(root, 'httpd.conf'), `${conf}\n`);
-  if (asRoot) {
-    const { uid, gid } = wwwData();
-    for (const dir of [root, docs, run]) await chown(dir, uid, gid);
-  }
-  const child = spawn(APACHE, ['-X', '-f', join(root, 'httpd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += String(d)));
-  await waitUntilListening(port, child, () => stderr);
-  return {
-    url: `http://127.0.0.1:${port}/dav/`,
-    docs,
-    close: async () => {
-      await stop(child);
-      await rm(root, { recursive: true, force: true });
+  const server = await spawnServer({
+    name: 'apache2',
+    tmpPrefix: 'davsync-apache-',
+    prepare: async (root, port) => {
+      const docs = join(root, 'dav');
+      const run = join(root, 'run');
+      await mkdir(docs);
+      await mkdir(run);
+      const asRoot = userInfo().uid === 0;
+      const conf = [
+        `ServerRoot ${root}`,
+        'ServerName 127.0.0.1',
+        `Listen 127.0.0.1:${port}`,
+        `PidFile ${run}/httpd.pid`,
+        ...['mpm_prefork', 'authz_core', 'dav', 'dav_fs', 'alias', 'dir', 'mime'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
+        'TypesConfig /dev/null',
+        ...(asRoot ? ['User www-data', 'Group www-data'] : []),
+        `ErrorLog ${run}/error.log`,
+        'LogLevel warn',
+        // -X serves one connection at a time: a kept-alive idle connection would hold every other client for KeepAliveTimeout.
+        'KeepAlive Off',
+        `DavLockDB ${run}/DavLock`,
+        `Alias /dav ${docs}`,
+        `<Directory ${docs}>`,
+        '  Dav On',
+        '  Require all granted',
+        '</Directory>',
+      ].join('\n');
+      await writeFile(join(root, 'httpd.conf'), `${conf}\n`);
+      if (asRoot) {
+        const { uid, gid } = wwwData();
+        for (const dir of [root, docs, run]) await chown(dir, uid, gid);
+      }
+      return { command: APACHE, args: ['-X', '-f', join(root, 'httpd.conf')] };
     },
-  };
+    // Any answer to OPTIONS: httpd is listening.
+    ready: async (origin) => {
+      const res = await fetch(`${origin}/dav/`, { method: 'OPTIONS' });
+      await res.body?.cancel();
+      return true;
+    },
+    attempts: 100,
+  });
+  return { url: `http://127.0.0.1:${server.port}/dav/`, docs: join(server.root, 'dav'), close: () => server.close() };
 }
 
 function wwwData(): { uid: number; gid: number } {
   return { uid: Number(execFileSync('id', ['-u', 'www-data']).toString()), gid: Number(execFileSync('id', ['-g', 'www-data']).toString()) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Polls with an OPTIONS request, at most ~10 s; fails early with httpd's own words if it exits. */
-async function waitUntilListening(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`apache2 exited (${child.exitCode}): ${stderr().trim()}`);
-    try {
-      await fetch(`http://127.0.0.1:${port}/dav/`, { method: 'OPTIONS' });
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error(`apache2 did not listen on ${port} within 10 s: ${stderr().trim()}`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

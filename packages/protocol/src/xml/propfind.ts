@@ -10,7 +10,8 @@
  * The same choice appears in `DAV:sync-collection` (see `sync-collection.ts`),
  * so both share {@link PropRequest} and {@link readPropRequest}.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazily, lazySchema } from './lazy-schema';
 import { badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, type XmlElement } from './reader';
@@ -24,14 +25,17 @@ export type PropRequest =
   /** RFC 4918 §14.18: exactly these (duplicates dropped, first occurrence kept). */
   | { kind: 'prop'; names: string[] };
 
-const clarkName = z.string().min(1);
-
-/** zod schema of {@link PropRequest}: the model is checked once it is built, not trusted. */
-export const propRequestSchema: z.ZodType<PropRequest> = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('allprop'), include: z.array(clarkName) }).strict(),
-  z.object({ kind: z.literal('propname') }).strict(),
-  z.object({ kind: z.literal('prop'), names: z.array(clarkName) }).strict(),
-]);
+/** zod schema of {@link PropRequest}: the model is checked once it is built, not trusted. Built at first use (see lazy-schema.ts). */
+export const propRequestSchemaOf = lazily((z) => {
+  const clarkName = z.string().min(1);
+  return z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('allprop'), include: z.array(clarkName) }).strict(),
+    z.object({ kind: z.literal('propname') }).strict(),
+    z.object({ kind: z.literal('prop'), names: z.array(clarkName) }).strict(),
+  ]);
+});
+/** The same schema, for callers outside this package. */
+export const propRequestSchema: z.ZodType<PropRequest> = lazySchema(() => propRequestSchemaOf() as z.ZodType<PropRequest>);
 
 /**
  * Reads a PROPFIND body; `undefined` (an empty body) means allprop
@@ -72,7 +76,7 @@ export function readPropRequest(parent: XmlElement, what: string): PropRequest |
   } else {
     request = { kind: 'allprop', include: uniqueNames(childrenNamed(parent, DAV.include).flatMap((inc) => inc.children)) };
   }
-  const checked = propRequestSchema.safeParse(request);
+  const checked = propRequestSchemaOf().safeParse(request);
   if (!checked.success) throw badRequest(`davsync: invalid ${what}: ${checked.error.issues[0]?.message ?? 'bad property list'}`);
   return checked.data;
 }

@@ -16,7 +16,8 @@
  * multistatus writer can paste it back verbatim without re-parsing.
  * Comments and processing instructions inside a value are not kept.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazily, lazySchema } from './lazy-schema';
 import { badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, type XmlElement } from './reader';
@@ -29,15 +30,20 @@ export type PropPatchOp =
   /** Remove `name` (Clark); removing a property that does not exist is not an error (§14.23). */
   | { op: 'remove'; name: string };
 
-/** zod schema of a PROPPATCH instruction list. */
-export const propPatchSchema: z.ZodType<PropPatchOp[]> = z
-  .array(
-    z.discriminatedUnion('op', [
-      z.object({ op: z.literal('set'), name: z.string().min(1), value: z.string().min(1) }).strict(),
-      z.object({ op: z.literal('remove'), name: z.string().min(1) }).strict(),
-    ]),
-  )
-  .min(1);
+/** zod schema of a PROPPATCH instruction list, built at first use (see lazy-schema.ts). */
+const propPatchSchemaOf = lazily(
+  (z) =>
+    z
+      .array(
+        z.discriminatedUnion('op', [
+          z.object({ op: z.literal('set'), name: z.string().min(1), value: z.string().min(1) }).strict(),
+          z.object({ op: z.literal('remove'), name: z.string().min(1) }).strict(),
+        ]),
+      )
+      .min(1) as z.ZodType<PropPatchOp[]>,
+);
+/** The same schema, for callers outside this package. */
+export const propPatchSchema: z.ZodType<PropPatchOp[]> = lazySchema(propPatchSchemaOf);
 
 /**
  * Reads a PROPPATCH body into its ordered instructions.
@@ -62,7 +68,7 @@ export function parsePropPatch(root: XmlElement): PropPatchOp[] {
       }
     }
   }
-  const checked = propPatchSchema.safeParse(ops);
+  const checked = propPatchSchemaOf().safeParse(ops);
   if (!checked.success) throw badRequest('davsync: DAV:propertyupdate must set or remove at least one property');
   return checked.data;
 }

@@ -32,11 +32,12 @@
  * - Unknown elements anywhere are ignored (RFC 4918 §17); a duplicated
  *   known element is a 400, since we could only guess which one was meant.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazily, lazySchema } from './lazy-schema';
 import { ProtocolError, badRequest } from '../protocol-error';
 import { DAV } from './names';
 import { childrenNamed, trimXmlSpace, type XmlElement } from './reader';
-import { propRequestSchema, readPropRequest, type PropRequest } from './propfind';
+import { propRequestSchemaOf, readPropRequest, type PropRequest } from './propfind';
 
 /** RFC 6578 §3.2: a parsed `DAV:sync-collection` request. */
 export interface SyncCollectionRequest {
@@ -53,15 +54,20 @@ export interface SyncCollectionRequest {
 /** Largest `nresults` accepted; larger is not a limit anyone means. */
 export const MAX_NRESULTS = 2 ** 31;
 
-/** zod schema of {@link SyncCollectionRequest}. */
-export const syncCollectionRequestSchema: z.ZodType<SyncCollectionRequest> = z
-  .object({
-    token: z.string().min(1).nullable(),
-    level: z.union([z.literal(1), z.literal('infinite')]).optional(),
-    limit: z.number().int().min(0).max(MAX_NRESULTS).optional(),
-    props: propRequestSchema,
-  })
-  .strict() as z.ZodType<SyncCollectionRequest>;
+/** zod schema of {@link SyncCollectionRequest}, built at first use (see lazy-schema.ts). */
+const syncCollectionRequestSchemaOf = lazily(
+  (z) =>
+    z
+      .object({
+        token: z.string().min(1).nullable(),
+        level: z.union([z.literal(1), z.literal('infinite')]).optional(),
+        limit: z.number().int().min(0).max(MAX_NRESULTS).optional(),
+        props: propRequestSchemaOf(),
+      })
+      .strict() as z.ZodType<SyncCollectionRequest>,
+);
+/** The same schema, for callers outside this package. */
+export const syncCollectionRequestSchema: z.ZodType<SyncCollectionRequest> = lazySchema(syncCollectionRequestSchemaOf);
 
 /**
  * Reads a REPORT body as a `DAV:sync-collection` request.
@@ -88,7 +94,7 @@ export function parseSyncCollection(root: XmlElement): SyncCollectionRequest {
   const limit = readLimit(root);
   if (limit !== undefined) request.limit = limit;
 
-  const checked = syncCollectionRequestSchema.safeParse(request);
+  const checked = syncCollectionRequestSchemaOf().safeParse(request);
   if (!checked.success) {
     const issue = checked.error.issues[0];
     throw badRequest(`davsync: invalid DAV:sync-collection: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
