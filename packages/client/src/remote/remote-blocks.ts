@@ -6,9 +6,8 @@
  * A server without the property answers it 404 in the propstat: `list`
  * says so with `undefined`, and the caller moves the whole file instead.
  */
-import { propfindBody, readMultistatus } from '@davsync/protocol';
 import { ENTRY_PROPS, comparableEtag, entryOf, type RemoteEntry } from './remote-entry';
-import { RemoteError } from './remote-error';
+import { propfind } from './propfind';
 import { unexpected, type RemoteHttp } from './remote-http';
 import type { RemotePaths } from './remote-paths';
 
@@ -38,21 +37,8 @@ export class RemoteBlocks {
 
   /** The file's current version and block list (PROPFIND Depth 0); undefined when the server gives no usable list. */
   async list(path: string): Promise<BlockList | undefined> {
-    const spec = {
-      method: 'PROPFIND',
-      url: this.paths.urlOf(path),
-      headers: { 'content-type': 'application/xml; charset=utf-8', depth: '0' },
-      body: propfindBody({ kind: 'prop', names: [...ENTRY_PROPS, BLOCK_HASHES] }),
-    };
-    const res = await this.http.send(spec);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (res.status !== 207) throw await unexpected(spec, res);
-    const answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer').catch((err: Error) => {
-      throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${err.message.replace(/^davsync: /, '')}`);
-    });
+    const answer = await propfind(this.http, this.paths.urlOf(path), '0', [...ENTRY_PROPS, BLOCK_HASHES]);
+    if (answer === undefined) return undefined;
     const first = answer.responses.find((r) => r.kind === 'propstat');
     if (first === undefined) return undefined;
     const entry = entryOf(path, first, false);

@@ -9,7 +9,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DAV, propfindBody, readMultistatus } from '@davsync/protocol';
+import { DAV } from '@davsync/protocol';
+import { propfind } from './propfind';
 import { RemoteBlocks } from './remote-blocks';
 import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
@@ -63,16 +64,8 @@ export class RemoteCollection {
 
   /** One member (PROPFIND Depth 0), or undefined when there is none. */
   async stat(path: string): Promise<RemoteEntry | undefined> {
-    const spec = { method: 'PROPFIND', url: this.paths.urlOf(path), headers: { 'content-type': 'application/xml; charset=utf-8', depth: '0' }, body: propfindBody({ kind: 'prop', names: [...ENTRY_PROPS] }) };
-    const res = await this.http.send(spec);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (res.status !== 207) throw await unexpected(spec, res);
-    const answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer').catch((err: Error) => {
-      throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${err.message.replace(/^davsync: /, '')}`);
-    });
+    const answer = await propfind(this.http, this.paths.urlOf(path), '0', ENTRY_PROPS);
+    if (answer === undefined) return undefined;
     const first = answer.responses.find((r) => r.kind === 'propstat');
     if (first === undefined) return undefined;
     const slash = this.paths.pathOf(first.hrefs[0] as string)?.slash ?? false;
@@ -86,16 +79,8 @@ export class RemoteCollection {
    * deleted unseen.
    */
   async isEmptyCollection(path: string): Promise<boolean> {
-    const spec = { method: 'PROPFIND', url: this.paths.urlOf(path, true), headers: { 'content-type': 'application/xml; charset=utf-8', depth: '1' }, body: propfindBody({ kind: 'prop', names: [DAV.resourcetype] }) };
-    const res = await this.http.send(spec);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return true;
-    }
-    if (res.status !== 207) throw await unexpected(spec, res);
-    const answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer').catch((err: Error) => {
-      throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${err.message.replace(/^davsync: /, '')}`);
-    });
+    const answer = await propfind(this.http, this.paths.urlOf(path, true), '1', [DAV.resourcetype]);
+    if (answer === undefined) return true;
     return answer.responses.every((r) => this.paths.pathOf(r.hrefs[0] as string)?.path === path);
   }
 
