@@ -12,6 +12,11 @@
 //    server's process, as the first version of this benchmark did. Times
 //    are compared across the processes on the shared clock
 //    (performance.timeOrigin + performance.now()).
+// 1b. (part `floor`) The HTTP floor: the same number of bare POSTs, no
+//    davsync, no encryption, from this process's http client (keep-alive,
+//    32 sockets, as the transport) to the same push service, timed from
+//    the first request to the last arrival. No delivery can beat it on
+//    one thread.
 // 2. Change stream latency: from a PUT's 2xx to the `change` event at an
 //    SSE client, with 1, 100 and 1 000 streams open on the collection.
 // 3. Bytes per hour of an idle client: the change stream's heartbeats (one
@@ -34,7 +39,7 @@
 // Run: npm run bench:push
 //   DAVSYNC_PUSH_BENCH_PUTS=N            PUTs per row (default 30)
 //   DAVSYNC_PUSH_BENCH_SIZES=1,100,1000  subscriptions / streams per row
-//   DAVSYNC_PUSH_BENCH_PARTS=webpush,sse,bytes  which parts to run
+//   DAVSYNC_PUSH_BENCH_PARTS=webpush,floor,sse,bytes  which parts to run
 //   DAVSYNC_PUSH_BENCH_GAP_MS=100        pause after each PUT's deliveries
 //   DAVSYNC_PUSH_BENCH_RECEIVER=process  the push service: `process` (a child) or `inline`
 'use strict';
@@ -46,7 +51,7 @@ const { MemoryAdapter } = require('@davsync/adapter-memory');
 
 const PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_PUTS ?? 30);
 const SIZES = (process.env.DAVSYNC_PUSH_BENCH_SIZES ?? '1,100,1000').split(',').map(Number);
-const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,sse,bytes').split(','));
+const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,sse,bytes').split(','));
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
@@ -226,6 +231,27 @@ async function webPush(subscriptions) {
   return result;
 }
 
+/** The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS times; p50/p99 of first request → last arrival. */
+async function httpFloor(count) {
+  const push = await startPushService();
+  const via = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const body = Buffer.alloc(250, 1); // about a sealed push-message
+  const headers = { TTL: 86400, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization: `vapid t=${'x'.repeat(300)}, k=${'y'.repeat(87)}` };
+  const times = [];
+  for (let n = 0; n < PUTS; n++) {
+    const delivered = withDeadline(push.arm(count), `floor round ${n}`);
+    const start = clock();
+    for (let i = 0; i < count; i++) request(`${push.origin}/s${i}`, 'POST', { headers, body, via });
+    const arrivals = await delivered;
+    times.push(Math.max(...arrivals) - start);
+    if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  }
+  times.sort((a, b) => a - b);
+  via.destroy();
+  await push.close();
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
 /** Opens a change stream; calls `onEvent` with the arrival time of each `change` event. */
 function openStream(url, onEvent, onBytes) {
   return new Promise((resolve, reject) => {
@@ -322,6 +348,14 @@ const row = (n, r) =>
     console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, node ${process.version})`);
     console.log(header);
     for (const size of SIZES) console.log(row(size, await webPush(size)));
+  }
+  if (PARTS.has('floor')) {
+    console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
+    console.log('            N | p50 ms | p99 ms');
+    for (const size of SIZES) {
+      const r = await httpFloor(size);
+      console.log(`${String(size).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)}`);
+    }
   }
   if (PARTS.has('sse')) {
     console.log(`\nchange stream latency, PUT 2xx → event at an SSE client (${PUTS} PUTs per row, ${GAP_MS} ms between)`);
