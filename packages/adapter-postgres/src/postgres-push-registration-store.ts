@@ -50,7 +50,7 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
   readonly #now: () => number;
   readonly #max: number;
   readonly #key: string;
-  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
+  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'all' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
 
   constructor(options: PostgresPushRegistrationStoreOptions) {
     const schema = options.schema ?? 'davsync';
@@ -65,6 +65,7 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
       get: `SELECT ${COLUMNS} FROM ${t} WHERE id = $1 AND expires > $2`,
       byResource: `SELECT id FROM ${t} WHERE collection = $1 AND push_resource = $2`,
       at: `SELECT ${COLUMNS} FROM ${t} WHERE collection = ANY ($1::text[]) AND expires > $2 ORDER BY created, seq`,
+      all: `SELECT ${COLUMNS} FROM ${t} WHERE expires > $1 ORDER BY collection COLLATE "C", created, seq`,
       insert: `INSERT INTO ${t} (id, collection, push_resource, "user", public_key, auth_secret, content_depth, property_depth, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
       update: `UPDATE ${t} SET "user" = $2, public_key = $3, auth_secret = $4, content_depth = $5, property_depth = $6, expires = $7 WHERE id = $1 RETURNING ${COLUMNS}`,
       delete: `DELETE FROM ${t} WHERE id = $1`,
@@ -120,6 +121,11 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
 
   async list(collection: string): Promise<PushRegistration[]> {
     return this.atCollections([collection]);
+  }
+
+  async all(): Promise<PushRegistration[]> {
+    const rows = await query<Row>(this.#pool, 'reading push registrations', { text: this.#sql.all, values: [this.#now()] });
+    return rows.map(registrationOf);
   }
 
   async recordDelivery(id: string, d: PushDelivery): Promise<PushRegistration | undefined> {

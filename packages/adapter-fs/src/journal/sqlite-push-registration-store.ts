@@ -38,6 +38,7 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
   readonly #get: (id: string) => Row | undefined;
   readonly #remove: (id: string) => number;
   readonly #at: (collections: string, now: number) => Row[];
+  readonly #all: (now: number) => Row[];
   readonly #record: (id: string, delivery: PushDelivery) => Row | undefined;
   readonly #forUser: (user: string | undefined, collection: string) => number;
   readonly #purge: (now: number) => number;
@@ -67,6 +68,8 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
 
     this.#get = (id) => byId.get(id, now());
     this.#at = (collections, t) => at.all(collections, t);
+    const all = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE expires > ? ORDER BY collection, created, rowid`);
+    this.#all = (t) => all.all(t);
     this.#count = (t) => count.get(t) as number;
     this.#purge = (t) => purge.run(t).changes;
     // Every write transaction is IMMEDIATE, as in the lock store: the journal's writer thread shares the file.
@@ -132,6 +135,10 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
 
   async list(collection: string): Promise<PushRegistration[]> {
     return this.atCollections([collection]);
+  }
+
+  async all(): Promise<PushRegistration[]> {
+    return withStateDb(this.#db, 'reading push registrations', () => this.#all(this.#now())).map(registrationOf);
   }
 
   async recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined> {
