@@ -27,7 +27,9 @@
 //    TLS overhead, which adds to every row).
 //
 // Latencies: p50 and p99 of (arrival − PUT answered) over every delivery,
-// and of the time until the last subscription of each PUT had its message.
+// and of the time until the last subscription of each PUT had its message;
+// and the median CPU time this process spent per PUT with its fan-out
+// (process.cpuUsage: the server's, plus the receiver's when inline).
 // PUTs are spaced (each waits until the previous one was fully delivered,
 // then DAVSYNC_PUSH_BENCH_GAP_MS more, default 100: changes to one
 // collection do not come back to back, and the server prepares the next
@@ -106,19 +108,25 @@ async function waitFor(done, what) {
 async function measure(origin, expected, arm, label) {
   const latencies = [];
   const fanout = [];
+  const cpu = [];
   for (let n = 0; n < PUTS; n++) {
     const delivered = withDeadline(arm(expected), `${label} PUT ${n}: ${expected} deliveries`);
+    const cpuBefore = process.cpuUsage();
     const r = await request(`${origin}/cal/item${n}.ics`, 'PUT', { body: `item ${n}` });
     const answered = clock();
     if (r.status !== 201) throw new Error(`PUT ${n}: ${r.status}`);
     const arrivals = await delivered;
+    // CPU of this process (server, and the receiver when inline) for the PUT and its fan-out: less at the mercy of the machine's load than the latencies.
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push((used.user + used.system) / 1000);
     for (const at of arrivals) latencies.push(at - answered);
     fanout.push(Math.max(...arrivals) - answered);
     if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   }
   latencies.sort((a, b) => a - b);
   fanout.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastP50: percentile(fanout, 50), lastP99: percentile(fanout, 99) };
+  cpu.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastP50: percentile(fanout, 50), lastP99: percentile(fanout, 99), cpuP50: percentile(cpu, 50) };
 }
 
 function withDeadline(promise, what) {
@@ -238,18 +246,25 @@ async function httpFloor(count) {
   const body = Buffer.alloc(250, 1); // about a sealed push-message
   const headers = { TTL: 86400, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization: `vapid t=${'x'.repeat(300)}, k=${'y'.repeat(87)}` };
   const times = [];
+  const cpu = [];
   for (let n = 0; n < PUTS; n++) {
     const delivered = withDeadline(push.arm(count), `floor round ${n}`);
     const start = clock();
-    for (let i = 0; i < count; i++) request(`${push.origin}/s${i}`, 'POST', { headers, body, via });
+    const cpuBefore = process.cpuUsage();
+    const answers = [];
+    for (let i = 0; i < count; i++) answers.push(request(`${push.origin}/s${i}`, 'POST', { headers, body, via }));
     const arrivals = await delivered;
+    await Promise.all(answers); // the answers are read too, as the transport reads them
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push((used.user + used.system) / 1000);
     times.push(Math.max(...arrivals) - start);
     if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   via.destroy();
   await push.close();
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  return { p50: percentile(times, 50), p99: percentile(times, 99), cpuP50: percentile(cpu, 50) };
 }
 
 /** Opens a change stream; calls `onEvent` with the arrival time of each `change` event. */
@@ -339,11 +354,11 @@ const syncBody = (token) =>
   '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>';
 
 const row = (n, r) =>
-  `${String(n).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)}`;
+  `${String(n).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}`;
 
 (async () => {
   if (process.argv.includes('--push-service')) return runPushService();
-  const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms';
+  const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms';
   if (PARTS.has('webpush')) {
     console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, node ${process.version})`);
     console.log(header);
@@ -351,10 +366,10 @@ const row = (n, r) =>
   }
   if (PARTS.has('floor')) {
     console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
-    console.log('            N | p50 ms | p99 ms');
+    console.log('            N | p50 ms | p99 ms | CPU per round p50 ms');
     for (const size of SIZES) {
       const r = await httpFloor(size);
-      console.log(`${String(size).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)}`);
+      console.log(`${String(size).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(20)}`);
     }
   }
   if (PARTS.has('sse')) {
