@@ -35,7 +35,7 @@ export class PreparedMessageKeys {
   private sliceScheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
 
-  /** `max`: sets kept at most (each ~250 bytes). */
+  /** `max`: sets kept at most (each about half a kilobyte with its buffers). */
   constructor(private readonly max = 10_000) {}
 
   /** Keys for one message to registration `id`: its prepared set when made for these keys, else fresh ones. Another set is prepared later. */
