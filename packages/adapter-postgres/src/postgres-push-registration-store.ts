@@ -17,14 +17,17 @@ import {
   DEFAULT_MAX_PUSH_REGISTRATIONS,
   isWithin,
   newRegistrationId,
+  registrationOfRow as registrationOf,
+  STORED_PUSH_REGISTRATION_COLUMNS,
+  storedRegistrationSettings,
   tooManyForUser,
   type PushRegistrationLimits,
   type PushDelivery,
-  type PushDepth,
   type PushRegistration,
   type PushRegistrationRequest,
   type PushRegistrationStore,
   type PushRegistrationStoreOptions,
+  type StoredPushRegistrationRow,
 } from '@davsync/core';
 import type { Pool } from 'pg';
 import { quoteSchema } from './schema';
@@ -37,55 +40,17 @@ export interface PostgresPushRegistrationStoreOptions extends PushRegistrationSt
   readonly schema?: string;
 }
 
-interface Row {
-  id: string;
-  collection: string;
-  push_resource: string;
-  user: string | null;
-  public_key: string;
-  auth_secret: string;
-  content_depth: string | null;
-  property_depth: string | null;
-  created: string; // bigint
-  expires: string; // bigint
-  failures: number;
-  last_at: string | null;
-  last_ok: boolean | null;
-  last_status: number | null;
-  last_error: string | null;
-}
+/** PostgreSQL's types: bigint strings for times, a boolean `last_ok`. */
+type Row = StoredPushRegistrationRow & { created: string; expires: string; last_at: string | null; last_ok: boolean | null };
 
-const COLUMNS = 'id, collection, push_resource, "user", public_key, auth_secret, content_depth, property_depth, created, expires, failures, last_at, last_ok, last_status, last_error';
-
-const depthOf = (text: string | null): PushDepth | undefined => (text === null ? undefined : text === 'infinity' ? 'infinity' : text === '1' ? 1 : 0);
-const depthText = (depth: PushDepth | undefined): string | null => (depth === undefined ? null : String(depth));
-
-function registrationOf(r: Row): PushRegistration {
-  const contentUpdate = depthOf(r.content_depth);
-  const propertyUpdate = depthOf(r.property_depth);
-  const lastDelivery: PushDelivery | undefined =
-    r.last_at === null
-      ? undefined
-      : { at: Number(r.last_at), ok: r.last_ok === true, ...(r.last_status === null ? {} : { status: r.last_status }), ...(r.last_error === null ? {} : { error: r.last_error }) };
-  return {
-    id: r.id,
-    collection: r.collection,
-    user: r.user ?? undefined,
-    subscription: { pushResource: r.push_resource, publicKey: r.public_key, authSecret: r.auth_secret },
-    trigger: { ...(contentUpdate === undefined ? {} : { contentUpdate }), ...(propertyUpdate === undefined ? {} : { propertyUpdate }) },
-    created: Number(r.created),
-    expires: Number(r.expires),
-    failures: r.failures,
-    ...(lastDelivery === undefined ? {} : { lastDelivery }),
-  };
-}
+const COLUMNS = STORED_PUSH_REGISTRATION_COLUMNS;
 
 export class PostgresPushRegistrationStore implements PushRegistrationStore {
   readonly #pool: Pool;
   readonly #now: () => number;
   readonly #max: number;
   readonly #key: string;
-  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
+  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'all' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
 
   constructor(options: PostgresPushRegistrationStoreOptions) {
     const schema = options.schema ?? 'davsync';
@@ -100,6 +65,7 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
       get: `SELECT ${COLUMNS} FROM ${t} WHERE id = $1 AND expires > $2`,
       byResource: `SELECT id FROM ${t} WHERE collection = $1 AND push_resource = $2`,
       at: `SELECT ${COLUMNS} FROM ${t} WHERE collection = ANY ($1::text[]) AND expires > $2 ORDER BY created, seq`,
+      all: `SELECT ${COLUMNS} FROM ${t} WHERE expires > $1 ORDER BY collection COLLATE "C", created, seq`,
       insert: `INSERT INTO ${t} (id, collection, push_resource, "user", public_key, auth_secret, content_depth, property_depth, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`,
       update: `UPDATE ${t} SET "user" = $2, public_key = $3, auth_secret = $4, content_depth = $5, property_depth = $6, expires = $7 WHERE id = $1 RETURNING ${COLUMNS}`,
       delete: `DELETE FROM ${t} WHERE id = $1`,
@@ -116,8 +82,8 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [this.#key]);
       const now = this.#now();
       await client.query(this.#sql.purge, [now]);
-      const { subscription: sub, trigger } = request;
-      const values = [request.user ?? null, sub.publicKey, sub.authSecret, depthText(trigger.contentUpdate), depthText(trigger.propertyUpdate), request.expires];
+      const sub = request.subscription;
+      const values = storedRegistrationSettings(request);
       const existing = (await client.query<{ id: string }>(this.#sql.byResource, [request.collection, sub.pushResource])).rows[0];
       if (existing !== undefined) {
         const row = (await client.query<Row>(this.#sql.update, [existing.id, ...values])).rows[0] as Row;
@@ -155,6 +121,11 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
 
   async list(collection: string): Promise<PushRegistration[]> {
     return this.atCollections([collection]);
+  }
+
+  async all(): Promise<PushRegistration[]> {
+    const rows = await query<Row>(this.#pool, 'reading push registrations', { text: this.#sql.all, values: [this.#now()] });
+    return rows.map(registrationOf);
   }
 
   async recordDelivery(id: string, d: PushDelivery): Promise<PushRegistration | undefined> {

@@ -7,9 +7,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { credentialsFromEnv, parseCredentials, type Credentials } from './basic-auth';
 import type { ChangesOptions } from './commands/changes';
+import type { PushListOptions } from './commands/push';
 import type { SyncCommandOptions } from './commands/sync';
 import { messageOf, UsageError } from './errors';
-import { CHANGES_HELP, MAIN_HELP, SERVE_HELP, SYNC_HELP } from './help';
+import { CHANGES_HELP, MAIN_HELP, PUSH_HELP, SERVE_HELP, SYNC_HELP } from './help';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log';
 import type { ServeOptions } from './server';
 
@@ -21,7 +22,8 @@ export type CommandLine =
   | { readonly command: 'version' }
   | { readonly command: 'serve'; readonly options: ServeCommandOptions }
   | { readonly command: 'changes'; readonly options: ChangesOptions }
-  | { readonly command: 'sync'; readonly options: SyncCommandOptions };
+  | { readonly command: 'sync'; readonly options: SyncCommandOptions }
+  | { readonly command: 'push-list'; readonly options: PushListOptions };
 
 /**
  * Reads `argv` (without `node` and the script) and the environment.
@@ -32,11 +34,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const [first, ...rest] = argv;
   switch (first) {
     case undefined:
-      throw new UsageError('missing command: serve, changes or sync (see davsync --help)');
+      throw new UsageError('missing command: serve, changes, sync or push (see davsync --help)');
     case '-h':
     case '--help':
     case 'help':
-      return { command: 'help', text: rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'changes' ? CHANGES_HELP : rest[0] === 'sync' ? SYNC_HELP : MAIN_HELP };
+      return { command: 'help', text: rest[0] === 'serve' ? SERVE_HELP : rest[0] === 'changes' ? CHANGES_HELP : rest[0] === 'sync' ? SYNC_HELP : rest[0] === 'push' ? PUSH_HELP : MAIN_HELP };
     case '-v':
     case '--version':
       return { command: 'version' };
@@ -46,9 +48,11 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       return withHint('davsync changes --help', () => parseChanges(rest, env));
     case 'sync':
       return withHint('davsync sync --help', () => parseSync(rest, env));
+    case 'push':
+      return withHint('davsync push --help', () => parsePush(rest));
     default:
       throw new UsageError(
-        first.startsWith('-') ? `unknown option '${first}' (see davsync --help)` : `unknown command '${first}': use serve, changes or sync (see davsync --help)`,
+        first.startsWith('-') ? `unknown option '${first}' (see davsync --help)` : `unknown command '${first}': use serve, changes, sync or push (see davsync --help)`,
       );
   }
 }
@@ -115,6 +119,35 @@ function parseServe(args: readonly string[], env: NodeJS.ProcessEnv): CommandLin
       : {}),
   };
   return { command: 'serve', options };
+}
+
+const PUSH_FLAGS = {
+  postgres: { type: 'string' },
+  collection: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** `push list DIR | --postgres URL [--collection PATH] [--json]` (list is the only subcommand so far). */
+function parsePush(args: readonly string[]): CommandLine {
+  const { values, positionals } = parse(args, PUSH_FLAGS);
+  if (values.help) return { command: 'help', text: PUSH_HELP };
+  const [sub, ...rest] = positionals;
+  if (sub !== 'list') throw new UsageError(sub === undefined ? 'missing subcommand: list' : `unknown subcommand '${sub}': use list`);
+  if (rest.length > 1) throw new UsageError(`push list takes one folder, got ${rest.length}`);
+  const dir = rest[0];
+  const postgres = values.postgres;
+  if ((dir === undefined) === (postgres === undefined)) throw new UsageError('give the served folder DIR or --postgres URL, one of them');
+  if (dir === '') throw new UsageError('DIR is empty');
+  if (postgres !== undefined && !/^postgres(ql)?:\/\//.test(postgres)) throw new UsageError('--postgres takes a postgresql:// connection string');
+  const collection = values.collection;
+  if (collection !== undefined && (!collection.startsWith('/') || collection.length > 4096)) throw new UsageError('--collection takes a path starting with /, as in the URL (/calendars/alice/home)');
+  const options: PushListOptions = {
+    ...(postgres !== undefined ? { postgres } : { dir: dir as string }),
+    ...(collection === undefined ? {} : { collection }),
+    json: values.json === true,
+  };
+  return { command: 'push-list', options };
 }
 
 const CHANGES_FLAGS = {

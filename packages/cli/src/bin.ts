@@ -38,6 +38,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (require('./commands/changes') as typeof import('./commands/changes')).changesCommand(line.options);
     case 'sync':
       return (require('./commands/sync') as typeof import('./commands/sync')).syncCommand(line.options);
+    case 'push-list':
+      return (require('./commands/push') as typeof import('./commands/push')).pushListCommand(line.options);
   }
 }
 

@@ -8,6 +8,7 @@ Commands:
   serve [DIR]     serve DIR (default ./data) over WebDAV; the root / is a syncable collection
   changes URL     ask a collection what changed (a sync-collection REPORT) and print it
   sync DIR URL    keep a local folder and a remote collection the same, both ways
+  push list DIR   show a store's WebDAV-Push registrations and their last delivery
 
 Options:
   -h, --help      show help (also: davsync <command> --help)
@@ -111,4 +112,23 @@ has one: davsync serve --push), or --interval passes (polling by sync token).
 Progress goes to stderr, one summary line per pass to stdout. Exit status: 0 in
 sync (or stopped by SIGINT/SIGTERM), 1 failure or refusal (DIR or the remote
 collection missing, too many deletions, not in sync after --once), 2 bad command line.
+`;
+
+export const PUSH_HELP = `Usage: davsync push list DIR [options]
+       davsync push list --postgres URL [options]
+
+Show the WebDAV-Push registrations of a store (every user's): per collection,
+each registration's id, user, push service (origin only), triggers, expiry and
+its last delivery — when, and what the push service answered. For finding out
+why a client is not woken (see docs/push.md, "Push does not arrive").
+
+DIR is a folder served with davsync serve --push (its .davsync/state.db is read;
+the server may be running). Registrations in memory (--memory) are not listed:
+ask the server (GET /.webdav-push/?collection=/path shows your own).
+
+Options:
+      --postgres URL       the store in this PostgreSQL database (schema "davsync")
+      --collection PATH    only the registrations on this collection (/calendars/alice/home)
+      --json               print one JSON array (ISO dates) instead of the text
+  -h, --help               show this help
 `;

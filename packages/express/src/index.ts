@@ -23,5 +23,6 @@ export type { PushOptions } from './push/push-options';
 export { PushResourcePolicy } from './push/push-resource-policy';
 export type { PushResourcePolicyOptions } from './push/push-resource-policy';
 export type { WebDavPush } from './push/webdav-push';
+export { describeRegistration } from './push/webdav-push';
 export { changeStreamOptionsSchema } from './change-stream/change-stream';
 export type { ChangeStreamOptions, ChangeStreams } from './change-stream/change-stream';

@@ -7,51 +7,29 @@
  * `UNIQUE (collection, push_resource)` index; expired rows are never
  * returned and are purged at the start of every write.
  */
-import { DavError, DEFAULT_MAX_PUSH_REGISTRATIONS, isWithin, newRegistrationId, tooManyForUser, type PushRegistrationLimits, type PushDelivery, type PushDepth, type PushRegistration, type PushRegistrationRequest, type PushRegistrationStore, type PushRegistrationStoreOptions } from '@davsync/core';
+import {
+  DavError,
+  DEFAULT_MAX_PUSH_REGISTRATIONS,
+  isWithin,
+  newRegistrationId,
+  registrationOfRow as registrationOf,
+  STORED_PUSH_REGISTRATION_COLUMNS,
+  storedRegistrationSettings,
+  tooManyForUser,
+  type PushRegistrationLimits,
+  type PushDelivery,
+  type PushRegistration,
+  type PushRegistrationRequest,
+  type PushRegistrationStore,
+  type PushRegistrationStoreOptions,
+  type StoredPushRegistrationRow,
+} from '@davsync/core';
 import { withStateDb, type StateDatabase } from './state-db';
 
-interface Row {
-  id: string;
-  collection: string;
-  push_resource: string;
-  user: string | null;
-  public_key: string;
-  auth_secret: string;
-  content_depth: string | null;
-  property_depth: string | null;
-  created: number;
-  expires: number;
-  failures: number;
-  last_at: number | null;
-  last_ok: number | null;
-  last_status: number | null;
-  last_error: string | null;
-}
+/** SQLite's types: integers for times and for `last_ok`. */
+type Row = StoredPushRegistrationRow & { created: number; expires: number; last_at: number | null; last_ok: number | null };
 
-const COLUMNS = 'id, collection, push_resource, user, public_key, auth_secret, content_depth, property_depth, created, expires, failures, last_at, last_ok, last_status, last_error';
-
-const depthOf = (text: string | null): PushDepth | undefined => (text === null ? undefined : text === 'infinity' ? 'infinity' : text === '1' ? 1 : 0);
-const depthText = (depth: PushDepth | undefined): string | null => (depth === undefined ? null : String(depth));
-
-function registrationOf(r: Row): PushRegistration {
-  const contentUpdate = depthOf(r.content_depth);
-  const propertyUpdate = depthOf(r.property_depth);
-  const lastDelivery: PushDelivery | undefined =
-    r.last_at === null
-      ? undefined
-      : { at: r.last_at, ok: r.last_ok === 1, ...(r.last_status === null ? {} : { status: r.last_status }), ...(r.last_error === null ? {} : { error: r.last_error }) };
-  return {
-    id: r.id,
-    collection: r.collection,
-    user: r.user ?? undefined,
-    subscription: { pushResource: r.push_resource, publicKey: r.public_key, authSecret: r.auth_secret },
-    trigger: { ...(contentUpdate === undefined ? {} : { contentUpdate }), ...(propertyUpdate === undefined ? {} : { propertyUpdate }) },
-    created: r.created,
-    expires: r.expires,
-    failures: r.failures,
-    ...(lastDelivery === undefined ? {} : { lastDelivery }),
-  };
-}
+const COLUMNS = STORED_PUSH_REGISTRATION_COLUMNS;
 
 export class SqlitePushRegistrationStore implements PushRegistrationStore {
   readonly #db: StateDatabase;
@@ -60,6 +38,7 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
   readonly #get: (id: string) => Row | undefined;
   readonly #remove: (id: string) => number;
   readonly #at: (collections: string, now: number) => Row[];
+  readonly #all: (now: number) => Row[];
   readonly #record: (id: string, delivery: PushDelivery) => Row | undefined;
   readonly #forUser: (user: string | undefined, collection: string) => number;
   readonly #purge: (now: number) => number;
@@ -89,6 +68,8 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
 
     this.#get = (id) => byId.get(id, now());
     this.#at = (collections, t) => at.all(collections, t);
+    const all = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE expires > ? ORDER BY collection, created, rowid`);
+    this.#all = (t) => all.all(t);
     this.#count = (t) => count.get(t) as number;
     this.#purge = (t) => purge.run(t).changes;
     // Every write transaction is IMMEDIATE, as in the lock store: the journal's writer thread shares the file.
@@ -96,7 +77,7 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
       const t = now();
       purge.run(t);
       const existing = byResource.get(request.collection, request.subscription.pushResource);
-      const args = [request.user ?? null, request.subscription.publicKey, request.subscription.authSecret, depthText(request.trigger.contentUpdate), depthText(request.trigger.propertyUpdate), request.expires] as const;
+      const args = storedRegistrationSettings(request);
       if (existing !== undefined) {
         update.run(...args, existing.id);
         return { registration: registrationOf(byId.get(existing.id, t) as Row), created: false };
@@ -106,7 +87,8 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
       }
       if (limits.maxForUser !== undefined && (countOfUser.get(request.user ?? null, t) as number) >= limits.maxForUser) throw tooManyForUser(limits.maxForUser, request.collection);
       const id = newRegistrationId();
-      insert.run(id, request.collection, request.subscription.pushResource, request.user ?? null, request.subscription.publicKey, request.subscription.authSecret, depthText(request.trigger.contentUpdate), depthText(request.trigger.propertyUpdate), t, request.expires);
+      const [user, publicKey, authSecret, contentDepth, propertyDepth, expires] = args;
+      insert.run(id, request.collection, request.subscription.pushResource, user, publicKey, authSecret, contentDepth, propertyDepth, t, expires);
       return { registration: registrationOf(byId.get(id, t) as Row), created: true };
     });
     this.#register = (request, limits) => register.immediate(request, limits);
@@ -153,6 +135,10 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
 
   async list(collection: string): Promise<PushRegistration[]> {
     return this.atCollections([collection]);
+  }
+
+  async all(): Promise<PushRegistration[]> {
+    return withStateDb(this.#db, 'reading push registrations', () => this.#all(this.#now())).map(registrationOf);
   }
 
   async recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined> {

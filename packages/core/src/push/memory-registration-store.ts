@@ -79,6 +79,11 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
     return (await this.atCollections([collection])).sort((a, b) => a.created - b.created);
   }
 
+  async all(): Promise<PushRegistration[]> {
+    this.purge();
+    return [...this.byId.values()].sort((a, b) => (a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : a.created - b.created));
+  }
+
   async recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined> {
     this.purge();
     const current = this.byId.get(id);

@@ -64,6 +64,12 @@ export interface PushRegistrationStore {
   list(collection: string): Promise<PushRegistration[]>;
 
   /**
+   * Every live registration, by collection, then oldest first (for
+   * operators: `davsync push list`). Optional, for stores written before it.
+   */
+  all?(): Promise<PushRegistration[]>;
+
+  /**
    * Records how a delivery to `id` ended: `lastDelivery` becomes `delivery`;
    * `failures` resets on success and grows by one on failure. Returns the
    * updated registration, or `undefined` when it is gone.

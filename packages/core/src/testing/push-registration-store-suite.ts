@@ -105,9 +105,11 @@ export function definePushRegistrationStoreSuite(options: PushRegistrationSuiteO
       const root = (await store.register(request('/', 'r'))).registration;
       const cal = (await store.register(request('/cal', 'c'))).registration;
       const cal2 = (await store.register(request('/cal', 'c2'))).registration;
-      await store.register(request('/cal/sub', 's'));
-      await store.register(request('/books', 'b'));
+      const sub = (await store.register(request('/cal/sub', 's'))).registration;
+      const books = (await store.register(request('/books', 'b'))).registration;
       expect(ids(await store.atCollections(['/', '/cal', '/cal/x.ics']))).toEqual(ids([root, cal, cal2]));
+      // `all` (optional in the contract): every one, by collection (bytewise), then oldest first.
+      if (store.all !== undefined) expect((await store.all()).map((r) => r.id)).toEqual([root.id, books.id, cal.id, cal2.id, sub.id]);
       expect(await store.atCollections(['/nothing'])).toEqual([]);
       expect(ids(await store.atCollections(['/cal', '/cal']))).toEqual(ids([cal, cal2])); // each once
       expect((await store.list('/cal')).map((r) => r.id)).toEqual([cal.id, cal2.id]);
@@ -149,6 +151,7 @@ export function definePushRegistrationStoreSuite(options: PushRegistrationSuiteO
       clock += 1;
       expect(await store.get(short.id)).toBeUndefined();
       expect(ids(await store.atCollections(['/cal']))).toEqual([long.id]);
+      if (store.all !== undefined) expect((await store.all()).map((r) => r.id)).toEqual([long.id]);
       expect(await store.count()).toBe(1);
       expect(await store.recordDelivery(short.id, { at: clock, ok: true })).toBeUndefined();
       // Re-registering before expiry extends it.

@@ -81,6 +81,7 @@ export async function handlePushRegister(ctx: SyncContext, push: WebDavPush): Pr
     throw err;
   }
   const { registration, created } = registered;
+  push.prepareKeys(registration);
   return {
     status: created ? 201 : 204,
     headers: {

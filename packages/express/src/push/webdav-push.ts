@@ -68,6 +68,11 @@ export class WebDavPush implements PushPropertySource {
     return pushTopic(this.topicKey, collection);
   }
 
+  /** Lets the Web Push transport make the keys of the registration's first message before a change needs them. */
+  prepareKeys(registration: PushRegistration): void {
+    this.ownTransport?.prepare(registration);
+  }
+
   /** The registration URL a request targets, if it is under the reserved segment. */
   isRegistrationTarget(req: DavRequest): boolean {
     return registrationTarget(req.url) !== undefined;

@@ -8,7 +8,8 @@
  *   sync: the host answers it as it would any POST);
  * - GET of a tracked collection with `Accept: text/event-stream`;
  * and which registrations a captured write's Push-Dont-Notify spares. The
- * push properties in PROPFIND answers are `propfind.ts`'s.
+ * push properties in PROPFIND answers are `propfind.ts`'s. OPTIONS stays
+ * the host's, with `webdav-push` added to its DAV header.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PushSuppression } from '@davsync/core';
@@ -16,15 +17,25 @@ import { parseXml, PUSH } from '@davsync/protocol';
 import { wantsEventStream } from '../change-stream/change-stream';
 import type { SyncContext } from '../context';
 import type { DavRequest } from '../dav-request';
+import { errorResponse } from '../error-response';
 import { sendDavResponse } from '../node-http';
 import { handlePushRegister, MAX_PUSH_REGISTER_BYTES } from '../push/register';
 import { peekBody } from './body-peek';
+import { holdResponse, type HeldResponse, type HoldDecision } from './held-response';
 import type { WrapState } from './wrap-state';
 
-/** Answers the request when it is push's or the change stream's; returns whether it did. */
+/**
+ * Answers the request when it is push's or the change stream's; returns
+ * whether it did. An OPTIONS is not answered but marked for amending
+ * (the host's answer gains `webdav-push`).
+ */
 export async function answerPushRequest(w: WrapState, req: IncomingMessage, res: ServerResponse, ctx: SyncContext): Promise<boolean> {
   const push = w.push;
   const method = ctx.req.method;
+  if (push !== undefined && method === 'OPTIONS') {
+    advertisePush(w, res, ctx);
+    return false;
+  }
   if (push !== undefined && push.isRegistrationTarget(ctx.req)) {
     await sendDavResponse(req, res, await push.handleRegistrationUrl(ctx.req));
     return true;
@@ -43,6 +54,32 @@ export async function answerPushRequest(w: WrapState, req: IncomingMessage, res:
     return true;
   }
   return false;
+}
+
+/**
+ * With push on, the server does WebDAV-Push, so the host's successful
+ * OPTIONS answer says so: `webdav-push` joins its DAV header (the draft §3;
+ * full-server mode answers `1, 2, 3, webdav-push`) and, on a tracked
+ * collection, POST its Allow, since davsync takes push-register there. An
+ * answer without a DAV header (not the host's WebDAV) or not 2xx is sent as
+ * the host wrote it.
+ */
+function advertisePush(w: WrapState, res: ServerResponse, ctx: SyncContext): void {
+  const decide = async (held: HeldResponse): Promise<HoldDecision> => {
+    const dav = held.header('dav');
+    if (held.status < 200 || held.status > 299 || dav === undefined) return { action: 'release' };
+    const headers: Record<string, string> = { dav: withToken(dav, 'webdav-push') };
+    const allow = held.header('allow');
+    if (allow !== undefined && (await w.collections.syncable(ctx.path))) headers['allow'] = withToken(allow, 'POST');
+    return { action: 'rewrite', body: held.body(), headers };
+  };
+  holdResponse(res, decide, (err) => errorResponse(err, w.onError), () => undefined);
+}
+
+/** A comma-separated header value with `token` in it (compared case-insensitively, as DAV and Allow tokens are). */
+function withToken(value: string, token: string): string {
+  const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  return tokens.some((t) => t.toLowerCase() === token.toLowerCase()) ? tokens.join(', ') : [...tokens, token].join(', ');
 }
 
 /**

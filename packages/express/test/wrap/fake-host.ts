@@ -139,6 +139,9 @@ export class FakeHost {
           () => end(400),
         );
         return;
+      case 'OPTIONS':
+        if (path !== '/' && !this.files.has(path) && !this.collections.has(path)) return end(404);
+        return end(200, { dav: '1, 2, access-control, addressbook', allow: 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, MOVE, COPY, PROPFIND, PROPPATCH, REPORT' });
       case 'REPORT':
         return end(207, { 'content-type': 'application/xml' }, multistatus([`<D:response><D:href>/echo</D:href><D:status>HTTP/1.1 200 OK</D:status><D:responsedescription>${escape(body)}</D:responsedescription></D:response>`]));
       default:

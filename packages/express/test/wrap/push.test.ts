@@ -87,6 +87,23 @@ describe('wrap mode with push', () => {
     expect(w.host.seen.some((s) => s.path.includes('webdav-push'))).toBe(false);
   });
 
+  it("OPTIONS is the host's answer with webdav-push in its DAV header, and POST allowed on a tracked collection", async () => {
+    const tracked = await dav(`${w.origin}/books/a/`, 'OPTIONS');
+    expect(tracked.status).toBe(200);
+    expect(tracked.headers.get('dav')).toBe('1, 2, access-control, addressbook, webdav-push');
+    expect(tracked.headers.get('allow')?.split(', ')).toContain('POST');
+    expect(tracked.headers.get('allow')?.split(', ')).toContain('PROPPATCH'); // the host's list, extended
+    expect(w.host.seen.filter((s) => s.method === 'OPTIONS').map((s) => s.path)).toEqual(['/books/a']);
+    // Not tracked: the server still does push, but POST is the host's business there.
+    const root = await dav(`${w.origin}/`, 'OPTIONS');
+    expect(root.headers.get('dav')).toBe('1, 2, access-control, addressbook, webdav-push');
+    expect(root.headers.get('allow')?.split(', ')).not.toContain('POST');
+    // The host's refusal passes untouched.
+    const missing = await dav(`${w.origin}/books/none/`, 'OPTIONS');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('dav')).toBeNull();
+  });
+
   it("the push properties are merged into the host's PROPFIND answer for tracked collections", async () => {
     const body = propfindBody('<P:transports/><P:topic/><P:supported-triggers/><D:sync-token/><D:displayname/>', ' xmlns:P="https://bitfire.at/webdav-push"');
     const r = await dav(`${w.origin}/books/a/`, 'PROPFIND', { headers: { ...XML_HEADERS, depth: '0' }, body });

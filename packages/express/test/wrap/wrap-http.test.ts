@@ -128,6 +128,14 @@ describe('what it leaves to the host', () => {
     expect(w.host.seen.at(-1)).toMatchObject({ method: 'REPORT', path: '/books', body: syncBody(null, '1') });
   });
 
+  it('passes OPTIONS to the host untouched when push is off', async () => {
+    await withBook();
+    const r = await dav(`${w.origin}/books/a/`, 'OPTIONS');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('dav')).toBe('1, 2, access-control, addressbook');
+    expect(r.headers.get('allow')?.split(', ')).not.toContain('POST');
+  });
+
   it('passes LOCK and UNLOCK to the host untouched: locking is the host\'s in wrap mode', async () => {
     await withBook();
     const lockinfo = '<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';

@@ -1,0 +1,68 @@
+/**
+ * Web Push message encryption (RFC 8291 over RFC 8188 `aes128gcm`), in two
+ * halves so the costly one can run before a change happens:
+ *
+ * - {@link messageKeys}: a fresh ephemeral P-256 key pair and salt, the ECDH
+ *   with the subscription's key and the HKDF derivations (RFC 8291 §3.3–3.4).
+ *   This is ~90 % of a message's encryption CPU (the ECDH alone ~0.12 ms)
+ *   and depends only on the subscription, not on what is said.
+ * - {@link sealMessage}: AES-128-GCM of the message with those keys (a few µs).
+ *
+ * RFC 8291 requires a fresh key pair per message: a {@link MessageKeys} is
+ * sealed with once and dropped (`prepared-message-keys.ts` keeps it so).
+ */
+import { createCipheriv, createECDH, hkdfSync, randomBytes } from 'node:crypto';
+
+/** RFC 8188 record size announced in the header; the whole message is one record. */
+const RECORD_SIZE = 4096;
+/** Bytes a record adds to its plaintext: the delimiter (1) and the GCM tag (16). */
+const RECORD_OVERHEAD = 17;
+/** Largest message one record carries. */
+export const MAX_MESSAGE_BYTES = RECORD_SIZE - RECORD_OVERHEAD;
+
+const KEY_INFO = Buffer.from('WebPush: info\0');
+const CEK_INFO = Buffer.from('Content-Encoding: aes128gcm\0');
+const NONCE_INFO = Buffer.from('Content-Encoding: nonce\0');
+
+/** Everything one message's encryption needs but the message: use once. */
+export interface MessageKeys {
+  /** The aes128gcm header: salt (16), record size (4), key id length (1), the ephemeral public key (65). */
+  readonly header: Buffer;
+  /** Content-encryption key (16 bytes). */
+  readonly cek: Buffer;
+  /** GCM nonce of the (only) record (12 bytes). */
+  readonly nonce: Buffer;
+}
+
+/**
+ * Fresh keys for one message to the subscription whose user agent key is
+ * `publicKey` (uncompressed P-256, 65 bytes) and auth secret `authSecret`
+ * (16 bytes). Throws on a key that is not a P-256 point.
+ */
+export function messageKeys(publicKey: Buffer, authSecret: Buffer): MessageKeys {
+  const ecdh = createECDH('prime256v1');
+  const asPublic = ecdh.generateKeys();
+  const secret = ecdh.computeSecret(publicKey);
+  const salt = randomBytes(16);
+  const ikm = Buffer.from(hkdfSync('sha256', secret, authSecret, Buffer.concat([KEY_INFO, publicKey, asPublic]), 32));
+  const cek = Buffer.from(hkdfSync('sha256', ikm, salt, CEK_INFO, 16));
+  const nonce = Buffer.from(hkdfSync('sha256', ikm, salt, NONCE_INFO, 12));
+  const header = Buffer.alloc(16 + 4 + 1 + asPublic.length);
+  salt.copy(header, 0);
+  header.writeUInt32BE(RECORD_SIZE, 16);
+  header[20] = asPublic.length;
+  asPublic.copy(header, 21);
+  return { header, cek, nonce };
+}
+
+/** The encrypted body of `message`: header, then one record ending in the last-record delimiter 0x02, unpadded. */
+export function sealMessage(keys: MessageKeys, message: Buffer): Buffer {
+  if (message.length > MAX_MESSAGE_BYTES) throw new RangeError(`davsync: a push message is at most ${MAX_MESSAGE_BYTES} bytes (was ${message.length})`);
+  const cipher = createCipheriv('aes-128-gcm', keys.cek, keys.nonce);
+  const head = cipher.update(message);
+  const last = cipher.update(LAST_RECORD);
+  const tail = cipher.final();
+  return Buffer.concat([keys.header, head, last, tail, cipher.getAuthTag()]);
+}
+
+const LAST_RECORD = Buffer.from([2]);

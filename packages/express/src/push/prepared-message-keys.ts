@@ -1,0 +1,110 @@
+/**
+ * Message keys made ahead of time, one per registration, so a change's
+ * fan-out pays only for sealing (AES-GCM, µs) instead of an ECDH and four
+ * HKDFs per subscription (~0.2 ms each: 200 ms of one core for 1 000
+ * subscriptions). Keys are made when a registration is created and after
+ * each message it is sent, a few at a time once no message has been sent
+ * for {@link IDLE_MS} — so preparing never delays a fan-out under way —
+ * and each prepared set is taken once (RFC 8291 wants a fresh ephemeral key
+ * per message). A registration with none ready (a busy stretch, a restart,
+ * keys changed by a re-registration) gets fresh keys on the spot.
+ */
+import { messageKeys, type MessageKeys } from './message-encryption';
+
+/** The subscription keys a prepared set was made for (base64url, as stored). */
+export interface SubscriptionKeys {
+  readonly publicKey: string;
+  readonly authSecret: string;
+}
+
+interface Prepared extends SubscriptionKeys {
+  readonly keys: MessageKeys;
+}
+
+/** Quiet time (no message taken) before preparing starts, in ms. */
+export const IDLE_MS = 20;
+/** Keys made per event-loop turn while preparing (~0.2 ms each: a turn stays under 2 ms). */
+const SLICE = 8;
+
+export class PreparedMessageKeys {
+  /** Ready sets by registration id, oldest first (dropped first past `max`). */
+  private readonly ready = new Map<string, Prepared>();
+  /** Registrations owed a set. */
+  private readonly wanted = new Map<string, SubscriptionKeys>();
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private sliceScheduled: ReturnType<typeof setImmediate> | undefined;
+  private closed = false;
+
+  /** `max`: sets kept at most (each about half a kilobyte with its buffers). */
+  constructor(private readonly max = 10_000) {}
+
+  /** Keys for one message to registration `id`: its prepared set when made for these keys, else fresh ones. Another set is prepared later. */
+  take(id: string, subscription: SubscriptionKeys): MessageKeys {
+    const prepared = this.ready.get(id);
+    this.ready.delete(id);
+    const keys =
+      prepared !== undefined && prepared.publicKey === subscription.publicKey && prepared.authSecret === subscription.authSecret
+        ? prepared.keys
+        : fresh(subscription);
+    this.prepare(id, subscription);
+    return keys;
+  }
+
+  /** Asks for a set for registration `id` once the server is idle. */
+  prepare(id: string, subscription: SubscriptionKeys): void {
+    if (this.closed) return;
+    this.wanted.set(id, subscription);
+    // Every call pushes preparing back: it starts only after IDLE_MS without messages.
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.sliceScheduled !== undefined) {
+      clearImmediate(this.sliceScheduled);
+      this.sliceScheduled = undefined;
+    }
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.prepareSlice();
+    }, IDLE_MS);
+    this.idleTimer.unref?.();
+  }
+
+  /** How many sets are ready (for tests). */
+  get size(): number {
+    return this.ready.size;
+  }
+
+  /** Stops preparing and forgets every set. */
+  close(): void {
+    this.closed = true;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.sliceScheduled !== undefined) clearImmediate(this.sliceScheduled);
+    this.ready.clear();
+    this.wanted.clear();
+  }
+
+  private prepareSlice(): void {
+    this.sliceScheduled = undefined;
+    let made = 0;
+    for (const [id, subscription] of this.wanted) {
+      if (made === SLICE) break;
+      this.wanted.delete(id);
+      made += 1;
+      let keys: MessageKeys;
+      try {
+        keys = fresh(subscription);
+      } catch {
+        continue; // not a P-256 key: sending will fail and say so
+      }
+      this.ready.delete(id);
+      if (this.ready.size >= this.max) this.ready.delete(this.ready.keys().next().value as string);
+      this.ready.set(id, { ...subscription, keys });
+    }
+    if (this.wanted.size > 0 && !this.closed) {
+      // Not unref'd: Node stops running a chain of unref'd immediates. The chain ends when `wanted` is empty.
+      this.sliceScheduled = setImmediate(() => this.prepareSlice());
+    }
+  }
+}
+
+function fresh(s: SubscriptionKeys): MessageKeys {
+  return messageKeys(Buffer.from(s.publicKey, 'base64url'), Buffer.from(s.authSecret, 'base64url'));
+}
