@@ -39,8 +39,9 @@ const RULES: Record<string, { forbidden: readonly string[]; why: string }> = {
   'adapter-fs': { forbidden: [...HTTP, '@davsync/protocol'], why: 'an adapter knows no HTTP or wire protocol' },
   'adapter-postgres': { forbidden: [...HTTP, '@davsync/protocol'], why: 'an adapter knows no HTTP or wire protocol' },
   client: {
-    forbidden: [...HTTP, '@davsync/core', '@davsync/adapter-memory', '@davsync/adapter-fs', '@davsync/adapter-postgres', 'saxes', 'xmlbuilder2'],
-    why: 'the client speaks WebDAV through protocol and fetch: no server, no sync engine, no XML library of its own',
+    // node:http and node:https as a client only: Node 20's fetch buffers a streamed request body whole (remote/streamed-request.ts).
+    forbidden: [...HTTP.filter((m) => m !== 'node:http' && m !== 'node:https'), '@davsync/core', '@davsync/adapter-memory', '@davsync/adapter-fs', '@davsync/adapter-postgres', 'saxes', 'xmlbuilder2'],
+    why: 'the client speaks WebDAV through protocol, fetch and (for file bodies) the node:http client: no server, no sync engine, no XML library of its own',
   },
 };
 

@@ -267,13 +267,14 @@ export class FsAdapter implements StorageAdapter {
         // The new inode continues the ID of the file it replaces.
         const fileId = target.kind === 'file' ? fileIdOf(factsOf('file', target.stats), await this.#fileIds.get(p)) : undefined;
         const facts = factsOf('file', staged.stats);
-        if (fileId !== undefined) await this.#fileIds.bind(p, fileId, facts.identity);
+        // Unsynced: the journal entry of this write, committed before it is acknowledged, syncs them.
+        if (fileId !== undefined) await this.#fileIds.bind(p, fileId, facts.identity, { unsynced: true });
         // A new member starts without dead properties, even if a member removed
         // behind the adapter's back left some in the table.
         if (target.kind === 'absent') await this.#table.removeTree(p);
         const contentType = await this.#storeContentType(p, options.contentType, target.kind === 'absent');
         // Tagged with this version's identity; without, an old value names the old version: stale.
-        if (checksums !== undefined) await this.#table.patch(p, { [CHECKSUMS_PROPERTY]: encodeChecksums(facts.etag, checksums) }, []);
+        if (checksums !== undefined) await this.#table.patch(p, { [CHECKSUMS_PROPERTY]: encodeChecksums(facts.etag, checksums) }, [], { unsynced: true });
         return { entry: fileEntry(p, facts, contentType, fileId ?? facts.identity, checksums), real: target.real };
       });
       // The rename is durable once its folder is fsynced. Outside the lock,
@@ -383,9 +384,9 @@ export class FsAdapter implements StorageAdapter {
    */
   async #storeContentType(path: string, contentType: string | undefined, fresh: boolean): Promise<string> {
     const derived = contentTypeFor(path);
-    if (contentType !== undefined && contentType !== derived) await this.#table.patch(path, { [CONTENT_TYPE_PROPERTY]: contentType }, []);
+    if (contentType !== undefined && contentType !== derived) await this.#table.patch(path, { [CONTENT_TYPE_PROPERTY]: contentType }, [], { unsynced: true });
     // Only when one is stored: the common overwrite then costs a read, not a write transaction.
-    else if (!fresh && (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] !== undefined) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY]);
+    else if (!fresh && (await this.#table.get(path))[CONTENT_TYPE_PROPERTY] !== undefined) await this.#table.patch(path, {}, [CONTENT_TYPE_PROPERTY], { unsynced: true });
     return contentType ?? derived;
   }
 }

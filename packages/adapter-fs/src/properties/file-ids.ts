@@ -35,8 +35,12 @@ export interface FileIdTable {
   get(path: string): Promise<FileIdRow | undefined>;
   /** The rows of the direct members of `collection`, by path: one query for a whole listing. */
   inFolder(collection: string): Promise<ReadonlyMap<string, FileIdRow>>;
-  /** Binds `id` at `path` to the inode identity `boundTo` (replacing the path's row). */
-  bind(path: string, id: string, boundTo: string): Promise<void>;
+  /**
+   * Binds `id` at `path` to the inode identity `boundTo` (replacing the
+   * path's row). `unsynced`: part of a write whose journal entry's commit
+   * syncs it (see `PatchOptions`).
+   */
+  bind(path: string, id: string, boundTo: string, options?: { readonly unsynced?: boolean }): Promise<void>;
   /** Moves the rows of `from` and everything below it under `to` (replacing theirs). */
   moveTree(from: string, to: string): Promise<void>;
   /** Drops the rows of `path` and everything below it. */

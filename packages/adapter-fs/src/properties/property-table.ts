@@ -5,7 +5,19 @@
  */
 import type { DeadPropertyStore } from '@davsync/core';
 
+/** How a table write waits for the disk. */
+export interface PatchOptions {
+  /**
+   * A write's own metadata (its checksums, content type), written just
+   * before its journal entry, whose synced commit carries this one to disk:
+   * no fsync of its own.
+   */
+  readonly unsynced?: boolean;
+}
+
 export interface PropertyTable extends DeadPropertyStore {
+  /** `DeadPropertyStore.patch`, with how to wait for the disk. */
+  patch(path: string, set: Readonly<Record<string, string>>, remove: readonly string[], options?: PatchOptions): Promise<void>;
   /** Copies the properties of `from` and everything below it to the same relative paths under `to` (replacing theirs). */
   copyTree(from: string, to: string): Promise<void>;
   /** Moves the properties of `from` and everything below it under `to` (replacing theirs). */

@@ -5,7 +5,7 @@
  * operations use the same key ranges as the property table.
  */
 import { parentOf, ROOT } from '@davsync/core';
-import { withStateDb, type StateDatabase } from '../journal/state-db';
+import { commitUnsynced, withStateDb, type StateDatabase } from '../journal/state-db';
 import type { FileIdRow, FileIdTable } from './file-ids';
 
 const SUBTREE = '(path = :path OR (path > :lo AND path < :hi))';
@@ -60,8 +60,9 @@ export class SqliteFileIdTable implements FileIdTable {
     return new Map(rows.map((r) => [r.path, { id: r.id, boundTo: r.bound_to }]));
   }
 
-  async bind(path: string, id: string, boundTo: string): Promise<void> {
-    withStateDb(this.#db, 'keeping a file ID', () => this.#s.bind.run(path, parentOf(path) ?? ROOT, id, boundTo));
+  async bind(path: string, id: string, boundTo: string, options: { readonly unsynced?: boolean } = {}): Promise<void> {
+    const bind = () => this.#s.bind.run(path, parentOf(path) ?? ROOT, id, boundTo);
+    withStateDb(this.#db, 'keeping a file ID', () => (options.unsynced === true ? commitUnsynced(this.#db, bind) : bind()));
   }
 
   async moveTree(from: string, to: string): Promise<void> {

@@ -7,8 +7,8 @@
  * LIKE anywhere). Every operation is one transaction.
  */
 import { badRequest, forbidden, isMemberPath, isWithin, ROOT } from '@davsync/core';
-import type { PropertyTable } from './property-table';
-import { withStateDb, type StateDatabase } from '../journal/state-db';
+import type { PatchOptions, PropertyTable } from './property-table';
+import { commitUnsynced, withStateDb, type StateDatabase } from '../journal/state-db';
 
 // `{ns}local`, or a bare `local` for a name in no namespace (RFC 4918 allows those).
 const CLARK_NAME = /^(?:\{[^{}]*\})?[^{}]+$/;
@@ -96,8 +96,12 @@ export class SqlitePropertyTable implements PropertyTable {
     return this.#guard('reading properties', () => Object.fromEntries(this.#s.get.all(p).map((r) => [r.name, r.value])));
   }
 
-  /** Removes `remove` and sets `set`, in one transaction; a refused name or value changes nothing. */
-  async patch(path: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
+  /**
+   * Removes `remove` and sets `set`, in one transaction; a refused name or
+   * value changes nothing. `unsynced`: a write's own metadata, synced by its
+   * journal entry's commit (see `commitUnsynced`).
+   */
+  async patch(path: string, set: Readonly<Record<string, string>>, remove: readonly string[], options: PatchOptions = {}): Promise<void> {
     const p = memberPath(path);
     const toSet = Object.entries(set);
     for (const name of [...remove, ...toSet.map(([n]) => n)]) {
@@ -108,7 +112,8 @@ export class SqlitePropertyTable implements PropertyTable {
     for (const [name, value] of toSet) {
       if (typeof value !== 'string') throw badRequest(`dead property value must be a string: ${name}`);
     }
-    this.#guard('patching properties', () => this.#patch(p, toSet, remove));
+    const patch = () => this.#patch(p, toSet, remove);
+    this.#guard('patching properties', () => (options.unsynced === true ? commitUnsynced(this.#db, patch) : patch()));
   }
 
   async copyTree(from: string, to: string): Promise<void> {

@@ -4,20 +4,13 @@
  * neutral handler called with a `DavRequest`, no socket. Runs on the store
  * DAVSYNC_TEST_STORE names.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call, lockinfo, lockTokenOf } from '../support/handler-call';
+import { describe, expect, it } from '@jest/globals';
+import { lockinfo, lockTokenOf } from '../support/handler-call';
 import { D, errorConditions, multistatus, textOf, XML_HEADERS } from '../support/dav';
-import { openHandler, syncBody, type TestHandler } from '../support/server';
+import { handlerForThisFile } from '../support/method-calls';
+import { syncBody } from '../support/server';
 
-let t: TestHandler;
-beforeAll(async () => {
-  t = await openHandler();
-});
-afterAll(async () => {
-  await t.close();
-});
-
-const req = (method: string, url: string, headers: Record<string, string> = {}, body?: string) => call(t.handler, method, url, headers, body);
+const { req } = handlerForThisFile();
 
 describe('LOCK and UNLOCK', () => {
   it('locks (200, Lock-Token, lockdiscovery), keeps writers without the token out (423), lets the holder write, unlocks (204)', async () => {

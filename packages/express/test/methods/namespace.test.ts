@@ -3,19 +3,10 @@
  * handler called with a `DavRequest`, no socket. Runs on the store
  * DAVSYNC_TEST_STORE names.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call } from '../support/handler-call';
-import { openHandler, type TestHandler } from '../support/server';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { handlerForThisFile } from '../support/method-calls';
 
-let t: TestHandler;
-beforeAll(async () => {
-  t = await openHandler();
-});
-afterAll(async () => {
-  await t.close();
-});
-
-const req = (method: string, url: string, headers: Record<string, string> = {}, body?: string) => call(t.handler, method, url, headers, body);
+const { req } = handlerForThisFile();
 const text = async (url: string): Promise<string | number> => {
   const r = await req('GET', url);
   return r.status === 200 ? r.text : r.status;

@@ -3,24 +3,17 @@
  * bodies read with the tests' parser. Runs on the store DAVSYNC_TEST_STORE
  * names.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call } from '../support/handler-call';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { D, multistatus, PROPFIND_NAMES, propfindBody, textOf, XML_HEADERS } from '../support/dav';
-import { openHandler, type TestHandler } from '../support/server';
+import { handlerForThisFile } from '../support/method-calls';
 
-let t: TestHandler;
+const { req } = handlerForThisFile();
 beforeAll(async () => {
-  t = await openHandler();
   await req('MKCOL', '/p');
   await req('PUT', '/p/f.txt', { 'content-type': 'text/plain' }, 'hello');
   await req('MKCOL', '/p/sub');
   await req('PUT', '/p/sub/g.txt', {}, 'g');
 });
-afterAll(async () => {
-  await t.close();
-});
-
-const req = (method: string, url: string, headers: Record<string, string> = {}, body?: string) => call(t.handler, method, url, headers, body);
 const X = (local: string): string => `{urn:x}${local}`;
 const proppatch = (inner: string): string => `<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:x="urn:x">${inner}</D:propertyupdate>`;
 

@@ -3,19 +3,10 @@
  * `DavRequest`, no socket; statuses, headers and bodies as RFC 4918 and
  * RFC 9110 ask. Runs on the store DAVSYNC_TEST_STORE names.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call } from '../support/handler-call';
-import { openHandler, type TestHandler } from '../support/server';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { handlerForThisFile } from '../support/method-calls';
 
-let t: TestHandler;
-beforeAll(async () => {
-  t = await openHandler();
-});
-afterAll(async () => {
-  await t.close();
-});
-
-const req = (method: string, url: string, headers: Record<string, string> = {}, body?: string) => call(t.handler, method, url, headers, body);
+const { req } = handlerForThisFile();
 
 describe('PUT', () => {
   it('creates with 201 and an ETag, replaces with 204 and a new ETag', async () => {
