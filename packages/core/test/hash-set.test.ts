@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BlockHasher } from '@davsync/core';
 import { BLOCK_SIZE, BLOCKS_ALGORITHM } from '../src/block-hashes';
 import { HashSet } from '../src/hash-set';
+import { splitDigests } from '../src/body-hasher';
 
 const digest = (algorithm: string, data: Uint8Array): string => createHash(algorithm).update(data).digest('hex');
 
@@ -69,5 +70,25 @@ describe('HashSet', () => {
     const shaOnly = new HashSet(['sha256']);
     shaOnly.update(data);
     expect(shaOnly.digests()).toEqual({ sha256: digest('sha256', data) });
+  });
+});
+
+describe('splitDigests (the shares of the hashing threads)', () => {
+  it('MD5 alone on one thread, SHA-1 + SHA-256 with its block hashes on the other', () => {
+    expect(splitDigests(['sha1', 'md5', 'sha256', BLOCKS_ALGORITHM], 2)).toEqual([['md5'], ['sha1', 'sha256', BLOCKS_ALGORITHM]]);
+  });
+
+  it('every name exactly once, block hashes never apart from SHA-256, no empty share', () => {
+    const cases: string[][] = [['md5'], ['sha1', 'md5'], ['sha256', BLOCKS_ALGORITHM], ['sha1', 'sha256', BLOCKS_ALGORITHM], ['md5', BLOCKS_ALGORITHM]];
+    for (const names of cases) {
+      for (const lanes of [1, 2]) {
+        const shares = splitDigests(names, lanes);
+        expect(shares.length).toBeLessThanOrEqual(lanes);
+        expect(shares.every((s) => s.length > 0)).toBe(true);
+        expect(shares.flat().sort()).toEqual([...names].sort());
+        if (names.includes('sha256') && names.includes(BLOCKS_ALGORITHM)) expect(shares.some((s) => s.includes('sha256') && s.includes(BLOCKS_ALGORITHM))).toBe(true);
+      }
+    }
+    expect(splitDigests(['sha1', 'md5', 'sha256', BLOCKS_ALGORITHM], 1)).toHaveLength(1);
   });
 });
