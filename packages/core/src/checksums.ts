@@ -62,8 +62,8 @@ export interface HashedBody {
  * copied before it is handed on (a producer may reuse its buffers). A body
  * that ends within {@link BATCH_BYTES} is hashed on the calling thread (for
  * a small file that is cheaper than the round trip); a longer one goes to
- * the hashing thread (`hashing-thread.ts`) batch by batch, which holds the
- * body back when it falls behind.
+ * the hashing threads (`body-hasher.ts`, `hashing-thread.ts`) batch by
+ * batch, which hold the body back when they fall behind.
  *
  * @example
  * const hashed = hashWhileReading(req, CHECKSUM_ALGORITHMS);
