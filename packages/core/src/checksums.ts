@@ -6,12 +6,12 @@
  * of downloading to check a copy. They are not ETags: `Entry.etag` stays
  * what each store makes it.
  */
-import { createHash } from 'node:crypto';
-import { BlockHasher, BLOCKS_ALGORITHM, isBlockList, type StreamHasher } from './block-hashes';
+import { BLOCKS_ALGORITHM, isBlockList } from './block-hashes';
+import { BodyHasher } from './body-hasher';
 import type { WriteOptions } from './adapter';
 import type { ByteStream } from './entry';
 import { DavError } from './errors';
-import { BATCH_BYTES, HashingThread, type HashingWarning, type HashSession } from './hashing-thread';
+import { BATCH_BYTES, type HashingWarning } from './hashing-thread';
 import { passAdoption } from './uploads/adoptable-body';
 
 /** A checksum algorithm davsync computes. */
@@ -43,8 +43,6 @@ export function checksumAlgorithmsOf(option: ChecksumsOption | undefined): reado
  */
 export type Checksums = Readonly<Partial<Record<ChecksumAlgorithm, string>>> & { readonly blocks?: string };
 
-type Hasher = StreamHasher;
-
 /** Node's name of each algorithm. */
 const NODE_NAME: Readonly<Record<ChecksumAlgorithm, string>> = { sha1: 'sha1', md5: 'md5', sha256: 'sha256' };
 
@@ -64,8 +62,8 @@ export interface HashedBody {
  * copied before it is handed on (a producer may reuse its buffers). A body
  * that ends within {@link BATCH_BYTES} is hashed on the calling thread (for
  * a small file that is cheaper than the round trip); a longer one goes to
- * the hashing thread (`hashing-thread.ts`) batch by batch, which holds the
- * body back when it falls behind.
+ * the hashing threads (`body-hasher.ts`, `hashing-thread.ts`) batch by
+ * batch, which hold the body back when they fall behind.
  *
  * @example
  * const hashed = hashWhileReading(req, CHECKSUM_ALGORITHMS);
@@ -78,69 +76,19 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
   const names = [...algorithms.map((a) => NODE_NAME[a]), ...(blocks ? [BLOCKS_ALGORITHM] : [])];
   let result: Promise<Checksums> | undefined;
   async function* pass(): AsyncGenerator<Uint8Array> {
-    // Copies of the chunks so far, until they make a batch.
-    let early: Buffer[] = [];
-    let earlyBytes = 0;
-    let thread: HashingThread | undefined;
-    let session: HashSession | undefined;
-    let batch: Buffer | undefined;
-    let filled = 0;
-    const feed = async (bytes: Uint8Array): Promise<void> => {
-      for (let at = 0; at < bytes.byteLength; ) {
-        batch ??= (thread as HashingThread).batch();
-        const n = Math.min(BATCH_BYTES - filled, bytes.byteLength - at);
-        batch.set(bytes.subarray(at, at + n), filled);
-        filled += n;
-        at += n;
-        if (filled === BATCH_BYTES) {
-          const full = batch;
-          batch = undefined;
-          filled = 0;
-          await (session as HashSession).update(full, BATCH_BYTES);
-        }
-      }
-    };
-    // Hashes on this thread: for a body within one batch, or where there is no hashing thread.
-    let here: Array<readonly [string, Hasher]> | undefined;
-    const hashHere = (): Array<readonly [string, Hasher]> => {
-      const hashes = names.map((name) => [name, name === BLOCKS_ALGORITHM ? new BlockHasher() : createHash(name)] as readonly [string, Hasher]);
-      for (const piece of early) for (const [, hash] of hashes) hash.update(piece);
-      early = [];
-      return hashes;
-    };
+    const hasher = new BodyHasher(names, onWarning);
     let ended = false;
     try {
       for await (const chunk of body) {
-        if (session !== undefined) await feed(chunk);
-        else if (here !== undefined) for (const [, hash] of here) hash.update(chunk);
-        else {
-          early.push(Buffer.from(chunk));
-          earlyBytes += chunk.byteLength;
-          if (earlyBytes >= BATCH_BYTES) {
-            thread = HashingThread.shared(onWarning);
-            if (thread === undefined) here = hashHere();
-            else {
-              session = thread.open(names, onWarning);
-              for (const piece of early) await feed(piece);
-              early = [];
-            }
-          }
-        }
+        await hasher.add(chunk);
         yield chunk;
       }
-      if (session === undefined) {
-        const hashes = here ?? hashHere();
-        result = Promise.resolve(byAlgorithm(Object.fromEntries(hashes.map(([name, hash]) => [name, hash.digest('hex')]))));
-      } else {
-        if (batch !== undefined && filled > 0) await session.update(batch, filled);
-        const digests = session.end();
-        result = digests.then(byAlgorithm);
-        // Awaited by `digests()`; a failure must not count as unhandled meanwhile.
-        result.catch(() => undefined);
-      }
+      result = hasher.end().then(byAlgorithm);
+      // Awaited by `digests()`; a failure must not count as unhandled meanwhile.
+      result.catch(() => undefined);
       ended = true;
     } finally {
-      if (!ended) session?.abort();
+      if (!ended) hasher.abort();
     }
   }
   /** Digests by Node name (and the block list's) → `Checksums`. */

@@ -6,6 +6,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { BlockHasher, hashWhileReading, isChecksums, SyncEngine, type ByteStream, type Checksums, type Entry, type StorageAdapter, type WriteOptions } from '@davsync/core';
+import { Worker } from 'node:worker_threads';
+import { useHashingWorkerFactory } from '@davsync/core/testing';
+import { HASHING_LANES } from '../src/hashing-thread';
 import { noStore } from './helpers';
 
 const digest = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
@@ -46,6 +49,29 @@ describe('hashWhileReading', () => {
       expect({ length, size, same: Buffer.concat(seen).equals(data) }).toEqual({ length, size, same: true });
       expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) });
       expect(isChecksums(await hashed.digests())).toBe(true);
+    }
+  });
+
+  it('one hashing thread that cannot start: its share is hashed here, the other on its thread, the digests the same', async () => {
+    // The first lane's thread starts; the second's fails (the back-off then
+    // keeps it on this thread), so one body is hashed partly here, partly there.
+    let started = 0;
+    const warnings: string[] = [];
+    useHashingWorkerFactory((file) => {
+      if (started++ === 0) return new Worker(file);
+      throw new Error('no second thread');
+    });
+    try {
+      const data = randomBytes(1_000_003);
+      const hashed = hashWhileReading(chunks(data, 65_536), ['sha1', 'md5', 'sha256'], (m) => warnings.push(m));
+      for await (const _ of hashed.body) {
+        // drained
+      }
+      expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) });
+      // On a single core there is one lane only, and nothing to fail.
+      expect(warnings.join('\n')).toMatch(HASHING_LANES > 1 ? /cannot start \(Error: no second thread\)/ : /^$/);
+    } finally {
+      useHashingWorkerFactory(undefined);
     }
   });
 
