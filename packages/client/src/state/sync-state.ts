@@ -205,8 +205,8 @@ export class SyncState {
     const [count, racy, records] = this.db
       .prepare(
         `SELECT count(*), count(sha1), group_concat(CASE kind
-             WHEN 'file' THEN path || char(1) || 'f' || ifnull(size, '') || char(1) || ifnull(mtime_ns, '') || char(1) || ifnull(ino, '')
-             ELSE path || char(1) || kind END, char(0))
+             WHEN 'file' THEN 'f' || char(1) || ifnull(size, '') || char(1) || ifnull(mtime_ns, '') || char(1) || ifnull(ino, '') || char(1) || path
+             ELSE kind || char(1) || path END, char(0))
            FROM synced WHERE path != ''`,
       )
       .raw()

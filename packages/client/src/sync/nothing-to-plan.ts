@@ -11,8 +11,8 @@
  * - the scan holds exactly the synced paths, each with the synced kind and,
  *   for a file, the synced size, mtime (ns) and inode (`localChanged`);
  * - no synced row carries a digest (a same-tick identity that must be
- *   hashed: `racy-files.ts`), and no scanned name is one the planner
- *   reports (`unholdable`).
+ *   hashed: `racy-files.ts`); and no scanned name is one the planner
+ *   reports (`unholdable`): the scan never yields one.
  * Then no path changed on either side, no path is missing from one side
  * (so no move), and no name is reported: the plan is empty. Anything else
  * — a file added, removed or touched, an ETag moved on, a racy entry —
@@ -20,7 +20,6 @@
  */
 import type { SyncState } from '../state/sync-state';
 import type { LocalEntry } from './entries';
-import { unholdable } from './planner';
 
 export function nothingToPlan(state: SyncState, local: ReadonlyMap<string, LocalEntry>): boolean {
   // The remote side first: with changes on the server it stops at the first difference.
@@ -31,22 +30,30 @@ export function nothingToPlan(state: SyncState, local: ReadonlyMap<string, Local
   const records = synced.records.split('\0');
   // A record split in two (a NUL in a path, impossible locally) would show here: never a false match.
   if (records.length !== synced.count) return false;
-  const scanned = new Set<string>();
-  for (const entry of local.values()) {
-    if (unholdable(entry.path) !== undefined) return false;
-    scanned.add(identityRecord(entry));
+  // Each synced path found in the scan with the same record, and as many paths on both sides: the same set.
+  // (Every scanned path is one the planner accepts: scanLocal never yields the state folder, an empty,
+  // `.` or `..` segment, or a NUL — so no `skip` can hide behind an unchanged identity.)
+  for (const record of records) {
+    const entry = local.get(pathOf(record));
+    if (entry === undefined || record !== identityRecord(entry)) return false;
   }
-  // Equal counts, distinct paths on both sides: every synced record found means the same set.
-  for (const record of records) if (!scanned.has(record)) return false;
   return true;
 }
 
 /**
  * A local entry as `SyncState.syncedIdentities` writes a synced row:
- * `path \1 f size \1 mtime \1 ino` for a file, `path \1 dir` for a folder
- * (a folder changes only by kind). Read from the right, the fields hold no
- * `\1`, so two different entries never make the same record.
+ * `f \1 size \1 mtime \1 ino \1 path` for a file, `dir \1 path` for a
+ * folder (a folder changes only by kind). The fields before the path hold
+ * no `\1`, so two different entries never make the same record, whatever
+ * their names hold.
  */
 export function identityRecord(entry: LocalEntry): string {
-  return entry.kind === 'file' ? `${entry.path}\u0001f${entry.size ?? ''}\u0001${entry.mtimeNs ?? ''}\u0001${entry.ino ?? ''}` : `${entry.path}\u0001${entry.kind}`;
+  return entry.kind === 'file' ? `f\u0001${entry.size ?? ''}\u0001${entry.mtimeNs ?? ''}\u0001${entry.ino ?? ''}\u0001${entry.path}` : `${entry.kind}\u0001${entry.path}`;
+}
+
+/** The path at the end of a record: after the first `\1` of a folder's, the fourth of a file's. */
+function pathOf(record: string): string {
+  let at = record.indexOf('\u0001') + 1;
+  if (record.startsWith('f\u0001')) for (let k = 0; k < 3; k++) at = record.indexOf('\u0001', at) + 1;
+  return record.slice(at);
 }
