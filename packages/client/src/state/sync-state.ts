@@ -214,6 +214,11 @@ export class SyncState {
     return { count, racy, records: records ?? '' };
   }
 
+  /** The synced rows that carry a digest (identities too recent to trust): few, read before each pass plans. */
+  racySynced(): SyncedEntry[] {
+    return (this.db.prepare(`SELECT ${SYNCED_COLUMNS} FROM synced WHERE sha1 IS NOT NULL`).all() as SyncedRow[]).map(syncedEntry);
+  }
+
   /** One page of the feed, in one transaction. A removal takes the subtree with it. */
   applyRemote(changes: readonly RemoteChange[]): void {
     if (changes.length === 0) return;

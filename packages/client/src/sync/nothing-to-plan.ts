@@ -10,12 +10,13 @@
  *   paths, kinds, ETags by `remoteChanged`'s rule);
  * - the scan holds exactly the synced paths, each with the synced kind and,
  *   for a file, the synced size, mtime (ns) and inode (`localChanged`);
- * - no synced row carries a digest (a same-tick identity that must be
- *   hashed: `racy-files.ts`); and no scanned name is one the planner
+ * - each synced row that carries a digest (a same-tick identity,
+ *   `racy-files.ts`) has the same digest in the scan, which the pass took
+ *   just before (the planner compares those by content too); and no scanned name is one the planner
  *   reports (`unholdable`): the scan never yields one.
  * Then no path changed on either side, no path is missing from one side
  * (so no move), and no name is reported: the plan is empty. Anything else
- * — a file added, removed or touched, an ETag moved on, a racy entry —
+ * — a file added, removed or touched, an ETag moved on, a same-tick edit —
  * answers false and the pass plans in full, as before.
  */
 import type { SyncState } from '../state/sync-state';
@@ -25,7 +26,9 @@ export function nothingToPlan(state: SyncState, local: ReadonlyMap<string, Local
   // The remote side first: with changes on the server it stops at the first difference.
   if (!state.remoteAsSynced()) return false;
   const synced = state.syncedIdentities();
-  if (synced.racy > 0 || synced.count !== local.size) return false;
+  if (synced.count !== local.size) return false;
+  // A same-tick identity is unchanged only if the content is: its digest, taken this pass (hashRacyFiles), must match.
+  if (synced.racy > 0 && !state.racySynced().every((s) => s.sha1 === local.get(s.path)?.sha1)) return false;
   if (synced.count === 0) return true;
   const records = synced.records.split('\0');
   // A record split in two (a NUL in a path, impossible locally) would show here: never a false match.

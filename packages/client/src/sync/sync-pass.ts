@@ -99,10 +99,13 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     timings.mark('feed');
     const scan = await scanning;
     timings.mark(`scan (${scan.entries.size})`);
+    // Same-tick identities hashed first (racy-files.ts): the scan's entries then carry their digests,
+    // and the check below, like the planner, compares those by content.
+    await hashRacyFiles(local, scan.entries, state.racySynced(), state);
     // Both sides as synced (the usual pass): the plan is empty, proven without reading either tree (nothing-to-plan.ts).
     const settled = nothingToPlan(state, scan.entries);
     timings.mark(settled ? 'check: nothing to plan' : 'check');
-    const { actions, synced, remoteTree } = settled ? nothingPlanned() : await planPass(local, scan.entries, state, options.now, timings);
+    const { actions, synced, remoteTree } = settled ? nothingPlanned() : planPass(scan.entries, state, options.now, timings);
     for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
     for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
     guardDeletions(actions, synced, options.maxDeletePercent ?? 50);
@@ -147,16 +150,13 @@ function nothingPlanned(): Planned {
 }
 
 /** The three trees read into memory and compared: what a pass does when something changed. */
-async function planPass(
-  local: LocalFolder,
+function planPass(
   localTree: Map<string, LocalEntry>,
   state: SyncState,
   now: (() => Date) | undefined,
   timings: PassTimings,
-): Promise<Planned> {
-  let synced = state.synced();
-  // Files whose digest was settled are read again (their sha1 dropped); the planner's verdict is the same either way.
-  if ((await hashRacyFiles(local, localTree, synced, state)) > 0) synced = state.synced();
+): Planned {
+  const synced = state.synced();
   const remoteTree = state.remoteTree();
   timings.mark('state');
   const actions = plan({ synced, local: localTree, remote: remoteTree, now: (now ?? (() => new Date()))() });
