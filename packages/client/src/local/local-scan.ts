@@ -13,7 +13,7 @@
  * docs/performance.md). Yielding keeps continuous mode's watcher and
  * change stream heard during a long scan.
  */
-import { lstatSync, readdirSync, type BigIntStats, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { LocalEntry } from '../sync/entries';
@@ -34,20 +34,18 @@ export async function scanLocal(root: string, maxEntries = 1_000_000): Promise<L
   const skipped: { path: string; reason: string }[] = [];
   const queue = [''];
   let sinceYield = 0;
+  // Paths below the root are joined by plain concatenation: they are already normal (no `.`, `..` or `//`),
+  // and path.join's normalising of every one was a measurable part of a 50 000-file scan.
+  const prefix = join(root, '/');
   for (let next = 0; next < queue.length; next++) {
     const dir = queue[next]!;
-    const dirents = listFolder(root, dir);
-    if (dirents === undefined) continue;
-    for (const dirent of dirents) {
-      const path = dir === '' ? dirent.name : `${dir}/${dirent.name}`;
+    const names = listFolder(root, dir);
+    if (names === undefined) continue;
+    for (const name of names) {
+      const path = dir === '' ? name : `${dir}/${name}`;
       if (path === STATE_DIR) continue;
       if (entries.size >= maxEntries) throw new Error(`davsync: more than ${maxEntries} files and folders under ${root}; stopping`);
-      // The folder listing already tells a link or a device apart: no lstat needed to skip it.
-      if (dirent.isSymbolicLink()) {
-        skipped.push({ path, reason: 'a symbolic link (not followed)' });
-        continue;
-      }
-      const st = lstatSync(join(root, path), { bigint: true, throwIfNoEntry: false });
+      const st = lstatSync(prefix + path, { bigint: true, throwIfNoEntry: false });
       if (st === undefined) continue; // removed since the listing: the next pass sees it gone
       const entry = entryOf(path, st);
       if (entry === undefined) skipped.push({ path, reason: st.isSymbolicLink() ? 'a symbolic link (not followed)' : 'not a regular file or folder' });
@@ -56,7 +54,7 @@ export async function scanLocal(root: string, maxEntries = 1_000_000): Promise<L
         if (entry.kind === 'dir') queue.push(path);
       }
     }
-    sinceYield += dirents.length;
+    sinceYield += names.length;
     if (sinceYield >= ENTRIES_PER_YIELD) {
       sinceYield = 0;
       await yieldToLoop();
@@ -65,10 +63,14 @@ export async function scanLocal(root: string, maxEntries = 1_000_000): Promise<L
   return { entries, skipped };
 }
 
-/** A folder's members in name order, or undefined for a folder removed during the scan (its parent's next scan will not list it). */
-function listFolder(root: string, dir: string): Dirent[] | undefined {
+/**
+ * A folder's member names in order, or undefined for a folder removed during the scan (its parent's next
+ * scan will not list it). Names only, not `Dirent`s: every member is lstat'ed anyway, and that tells a
+ * link apart too; 51 000 `Dirent` objects were a third of the scan's garbage.
+ */
+function listFolder(root: string, dir: string): string[] | undefined {
   try {
-    return readdirSync(join(root, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return readdirSync(join(root, dir)).sort();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code === 'ENOENT' || code === 'ENOTDIR') && dir !== '') return undefined;

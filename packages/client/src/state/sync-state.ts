@@ -172,6 +172,53 @@ export class SyncState {
     return tree;
   }
 
+  /**
+   * Whether the server's tree, as the feed left it, is the synced one: the
+   * same paths and kinds, and for each file the same ETag where both have
+   * one (`remoteChanged`'s rule: `r.etag != s.etag` is NULL, not true,
+   * when either is missing). Equal counts and every remote path found in
+   * `synced` make the two path sets equal (paths are keys). Answered inside
+   * SQLite: no row is read into JavaScript. The root ('') is left out, as
+   * the planner leaves it out.
+   */
+  remoteAsSynced(): boolean {
+    const same = this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM remote WHERE path != '') = (SELECT count(*) FROM synced WHERE path != '')
+           AND NOT EXISTS (SELECT 1 FROM remote r LEFT JOIN synced s ON s.path = r.path
+             WHERE r.path != '' AND (s.path IS NULL OR s.kind != r.kind OR (r.kind = 'file' AND r.etag != s.etag)))`,
+      )
+      .pluck()
+      .get();
+    return same === 1;
+  }
+
+  /**
+   * The local identity of every synced path as one string, one record per
+   * path joined by NUL (no path holds one: it could not have been synced),
+   * in no particular order — `identityRecord` (sync/nothing-to-plan.ts)
+   * builds the same record from a scanned entry. One row out of SQLite
+   * instead of one per path. `racy`: how many rows carry a digest (an
+   * identity too recent to trust).
+   */
+  syncedIdentities(): { count: number; racy: number; records: string } {
+    const [count, racy, records] = this.db
+      .prepare(
+        `SELECT count(*), count(sha1), group_concat(CASE kind
+             WHEN 'file' THEN 'f' || char(1) || ifnull(size, '') || char(1) || ifnull(mtime_ns, '') || char(1) || ifnull(ino, '') || char(1) || path
+             ELSE kind || char(1) || path END, char(0))
+           FROM synced WHERE path != ''`,
+      )
+      .raw()
+      .get() as [number, number, string | null];
+    return { count, racy, records: records ?? '' };
+  }
+
+  /** The synced rows that carry a digest (identities too recent to trust): few, read before each pass plans. */
+  racySynced(): SyncedEntry[] {
+    return (this.db.prepare(`SELECT ${SYNCED_COLUMNS} FROM synced WHERE sha1 IS NOT NULL`).all() as SyncedRow[]).map(syncedEntry);
+  }
+
   /** One page of the feed, in one transaction. A removal takes the subtree with it. */
   applyRemote(changes: readonly RemoteChange[]): void {
     if (changes.length === 0) return;

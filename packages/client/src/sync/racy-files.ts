@@ -14,9 +14,9 @@ import type { LocalFolder } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
 import { isRacy, localChanged, nowNs, type LocalEntry, type SyncedEntry } from './entries';
 
-export async function hashRacyFiles(local: LocalFolder, entries: Map<string, LocalEntry>, synced: ReadonlyMap<string, SyncedEntry>, state: SyncState): Promise<number> {
+export async function hashRacyFiles(local: LocalFolder, entries: Map<string, LocalEntry>, racy: Iterable<SyncedEntry>, state: SyncState): Promise<number> {
   let settledCount = 0;
-  for (const s of synced.values()) {
+  for (const s of racy) {
     if (s.sha1 === undefined) continue;
     const l = entries.get(s.path);
     // Changed by identity already (or gone): the planner sees that without a digest.

@@ -15,6 +15,9 @@ import { STATE_DIR, scanLocal } from '../local/local-scan';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
 import { PassTimings } from './pass-timings';
+import type { RemoteEntry } from '../remote/remote-entry';
+import type { LocalEntry, SyncedEntry } from './entries';
+import { nothingToPlan } from './nothing-to-plan';
 import { hashRacyFiles } from './racy-files';
 import { resumeDeltaUploads } from './delta-upload';
 import { plan, type Action } from './planner';
@@ -96,16 +99,16 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     timings.mark('feed');
     const scan = await scanning;
     timings.mark(`scan (${scan.entries.size})`);
-    let synced = state.synced();
-    // Files whose digest was settled are read again (their sha1 dropped); the planner's verdict is the same either way.
-    if ((await hashRacyFiles(local, scan.entries, synced, state)) > 0) synced = state.synced();
-    const remoteTree = state.remoteTree();
-    timings.mark('state');
-    const actions = plan({ synced, local: scan.entries, remote: remoteTree, now: (options.now ?? (() => new Date()))() });
-    timings.mark('plan');
+    // Same-tick identities hashed first (racy-files.ts): the scan's entries then carry their digests,
+    // and the check below, like the planner, compares those by content.
+    await hashRacyFiles(local, scan.entries, state.racySynced(), state);
+    // Both sides as synced (the usual pass): the plan is empty, proven without reading either tree (nothing-to-plan.ts).
+    const settled = nothingToPlan(state, scan.entries);
+    timings.mark(settled ? 'check: nothing to plan' : 'check');
+    const { actions, synced, remoteTree } = settled ? nothingPlanned() : planPass(scan.entries, state, options.now, timings);
     for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
     for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
-    guardDeletions(actions, synced.size === 0 ? 0 : [...synced.values()].filter((e) => e.kind === 'file').length, options.maxDeletePercent ?? 50);
+    guardDeletions(actions, synced, options.maxDeletePercent ?? 50);
     const agreed = actions.every((a) => a.type === 'skip');
     timings.report();
     if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed };
@@ -136,6 +139,31 @@ export async function syncUntilAgreed(options: SyncOptions, maxPasses = 4): Prom
   return { passes, agreed: false };
 }
 
+interface Planned {
+  readonly actions: Action[];
+  readonly synced: ReadonlyMap<string, SyncedEntry>;
+  readonly remoteTree: ReadonlyMap<string, RemoteEntry>;
+}
+
+function nothingPlanned(): Planned {
+  return { actions: [], synced: new Map(), remoteTree: new Map() };
+}
+
+/** The three trees read into memory and compared: what a pass does when something changed. */
+function planPass(
+  localTree: Map<string, LocalEntry>,
+  state: SyncState,
+  now: (() => Date) | undefined,
+  timings: PassTimings,
+): Planned {
+  const synced = state.synced();
+  const remoteTree = state.remoteTree();
+  timings.mark('state');
+  const actions = plan({ synced, local: localTree, remote: remoteTree, now: (now ?? (() => new Date()))() });
+  timings.mark('plan');
+  return { actions, synced, remoteTree };
+}
+
 /** The feed, page by page into the state; the cursor stored only at its end. */
 async function readRemoteChanges(remote: RemoteCollection, state: SyncState): Promise<{ tokenRefused: boolean; unreadable: readonly Unreadable[] }> {
   const seen = new Set<string>();
@@ -161,9 +189,12 @@ async function checkLocalRoot(dir: string): Promise<void> {
   if (!isDir) throw new SyncRefused(`${dir} does not exist or is not a folder: refusing to sync (an unmounted drive would look like everything deleted); create it to start`);
 }
 
-function guardDeletions(actions: readonly Action[], syncedFiles: number, percent: number): void {
+function guardDeletions(actions: readonly Action[], synced: ReadonlyMap<string, SyncedEntry>, percent: number): void {
   const deletes = actions.filter((a) => (a.type === 'delete-local' || a.type === 'delete-remote') && a.kind === 'file');
-  if (percent >= 100 || deletes.length < GUARD_MINIMUM || deletes.length * 100 <= percent * syncedFiles) return;
+  if (percent >= 100 || deletes.length < GUARD_MINIMUM) return;
+  let syncedFiles = 0;
+  for (const e of synced.values()) if (e.kind === 'file') syncedFiles++;
+  if (deletes.length * 100 <= percent * syncedFiles) return;
   const here = deletes.filter((a) => a.type === 'delete-local').length;
   throw new SyncRefused(
     `this pass would delete ${deletes.length} of ${syncedFiles} synced files (${here} here, ${deletes.length - here} on the server), more than ${percent} %: ` +
