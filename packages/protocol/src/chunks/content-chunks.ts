@@ -44,15 +44,20 @@ export function isChunkParams(p: ChunkParams): boolean {
   return ints && p.min >= 64 && p.min < p.avg && p.avg < p.max && p.max <= MAX_CHUNK_LIMIT && (p.avg & (p.avg - 1)) === 0;
 }
 
-/** The gear table: 256 pseudo-random 32-bit values from a fixed xorshift seed (so every side has the same). */
-const GEAR: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+/**
+ * The gear table: 256 pseudo-random 32-bit values from a fixed xorshift
+ * seed (so every side has the same). Held as signed 32-bit integers, the
+ * same bits: V8 keeps those as small integers, where values over 2³¹ would
+ * be heap numbers in the hot loop.
+ */
+const GEAR: Int32Array = (() => {
+  const table = new Int32Array(256);
   let x = 0x9e3779b9;
   for (let i = 0; i < 256; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    table[i] = x >>> 0;
+    table[i] = x | 0;
   }
   return table;
 })();
@@ -77,29 +82,55 @@ export class ContentChunker {
     this.#avg = params.avg;
     this.#max = params.max;
     const bits = Math.log2(params.avg);
-    // Masks as unsigned 32-bit values; a mask of 32 bits or more is all ones.
-    this.#maskSmall = bits + 2 >= 32 ? 0xffffffff : 2 ** (bits + 2) - 1;
-    this.#maskLarge = 2 ** (bits - 2) - 1;
+    // Masks as signed 32-bit values (the rolling hash is one); a mask of 32 bits or more is all ones.
+    this.#maskSmall = bits + 2 >= 32 ? -1 : 2 ** (bits + 2) - 1;
+    this.#maskLarge = (2 ** (bits - 2) - 1) | 0;
   }
 
   update(bytes: Uint8Array): this {
+    // Locals, not fields, in the per-byte loops: V8 keeps them in registers.
     const n = bytes.byteLength;
+    const min = this.#min;
+    const avg = this.#avg;
+    const max = this.#max;
+    const maskSmall = this.#maskSmall;
+    const maskLarge = this.#maskLarge;
     let sliceStart = 0;
     let pos = this.#pos;
     let gear = this.#gear;
-    for (let i = 0; i < n; ) {
-      if (pos < this.#min) {
+    let i = 0;
+    while (i < n) {
+      if (pos < min) {
         // FastCDC's skip: no boundary this early, so no hashing of these bytes.
-        const k = Math.min(this.#min - pos, n - i);
+        const k = Math.min(min - pos, n - i);
         pos += k;
         i += k;
         continue;
       }
-      gear = ((gear << 1) + GEAR[bytes[i] as number]!) >>> 0;
-      pos++;
-      i++;
-      const mask = pos <= this.#avg ? this.#maskSmall : this.#maskLarge;
-      if ((gear & mask) >>> 0 === 0 || pos === this.#max) {
+      // Before the average size the harder mask, after it the easier one; each loop stops at the buffer's end.
+      const from = i;
+      let cut = false;
+      if (pos < avg) {
+        const stop = Math.min(n, i + (avg - pos));
+        while (i < stop) {
+          gear = ((gear << 1) + GEAR[bytes[i++]!]!) | 0;
+          if ((gear & maskSmall) === 0) {
+            cut = true;
+            break;
+          }
+        }
+      } else {
+        const stop = Math.min(n, i + (max - pos));
+        while (i < stop) {
+          gear = ((gear << 1) + GEAR[bytes[i++]!]!) | 0;
+          if ((gear & maskLarge) === 0) {
+            cut = true;
+            break;
+          }
+        }
+      }
+      pos += i - from;
+      if (cut || pos === max) {
         this.#hash.update(bytes.subarray(sliceStart, i));
         this.#close(pos);
         sliceStart = i;
