@@ -10,61 +10,21 @@
 //     average 4 MiB, max 16 MiB; a chunk is reused when the old file has one
 //     with the same SHA-256),
 // plus each method's chunking time over the file (SHA-256 included).
-// Run: npm run bench:cdc   (SIZE in MiB with DAVSYNC_CDC_MIB, default 256)
+// Run: npm run bench:cdc   (SIZE in MiB with DAVSYNC_CDC_MIB, default 256; builds first)
 'use strict';
 const { createHash, randomBytes } = require('node:crypto');
+
+const { ContentChunker, FASTCDC_PARAMS } = require('../packages/protocol/dist/index.js');
 
 const MIB = 2 ** 20;
 const SIZE = (Number(process.env.DAVSYNC_CDC_MIB) || 256) * MIB;
 const BLOCK = 4 * MIB;
-const MIN = 1 * MIB;
-const AVG_BITS = 22; // 4 MiB
-const MAX = 16 * MIB;
-// Normalized chunking (FastCDC §3.3, level 2): a harder mask before the average size, an easier one after.
-const MASK_S = 2 ** (AVG_BITS + 2) - 1;
-const MASK_L = 2 ** (AVG_BITS - 2) - 1;
-
-// The gear table: 256 fixed pseudo-random 32-bit values (seeded, so runs compare).
-const GEAR = new Uint32Array(256);
-{
-  let x = 0x9e3779b9;
-  for (let i = 0; i < 256; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    GEAR[i] = x >>> 0;
-  }
-}
-
-/** Where the chunk starting at `start` ends (exclusive). */
-function cut(data, start) {
-  const n = data.length - start;
-  if (n <= MIN) return data.length;
-  const avgEnd = start + Math.min(2 ** AVG_BITS, n);
-  const maxEnd = start + Math.min(MAX, n);
-  let h = 0;
-  let i = start + MIN;
-  for (; i < avgEnd; i++) {
-    h = ((h << 1) + GEAR[data[i]]) >>> 0;
-    if ((h & MASK_S) === 0) return i + 1;
-  }
-  for (; i < maxEnd; i++) {
-    h = ((h << 1) + GEAR[data[i]]) >>> 0;
-    if ((h & MASK_L) === 0) return i + 1;
-  }
-  return maxEnd;
-}
 
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 
+// The chunker davsync serves as ds:chunk-hashes (packages/protocol/src/chunks/content-chunks.ts).
 function cdcChunks(data) {
-  const chunks = [];
-  for (let start = 0; start < data.length; ) {
-    const end = cut(data, start);
-    chunks.push({ length: end - start, hash: sha(data.subarray(start, end)) });
-    start = end;
-  }
-  return chunks;
+  return new ContentChunker(FASTCDC_PARAMS).update(data).end();
 }
 
 function fixedChunks(data) {

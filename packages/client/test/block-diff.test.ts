@@ -1,7 +1,7 @@
 /** The pure decisions of the delta transfer: what to fetch, what to PATCH, how ranges are joined; and the block hasher. */
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { coalesce, changedRanges, rebuildPlan, bytesIn } from '../src/sync/block-diff';
+import { coalesce, changedRanges, chunkPlan, rebuildPlan, bytesIn } from '../src/sync/block-diff';
 import { BlockHasher } from '../src/local/block-hashes';
 
 describe('rebuildPlan', () => {
@@ -20,6 +20,26 @@ describe('rebuildPlan', () => {
       { from: 'remote', start: 20, end: 25 },
     ]);
     expect(rebuildPlan([], ['a', 'b'], 10, 20)).toEqual([{ from: 'remote', start: 0, end: 20 }]);
+  });
+});
+
+describe('chunkPlan', () => {
+  const c = (offset: number, length: number, hash: string) => ({ offset, length, hash });
+  it('copies chunks the local copy has at any offset (shifted by an insertion), fetches the new one, merging neighbours', () => {
+    // Local: a(0-10) b(10-25) c(25-30); the server's: a, then N (b with bytes inserted, 18 long), then c at its new offset.
+    expect(chunkPlan([c(0, 10, 'a'), c(10, 15, 'b'), c(25, 5, 'c')], [c(0, 10, 'a'), c(10, 18, 'N'), c(28, 5, 'c')])).toEqual([
+      { from: 'local', start: 0, end: 10, at: 0 },
+      { from: 'remote', start: 10, end: 28 },
+      { from: 'local', start: 28, end: 33, at: 25 },
+    ]);
+  });
+  it('merges local neighbours only when they are neighbours in the local file too; fetches everything for an empty local copy', () => {
+    expect(chunkPlan([c(0, 10, 'a'), c(10, 10, 'b')], [c(0, 10, 'a'), c(10, 10, 'b')])).toEqual([{ from: 'local', start: 0, end: 20, at: 0 }]);
+    expect(chunkPlan([c(0, 10, 'a'), c(10, 10, 'b')], [c(0, 10, 'b'), c(10, 10, 'a')])).toEqual([
+      { from: 'local', start: 0, end: 10, at: 10 },
+      { from: 'local', start: 10, end: 20, at: 0 },
+    ]);
+    expect(chunkPlan([], [c(0, 10, 'x'), c(10, 3, 'y')])).toEqual([{ from: 'remote', start: 0, end: 13 }]);
   });
 });
 

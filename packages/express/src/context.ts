@@ -11,6 +11,8 @@ import { parseDepth, type Depth, type XmlLimits } from '@davsync/protocol';
 import { decodeTarget, hrefOf, pathFromReference, type RequestTarget } from './hrefs';
 import type { ResolvedOptions } from './options';
 import type { PushPropertySource } from './push/push-properties';
+import type { ChunkListSource } from './properties/chunk-hash-properties';
+import { chunkListCache, type ChunkList } from './properties/chunk-list-cache';
 
 /**
  * What a request reads of the members: the store in full-server mode; in
@@ -140,5 +142,18 @@ export class DavContext extends SyncContext {
 
   override get lockStore(): LockStore {
     return this.engine.locks;
+  }
+
+  /**
+   * `ds:chunk-hashes`: chunked on demand for the request's own target only;
+   * a listing's other members answer from the cache, so one PROPFIND cannot
+   * make the server read a whole tree.
+   */
+  get chunkLists(): ChunkListSource {
+    const cache = chunkListCache(this.engine.adapter);
+    return {
+      chunkList: (entry: Entry): Promise<ChunkList | undefined> =>
+        entry.path === this.path ? cache.compute(entry) : Promise.resolve(cache.cached(entry)),
+    };
   }
 }

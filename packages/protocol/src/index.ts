@@ -68,3 +68,7 @@ export { isCollectionEntry, propText, readMultistatus } from './xml/multistatus-
 export type { MultistatusAnswer, MultistatusEntry, MultistatusLimits } from './xml/multistatus-response';
 export { readDavError, readSyncAnswer, readSyncResponse } from './xml/sync-response';
 export type { SyncAnswer, SyncAnswerEntry, SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';
+
+// Content-defined chunking (FastCDC) for `ds:chunk-hashes`, the same on server and client.
+export { ContentChunker, FASTCDC_CHUNKER, FASTCDC_PARAMS, MAX_CHUNK_LIMIT, chunksOf, isChunkParams } from './chunks/content-chunks';
+export type { ChunkParams, ContentChunk } from './chunks/content-chunks';

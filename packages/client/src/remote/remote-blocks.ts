@@ -10,6 +10,7 @@ import { ENTRY_PROPS, comparableEtag, entryOf, type RemoteEntry } from './remote
 import { propfind } from './propfind';
 import { unexpected, type RemoteHttp } from './remote-http';
 import type { RemotePaths } from './remote-paths';
+import { CHUNK_HASHES, parseChunkList, type ChunkList } from './remote-chunks';
 
 export const DAVSYNC_NS = 'https://davsync.dev/ns';
 export const BLOCK_HASHES = `{${DAVSYNC_NS}}block-hashes`;
@@ -52,6 +53,23 @@ export class RemoteBlocks {
     const hashes = listed === '' ? [] : listed.toLowerCase().split(/\s+/);
     if (hashes.length !== Math.ceil(entry.size / blockSize) || !hashes.every((h) => /^[0-9a-f]{64}$/.test(h))) return undefined;
     return { entry: { ...entry, etag: entry.etag, size: entry.size }, blockSize, hashes };
+  }
+
+  /**
+   * The file's FastCDC chunk list (`ds:chunk-hashes`) and the version it is
+   * of (PROPFIND Depth 0); undefined when the server gives no usable list.
+   * Asked separately from the block list: a davsync server chunks a version
+   * on demand, so only a download that needs it should make it do so.
+   */
+  async chunks(path: string): Promise<(ChunkList & { readonly etag: string }) | undefined> {
+    const answer = await propfind(this.http, this.paths.urlOf(path), '0', [...ENTRY_PROPS, CHUNK_HASHES]);
+    const first = answer?.responses.find((r) => r.kind === 'propstat');
+    if (first === undefined) return undefined;
+    const entry = entryOf(path, first, false);
+    const el = first.props[CHUNK_HASHES];
+    if (entry.kind !== 'file' || entry.etag === undefined || entry.size === undefined || el === undefined) return undefined;
+    const list = parseChunkList(el, entry.size);
+    return list === undefined ? undefined : { ...list, etag: entry.etag };
   }
 
   /**

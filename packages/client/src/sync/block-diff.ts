@@ -42,6 +42,40 @@ export function rebuildPlan(local: readonly string[], target: readonly string[],
   return plan;
 }
 
+/** A chunk of a file: where it is, how long, its hash (`ds:chunk-hashes`, `local/content-chunks.ts`). */
+export interface HashedChunk {
+  readonly offset: number;
+  readonly length: number;
+  readonly hash: string;
+}
+
+/**
+ * How to rebuild the server's version from content-defined chunk lists:
+ * each target chunk whose hash the local copy has anywhere is copied from
+ * there, every other fetched. Neighbouring pieces are merged as in
+ * {@link rebuildPlan}.
+ */
+export function chunkPlan(local: readonly HashedChunk[], target: readonly HashedChunk[]): Segment[] {
+  const at = new Map<string, number>();
+  for (const c of local) if (!at.has(c.hash)) at.set(c.hash, c.offset);
+  const plan: Segment[] = [];
+  for (const c of target) {
+    const start = c.offset;
+    const end = c.offset + c.length;
+    const from = at.get(c.hash);
+    const last = plan[plan.length - 1];
+    if (from === undefined) {
+      if (last?.from === 'remote' && last.end === start) plan[plan.length - 1] = { ...last, end };
+      else plan.push({ from: 'remote', start, end });
+    } else if (last?.from === 'local' && last.end === start && last.at + (last.end - last.start) === from) {
+      plan[plan.length - 1] = { ...last, end };
+    } else {
+      plan.push({ from: 'local', start, end, at: from });
+    }
+  }
+  return plan;
+}
+
 /**
  * The byte ranges of `target` (the local file, `targetSize` bytes) that
  * differ from `base` (the server's list) block for block, at the same

@@ -9,6 +9,13 @@
  * bytes, is never installed — and the executor then checks it against
  * `oc:checksums` and installs it like any download (fsync, atomic rename).
  *
+ * When many blocks differ — bytes inserted or removed shifted everything
+ * after them — and the file is large, the server's FastCDC chunk list
+ * (`ds:chunk-hashes`) is asked for too: the local copy is chunked with the
+ * same parameters, and if fetching the chunks it lacks moves fewer bytes
+ * than the blocks would, that is the plan. The rebuilt file is checked
+ * against the block list all the same.
+ *
  * `undefined` means "fetch the whole file": a small file, a server without
  * block lists, a version other than the one listed, little to save, or a
  * rebuilt file that did not come out right.
@@ -20,12 +27,18 @@ import type { RemoteCollection } from '../remote/remote-collection';
 import type { Checksums, RemoteEntry } from '../remote/remote-entry';
 import { BlockHasher, fileBlocks } from '../local/block-hashes';
 import type { LocalFolder } from '../local/local-files';
-import { rebuildPlan, type Segment } from './block-diff';
+import { fileChunks } from '../local/content-chunks';
+import type { BlockList } from '../remote/remote-blocks';
+import { chunkPlan, rebuildPlan, type Segment } from './block-diff';
 
 /** Below this size (two of davsync's 4 MiB blocks) a file is moved whole: the list and the hashing would cost about what they save. */
 export const DELTA_MIN_BYTES = 8 * 1024 * 1024;
 /** A delta is used only when it moves at most this share of the file; beyond it one plain request is as cheap. */
 export const DELTA_MAX_SHARE = 0.5;
+/** Below this size a shifted file is fetched whole rather than by chunks: the chunk around an edit (4 MiB on average, up to 16) would be most of it. */
+export const CDC_MIN_BYTES = 16 * 1024 * 1024;
+/** The fixed blocks would move more than this share: bytes were probably inserted or removed, so the chunk list is asked for. */
+export const CDC_TRIGGER_SHARE = 0.25;
 
 export interface Downloaded {
   readonly etag?: string;
@@ -41,15 +54,28 @@ export async function deltaDownload(remote: RemoteCollection, local: LocalFolder
   // Another version than planned: the plain download fetches it and the executor defers it (its checksums are not listed yet).
   if (list === undefined || list.entry.etag !== listed.etag) return undefined;
   const base = await fileBlocks(local.abs(path), list.blockSize);
-  const plan = rebuildPlan(base.hashes, list.hashes, list.blockSize, list.entry.size);
-  const fetched = plan.reduce((n, s) => n + (s.from === 'remote' ? s.end - s.start : 0), 0);
-  if (fetched > list.entry.size * DELTA_MAX_SHARE) return undefined;
+  let plan = rebuildPlan(base.hashes, list.hashes, list.blockSize, list.entry.size);
+  if (fetchedBy(plan) > list.entry.size * CDC_TRIGGER_SHARE) {
+    const byChunks = await shiftedPlan(remote, local, path, list);
+    if (byChunks !== undefined && fetchedBy(byChunks) < fetchedBy(plan)) plan = byChunks;
+  }
+  if (fetchedBy(plan) > list.entry.size * DELTA_MAX_SHARE) return undefined;
   const built = await rebuild(plan, local.abs(path), temp, list.blockSize, (s) => remote.blocks.read(path, s.start, s.end, list.entry.etag));
   if (built.hashes.length !== list.hashes.length || built.hashes.some((h, i) => h !== list.hashes[i])) {
     await rm(temp, { force: true });
     return undefined;
   }
   return { etag: list.entry.etag, size: list.entry.size, digests: built.digests, ...(list.entry.modified === undefined ? {} : { modified: list.entry.modified }) };
+}
+
+const fetchedBy = (plan: readonly Segment[]): number => plan.reduce((n, s) => n + (s.from === 'remote' ? s.end - s.start : 0), 0);
+
+/** The plan from the server's chunk list and the local copy's chunks, when the file is large and the server has a list of the listed version. */
+async function shiftedPlan(remote: RemoteCollection, local: LocalFolder, path: string, list: BlockList): Promise<Segment[] | undefined> {
+  if (list.entry.size < CDC_MIN_BYTES) return undefined;
+  const chunks = await remote.blocks.chunks(path);
+  if (chunks === undefined || chunks.etag !== list.entry.etag) return undefined;
+  return chunkPlan(await fileChunks(local.abs(path), chunks.params), chunks.chunks);
 }
 
 /** Writes the plan's pieces in order into `temp` (fsynced), hashing what is written: its block list and digests. */

@@ -9,6 +9,7 @@ import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davs
 import { OWNCLOUD_LIVE, ownCloudValue } from './owncloud-properties';
 import { checksumsValue } from './checksum-properties';
 import { BLOCK_HASHES, blockHashesValue } from './block-hash-properties';
+import { CHUNK_HASHES } from './chunk-hash-properties';
 
 /**
  * Live properties a client may not set (RFC 4918 §15 marks them protected;
@@ -34,10 +35,13 @@ export const PROTECTED: ReadonlySet<string> = new Set([
   OC.checksums,
   // davsync's block list (block-hash-properties.ts), computed with the checksums.
   BLOCK_HASHES,
+  // davsync's FastCDC chunk list (chunk-hash-properties.ts), computed on demand.
+  CHUNK_HASHES,
 ]);
 
-/** Protected properties the entry cannot answer: the journal's (sync), the lock store's and the store's quota figures. */
+/** Protected properties the entry cannot answer: the journal's (sync), the lock store's, the store's quota figures and the chunk list (read from the body). */
 const NOT_FROM_ENTRY: ReadonlySet<string> = new Set([
+  CHUNK_HASHES,
   DAV.syncToken,
   DAV.supportedReportSet,
   DAV.lockdiscovery,

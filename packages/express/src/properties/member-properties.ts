@@ -15,6 +15,7 @@ import { DAV, OC, type PropEntry, type PropRequest, type PropValue } from '@davs
 import { entryPropertiesFor, entryValue, PROTECTED, type MemberPropstats } from './entry-properties';
 import { ownCloudNames } from './owncloud-properties';
 import { BLOCK_HASHES } from './block-hash-properties';
+import { CHUNK_HASHES, chunkHashesValue, type ChunkListSource } from './chunk-hash-properties';
 
 /** Live properties returned by allprop (RFC 4918 §9.1: those it defines). */
 const ALLPROP_LIVE: readonly string[] = [
@@ -41,10 +42,12 @@ export interface PropertySource {
   href(path: string, collection: boolean): string;
   /** For the WebDAV-Push properties of collections (absent: push is off). */
   readonly push?: PushPropertySource | undefined;
+  /** For `ds:chunk-hashes` (absent: not answered here, as in wrap mode). */
+  readonly chunkLists?: ChunkListSource | undefined;
 }
 
 /** Names of the live properties a member has (for propname and allprop). */
-function liveNames(entry: Entry): string[] {
+function liveNames(entry: Entry, src: PropertySource): string[] {
   const names: string[] = [DAV.resourcetype, DAV.getetag];
   if (!entry.collection) names.push(DAV.getcontentlength);
   if (!entry.collection && entry.contentType !== undefined) names.push(DAV.getcontenttype);
@@ -53,6 +56,7 @@ function liveNames(entry: Entry): string[] {
   if (entry.displayName !== undefined) names.push(DAV.displayname);
   if (entry.checksums !== undefined) names.push(OC.checksums);
   if (!entry.collection && entry.checksums?.blocks !== undefined) names.push(BLOCK_HASHES);
+  if (!entry.collection && src.chunkLists !== undefined) names.push(CHUNK_HASHES);
   if (entry.collection) names.push(DAV.supportedReportSet, DAV.syncToken);
   names.push(DAV.lockdiscovery, DAV.supportedlock, ...ownCloudNames(entry));
   return names;
@@ -77,6 +81,10 @@ async function liveValue(name: string, entry: Entry, src: PropertySource): Promi
     case DAV.quotaAvailableBytes:
     case DAV.quotaUsedBytes:
       return quotaValue(name, entry, src);
+    case CHUNK_HASHES: {
+      const list = entry.collection ? undefined : await src.chunkLists?.chunkList(entry);
+      return list === undefined ? undefined : chunkHashesValue(list);
+    }
     default:
       // The push properties (draft-bitfire-webdav-push §3.1), on collections when push is on.
       if (entry.collection && src.push !== undefined) {
@@ -118,7 +126,7 @@ export async function propertiesOf(entry: Entry, request: PropRequest, src: Prop
   const liveOnly = request.kind === 'prop' && request.names.every((name) => PROTECTED.has(name));
   const dead: Record<string, string> = liveOnly ? {} : await deadPropertiesOf(entry.path, src);
   if (request.kind === 'propname') {
-    const names = new Set([...liveNames(entry), ...Object.keys(dead)]);
+    const names = new Set([...liveNames(entry, src), ...Object.keys(dead)]);
     return { found: [...names].map((name) => ({ name })), missing: [] };
   }
   const names = request.kind === 'prop' ? request.names : [...ALLPROP_LIVE, ...Object.keys(dead), ...request.include];
