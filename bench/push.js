@@ -50,6 +50,7 @@
 //       `https1` HTTP/1.1 over TLS (`http2: false`), `h2` HTTP/2 over TLS (ALPN); the
 //       TLS service has a throwaway certificate (support/self-signed.js) passed
 //       to davsync as the test-only `testTrustedCa`, and offers h2 and http/1.1.
+//   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
 'use strict';
 const http = require('node:http');
 const https = require('node:https');
@@ -66,6 +67,7 @@ const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,ss
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
+const H2_WINDOW = Number(process.env.DAVSYNC_PUSH_BENCH_H2_WINDOW ?? 0);
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
 for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
 /** Now on the clock both processes share (ms since the epoch, sub-ms resolution). */
@@ -197,7 +199,12 @@ async function listenPushService(protocol, cert, handler) {
   const server = http2.createSecureServer({ ...cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, handler);
   const sessions = new Set();
   const sockets = new Set();
-  server.on('session', (s) => (sessions.add(s), s.once('close', () => sessions.delete(s))));
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+    // The receiver's connection flow-control window (RFC 9113 §6.9.2: 65 535 bytes unless raised): 1 000 messages are ~400 kB.
+    if (H2_WINDOW > 0) s.once('localSettings', () => s.setLocalWindowSize(H2_WINDOW));
+  });
   server.on('secureConnection', (s) => (sockets.add(s), s.once('close', () => sockets.delete(s))));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
