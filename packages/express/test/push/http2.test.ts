@@ -4,7 +4,8 @@
  * through the test-only `testTrustedCa`), messages go as streams of one
  * session, and the service decrypts them (RFC 8291) and verifies VAPID
  * exactly as over HTTP/1.1; a 410 removes the registration; a service
- * offering only HTTP/1.1 is still served; `http2: false` keeps HTTP/1.1;
+ * offering only HTTP/1.1 is still served; a GOAWAY leads to a new
+ * session; `http2: false` keeps HTTP/1.1;
  * and the push resource policy's connect-time address check holds for
  * the HTTP/2 connection.
  */
@@ -88,6 +89,20 @@ describe('Web Push over HTTP/2', () => {
     await put(`${origin}/cal/b.ics`, 'x');
     await s.waitFor(() => s.messages.length === 40);
     expect(s.connections).toBe(1);
+  });
+
+  it('after the push service sends GOAWAY, the next change connects anew and is delivered', async () => {
+    const s = await start('h2');
+    await register(s.subscribe('phone'));
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 1);
+    expect(s.goAway()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the GOAWAY reaches the client
+    await put(`${origin}/cal/b.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 2);
+    expect(s.connections).toBe(2);
+    expect(s.rejections).toEqual([]);
+    expect(s.to('phone').map((m) => m.httpVersion)).toEqual(['2.0', '2.0']);
   });
 
   it('a 410 over HTTP/2 removes the registration', async () => {

@@ -76,6 +76,9 @@ export class TestPushService {
   private readonly subscriptions = new Map<string, TestSubscription>();
   private waiters: Array<() => void> = [];
 
+  /** The HTTP/2 sessions open (for `goAway`). */
+  private readonly h2Sessions = new Set<ServerHttp2Session>();
+
   private constructor(
     private readonly close_: () => Promise<void>,
     readonly origin: string,
@@ -95,16 +98,16 @@ export class TestPushService {
     }
     const { key, cert } = selfSigned();
     const server = protocol === 'h2' ? createSecureServer({ key, cert, allowHTTP1: true }, handler) : createHttpsServer({ key, cert }, handler);
-    // HTTP/2 sessions are not `closeAllConnections`' to close: kept here and destroyed on close.
-    const sessions = new Set<ServerHttp2Session>();
-    if (protocol === 'h2') (server as Http2SecureServer).on('session', (s: ServerHttp2Session) => (sessions.add(s), s.once('close', () => sessions.delete(s))));
+    // HTTP/2 sessions are not `closeAllConnections`' to close: kept and destroyed on close.
+    const sessions = (): Set<ServerHttp2Session> => (service as TestPushService).h2Sessions;
+    if (protocol === 'h2') (server as Http2SecureServer).on('session', (s: ServerHttp2Session) => (sessions().add(s), s.once('close', () => sessions().delete(s))));
     server.on('secureConnection', () => service !== undefined && service.connections++);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const close = async (): Promise<void> => {
-      for (const s of sessions) s.destroy();
+      for (const s of sessions()) s.destroy();
       if (protocol === 'https1') (server as Server).closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     };
@@ -121,6 +124,12 @@ export class TestPushService {
     const sub: TestSubscription = { name, pushResource: `${origin}/push/${name}`, publicKey: b64(ecdh.getPublicKey()), authSecret: b64(auth), status: 201 };
     this.subscriptions.set(name, sub);
     return sub;
+  }
+
+  /** Tells every open HTTP/2 session to go away (RFC 9113 §6.8, NO_ERROR), as a push service does before a restart; returns how many. */
+  goAway(): number {
+    for (const s of this.h2Sessions) s.goaway();
+    return this.h2Sessions.size;
   }
 
   to(name: string): ReceivedMessage[] {
