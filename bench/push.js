@@ -53,9 +53,8 @@
 //   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
 'use strict';
 const http = require('node:http');
-const https = require('node:https');
-const http2 = require('node:http2');
 const { selfSigned } = require('./support/self-signed');
+const { arrivalCounter, clock, listen, listenPushService, pushServiceHandler, stop } = require('./support/push-receiver');
 const { fork } = require('node:child_process');
 const { createECDH, randomBytes } = require('node:crypto');
 const { davsync, generateVapidKeys } = require('@davsync/express');
@@ -67,24 +66,9 @@ const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,ss
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
-const H2_WINDOW = Number(process.env.DAVSYNC_PUSH_BENCH_H2_WINDOW ?? 0);
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
 for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
-/** Now on the clock both processes share (ms since the epoch, sub-ms resolution). */
-const clock = () => performance.timeOrigin + performance.now();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-function listen(handler) {
-  const server = http.createServer(handler);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` })));
-}
-
-async function stop(...servers) {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
-}
 
 function request(url, method, { headers = {}, body, via = agent } = {}) {
   return new Promise((resolve, reject) => {
@@ -146,75 +130,6 @@ function withDeadline(promise, what) {
   let timer;
   const deadline = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within 60 s`)), 60_000)));
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Arrival times pushed by a receiver, handed out `n` at a time (`arm`). */
-function arrivalCounter() {
-  let arrivals = [];
-  let waiting;
-  // Deliveries may come before the child hears it is armed: they wait in `arrivals`.
-  const settle = () => {
-    if (waiting === undefined || arrivals.length < waiting.n) return;
-    const { resolve } = waiting;
-    waiting = undefined;
-    const got = arrivals;
-    arrivals = [];
-    resolve(got);
-  };
-  return {
-    arrived(at) {
-      arrivals.push(at);
-      settle();
-    },
-    arm: (n) =>
-      new Promise((resolve) => {
-        waiting = { n, resolve };
-        settle();
-      }),
-  };
-}
-
-/** A push service that takes every POST with 201 and records when it arrived. */
-function pushServiceHandler(arrived) {
-  return (req, res) => {
-    const at = clock();
-    req.resume();
-    req.on('end', () => {
-      arrived(at);
-      res.statusCode = 201;
-      res.end();
-    });
-  };
-}
-
-/**
- * A push service on 127.0.0.1: plain HTTP/1.1 (`http`), or TLS offering h2
- * and http/1.1 (`https1`, `h2`: the client chooses). `{ origin, close }`.
- */
-async function listenPushService(protocol, cert, handler) {
-  if (protocol === 'http') {
-    const { server, origin } = await listen(handler);
-    return { origin, close: () => stop(server) };
-  }
-  const server = http2.createSecureServer({ ...cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, handler);
-  const sessions = new Set();
-  const sockets = new Set();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-    // The receiver's connection flow-control window (RFC 9113 §6.9.2: 65 535 bytes unless raised): 1 000 messages are ~400 kB.
-    if (H2_WINDOW > 0) s.once('localSettings', () => s.setLocalWindowSize(H2_WINDOW));
-  });
-  server.on('secureConnection', (s) => (sockets.add(s), s.once('close', () => sockets.delete(s))));
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `https://127.0.0.1:${server.address().port}`,
-    close: async () => {
-      for (const s of sessions) s.destroy();
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
 }
 
 /** The push service in this process (`inline`) or in a child (`process`): `{ origin, arm, close }`. */
