@@ -30,6 +30,7 @@
 // and of the time until the last subscription of each PUT had its message;
 // and the median CPU time this process spent per PUT with its fan-out
 // (process.cpuUsage: the server's, plus the receiver's when inline).
+// One uncounted PUT opens the connections first (since the HTTP/2 rows).
 // PUTs are spaced (each waits until the previous one was fully delivered,
 // then DAVSYNC_PUSH_BENCH_GAP_MS more, default 100: changes to one
 // collection do not come back to back, and the server prepares the next
@@ -44,8 +45,16 @@
 //   DAVSYNC_PUSH_BENCH_PARTS=webpush,floor,sse,bytes  which parts to run
 //   DAVSYNC_PUSH_BENCH_GAP_MS=100        pause after each PUT's deliveries
 //   DAVSYNC_PUSH_BENCH_RECEIVER=process  the push service: `process` (a child) or `inline`
+//   DAVSYNC_PUSH_BENCH_PROTOCOLS=https1,h2  how the Web Push rows reach the push service, a row
+//       per size and protocol: `http` plain HTTP/1.1 (the figures before HTTP/2),
+//       `https1` HTTP/1.1 over TLS (`http2: false`), `h2` HTTP/2 over TLS (ALPN); the
+//       TLS service has a throwaway certificate (support/self-signed.js) passed
+//       to davsync as the test-only `testTrustedCa`, and offers h2 and http/1.1.
+//   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
 'use strict';
 const http = require('node:http');
+const { selfSigned } = require('./support/self-signed');
+const { arrivalCounter, clock, listen, listenPushService, pushServiceHandler, stop } = require('./support/push-receiver');
 const { fork } = require('node:child_process');
 const { createECDH, randomBytes } = require('node:crypto');
 const { davsync, generateVapidKeys } = require('@davsync/express');
@@ -57,21 +66,9 @@ const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,ss
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
-/** Now on the clock both processes share (ms since the epoch, sub-ms resolution). */
-const clock = () => performance.timeOrigin + performance.now();
+const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
+for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-function listen(handler) {
-  const server = http.createServer(handler);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` })));
-}
-
-async function stop(...servers) {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise((resolve) => s.close(resolve));
-  }
-}
 
 function request(url, method, { headers = {}, body, via = agent } = {}) {
   return new Promise((resolve, reject) => {
@@ -135,53 +132,15 @@ function withDeadline(promise, what) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Arrival times pushed by a receiver, handed out `n` at a time (`arm`). */
-function arrivalCounter() {
-  let arrivals = [];
-  let waiting;
-  // Deliveries may come before the child hears it is armed: they wait in `arrivals`.
-  const settle = () => {
-    if (waiting === undefined || arrivals.length < waiting.n) return;
-    const { resolve } = waiting;
-    waiting = undefined;
-    const got = arrivals;
-    arrivals = [];
-    resolve(got);
-  };
-  return {
-    arrived(at) {
-      arrivals.push(at);
-      settle();
-    },
-    arm: (n) =>
-      new Promise((resolve) => {
-        waiting = { n, resolve };
-        settle();
-      }),
-  };
-}
-
-/** A push service that takes every POST with 201 and records when it arrived. */
-function pushServiceHandler(arrived) {
-  return (req, res) => {
-    const at = clock();
-    req.resume();
-    req.on('end', () => {
-      arrived(at);
-      res.statusCode = 201;
-      res.end();
-    });
-  };
-}
-
 /** The push service in this process (`inline`) or in a child (`process`): `{ origin, arm, close }`. */
-async function startPushService() {
+async function startPushService(protocol = 'http', cert = undefined) {
   if (RECEIVER === 'inline') {
     const counter = arrivalCounter();
-    const { server, origin } = await listen(pushServiceHandler(counter.arrived));
-    return { origin, arm: counter.arm, close: () => stop(server) };
+    const { origin, close } = await listenPushService(protocol, cert, pushServiceHandler(counter.arrived));
+    return { origin, arm: counter.arm, close };
   }
-  const child = fork(__filename, ['--push-service'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const env = { ...process.env, DAVSYNC_PUSH_BENCH_SERVICE: JSON.stringify({ protocol, cert }) };
+  const child = fork(__filename, ['--push-service'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   const origin = await new Promise((resolve, reject) => {
     child.once('message', (m) => resolve(m.origin));
     child.once('error', reject);
@@ -205,20 +164,30 @@ async function startPushService() {
 /** The child side of `startPushService`. */
 async function runPushService() {
   const counter = arrivalCounter();
-  const { server, origin } = await listen(pushServiceHandler((at) => counter.arrived(at)));
+  const { protocol, cert } = JSON.parse(process.env.DAVSYNC_PUSH_BENCH_SERVICE);
+  const { origin, close } = await listenPushService(protocol, cert, pushServiceHandler((at) => counter.arrived(at)));
   process.on('message', (m) => {
-    if (m.stop) return void stop(server).then(() => process.disconnect());
+    if (m.stop) return void close().then(() => process.disconnect());
     counter.arm(m.expect).then((arrivals) => process.send({ arrivals }));
   });
   process.send({ origin });
 }
 
-async function webPush(subscriptions) {
-  const push = await startPushService();
+async function webPush(subscriptions, protocol) {
+  const cert = protocol === 'http' ? undefined : selfSigned();
+  const push = await startPushService(protocol, cert);
   const vapid = { ...generateVapidKeys(), subject: 'mailto:bench@example.com' };
   const middleware = davsync({
     adapter: new MemoryAdapter(),
-    push: { vapid, allowHttpLoopback: true, coalesceMs: 0, maxRegistrations: 100_000, maxRegistrationsPerUser: 100_000 },
+    push: {
+      vapid,
+      allowHttpLoopback: true,
+      coalesceMs: 0,
+      maxRegistrations: 100_000,
+      maxRegistrationsPerUser: 100_000,
+      http2: protocol === 'h2',
+      ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
+    },
   });
   const dav = await listen((req, res) => middleware(req, res));
   await request(`${dav.origin}/cal/`, 'MKCOL');
@@ -232,6 +201,12 @@ async function webPush(subscriptions) {
     if (r.status !== 201) throw new Error(`registration ${i}: ${r.status} ${r.headers['x-davsync-reason'] ?? ''}`);
   }
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS)); // registrations' first keys
+  // One uncounted PUT first: it opens the connections to the push service (a TLS handshake for
+  // HTTP/2, up to 32 for HTTP/1.1), which a row of 10–30 PUTs would otherwise have as its p99.
+  const warm = withDeadline(push.arm(subscriptions), 'warm-up PUT');
+  await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: 'warm-up' });
+  await warm;
+  if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
   await middleware.push.close();
   await stop(dav.server);
@@ -353,16 +328,16 @@ const syncBody = (token) =>
   `<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:"><D:sync-token>${token}</D:sync-token>` +
   '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>';
 
-const row = (n, r) =>
-  `${String(n).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}`;
+const row = (n, r, protocol) =>
+  `${String(n).padStart(13)} | ${(protocol ?? '').padEnd(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}`;
 
 (async () => {
   if (process.argv.includes('--push-service')) return runPushService();
   const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms';
   if (PARTS.has('webpush')) {
     console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, node ${process.version})`);
-    console.log(header);
-    for (const size of SIZES) console.log(row(size, await webPush(size)));
+    console.log(header.replace('subscriptions |', 'subscriptions | protocol |'));
+    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), protocol));
   }
   if (PARTS.has('floor')) {
     console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
@@ -374,8 +349,8 @@ const row = (n, r) =>
   }
   if (PARTS.has('sse')) {
     console.log(`\nchange stream latency, PUT 2xx → event at an SSE client (${PUTS} PUTs per row, ${GAP_MS} ms between)`);
-    console.log(header.replace('subscriptions', '      streams'));
-    for (const size of SIZES) console.log(row(size, await sse(size)));
+    console.log(header.replace('subscriptions |', '      streams | protocol |'));
+    for (const size of SIZES) console.log(row(size, await sse(size), 'sse'));
   }
   if (PARTS.has('bytes')) {
     const { perHeartbeat, pollBytes } = await idleBytes();

@@ -42,6 +42,16 @@ export const pushOptionsSchema = z
     allowHttpLoopback: z.boolean().default(false),
     /** Let push resources be on loopback or private addresses (a push service on your own network). Default false. */
     allowPrivateAddresses: z.boolean().default(false),
+    /** Speak HTTP/2 to https push services that offer it (ALPN `h2`): a change's messages to one service share a connection. Default true. */
+    http2: z.boolean().default(true),
+    /**
+     * FOR TESTS ONLY: CA certificates (PEM) trusted for push services
+     * *instead of* Node's roots, so tests and benchmarks can run an https
+     * (HTTP/2) push service on 127.0.0.1 with a throwaway certificate.
+     * Still subject to the address rules (a loopback push service also needs
+     * `allowHttpLoopback` or `allowPrivateAddresses`).
+     */
+    testTrustedCa: z.string().includes('-----BEGIN CERTIFICATE-----').optional(),
     /** Longest wait for a push service's answer, in ms. Default 10 000. */
     deliveryTimeoutMs: z.number().int().positive().default(10_000),
     /** Back-off after failed deliveries. */

@@ -6,14 +6,17 @@
  * the `web-push` library signs the VAPID header (RFC 8292) — once per push
  * service, reused (`vapid-authorization.ts`); the POST itself is made here, through
  * the push resource policy's checked address lookup, with a timeout and
- * without reading more of the answer than its status. (`web-push`'s own
- * sender always uses https and resolves names unchecked.)
+ * without reading more of the answer than its status — over HTTP/2 when an
+ * https push service offers it (`http2-sessions.ts`: one connection, a
+ * stream per message), else HTTP/1.1 with kept-alive connections.
+ * (`web-push`'s own sender always uses https/1.1 and resolves names unchecked.)
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core';
 import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
+import { Http2Sessions } from './http2-sessions';
 import type { PushResourcePolicy } from './push-resource-policy';
 import { sealMessage } from './message-encryption';
 import { PreparedMessageKeys } from './prepared-message-keys';
@@ -43,8 +46,14 @@ export interface WebPushTransportOptions {
   readonly ttlSeconds?: number;
   /** Longest wait for a push service's answer, in ms. Default 10 000. */
   readonly timeoutMs?: number;
-  /** Most connections open to one push service at once (a change for 1 000 subscriptions queues, not 1 000 sockets). Default 32. */
+  /** Most HTTP/1.1 connections open to one push service at once (a change for 1 000 subscriptions queues, not 1 000 sockets). Default 32. */
   readonly maxSocketsPerService?: number;
+  /** Speak HTTP/2 to https push services that offer it (ALPN). Default true. */
+  readonly http2?: boolean;
+  /** Most HTTP/2 streams in flight to one push service (fewer if it says so). Default 100. */
+  readonly maxStreamsPerService?: number;
+  /** CA certificates (PEM) trusted for push services instead of Node's. For tests only (a local https push service). */
+  readonly testTrustedCa?: string;
 }
 
 /** Message bodies kept (see `bodies`): a few collections changing at once. */
@@ -60,6 +69,8 @@ export class WebPushTransport implements PushTransport {
   // Kept-alive connections (push services are few; their subscribers many), at most maxSocketsPerService each.
   private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
   private readonly authorizations: VapidAuthorizations;
+  /** HTTP/2 sessions, one per push service that speaks it; undefined when `http2` is off. */
+  private readonly sessions: Http2Sessions | undefined;
   private readonly keys = new PreparedMessageKeys();
   /**
    * Recent message bodies: a change to a collection with 1 000 registrations
@@ -76,7 +87,17 @@ export class WebPushTransport implements PushTransport {
     this.ttl = options.ttlSeconds ?? 86_400;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     const maxSockets = options.maxSocketsPerService ?? 32;
-    this.agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets }) };
+    const ca = options.testTrustedCa;
+    this.agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets, ...(ca === undefined ? {} : { ca }) }) };
+    this.sessions =
+      options.http2 === false
+        ? undefined
+        : new Http2Sessions({
+            lookup: options.policy.lookup,
+            timeoutMs: this.timeoutMs,
+            ...(options.maxStreamsPerService === undefined ? {} : { maxStreams: options.maxStreamsPerService }),
+            ...(ca === undefined ? {} : { ca }),
+          });
   }
 
   /** Makes the keys of `registration`'s next message ahead of time (when idle), so its first message is sent as fast as later ones. */
@@ -87,6 +108,7 @@ export class WebPushTransport implements PushTransport {
   /** Closes the kept-alive connections and forgets the prepared keys. */
   close(): void {
     this.keys.close();
+    this.sessions?.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
@@ -104,6 +126,10 @@ export class WebPushTransport implements PushTransport {
       Urgency: 'normal',
       Authorization: this.authorizations.headerFor(resource.url.origin),
     };
+    if (this.sessions !== undefined && resource.url.protocol === 'https:') {
+      const status = await this.sessions.post(resource.url, headers, body);
+      if (status !== undefined) return status;
+    }
     return this.post(resource.url, headers, body);
   }
 

@@ -44,7 +44,16 @@ export class WebDavPush implements PushPropertySource {
     this.policy = new PushResourcePolicy(options);
     // Topics are keyed by the VAPID private key: no second secret to keep, and the same on every instance sharing the keys.
     this.topicKey = Buffer.from(options.vapid.privateKey, 'base64url');
-    this.ownTransport = options.transport === undefined ? new WebPushTransport({ vapid: options.vapid, policy: this.policy, timeoutMs: options.deliveryTimeoutMs }) : undefined;
+    this.ownTransport =
+      options.transport === undefined
+        ? new WebPushTransport({
+            vapid: options.vapid,
+            policy: this.policy,
+            timeoutMs: options.deliveryTimeoutMs,
+            http2: options.http2,
+            ...(options.testTrustedCa === undefined ? {} : { testTrustedCa: options.testTrustedCa }),
+          })
+        : undefined;
     const transport = options.transport ?? (this.ownTransport as WebPushTransport);
     this.dispatcher = new PushDispatcher({
       store: this.store,

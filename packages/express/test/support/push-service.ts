@@ -8,14 +8,27 @@
  * next 24 hours) and the RFC 8291 aes128gcm encryption, which it undoes
  * with the subscription's private key and auth secret. Tests read the
  * decrypted messages; a subscription can be told to answer 404/410/5xx.
+ * It speaks plain HTTP/1.1 (`http`), or TLS with a throwaway certificate
+ * (`selfSigned`, trusted through davsync's test-only `testTrustedCa`)
+ * offering HTTP/2 and HTTP/1.1 by ALPN (`h2`, what real push services do)
+ * or HTTP/1.1 only (`https1`); each message records the HTTP version it came by.
  *
  * The decryption is written here from RFC 8291 §3.3–3.4 and RFC 8188 §2,
  * independently of the `web-push` library the server encrypts with, so a
  * mistake on either side fails the tests.
  */
 import { createECDH, createPublicKey, hkdfSync, createDecipheriv, randomBytes, verify, type ECDH } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { closeServer, listen } from './server';
+import { selfSigned } from './self-signed';
+
+/** How the service is reached: plain HTTP/1.1, TLS offering h2 and http/1.1, TLS with http/1.1 only. */
+export type PushServiceProtocol = 'http' | 'h2' | 'https1';
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
 
 export interface ReceivedMessage {
   /** Which subscription it was sent to. */
@@ -23,7 +36,9 @@ export interface ReceivedMessage {
   readonly receivedAt: number;
   /** The decrypted body (the push-message XML). */
   readonly body: string;
-  readonly headers: IncomingMessage['headers'];
+  readonly headers: IncomingHttpHeaders;
+  /** '1.1' or '2.0'. */
+  readonly httpVersion: string;
   /** The VAPID JWT's claims, after its signature was verified. */
   readonly claims: { aud: string; exp: number; sub?: string };
 }
@@ -55,33 +70,66 @@ const b64 = (b: Buffer): string => b.toString('base64url');
 export class TestPushService {
   readonly messages: ReceivedMessage[] = [];
   readonly rejections: Rejection[] = [];
+  /** TLS connections accepted (HTTP/2 sessions for `h2`): shows whether messages shared one. */
+  connections = 0;
   private readonly keys = new Map<string, Keys>();
   private readonly subscriptions = new Map<string, TestSubscription>();
   private waiters: Array<() => void> = [];
 
+  /** The HTTP/2 sessions open (for `goAway`). */
+  private readonly h2Sessions = new Set<ServerHttp2Session>();
+
   private constructor(
-    private readonly server: Server,
+    private readonly close_: () => Promise<void>,
     readonly origin: string,
     /** The application server's VAPID public key every message must be signed with. */
     private readonly vapidPublicKey: string,
+    /** The certificate to trust (`testTrustedCa`) when the service speaks TLS. */
+    readonly ca: string | undefined,
   ) {}
 
-  static async start(vapidPublicKey: string): Promise<TestPushService> {
+  static async start(vapidPublicKey: string, protocol: PushServiceProtocol = 'http'): Promise<TestPushService> {
     let service: TestPushService | undefined;
-    const { server, origin } = await listen((req, res) => void service?.receive(req, res));
-    service = new TestPushService(server, origin, vapidPublicKey);
+    const handler = (req: Request, res: Response): void => void service?.receive(req, res);
+    if (protocol === 'http') {
+      const { server, origin } = await listen(handler);
+      service = new TestPushService(() => closeServer(server), origin, vapidPublicKey, undefined);
+      return service;
+    }
+    const { key, cert } = selfSigned();
+    const server = protocol === 'h2' ? createSecureServer({ key, cert, allowHTTP1: true }, handler) : createHttpsServer({ key, cert }, handler);
+    // HTTP/2 sessions are not `closeAllConnections`' to close: kept and destroyed on close.
+    const sessions = (): Set<ServerHttp2Session> => (service as TestPushService).h2Sessions;
+    if (protocol === 'h2') (server as Http2SecureServer).on('session', (s: ServerHttp2Session) => (sessions().add(s), s.once('close', () => sessions().delete(s))));
+    server.on('secureConnection', () => service !== undefined && service.connections++);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const close = async (): Promise<void> => {
+      for (const s of sessions()) s.destroy();
+      if (protocol === 'https1') (server as Server).closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    service = new TestPushService(close, `https://127.0.0.1:${(server.address() as AddressInfo).port}`, vapidPublicKey, cert);
     return service;
   }
 
-  /** A new subscription, as a user agent would create one. */
-  subscribe(name: string): TestSubscription {
+  /** A new subscription, as a user agent would create one; `origin` may name this service another way (`https://localhost:PORT`). */
+  subscribe(name: string, origin = this.origin): TestSubscription {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
     const auth = randomBytes(16);
     this.keys.set(name, { ecdh, auth });
-    const sub: TestSubscription = { name, pushResource: `${this.origin}/push/${name}`, publicKey: b64(ecdh.getPublicKey()), authSecret: b64(auth), status: 201 };
+    const sub: TestSubscription = { name, pushResource: `${origin}/push/${name}`, publicKey: b64(ecdh.getPublicKey()), authSecret: b64(auth), status: 201 };
     this.subscriptions.set(name, sub);
     return sub;
+  }
+
+  /** Tells every open HTTP/2 session to go away (RFC 9113 §6.8, NO_ERROR), as a push service does before a restart; returns how many. */
+  goAway(): number {
+    for (const s of this.h2Sessions) s.goaway();
+    return this.h2Sessions.size;
   }
 
   to(name: string): ReceivedMessage[] {
@@ -105,10 +153,10 @@ export class TestPushService {
   }
 
   async close(): Promise<void> {
-    await closeServer(this.server);
+    await this.close_();
   }
 
-  private async receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async receive(req: Request, res: Response): Promise<void> {
     const name = /^\/push\/([^/]+)$/.exec(req.url ?? '')?.[1];
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -121,7 +169,7 @@ export class TestPushService {
       if (req.headers['content-encoding'] !== 'aes128gcm') throw new Error(`content-encoding ${req.headers['content-encoding']}`);
       if (req.headers['ttl'] === undefined) throw new Error('no TTL header (RFC 8030 §5.2 requires one)');
       const body = this.decrypt(name, Buffer.concat(chunks));
-      this.messages.push({ name, receivedAt: Date.now(), body, headers: req.headers, claims });
+      this.messages.push({ name, receivedAt: Date.now(), body, headers: req.headers, httpVersion: req.httpVersion, claims });
       this.answer(res, 201);
     } catch (err) {
       this.rejections.push({ name, reason: err instanceof Error ? err.message : String(err) });
@@ -129,7 +177,7 @@ export class TestPushService {
     }
   }
 
-  private answer(res: ServerResponse, status: number): void {
+  private answer(res: Response, status: number): void {
     res.statusCode = status;
     res.end();
     const waiters = this.waiters;

@@ -1,0 +1,179 @@
+/**
+ * Web Push over HTTP/2: with an https push service that offers `h2` by
+ * ALPN (the local test service, TLS with a throwaway certificate trusted
+ * through the test-only `testTrustedCa`), messages go as streams of one
+ * session, and the service decrypts them (RFC 8291) and verifies VAPID
+ * exactly as over HTTP/1.1; a 410 removes the registration; a service
+ * offering only HTTP/1.1 is still served; a GOAWAY leads to a new
+ * session; `http2: false` keeps HTTP/1.1;
+ * and the push resource policy's connect-time address check holds for
+ * the HTTP/2 connection.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import { MemoryAdapter } from '@davsync/adapter-memory';
+import { davsync, generateVapidKeys, type DavsyncMiddleware, type DavsyncOptions } from '@davsync/express';
+import type { PushRegistration } from '@davsync/core';
+import { dav, mkcol, put, XML_HEADERS } from '../support/dav';
+import { TestPushService, type PushServiceProtocol, type TestSubscription } from '../support/push-service';
+import { closeServer, listen } from '../support/server';
+import { PushResourcePolicy } from '../../src/push/push-resource-policy';
+import { WebPushTransport } from '../../src/push/web-push-transport';
+
+const vapid = { ...generateVapidKeys(), subject: 'mailto:ops@example.com' };
+
+let service: TestPushService | undefined;
+let server: Server | undefined;
+let origin: string;
+let middleware: DavsyncMiddleware | undefined;
+let transport: WebPushTransport | undefined;
+
+async function start(protocol: PushServiceProtocol, push: Record<string, unknown> = {}): Promise<TestPushService> {
+  service = await TestPushService.start(vapid.publicKey, protocol);
+  middleware = davsync({
+    adapter: new MemoryAdapter(),
+    push: { vapid, allowHttpLoopback: true, coalesceMs: 0, testTrustedCa: service.ca, ...push },
+  } as DavsyncOptions);
+  ({ server, origin } = await listen((req, res) => middleware!(req, res)));
+  await mkcol(`${origin}/cal`);
+  return service;
+}
+
+afterEach(async () => {
+  transport?.close();
+  await middleware?.push?.close();
+  if (server !== undefined) await closeServer(server);
+  await middleware?.engine.close();
+  await service?.close();
+  service = server = middleware = transport = undefined;
+});
+
+const registerBody = (sub: TestSubscription): string => `<?xml version="1.0" encoding="utf-8"?>
+<P:push-register xmlns:P="https://bitfire.at/webdav-push" xmlns:D="DAV:">
+  <P:subscription><P:web-push-subscription>
+    <P:push-resource>${sub.pushResource}</P:push-resource>
+    <P:content-encoding>aes128gcm</P:content-encoding>
+    <P:subscription-public-key type="p256dh">${sub.publicKey}</P:subscription-public-key>
+    <P:auth-secret>${sub.authSecret}</P:auth-secret>
+  </P:web-push-subscription></P:subscription>
+  <P:trigger><P:content-update><D:depth>1</D:depth></P:content-update></P:trigger>
+</P:push-register>`;
+
+async function register(sub: TestSubscription): Promise<string> {
+  const r = await dav(`${origin}/cal/`, 'POST', { headers: XML_HEADERS, body: registerBody(sub) });
+  expect(r.status).toBe(201);
+  return r.headers.get('location') as string;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('Web Push over HTTP/2', () => {
+  it('a change to 20 subscriptions arrives as 20 decrypted, VAPID-signed messages over one HTTP/2 connection', async () => {
+    const s = await start('h2');
+    const subs = Array.from({ length: 20 }, (_, i) => s.subscribe(`phone${i}`));
+    for (const sub of subs) await register(sub);
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.messages.length === 20);
+    expect(s.rejections).toEqual([]);
+    expect(new Set(s.messages.map((m) => m.name)).size).toBe(20);
+    expect(s.messages.every((m) => m.httpVersion === '2.0')).toBe(true);
+    expect(s.messages[0]!.body).toContain('push-message');
+    expect(s.messages[0]!.claims.aud).toBe(s.origin);
+    // A second change reuses the session.
+    await put(`${origin}/cal/b.ics`, 'x');
+    await s.waitFor(() => s.messages.length === 40);
+    expect(s.connections).toBe(1);
+  });
+
+  it('after the push service sends GOAWAY, the next change connects anew and is delivered', async () => {
+    const s = await start('h2');
+    await register(s.subscribe('phone'));
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 1);
+    expect(s.goAway()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the GOAWAY reaches the client
+    await put(`${origin}/cal/b.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 2);
+    expect(s.connections).toBe(2);
+    expect(s.rejections).toEqual([]);
+    expect(s.to('phone').map((m) => m.httpVersion)).toEqual(['2.0', '2.0']);
+  });
+
+  it('a 410 over HTTP/2 removes the registration', async () => {
+    const s = await start('h2');
+    const sub = s.subscribe('phone');
+    const url = await register(sub);
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 1);
+    expect(s.to('phone')[0]!.httpVersion).toBe('2.0');
+    sub.status = 410;
+    await put(`${origin}/cal/b.ics`, 'x');
+    await waitUntil(async () => (await dav(url, 'GET')).status === 404);
+    expect(await middleware!.push!.list('/cal')).toEqual([]);
+  });
+
+  it('a push service offering only HTTP/1.1 over TLS still gets its messages', async () => {
+    const s = await start('https1');
+    const sub = s.subscribe('phone');
+    const url = await register(sub);
+    for (const name of ['a', 'b']) {
+      await put(`${origin}/cal/${name}.ics`, 'x');
+      await waitUntil(async () => s.to('phone').length === (name === 'a' ? 1 : 2));
+    }
+    expect(s.rejections).toEqual([]);
+    expect(s.messages.map((m) => m.httpVersion)).toEqual(['1.1', '1.1']);
+    await waitUntil(async () => JSON.parse((await dav(url, 'GET')).text).lastDelivery?.status === 201);
+  });
+
+  it('http2: false keeps HTTP/1.1 with a service that offers h2', async () => {
+    const s = await start('h2', { http2: false });
+    await register(s.subscribe('phone'));
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 1);
+    expect(s.to('phone')[0]!.httpVersion).toBe('1.1');
+  });
+});
+
+/** A policy whose URL check passes everything, so only its connect-time check (`lookup`) stands between a message and the address. */
+class ConnectTimeOnly extends PushResourcePolicy {
+  override refusal(): string | undefined {
+    return undefined;
+  }
+}
+
+describe('the push resource policy on the HTTP/2 path', () => {
+  async function sendVia(policy: PushResourcePolicy, s: TestPushService, sub: TestSubscription): Promise<number> {
+    transport = new WebPushTransport({ vapid, policy, testTrustedCa: s.ca as string, timeoutMs: 5000 });
+    const registration: PushRegistration = {
+      id: 'r1',
+      collection: '/cal',
+      user: undefined,
+      subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
+      trigger: { contentUpdate: 1 },
+      created: Date.now(),
+      expires: Date.now() + 60_000,
+      failures: 0,
+    };
+    return transport.send(registration, { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: 'x' });
+  }
+
+  it('refuses to connect to a loopback address the name resolves to; the same transport with private addresses allowed delivers over h2', async () => {
+    service = await TestPushService.start(vapid.publicKey, 'h2');
+    // localhost resolves to a loopback address: the name passes a URL check, the address must not pass the connection's.
+    const sub = service.subscribe('phone', service.origin.replace('127.0.0.1', 'localhost'));
+    await expect(sendVia(new ConnectTimeOnly(), service, sub)).rejects.toThrow(/loopback, private or reserved/);
+    expect(service.connections).toBe(0);
+    expect(service.messages).toEqual([]);
+    transport!.close();
+    // The control: the same request is possible when the policy allows the address.
+    expect(await sendVia(new ConnectTimeOnly({ allowPrivateAddresses: true }), service, sub)).toBe(201);
+    expect(service.rejections).toEqual([]);
+    expect(service.messages.map((m) => m.httpVersion)).toEqual(['2.0']);
+  });
+});
