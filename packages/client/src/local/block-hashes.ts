@@ -6,8 +6,8 @@
  * compares them with the server's list to find the blocks worth moving.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Checksums } from '../remote/remote-entry';
+import { reusedReads } from './reused-reads';
 
 /** Cuts whatever is fed to it into blocks and hashes each; `hashes()` once everything is in. */
 export class BlockHasher {
@@ -49,13 +49,13 @@ export interface FileBlocks {
   readonly digests: Required<Checksums>;
 }
 
-/** A file's block list and its SHA-1 and MD5, in one streamed read (nothing held but one chunk). */
+/** A file's block list and its SHA-1 and MD5, in one read through one reused buffer (`reused-reads.ts`). */
 export async function fileBlocks(file: string, blockSize: number): Promise<FileBlocks> {
   const blocks = new BlockHasher(blockSize);
   const sha1 = createHash('sha1');
   const md5 = createHash('md5');
   let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of reusedReads(file, { bufferBytes: 1024 * 1024 })) {
     blocks.update(chunk);
     sha1.update(chunk);
     md5.update(chunk);

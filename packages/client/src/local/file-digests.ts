@@ -4,10 +4,9 @@
  * hashed while it streams to disk, so verifying it costs no second read.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Checksums } from '../remote/remote-entry';
+import { reusedReads } from './reused-reads';
 
 /** A pass-through stream that hashes what flows through it; `digests()` once it has ended. */
 export class DigestingStream extends Transform {
@@ -25,10 +24,13 @@ export class DigestingStream extends Transform {
   }
 }
 
+/** A file's digests, read through one reused buffer (`reused-reads.ts`: no garbage left for the collector). */
 export async function digestFile(file: string): Promise<Required<Checksums>> {
-  const hashing = new DigestingStream();
-  await pipeline(createReadStream(file), hashing, async (source: AsyncIterable<Buffer>) => {
-    for await (const _ of source); // drained: only the digests are wanted
-  });
-  return hashing.digests();
+  const sha1 = createHash('sha1');
+  const md5 = createHash('md5');
+  for await (const chunk of reusedReads(file)) {
+    sha1.update(chunk);
+    md5.update(chunk);
+  }
+  return { sha1: sha1.digest('hex'), md5: md5.digest('hex') };
 }

@@ -5,11 +5,11 @@
  * rename itself is durable.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalEntry } from '../sync/entries';
 import { STATE_DIR } from './local-scan';
+import { READ_BYTES } from './reused-reads';
 
 export class LocalFolder {
   readonly tmpDir: string;
@@ -103,34 +103,38 @@ export class LocalFolder {
   }
 }
 
-/** Whether two files hold the same bytes (sizes first; then both read in step). */
+/** Whether two files hold the same bytes (sizes first; then both read in step, each through one reused buffer). */
 export async function sameBytes(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
   if (sa.size !== sb.size) return false;
-  const ia = createReadStream(a)[Symbol.asyncIterator]();
-  const ib = createReadStream(b)[Symbol.asyncIterator]();
-  let bufA: Buffer = Buffer.alloc(0);
-  let bufB: Buffer = Buffer.alloc(0);
+  const ha = await open(a, 'r');
   try {
-    for (;;) {
-      if (bufA.length === 0) {
-        const n = await ia.next();
-        if (!n.done) bufA = n.value as Buffer;
+    const hb = await open(b, 'r');
+    try {
+      const bufA = Buffer.allocUnsafe(READ_BYTES);
+      const bufB = Buffer.allocUnsafe(READ_BYTES);
+      for (let at = 0; ; at += READ_BYTES) {
+        const [ra, rb] = await Promise.all([readFull(ha, bufA, at), readFull(hb, bufB, at)]);
+        if (ra !== rb || !bufA.subarray(0, ra).equals(bufB.subarray(0, rb))) return false;
+        if (ra < READ_BYTES) return true;
       }
-      if (bufB.length === 0) {
-        const n = await ib.next();
-        if (!n.done) bufB = n.value as Buffer;
-      }
-      if (bufA.length === 0 || bufB.length === 0) return bufA.length === bufB.length;
-      const len = Math.min(bufA.length, bufB.length);
-      if (!bufA.subarray(0, len).equals(bufB.subarray(0, len))) return false;
-      bufA = bufA.subarray(len);
-      bufB = bufB.subarray(len);
+    } finally {
+      await hb.close();
     }
   } finally {
-    await ia.return?.();
-    await ib.return?.();
+    await ha.close();
   }
+}
+
+/** Fills `buffer` from `position` unless the file ends first; the bytes read. */
+async function readFull(handle: FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let got = 0;
+  while (got < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, got, buffer.length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -5,7 +5,7 @@
  * new file — so a change someone made meanwhile is never overwritten: the
  * server answers 412 and the caller sees a `precondition` {@link RemoteError}.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { RemoteBlocks } from './remote-blocks';
 import { RemoteChangeStream } from './remote-change-stream';
 import { ChangeFeed, type FeedCursor, type FeedItem, type FeedLimits } from './change-feed';
 import { DigestingStream, digestFile } from '../local/file-digests';
+import { reusedReads } from '../local/reused-reads';
 import { davObjectType } from './dav-objects';
 import { ENTRY_PROPS, comparableEtag, entryOf, type Checksums, type RemoteEntry } from './remote-entry';
 import { RemoteError } from './remote-error';
@@ -131,7 +132,8 @@ export class RemoteCollection {
     };
     // Unix seconds to the millisecond; a time before 1970 is not sent (servers refuse it).
     if (st.mtimeMs >= 0) headers['x-oc-mtime'] = (Math.floor(st.mtimeMs) / 1000).toFixed(3);
-    const spec = { method: 'PUT', url: this.paths.urlOf(path), headers, body: createReadStream(file) as AsyncIterable<Uint8Array> };
+    // One reused buffer: the request takes a chunk before it asks for the next (streamed-request.ts).
+    const spec = { method: 'PUT', url: this.paths.urlOf(path), headers, body: reusedReads(file) };
     const res = await this.http.send(spec);
     if (res.status !== 200 && res.status !== 201 && res.status !== 204) throw await unexpected(spec, res);
     await res.body?.cancel();

@@ -21,13 +21,13 @@
  * rebuilt file that did not come out right.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { RemoteCollection } from '../remote/remote-collection';
 import type { Checksums, RemoteEntry } from '../remote/remote-entry';
 import { BlockHasher, fileBlocks } from '../local/block-hashes';
 import type { LocalFolder } from '../local/local-files';
 import { fileChunks } from '../local/content-chunks';
+import { reusedReads } from '../local/reused-reads';
 import type { BlockList } from '../remote/remote-blocks';
 import { chunkPlan, rebuildPlan, type Segment } from './block-diff';
 
@@ -92,7 +92,8 @@ async function rebuild(
   const out = await open(temp, 'w');
   try {
     for (const s of plan) {
-      const bytes = s.from === 'local' ? (createReadStream(source, { start: s.at, end: s.at + (s.end - s.start) - 1 }) as AsyncIterable<Buffer>) : await fetch(s);
+      // Local pieces through one reused buffer: each chunk is written (awaited) before the next is read.
+      const bytes = s.from === 'local' ? reusedReads(source, { start: s.at, end: s.at + (s.end - s.start) }) : await fetch(s);
       let n = 0;
       for await (const chunk of bytes) {
         n += chunk.byteLength;

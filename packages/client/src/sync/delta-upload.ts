@@ -90,16 +90,19 @@ export async function deltaUpload(remote: RemoteCollection, local: LocalFolder, 
 }
 
 /**
- * The bytes of `range`, a block at a time (one block in memory), each
- * checked against the hash the file had when it was hashed; on a mismatch
- * `torn.found` is set and the body fails, which aborts the request.
+ * The bytes of `range`, a block at a time, each checked against the hash
+ * the file had when it was hashed; on a mismatch `torn.found` is set and
+ * the body fails, which aborts the request. One buffer serves every block:
+ * the request has sent a block before it asks for the next
+ * (streamed-request.ts), so only one block is ever in memory.
  */
 async function* checkedBlocks(file: string, range: ByteRange, blockSize: number, hashes: readonly string[], torn: { found: boolean }): AsyncGenerator<Uint8Array> {
   const handle = await open(file, 'r');
   try {
+    const buffer = Buffer.allocUnsafe(Math.min(blockSize, range.end - range.start));
     for (let start = range.start; start < range.end; start += blockSize) {
       const length = Math.min(blockSize, range.end - start);
-      const block = Buffer.alloc(length);
+      const block = buffer.subarray(0, length);
       let got = 0;
       while (got < length) {
         const { bytesRead } = await handle.read(block, got, length - got, start + got);
