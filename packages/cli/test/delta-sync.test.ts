@@ -18,11 +18,11 @@
  * DAVSYNC_DELTA_BYTES=1073741824). The figures go to stderr.
  */
 import { afterEach, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
-import { startDavServer, type TestDavServer } from '../../client/test/support/davsync-server';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { flipByte, randomFile, sha256OfFile, sha256OfUrl } from '../../client/test/support/big-files';
+import { startDavServer, type TestDavServer } from '../../client/test/support/davsync-server';
 import { startCountingProxy, type CountingProxy } from '../../client/test/support/counting-proxy';
 import { cleanup, run, startServe, tempDir } from './support';
 
@@ -50,32 +50,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function randomFile(file: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let at = 0; at < size; at += MiB) {
-    const piece = randomBytes(Math.min(MiB, size - at));
-    hash.update(piece);
-    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.once('error', reject).end(() => resolve()));
-  return hash.digest('hex');
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function sha256OfUrl(url: string): Promise<string> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  const hash = createHash('sha256');
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
-}
-
 /** `davsync sync DIR URL --once` to its end; its stdout, and the wall time. */
 async function syncOnce(dir: string, url: string): Promise<{ stdout: string; ms: number; maxRssKiB: number }> {
   const started = Date.now();
@@ -96,14 +70,6 @@ async function idlePeakKiB(serveUrl: string): Promise<number> {
   const idle = await syncOnce(await tempDir(), `${serveUrl}empty/`);
   expect(idle.stdout).toMatch(/^pass 1: nothing to do; in sync$/m);
   return idle.maxRssKiB;
-}
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  const one = Buffer.alloc(1);
-  await handle.read(one, 0, 1, offset);
-  await handle.write(Buffer.from([one[0]! ^ 0xff]), 0, 1, offset);
-  await handle.close();
 }
 
 const mib = (n: number) => `${(n / MiB).toFixed(2)} MiB`;
@@ -131,11 +97,7 @@ it(
 
     // Here: one byte in the middle flipped.
     const middle = Math.floor(SIZE / 2);
-    const handle = await open(file, 'r+');
-    const one = Buffer.alloc(1);
-    await handle.read(one, 0, 1, middle);
-    await handle.write(Buffer.from([one[0]! ^ 0xff]), 0, 1, middle);
-    await handle.close();
+    await flipByte(file, middle);
     proxy.reset();
     const up = await syncOnce(dir, url);
     expect(up.stdout).toMatch(/^pass 1: 1 uploaded$/m);

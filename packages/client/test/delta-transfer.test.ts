@@ -13,56 +13,18 @@
  *   and the result is still right.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { syncUntilAgreed } from '../src/index';
-import { startDavServer, type TestDavOptions, type TestDavServer } from './support/davsync-server';
-import { startCountingProxy, type CountingProxy } from './support/counting-proxy';
+import type { TestDavOptions } from './support/davsync-server';
+import { flipByte, randomFile, sha256OfFile, sha256OfUrl } from './support/big-files';
+import { bodyOf, withDeltaServer } from './support/delta-server';
 
 const MiB = 1024 * 1024;
 const BLOCK = 4 * MiB;
 /** Headers, PROPFINDs, the sync REPORT and the block list: generous, and far below a block. */
 const OVERHEAD = 256 * 1024;
-
-/** Writes `size` random bytes, a MiB at a time. */
-async function randomFile(file: string, size: number): Promise<void> {
-  const out = createWriteStream(file);
-  for (let at = 0; at < size; at += MiB) {
-    if (!out.write(randomBytes(Math.min(MiB, size - at)))) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.once('error', reject).end(() => resolve()));
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function sha256OfUrl(url: string): Promise<string> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  const hash = createHash('sha256');
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
-}
-
-/** Flips the byte at `offset` in place (same size; a new mtime). */
-async function flipByte(file: string, offset: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    const one = Buffer.alloc(1);
-    await handle.read(one, 0, 1, offset);
-    one[0] = one[0]! ^ 0xff;
-    await handle.write(one, 0, 1, offset);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Another client's 1-byte edit on the server (a PATCH straight to it, not through the proxy). */
 async function patchRemote(url: string, offset: number, byte: number): Promise<void> {
@@ -70,70 +32,30 @@ async function patchRemote(url: string, offset: number, byte: number): Promise<v
   expect(res.status).toBe(204);
 }
 
-/** Reads a request's body whole (the tests' request bodies here are small XML). */
-async function bodyOf(req: IncomingMessage): Promise<string> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text;
-}
-
-type Hook = (req: IncomingMessage, res: ServerResponse) => Promise<boolean | void> | boolean | void;
-
 describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('delta transfer (server %j)', (serverOptions) => {
-  let server: TestDavServer;
-  let proxy: CountingProxy;
-  let hook: Hook | undefined;
-  let tmp: string;
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await startDavServer({ ...serverOptions, before: (req, res) => hook?.(req, res) });
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-  });
-  beforeEach(async () => {
-    hook = undefined;
-    tmp = await mkdtemp(join(tmpdir(), 'davsync-client-delta-'));
-    dir = join(tmp, 'folder');
-    await mkdir(dir);
-    proxy = await startCountingProxy(server.url);
-  });
-  afterEach(async () => {
-    await proxy?.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
-
-  /** A fresh collection per test on the shared server; synced through the proxy. */
-  async function collection(name: string): Promise<{ url: string; direct: string }> {
-    const res = await fetch(`${server.url}${name}/`, { method: 'MKCOL' });
-    expect(res.status).toBe(201);
-    return { url: `${proxy.url}${name}/`, direct: `${server.url}${name}/` };
-  }
-
-  const methods = (from: number) => server.requests.slice(from).map((r) => r.method);
+  const t = withDeltaServer(serverOptions, 'davsync-client-delta-');
 
   it('a 1-byte edit in the middle of a 24 MiB file crosses as about one block each way', async () => {
-    const { url, direct } = await collection('one-byte');
-    const file = join(dir, 'big.bin');
+    const { url, direct } = await t.collection('one-byte');
+    const file = join(t.dir, 'big.bin');
     await randomFile(file, 24 * MiB);
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
 
     // Up: the local edit is one PATCH of one block.
     await flipByte(file, 12 * MiB + 5);
     const checksums: (string | undefined)[] = [];
-    hook = (req) => {
+    t.hook = (req) => {
       if (req.method === 'PATCH') checksums.push(req.headers['oc-checksum'] as string | undefined);
       return false;
     };
-    proxy.reset();
-    let from = server.requests.length;
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(proxy.counts.up).toBeGreaterThan(BLOCK);
-    expect(proxy.counts.up).toBeLessThan(BLOCK + OVERHEAD);
-    expect(proxy.counts.down).toBeLessThan(OVERHEAD);
-    expect(methods(from).filter((m) => m === 'PATCH')).toHaveLength(1);
-    expect(methods(from)).not.toContain('PUT');
+    t.proxy.reset();
+    let from = t.server.requests.length;
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.proxy.counts.up).toBeGreaterThan(BLOCK);
+    expect(t.proxy.counts.up).toBeLessThan(BLOCK + OVERHEAD);
+    expect(t.proxy.counts.down).toBeLessThan(OVERHEAD);
+    expect(t.methods(from).filter((m) => m === 'PATCH')).toHaveLength(1);
+    expect(t.methods(from)).not.toContain('PUT');
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(await sha256OfFile(file));
     // The PATCH carried the whole file's SHA-1 (the server checks the file it makes against it) and the file's own time, as a PUT would.
     expect(checksums).toEqual([`SHA1:${createHash('sha1').update(await readFile(file)).digest('hex')}`]);
@@ -143,89 +65,89 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
 
     // Down: another client's edit comes as one Range GET of one block.
     await patchRemote(`${direct}big.bin`, 3 * MiB + 7, 0x42);
-    proxy.reset();
-    from = server.requests.length;
-    const down = await syncUntilAgreed({ dir, url });
+    t.proxy.reset();
+    from = t.server.requests.length;
+    const down = await syncUntilAgreed({ dir: t.dir, url });
     expect(down.agreed).toBe(true);
     expect(down.passes[0]?.counts.downloaded).toBe(1);
-    expect(proxy.counts.down).toBeGreaterThan(BLOCK);
-    expect(proxy.counts.down).toBeLessThan(BLOCK + OVERHEAD);
-    expect(proxy.counts.up).toBeLessThan(OVERHEAD);
-    expect(methods(from).filter((m) => m === 'GET')).toHaveLength(1);
+    expect(t.proxy.counts.down).toBeGreaterThan(BLOCK);
+    expect(t.proxy.counts.down).toBeLessThan(BLOCK + OVERHEAD);
+    expect(t.proxy.counts.up).toBeLessThan(OVERHEAD);
+    expect(t.methods(from).filter((m) => m === 'GET')).toHaveLength(1);
     expect(await sha256OfFile(file)).toBe(await sha256OfUrl(`${direct}big.bin`));
-    expect(await readdir(dir)).toEqual(expect.arrayContaining(['big.bin']));
-    expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
+    expect(await readdir(t.dir)).toEqual(expect.arrayContaining(['big.bin']));
+    expect((await readdir(t.dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
   }, 120_000);
 
   it('a file that grew is extended by PATCH; one that shrank is PUT whole; one grown on the server comes down as its changed tail', async () => {
-    const { url, direct } = await collection('sizes');
-    const file = join(dir, 'grows.bin');
+    const { url, direct } = await t.collection('sizes');
+    const file = join(t.dir, 'grows.bin');
     await randomFile(file, 16 * MiB);
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
     const handle = await open(file, 'a');
     await handle.write(randomBytes(100_000));
     await handle.close();
-    proxy.reset();
-    let from = server.requests.length;
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(methods(from)).toContain('PATCH');
-    expect(methods(from)).not.toContain('PUT');
-    expect(proxy.counts.up).toBeLessThan(BLOCK + OVERHEAD);
+    t.proxy.reset();
+    let from = t.server.requests.length;
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.methods(from)).toContain('PATCH');
+    expect(t.methods(from)).not.toContain('PUT');
+    expect(t.proxy.counts.up).toBeLessThan(BLOCK + OVERHEAD);
     expect(await sha256OfUrl(`${direct}grows.bin`)).toBe(await sha256OfFile(file));
 
     const shrink = await open(file, 'r+');
     await shrink.truncate(10 * MiB);
     await shrink.close();
-    from = server.requests.length;
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(methods(from)).toContain('PUT');
+    from = t.server.requests.length;
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.methods(from)).toContain('PUT');
     expect(await sha256OfUrl(`${direct}grows.bin`)).toBe(await sha256OfFile(file));
 
     // Grown on the server: the download rebuilds it from the local blocks and the new tail.
     const appended = await fetch(`${direct}grows.bin`, { method: 'PATCH', headers: { 'content-type': 'application/x-sabredav-partialupdate', 'x-update-range': 'append' }, body: randomBytes(100_000) });
     expect(appended.status).toBe(204);
-    proxy.reset();
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(proxy.counts.down).toBeLessThan(BLOCK + OVERHEAD);
+    t.proxy.reset();
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.proxy.counts.down).toBeLessThan(BLOCK + OVERHEAD);
     expect(await sha256OfFile(file)).toBe(await sha256OfUrl(`${direct}grows.bin`));
   }, 120_000);
 
   it('a refused PATCH mid-chain: the next pass sends only what is missing, with no conflict', async () => {
-    const { url, direct } = await collection('refused');
-    const file = join(dir, 'big.bin');
+    const { url, direct } = await t.collection('refused');
+    const file = join(t.dir, 'big.bin');
     await randomFile(file, 32 * MiB);
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
     for (const block of [0, 3, 6]) await flipByte(file, block * BLOCK + 100);
     let patches = 0;
-    hook = async (req, res) => {
+    t.hook = async (req, res) => {
       if (req.method !== 'PATCH' || ++patches !== 2) return false;
       await bodyOf(req);
       res.writeHead(503, { 'content-length': '0' }).end();
       return true;
     };
-    proxy.reset();
-    const from = server.requests.length;
-    const result = await syncUntilAgreed({ dir, url });
+    t.proxy.reset();
+    const from = t.server.requests.length;
+    const result = await syncUntilAgreed({ dir: t.dir, url });
     expect(result.agreed).toBe(true);
     expect(result.passes[0]?.counts.failed).toBe(1);
     // 1st PATCH kept, 2nd refused; the next pass: the 2nd and 3rd blocks, never the file.
-    expect(methods(from).filter((m) => m === 'PATCH')).toHaveLength(4);
-    expect(methods(from)).not.toContain('PUT');
-    expect(proxy.counts.up).toBeLessThan(4 * BLOCK + OVERHEAD);
+    expect(t.methods(from).filter((m) => m === 'PATCH')).toHaveLength(4);
+    expect(t.methods(from)).not.toContain('PUT');
+    expect(t.proxy.counts.up).toBeLessThan(4 * BLOCK + OVERHEAD);
     expect(result.passes.every((p) => p.counts.conflicts === 0)).toBe(true);
-    expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
+    expect((await readdir(t.dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(await sha256OfFile(file));
   }, 120_000);
 
   it('a PATCH applied whose answer is lost (the client dies before noting it): the rerun converges with no conflict copy', async () => {
-    const { url, direct } = await collection('lost-answer');
-    const file = join(dir, 'big.bin');
+    const { url, direct } = await t.collection('lost-answer');
+    const file = join(t.dir, 'big.bin');
     await randomFile(file, 32 * MiB);
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
     for (const block of [0, 3, 6]) await flipByte(file, block * BLOCK + 100);
     const edited = await sha256OfFile(file);
     let patches = 0;
-    hook = (req, res) => {
+    t.hook = (req, res) => {
       if (req.method !== 'PATCH' || ++patches !== 2) return false;
       // The server stores the 2nd PATCH, then the connection drops instead of its answer.
       res.end = (() => {
@@ -234,58 +156,58 @@ describe.each<TestDavOptions>([{}, { store: 'fs' }, { store: 'postgres' }])('del
       }) as typeof res.end;
       return false;
     };
-    await expect(syncUntilAgreed({ dir, url })).rejects.toThrow(/connection|closed|reset/i);
-    hook = undefined;
-    const from = server.requests.length;
-    const result = await syncUntilAgreed({ dir, url });
+    await expect(syncUntilAgreed({ dir: t.dir, url })).rejects.toThrow(/connection|closed|reset/i);
+    t.hook = undefined;
+    const from = t.server.requests.length;
+    const result = await syncUntilAgreed({ dir: t.dir, url });
     expect(result.agreed).toBe(true);
     expect(result.passes.every((p) => p.counts.conflicts === 0)).toBe(true);
     // Only the 3rd block was still missing.
-    expect(methods(from).filter((m) => m === 'PATCH')).toHaveLength(1);
-    expect(methods(from)).not.toContain('PUT');
-    expect((await readdir(dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
+    expect(t.methods(from).filter((m) => m === 'PATCH')).toHaveLength(1);
+    expect(t.methods(from)).not.toContain('PUT');
+    expect((await readdir(t.dir)).filter((n) => n !== '.davsync-client')).toEqual(['big.bin']);
     expect(await sha256OfFile(file)).toBe(edited);
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(edited);
   }, 120_000);
 
   it('without block hashes (a server that drops the property) or with PATCH refused (405), the whole file moves and the result is right', async () => {
-    const { url, direct } = await collection('fallback');
-    const file = join(dir, 'big.bin');
+    const { url, direct } = await t.collection('fallback');
+    const file = join(t.dir, 'big.bin');
     await randomFile(file, 16 * MiB);
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
 
     // PATCH refused: a full PUT.
-    hook = async (req, res) => {
+    t.hook = async (req, res) => {
       if (req.method !== 'PATCH') return false;
       await bodyOf(req);
       res.writeHead(405, { allow: 'GET, PUT', 'content-length': '0' }).end();
       return true;
     };
     await flipByte(file, 8 * MiB);
-    proxy.reset();
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(proxy.counts.up).toBeGreaterThan(16 * MiB);
+    t.proxy.reset();
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.proxy.counts.up).toBeGreaterThan(16 * MiB);
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(await sha256OfFile(file));
 
     // No block hashes: PROPFINDs are answered without the property; the download is whole.
-    hook = async (req, res) => {
+    t.hook = async (req, res) => {
       if (req.method !== 'PROPFIND') return false;
       const body = await bodyOf(req);
       Object.assign(req, { body: Buffer.from(body.replace(/<[^<>]*block-hashes[^<>]*\/>/g, '')) });
       return false;
     };
     await patchRemote(`${direct}big.bin`, 9 * MiB, 1);
-    proxy.reset();
-    let from = server.requests.length;
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(proxy.counts.down).toBeGreaterThan(16 * MiB);
+    t.proxy.reset();
+    let from = t.server.requests.length;
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.proxy.counts.down).toBeGreaterThan(16 * MiB);
     expect(await sha256OfFile(file)).toBe(await sha256OfUrl(`${direct}big.bin`));
     // And a local edit goes up whole with PUT, no PATCH tried.
     await flipByte(file, 2 * MiB);
-    from = server.requests.length;
-    expect((await syncUntilAgreed({ dir, url })).agreed).toBe(true);
-    expect(methods(from)).toContain('PUT');
-    expect(methods(from)).not.toContain('PATCH');
+    from = t.server.requests.length;
+    expect((await syncUntilAgreed({ dir: t.dir, url })).agreed).toBe(true);
+    expect(t.methods(from)).toContain('PUT');
+    expect(t.methods(from)).not.toContain('PATCH');
     expect(await sha256OfUrl(`${direct}big.bin`)).toBe(await sha256OfFile(file));
   }, 120_000);
 });
