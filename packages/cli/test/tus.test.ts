@@ -8,32 +8,14 @@ import { afterEach, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Upload, type HttpRequest } from 'tus-js-client';
+import { tusUpload, type TusUploadOptions } from '../../express/test/support/tus-upload';
 import { cleanup, startServe, tempDir } from './support';
 
 afterEach(cleanup);
 
-function tusUpload(base: string, data: Buffer, options: { uploadUrl?: string; stopAfterFirstChunk?: boolean }): Promise<{ url: string | null; patches: number; error?: Error }> {
-  return new Promise((resolve) => {
-    let patches = 0;
-    const upload: Upload = new Upload(data, {
-      endpoint: `${base}.tus/`,
-      ...(options.uploadUrl === undefined ? {} : { uploadUrl: options.uploadUrl }),
-      metadata: { path: '/tus.bin', filetype: 'application/x-test' },
-      chunkSize: 1024 * 1024,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onBeforeRequest: (req: HttpRequest) => {
-        if (req.getMethod() === 'PATCH') patches++;
-      },
-      onChunkComplete: () => {
-        if (options.stopAfterFirstChunk === true) void upload.abort().then(() => resolve({ url: upload.url, patches }));
-      },
-      onSuccess: () => resolve({ url: upload.url, patches }),
-      onError: (error) => resolve({ url: upload.url, patches, error }),
-    });
-    upload.start();
-  });
+/** tus-js-client against `davsync serve --tus` at `base`, as `/tus.bin`. */
+function upload(base: string, data: Buffer, options: Omit<TusUploadOptions, 'endpoint' | 'metadata'>) {
+  return tusUpload(data, { endpoint: `${base}.tus/`, metadata: { path: '/tus.bin', filetype: 'application/x-test' }, ...options });
 }
 
 it('serve --tus: an upload begun before a SIGKILL resumes on the restarted server, sending only the rest', async () => {
@@ -41,14 +23,14 @@ it('serve --tus: an upload begun before a SIGKILL resumes on the restarted serve
   const folder = join(dir, 'served');
   const data = randomBytes(3 * 1024 * 1024);
   const first = await startServe([folder, '--tus', '--log-level', 'warn']);
-  const begun = await tusUpload(first.url, data, { stopAfterFirstChunk: true });
+  const begun = await upload(first.url, data, { stopAfterFirstChunk: true });
   expect(begun.error).toBeUndefined();
   first.proc.child.kill('SIGKILL');
   await first.proc.exited;
 
   const second = await startServe([folder, '--tus', '--log-level', 'warn']);
   const url = `${second.url}.tus/${new URL(begun.url as string).pathname.split('/').pop() as string}`;
-  const rest = await tusUpload(second.url, data, { uploadUrl: url });
+  const rest = await upload(second.url, data, { uploadUrl: url });
   expect(rest.error).toBeUndefined();
   expect(rest.patches).toBe(2);
   const stored = await readFile(join(folder, 'tus.bin'));

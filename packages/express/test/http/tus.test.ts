@@ -12,8 +12,8 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { Upload, type HttpRequest } from 'tus-js-client';
 import { startServer, type TestServer } from '../support/server';
+import { tusUpload as runTusUpload } from '../support/tus-upload';
 
 let s: TestServer;
 let who = 'alice';
@@ -33,29 +33,10 @@ function send(url: string, method: string, headers: Record<string, string> = {},
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 const TUS = { 'tus-resumable': '1.0.0' };
 
-/** Runs one tus-js-client upload to its end (or its error); `abortAfterFirstChunk` stops it after the first PATCH. */
-function tusUpload(data: Buffer, options: { metadata?: Record<string, string>; uploadUrl?: string; abortAfterFirstChunk?: boolean }): Promise<{ url: string | null; error?: Error; patches: number }> {
-  return new Promise((resolve) => {
-    let patches = 0;
-    const upload: Upload = new Upload(data, {
-      endpoint: `${s.url}/.tus/`,
-      ...(options.uploadUrl === undefined ? {} : { uploadUrl: options.uploadUrl }),
-      metadata: options.metadata ?? {},
-      chunkSize: 1024 * 1024,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      headers: { 'x-user': who },
-      onBeforeRequest: (req: HttpRequest) => {
-        if (req.getMethod() === 'PATCH') patches++;
-      },
-      onChunkComplete: () => {
-        if (options.abortAfterFirstChunk === true) void upload.abort().then(() => resolve({ url: upload.url, patches }));
-      },
-      onSuccess: () => resolve({ url: upload.url, patches }),
-      onError: (error) => resolve({ url: upload.url, error, patches }),
-    });
-    upload.start();
-  });
+/** tus-js-client against this test's server, as the current user; `abortAfterFirstChunk` stops it after the first PATCH. */
+function tusUpload(data: Buffer, options: { metadata?: Record<string, string>; uploadUrl?: string; abortAfterFirstChunk?: boolean }) {
+  const { abortAfterFirstChunk, ...rest } = options;
+  return runTusUpload(data, { endpoint: `${s.url}/.tus/`, headers: { 'x-user': who }, ...rest, ...(abortAfterFirstChunk === undefined ? {} : { stopAfterFirstChunk: abortAfterFirstChunk }) });
 }
 
 let n = 0;

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFsStore, type FsStore } from '@davsync/adapter-fs';
 import { davsync } from '@davsync/express';
-import { Upload, type HttpRequest } from 'tus-js-client';
 import { closeServer, listen } from '../support/server';
+import { tusUpload, type TusUploadOptions } from '../support/tus-upload';
 
 let dir: string | undefined;
 const open: Array<{ server: Server; store: FsStore }> = [];
@@ -37,27 +37,9 @@ async function stop(server: Server, store: FsStore): Promise<void> {
   await store.close();
 }
 
-function tusUpload(origin: string, data: Buffer, options: { uploadUrl?: string; stopAfterFirstChunk?: boolean }): Promise<{ url: string | null; patches: number; error?: Error }> {
-  return new Promise((resolve) => {
-    let patches = 0;
-    const upload: Upload = new Upload(data, {
-      endpoint: `${origin}/.tus/`,
-      ...(options.uploadUrl === undefined ? {} : { uploadUrl: options.uploadUrl }),
-      metadata: { path: '/restarted.bin' },
-      chunkSize: 1024 * 1024,
-      retryDelays: null,
-      storeFingerprintForResuming: false,
-      onBeforeRequest: (req: HttpRequest) => {
-        if (req.getMethod() === 'PATCH') patches++;
-      },
-      onChunkComplete: () => {
-        if (options.stopAfterFirstChunk === true) void upload.abort().then(() => resolve({ url: upload.url, patches }));
-      },
-      onSuccess: () => resolve({ url: upload.url, patches }),
-      onError: (error) => resolve({ url: upload.url, patches, error }),
-    });
-    upload.start();
-  });
+/** tus-js-client against the server at `origin`, as `/restarted.bin`. */
+function upload(origin: string, data: Buffer, options: Omit<TusUploadOptions, 'endpoint' | 'metadata'>) {
+  return tusUpload(data, { endpoint: `${origin}/.tus/`, metadata: { path: '/restarted.bin' }, ...options });
 }
 
 it('a tus upload survives a server restart, resumes with only the rest, and completes by rename', async () => {
@@ -65,7 +47,7 @@ it('a tus upload survives a server restart, resumes with only the rest, and comp
   const root = join(dir, 'root');
   const data = randomBytes(3 * 1024 * 1024);
   const first = await start(root);
-  const begun = await tusUpload(first.origin, data, { stopAfterFirstChunk: true });
+  const begun = await upload(first.origin, data, { stopAfterFirstChunk: true });
   expect(begun.error).toBeUndefined();
   open.splice(0);
   await stop(first.server, first.store);
@@ -75,7 +57,7 @@ it('a tus upload survives a server restart, resumes with only the rest, and comp
   const kept = await stat(join(root, '.davsync', 'uploads', `${id}.data`));
   expect(kept.size).toBe(1024 * 1024);
   const url = `${second.origin}/.tus/${id}`;
-  const rest = await tusUpload(second.origin, data, { uploadUrl: url });
+  const rest = await upload(second.origin, data, { uploadUrl: url });
   expect(rest.error).toBeUndefined();
   expect(rest.patches).toBe(2);
   const member = join(root, 'restarted.bin');
