@@ -8,10 +8,10 @@
  * the built CLI (`npm test` builds first).
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCommand } from './support';
 
 const RUN = join(__dirname, '..', '..', '..', 'bench', 'peers', 'run.js');
 const LIMIT_MS = 100_000;
@@ -27,21 +27,14 @@ interface Result {
   readonly workloads: Record<string, Workload>;
 }
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // The benchmark kills its own servers on SIGTERM.
-    const timer = setTimeout(() => child.kill('SIGTERM'), LIMIT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+async function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = runCommand(process.execPath, [RUN, ...args]);
+  // The benchmark kills its own servers on SIGTERM (cleanup's SIGKILL would leave them running).
+  const exit = await p.waitExit(LIMIT_MS).catch(async () => {
+    p.child.kill('SIGTERM');
+    return p.exited;
   });
+  return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
 describe('bench/peers (N = 100 smoke run)', () => {

@@ -6,9 +6,9 @@
  * DAVSYNC_RESTART_ROUNDS sets the number of rounds (default 50).
  */
 import { afterEach, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { cleanEnv, cleanup, LISTENING, tempDir, WAIT_MS } from './support';
+import { cleanup, LISTENING, runCommand, tempDir } from './support';
 
 const ROUNDS = Number(process.env['DAVSYNC_RESTART_ROUNDS']) || 50;
 const REPO = join(__dirname, '..', '..', '..');
@@ -31,31 +31,11 @@ function killGroup(pgid: number): void {
 }
 
 /** `npx davsync serve DIR` in a process group of its own; resolves once it is listening. */
-function npxServe(dir: string): Promise<{ child: ChildProcess }> {
-  const child = spawn('npx', ['davsync', 'serve', dir, '--port', '0', '--log-level', 'warn'], {
-    cwd: REPO,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  groups.add(child.pid!);
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line after ${WAIT_MS} ms\n${out}\n${err}`)), WAIT_MS);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (LISTENING.test(out)) {
-        clearTimeout(timer);
-        resolve({ child });
-      }
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code ?? signal}) before its ready line\n--- stdout ---\n${out}\n--- stderr ---\n${err}`));
-    });
-  });
+async function npxServe(dir: string): Promise<{ child: ChildProcess }> {
+  const p = runCommand('npx', ['davsync', 'serve', dir, '--port', '0', '--log-level', 'warn'], { cwd: REPO, detached: true });
+  groups.add(p.child.pid!);
+  await p.waitFor(LISTENING);
+  return { child: p.child };
 }
 
 it(`SIGKILL of npx davsync serve, then an immediate restart: ready every time (${ROUNDS} rounds)`, async () => {

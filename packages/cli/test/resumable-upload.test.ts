@@ -14,11 +14,11 @@
  */
 import { afterEach, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { cleanup, startServe, tempDir } from './support';
+import { randomFile, sha256OfUrl } from '../../client/test/support/big-files';
+import { cleanup, runCommand, startServe, tempDir } from './support';
 
 const SIZE = Number(process.env['DAVSYNC_RESUME_BYTES']) || 16 * 1024 * 1024;
 const HALF = Math.floor(SIZE / 2);
@@ -26,27 +26,10 @@ const TIMEOUT = Math.max(120_000, (SIZE / (1024 * 1024)) * 2000);
 
 afterEach(cleanup);
 
-/** A file of SIZE random bytes and its sha256, written a MiB at a time. */
+/** A file of SIZE random bytes and its sha256. */
 async function sourceFile(dir: string): Promise<{ file: string; sha256: string }> {
   const file = join(dir, 'source.bin');
-  const hash = createHash('sha256');
-  const out = createWriteStream(file);
-  for (let at = 0; at < SIZE; at += 1024 * 1024) {
-    const piece = randomBytes(Math.min(1024 * 1024, SIZE - at));
-    hash.update(piece);
-    if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) => out.once('error', reject).end(() => resolve()));
-  return { file, sha256: hash.digest('hex') };
-}
-
-/** The sha256 of what GET serves, streamed. */
-async function servedSha256(url: string): Promise<string> {
-  const res = await fetch(url);
-  expect(res.status).toBe(200);
-  const hash = createHash('sha256');
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
+  return { file, sha256: await randomFile(file, SIZE) };
 }
 
 async function headOffset(url: string): Promise<{ status: number; offset: number }> {
@@ -63,16 +46,11 @@ async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> 
   throw new Error('timed out');
 }
 
-/** Runs curl to its end; stdout and stderr. */
-function curl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs curl to its end (within the test's bound); its exit code, stdout and stderr. */
+async function curl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = runCommand('curl', args);
+  const { code } = await p.waitExit(TIMEOUT);
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
 it(
@@ -115,7 +93,7 @@ it(
     expect(status).toBe(201);
     expect(sent).toBe(SIZE - offset);
     expect(sent).toBeLessThanOrEqual(0.51 * SIZE);
-    expect(await servedSha256(target)).toBe(sha256);
+    expect(await sha256OfUrl(target)).toBe(sha256);
     expect((await headOffset(location)).status).toBe(404);
     if (process.env['DAVSYNC_RESUME_REPORT']) console.log(`curl: ${SIZE} bytes, killed at ${offset}, resumed with ${sent}`);
   },
@@ -174,7 +152,7 @@ it(
       createReadStream(file, { start: offset }).pipe(resume);
     });
     expect(done).toEqual({ status: 201, complete: '?1' });
-    expect(await servedSha256(`${second.url}big.bin`)).toBe(sha256);
+    expect(await sha256OfUrl(`${second.url}big.bin`)).toBe(sha256);
     expect(sentFirst + sentSecond).toBeLessThanOrEqual(1.51 * SIZE);
     // The store recorded what arrived once the sender paused: the resume sends about the other half only.
     expect(sentSecond).toBeLessThanOrEqual(0.51 * SIZE);

@@ -42,11 +42,25 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return env;
 }
 
-export function run(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export interface RunOptions {
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  /** In a process group of its own (the caller kills the group: `npx` leaves its child running otherwise). */
+  readonly detached?: boolean;
+}
+
+/** The built CLI with `args`. */
+export function run(args: readonly string[], options: RunOptions = {}): CliProcess {
+  return runCommand(process.execPath, [BIN, ...args], options);
+}
+
+/** Any command (curl, npx, a benchmark), watched and cleaned up like the CLI. */
+export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): CliProcess {
+  const child = spawn(command, args, {
     env: cleanEnv(options.env),
     cwd: options.cwd ?? process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.detached === true ? { detached: true } : {}),
   });
   running.add(child);
   const out = { stdout: '', stderr: '' };
@@ -105,8 +119,8 @@ export function run(args: readonly string[], options: { env?: Record<string, str
   };
 }
 
-/** Runs a command to its end. */
-export async function runToEnd(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+/** Runs the CLI to its end. */
+export async function runToEnd(args: readonly string[], options: RunOptions = {}) {
   const p = run(args, options);
   const exit = await p.waitExit();
   return { ...exit, stdout: p.stdout(), stderr: p.stderr() };
@@ -115,7 +129,7 @@ export async function runToEnd(args: readonly string[], options: { env?: Record<
 export const LISTENING = /^davsync listening on (http:\/\/127\.0\.0\.1:(\d+)\/) \((.*)\)$/m;
 
 /** `davsync serve …` with `--port 0` added; resolves once the listening line is out. */
-export async function startServe(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+export async function startServe(args: readonly string[], options: RunOptions = {}) {
   const proc = run(['serve', ...args, '--port', '0'], options);
   const m = await proc.waitFor(LISTENING);
   return { proc, url: m[1] as string, port: Number(m[2]), store: m[3] as string };
