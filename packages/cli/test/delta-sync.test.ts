@@ -79,10 +79,11 @@ it(
   async () => {
     const serverDir = await tempDir();
     const serve = await startServe([serverDir]);
-    proxy = await startCountingProxy(serve.url);
+    const counted = await startCountingProxy(serve.url);
+    proxy = counted; // closed by afterEach
     const created = await fetch(`${serve.url}data/`, { method: 'MKCOL' });
     expect(created.status).toBe(201);
-    const url = `${proxy.url}data/`;
+    const url = `${counted.url}data/`;
     const direct = `${serve.url}data/big.bin`;
     const dir = await tempDir();
     const file = join(dir, 'big.bin');
@@ -92,20 +93,25 @@ it(
 
     const initial = await syncOnce(dir, url);
     expect(initial.stdout).toMatch(/^pass 1: 1 uploaded$/m);
-    const report = [`delta-sync ${mib(SIZE)}: idle sync ${mb(idle)}`, `initial upload ${initial.ms} ms, ${mib(proxy.counts.up)} up, ${mb(initial.maxRssKiB)}`];
+    const report = [`delta-sync ${mib(SIZE)}: idle sync ${mb(idle)}`, `initial upload ${initial.ms} ms, ${mib(counted.counts.up)} up, ${mb(initial.maxRssKiB)}`];
     expect(initial.maxRssKiB - idle).toBeLessThan(MAX_EXTRA_KIB);
+
+    /** One edit synced: the summary line, at most LIMIT on the wire each way, the peak bound, both sides equal after. */
+    async function deltaStep(label: string, summary: RegExp): Promise<void> {
+      counted.reset();
+      const step = await syncOnce(dir, url);
+      expect(step.stdout).toMatch(summary);
+      report.push(`${label}: ${step.ms} ms, ${counted.counts.up} bytes up, ${counted.counts.down} bytes down, ${mb(step.maxRssKiB)}`);
+      expect(step.maxRssKiB - idle).toBeLessThan(MAX_EXTRA_KIB);
+      expect(counted.counts.up).toBeLessThanOrEqual(LIMIT);
+      expect(counted.counts.down).toBeLessThanOrEqual(LIMIT);
+      expect(await sha256OfFile(file)).toBe(await sha256OfUrl(direct));
+    }
 
     // Here: one byte in the middle flipped.
     const middle = Math.floor(SIZE / 2);
     await flipByte(file, middle);
-    proxy.reset();
-    const up = await syncOnce(dir, url);
-    expect(up.stdout).toMatch(/^pass 1: 1 uploaded$/m);
-    report.push(`local edit: ${up.ms} ms, ${proxy.counts.up} bytes up, ${proxy.counts.down} bytes down, ${mb(up.maxRssKiB)}`);
-    expect(up.maxRssKiB - idle).toBeLessThan(MAX_EXTRA_KIB);
-    expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
-    expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
-    expect(await sha256OfUrl(direct)).toBe(await sha256OfFile(file));
+    await deltaStep('local edit', /^pass 1: 1 uploaded$/m);
 
     // There: another client changes one byte a little further on (straight to the server).
     const patched = await fetch(direct, {
@@ -114,14 +120,7 @@ it(
       body: randomBytes(1),
     });
     expect(patched.status).toBe(204);
-    proxy.reset();
-    const down = await syncOnce(dir, url);
-    expect(down.stdout).toMatch(/^pass 1: 1 downloaded$/m);
-    report.push(`remote edit: ${down.ms} ms, ${proxy.counts.down} bytes down, ${proxy.counts.up} bytes up, ${mb(down.maxRssKiB)}`);
-    expect(down.maxRssKiB - idle).toBeLessThan(MAX_EXTRA_KIB);
-    expect(proxy.counts.down).toBeLessThanOrEqual(LIMIT);
-    expect(proxy.counts.up).toBeLessThanOrEqual(LIMIT);
-    expect(await sha256OfFile(file)).toBe(await sha256OfUrl(direct));
+    await deltaStep('remote edit', /^pass 1: 1 downloaded$/m);
     process.stderr.write(`${report.join('\n  ')}\n`);
   },
   STEP_MS * 4,
