@@ -1,11 +1,12 @@
 /**
  * A file's bytes read through one buffer, over and over, rather than a
  * fresh Buffer per chunk (`createReadStream`). A dead Buffer's memory
- * comes back only when V8's garbage collector sweeps it; under CPU load
- * that lags behind a fast reader, and a 64 MiB sync (read for its hashes,
- * then for its upload) peaked at 370–555 MiB where it needs ~110. With one
- * buffer the memory is that buffer, whatever the collector does
- * (docs/performance.md, "Client peak memory").
+ * comes back only when V8's garbage collector gets round to it: reading a
+ * 64 MiB file for its hashes and then for its upload left up to 35 MiB of
+ * dead Buffers at a time, and the sync peaked at 107–121 MiB against ~96
+ * for a sync with nothing to do. With one buffer the memory is that
+ * buffer, whatever the collector does: 96–99 MiB, also at 256 MiB
+ * (docs/performance.md, "Client peak memory under load").
  *
  * The price is a contract: **a chunk is valid only until the next one is
  * asked for** — hash it, write it and wait, or copy it; never keep it.

@@ -8,7 +8,7 @@
  * write's callback), so at most one chunk is held, however slow the server
  * (docs/performance.md, "Delta transfer") — and a body may hand out the
  * same buffer every time (`local/reused-reads.ts`), leaving the garbage
- * collector nothing to fall behind on ("Client peak memory"). The answer is
+ * collector nothing to fall behind on ("Client peak memory under load"). The answer is
  * handed back as a WHATWG `Response`, so callers treat both paths alike.
  */
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
