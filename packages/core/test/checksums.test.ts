@@ -75,6 +75,25 @@ describe('hashWhileReading', () => {
     }
   });
 
+  it('no hashing thread at all: every byte is hashed here, in order, whatever the chunking', async () => {
+    // The first full batch finds no thread: it and every later byte are hashed on this thread.
+    useHashingWorkerFactory(() => {
+      throw new Error('no threads');
+    });
+    try {
+      for (const [length, size] of [[524_288, 65_536], [600_001, 65_536], [1_048_576, 262_144], [700_000, 300_000]] as const) {
+        const data = randomBytes(length);
+        const hashed = hashWhileReading(chunks(data, size), ['sha1', 'md5', 'sha256'], () => undefined);
+        for await (const _ of hashed.body) {
+          // drained
+        }
+        expect({ length, size, sums: await hashed.digests() }).toEqual({ length, size, sums: { sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) } });
+      }
+    } finally {
+      useHashingWorkerFactory(undefined);
+    }
+  });
+
   it('passes on a body that fails, and its session goes', async () => {
     async function* failing(): AsyncGenerator<Uint8Array> {
       yield Buffer.alloc(600_000, 1);
