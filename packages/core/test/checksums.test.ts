@@ -52,6 +52,20 @@ describe('hashWhileReading', () => {
     }
   });
 
+  it('bodies hashed at once share the threads and the reused batches, each with its own digests', async () => {
+    // Batches go back to the pool as a thread reports them read (every few batches, and with the
+    // digests): one handed out again too early would be overwritten under another body's hash.
+    const bodies = [randomBytes(3_000_001), randomBytes(2_621_440), randomBytes(1_048_576), randomBytes(5_000_000)];
+    const results = await Promise.all(
+      bodies.map(async (data, i) => {
+        const hashed = hashWhileReading(chunks(data, 16_384 * (i + 1) + i), ['sha1', 'md5', 'sha256']);
+        for await (const _ of hashed.body) await new Promise(setImmediate);
+        return hashed.digests();
+      }),
+    );
+    expect(results).toEqual(bodies.map((data) => ({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) })));
+  });
+
   it('one hashing thread that cannot start: its share is hashed here, the other on its thread, the digests the same', async () => {
     // The first lane's thread starts; the second's fails (the back-off then
     // keeps it on this thread), so one body is hashed partly here, partly there.
