@@ -66,20 +66,19 @@ export class BodyHasher {
     this.#warn = warn;
   }
 
-  /** Hashes `bytes` (copied: the caller may reuse them); waits when a thread is behind. */
-  async add(bytes: Uint8Array): Promise<void> {
-    for (let at = 0; at < bytes.byteLength; ) {
-      if (this.#allHere !== undefined) {
-        this.#allHere.update(at === 0 ? bytes : bytes.subarray(at));
-        return;
-      }
-      const batch = (this.#batch ??= takeBatch());
-      const n = Math.min(BATCH_BYTES - this.#filled, bytes.byteLength - at);
-      batch.set(at === 0 && n === bytes.byteLength ? bytes : bytes.subarray(at, at + n), this.#filled);
-      this.#filled += n;
-      at += n;
-      if (this.#filled === BATCH_BYTES) await this.#handOver();
+  /**
+   * Hashes `bytes` (copied: the caller may reuse them). Returns a promise
+   * only when they overflow the current batch (one is handed over, and a
+   * thread may be behind), so the caller awaits nothing for most chunks.
+   */
+  add(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.#allHere !== undefined) {
+      this.#allHere.update(bytes);
+      return undefined;
     }
+    if (bytes.byteLength > BATCH_BYTES - this.#filled) return this.#addAcross(bytes);
+    this.#copy(bytes);
+    return undefined;
   }
 
   /** The digests of every byte added, by name; call once the body has ended. */
@@ -90,9 +89,21 @@ export class BodyHasher {
       this.#dropBatch();
       return hashes.digests();
     }
-    if (this.#filled > 0) await this.#handOver();
-    this.#dropBatch();
-    const parts = await Promise.all(this.#shares.map((s) => (s.session !== undefined ? s.session.end() : (s.here as HashSet).digests())));
+    // The last batch (full or not) goes with the end: one message per thread, not two.
+    const batch = this.#batch;
+    const length = this.#filled;
+    this.#batch = undefined;
+    this.#filled = 0;
+    const last = batch === undefined || length === 0 ? undefined : batch.subarray(0, length);
+    if (batch !== undefined && last === undefined) giveBackBatch(batch);
+    const release = last === undefined ? undefined : this.#releaser(batch as Buffer, this.#shares);
+    const parts = await Promise.all(
+      this.#shares.map((s) => {
+        if (s.session !== undefined) return s.session.end(last === undefined ? undefined : { batch: batch as Buffer, length, release: release as () => void });
+        if (last !== undefined) s.here?.update(last);
+        return (s.here as HashSet).digests();
+      }),
+    );
     return Object.assign({}, ...parts) as Record<string, string>;
   }
 
@@ -119,6 +130,35 @@ export class BodyHasher {
     });
   }
 
+  /** Copies bytes that fit in the current batch into it. */
+  #copy(bytes: Uint8Array): void {
+    const batch = (this.#batch ??= takeBatch());
+    batch.set(bytes, this.#filled);
+    this.#filled += bytes.byteLength;
+  }
+
+  /**
+   * Adds bytes that overflow the current batch: a full batch is handed
+   * over only when more bytes come, so a body's last batch can go with its
+   * end (see `end`).
+   */
+  async #addAcross(bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.byteLength; ) {
+      if (this.#allHere !== undefined) {
+        this.#allHere.update(bytes.subarray(at));
+        return;
+      }
+      if (this.#filled === BATCH_BYTES) {
+        await this.#handOver();
+        // The first hand-over may have found no thread: then the rest is hashed here, unbatched.
+        continue;
+      }
+      const n = Math.min(BATCH_BYTES - this.#filled, bytes.byteLength - at);
+      this.#copy(at === 0 && n === bytes.byteLength ? bytes : bytes.subarray(at, at + n));
+      at += n;
+    }
+  }
+
   /** Hands the filled batch to every share (opening them at the first). */
   async #handOver(): Promise<void> {
     const batch = this.#batch as Buffer;
@@ -126,18 +166,22 @@ export class BodyHasher {
     this.#batch = undefined;
     this.#filled = 0;
     const shares = (this.#shares ??= this.#open());
-    const sessions: HashSession[] = [];
+    const release = this.#releaser(batch, shares);
+    const waits: Array<Promise<void>> = [];
     for (const share of shares) {
-      if (share.session !== undefined) sessions.push(share.session);
+      if (share.session !== undefined) waits.push(share.session.update(batch, length, release));
       else share.here?.update(batch.subarray(0, length));
     }
-    if (sessions.length === 0) return giveBackBatch(batch);
-    // Reused once every thread has read it.
-    let holds = sessions.length;
-    const release = () => {
+    if (waits.length === 0) giveBackBatch(batch);
+    else await Promise.all(waits);
+  }
+
+  /** What gives `batch` back once every thread of `shares` has read it. */
+  #releaser(batch: Buffer, shares: readonly Share[]): () => void {
+    let holds = shares.filter((s) => s.session !== undefined).length;
+    return () => {
       if (--holds === 0) giveBackBatch(batch);
     };
-    await Promise.all(sessions.map((session) => session.update(batch, length, release)));
   }
 
   #dropBatch(): void {

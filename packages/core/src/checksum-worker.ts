@@ -16,11 +16,19 @@ interface Request {
   readonly data?: SharedArrayBuffer;
   readonly offset?: number;
   readonly length?: number;
+  /** Say how many batches of the session were read (the main thread reuses them then). */
+  readonly ack?: boolean;
   readonly end?: boolean;
   readonly abort?: boolean;
 }
 
-const sessions = new Map<number, HashSet>();
+interface Session {
+  readonly hashes: HashSet;
+  /** Batches read so far. */
+  read: number;
+}
+
+const sessions = new Map<number, Session>();
 const port = parentPort;
 if (port === null) throw new Error('davsync: checksum-worker runs as a worker thread');
 
@@ -29,18 +37,21 @@ port.on('message', (m: Request) => {
     sessions.delete(m.id);
     return;
   }
-  let hashes = sessions.get(m.id);
-  if (hashes === undefined) {
-    hashes = new HashSet(m.algorithms ?? []);
-    sessions.set(m.id, hashes);
+  let session = sessions.get(m.id);
+  if (session === undefined) {
+    session = { hashes: new HashSet(m.algorithms ?? []), read: 0 };
+    sessions.set(m.id, session);
   }
   if (m.data !== undefined) {
-    hashes.update(new Uint8Array(m.data, m.offset ?? 0, m.length ?? m.data.byteLength));
-    // Read: the main thread may reuse the batch.
-    port.postMessage({ id: m.id, ack: true });
+    session.hashes.update(new Uint8Array(m.data, m.offset ?? 0, m.length ?? m.data.byteLength));
+    session.read++;
   }
   if (m.end === true) {
+    // Every batch is read: the digests release them all.
     sessions.delete(m.id);
-    port.postMessage({ id: m.id, digests: hashes.digests() });
+    port.postMessage({ id: m.id, read: session.read, digests: session.hashes.digests() });
+  } else if (m.ack === true) {
+    // Read up to here: the main thread may reuse these batches.
+    port.postMessage({ id: m.id, read: session.read });
   }
 });

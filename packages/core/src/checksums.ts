@@ -80,7 +80,9 @@ export function hashWhileReading(body: ByteStream, algorithms: readonly Checksum
     let ended = false;
     try {
       for await (const chunk of body) {
-        await hasher.add(chunk);
+        // Most chunks only fill a batch: nothing to await, no microtask per chunk.
+        const behind = hasher.add(chunk);
+        if (behind !== undefined) await behind;
         yield chunk;
       }
       result = hasher.end().then(byAlgorithm);

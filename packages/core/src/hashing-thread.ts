@@ -40,6 +40,15 @@ export const BATCH_BYTES = 256 * 1024;
 /** Batches a session may have queued before `update` waits for the thread. */
 const MAX_IN_FLIGHT = 8;
 
+/**
+ * The thread says which batches it has read only on every
+ * {@link ACK_EVERY}th batch of a session (and with the digests, which
+ * release the rest): an acknowledgement per batch was a message and a
+ * wake-up of the request thread per 256 KiB, for batches that, in a body
+ * of 1 MiB, were all back with the digests a moment later anyway.
+ */
+const ACK_EVERY = MAX_IN_FLIGHT / 2;
+
 /** Hashing threads per process: two (the digests split in two halves), one on a single core. */
 export const HASHING_LANES = Math.min(2, availableParallelism());
 
@@ -74,14 +83,18 @@ export type HashingWorkerFactory = (file: string) => Worker;
 
 interface Reply {
   readonly id: number;
-  readonly ack?: boolean;
+  /** How many of the session's batches the thread has read (all of them, with `digests`). */
+  readonly read?: number;
   readonly digests?: Record<string, string>;
 }
 
 interface Waiting {
   readonly warn: HashingWarning;
+  /** Batches handed over and not yet known to be read. */
   inFlight: number;
-  /** Called as each batch is acknowledged, in order (the thread reads a session's batches in order). */
+  /** Batches known to be read. */
+  read: number;
+  /** Called as each batch is known to be read, in order (the thread reads a session's batches in order). */
   readonly released: Array<() => void>;
   /** Resolves `update`'s wait once a batch is acknowledged. */
   wake: (() => void) | undefined;
@@ -97,8 +110,11 @@ export interface HashSession {
    * them (never, if it dies). The caller must not change them until then.
    */
   update(batch: Buffer, length: number, release: () => void): Promise<void>;
-  /** The digests of everything handed over, by Node algorithm name. */
-  end(): Promise<Record<string, string>>;
+  /**
+   * The digests of everything handed over, by Node algorithm name; `last`,
+   * the body's last batch (as for `update`), goes in the same message.
+   */
+  end(last?: { readonly batch: Buffer; readonly length: number; readonly release: () => void }): Promise<Record<string, string>>;
   /** Drops the session (the body failed or was abandoned). */
   abort(): void;
 }
@@ -196,29 +212,39 @@ export class HashingThread {
   /** A write's session; `warn` hears if the thread dies during it. */
   open(algorithms: readonly string[], warn: HashingWarning = console.warn): HashSession {
     const id = this.#next++;
-    const state: Waiting = { warn, inFlight: 0, released: [], wake: undefined, done: undefined, failed: undefined };
+    const state: Waiting = { warn, inFlight: 0, read: 0, released: [], wake: undefined, done: undefined, failed: undefined };
     this.#sessions.set(id, state);
     if (this.#sessions.size === 1) this.#worker.ref();
     let first = true;
-    const post = (message: object) => {
+    let posted = 0;
+    /** Posts a batch (shared memory: the thread reads these very bytes, nothing is copied), or only the end. */
+    const post = (batch: Buffer | undefined, length: number, release: (() => void) | undefined, end: boolean) => {
       if (state.failed !== undefined) throw state.failed;
-      this.#worker.postMessage(first ? { ...message, id, algorithms } : { ...message, id });
+      const message: Record<string, unknown> = { id };
+      if (first) message['algorithms'] = algorithms;
       first = false;
+      if (batch !== undefined && release !== undefined) {
+        state.inFlight++;
+        state.released.push(release);
+        message['data'] = batch.buffer;
+        message['offset'] = batch.byteOffset;
+        message['length'] = length;
+        if (++posted % ACK_EVERY === 0 && !end) message['ack'] = true;
+      }
+      if (end) message['end'] = true;
+      this.#worker.postMessage(message);
     };
     return {
       update: async (batch, length, release) => {
-        state.inFlight++;
-        state.released.push(release);
-        // Shared memory: the thread reads these very bytes, nothing is copied.
-        post({ data: batch.buffer, offset: batch.byteOffset, length });
+        post(batch, length, release, false);
         while (state.inFlight > MAX_IN_FLIGHT && state.failed === undefined) await new Promise<void>((resolve) => (state.wake = resolve));
         if (state.failed !== undefined) throw state.failed;
       },
-      end: () =>
+      end: (last) =>
         new Promise((resolve, reject) => {
           state.done = { resolve, reject };
           try {
-            post({ end: true });
+            post(last?.batch, last?.length ?? 0, last?.release, true);
           } catch (err) {
             reject(err);
           }
@@ -234,9 +260,11 @@ export class HashingThread {
   #reply(m: Reply): void {
     const s = this.#sessions.get(m.id);
     if (s === undefined) return;
-    if (m.ack === true) {
-      s.inFlight--;
-      s.released.shift()?.();
+    if (m.read !== undefined) {
+      for (; s.read < m.read; s.read++) {
+        s.inFlight--;
+        s.released.shift()?.();
+      }
       const wake = s.wake;
       s.wake = undefined;
       wake?.();

@@ -52,6 +52,20 @@ describe('hashWhileReading', () => {
     }
   });
 
+  it('bodies hashed at once share the threads and the reused batches, each with its own digests', async () => {
+    // Batches go back to the pool as a thread reports them read (every few batches, and with the
+    // digests): one handed out again too early would be overwritten under another body's hash.
+    const bodies = [randomBytes(3_000_001), randomBytes(2_621_440), randomBytes(1_048_576), randomBytes(5_000_000)];
+    const results = await Promise.all(
+      bodies.map(async (data, i) => {
+        const hashed = hashWhileReading(chunks(data, 16_384 * (i + 1) + i), ['sha1', 'md5', 'sha256']);
+        for await (const _ of hashed.body) await new Promise(setImmediate);
+        return hashed.digests();
+      }),
+    );
+    expect(results).toEqual(bodies.map((data) => ({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) })));
+  });
+
   it('one hashing thread that cannot start: its share is hashed here, the other on its thread, the digests the same', async () => {
     // The first lane's thread starts; the second's fails (the back-off then
     // keeps it on this thread), so one body is hashed partly here, partly there.
@@ -70,6 +84,25 @@ describe('hashWhileReading', () => {
       expect(await hashed.digests()).toEqual({ sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) });
       // On a single core there is one lane only, and nothing to fail.
       expect(warnings.join('\n')).toMatch(HASHING_LANES > 1 ? /cannot start \(Error: no second thread\)/ : /^$/);
+    } finally {
+      useHashingWorkerFactory(undefined);
+    }
+  });
+
+  it('no hashing thread at all: every byte is hashed here, in order, whatever the chunking', async () => {
+    // The first full batch finds no thread: it and every later byte are hashed on this thread.
+    useHashingWorkerFactory(() => {
+      throw new Error('no threads');
+    });
+    try {
+      for (const [length, size] of [[524_288, 65_536], [600_001, 65_536], [1_048_576, 262_144], [700_000, 300_000]] as const) {
+        const data = randomBytes(length);
+        const hashed = hashWhileReading(chunks(data, size), ['sha1', 'md5', 'sha256'], () => undefined);
+        for await (const _ of hashed.body) {
+          // drained
+        }
+        expect({ length, size, sums: await hashed.digests() }).toEqual({ length, size, sums: { sha1: digest('sha1', data), md5: digest('md5', data), sha256: digest('sha256', data), blocks: blocks(data) } });
+      }
     } finally {
       useHashingWorkerFactory(undefined);
     }
