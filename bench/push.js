@@ -51,6 +51,9 @@
 //       TLS service has a throwaway certificate (support/self-signed.js) passed
 //       to davsync as the test-only `testTrustedCa`, and offers h2 and http/1.1.
 //   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
+//   DAVSYNC_PUSH_BENCH_PROFILE=DIR  write a CPU profile of this (the server's) process per Web Push row to DIR,
+//       covering only the counted PUTs (not the registrations or the warm-up); summarise it with
+//       `node bench/support/profile-summary.js FILE`
 'use strict';
 const http = require('node:http');
 const { selfSigned } = require('./support/self-signed');
@@ -66,6 +69,7 @@ const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,ss
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
+const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
 for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -207,11 +211,34 @@ async function webPush(subscriptions, protocol) {
   await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: 'warm-up' });
   await warm;
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  const profiler = PROFILE_DIR === undefined ? undefined : await startProfile();
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
+  if (profiler !== undefined) await profiler.stop(`${PROFILE_DIR}/push-${subscriptions}-${protocol}-${process.pid}.cpuprofile`);
   await middleware.push.close();
   await stop(dav.server);
   await push.close();
   return result;
+}
+
+/** Starts the V8 CPU profiler in this process; `stop(file)` writes the profile there. */
+async function startProfile() {
+  const { Session } = require('node:inspector');
+  const fs = require('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      fs.mkdirSync(PROFILE_DIR, { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`profile: ${file}`);
+    },
+  };
 }
 
 /** The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS times; p50/p99 of first request → last arrival. */

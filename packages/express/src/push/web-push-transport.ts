@@ -58,6 +58,8 @@ export interface WebPushTransportOptions {
 
 /** Message bodies kept (see `bodies`): a few collections changing at once. */
 const MAX_CACHED_BODIES = 64;
+/** Push service origins whose headers are kept (push services are few). */
+const MAX_CACHED_ORIGINS = 1024;
 /** Push resources kept checked and parsed (see `resourceOf`): one per subscription sent to, ~200 bytes each. */
 const MAX_CACHED_RESOURCES = 10_000;
 
@@ -78,6 +80,10 @@ export class WebPushTransport implements PushTransport {
    * as long as the rest of sending it. Bounded, cleared when full.
    */
   private readonly bodies = new Map<string, Buffer>();
+  /** The body of a message object: the dispatcher hands one object to every registration a change reaches. */
+  private readonly bodyOfMessage = new WeakMap<PushMessage, Buffer>();
+  /** The headers every message to a push service origin carries (lowercase, for HTTP/2 as for HTTP/1.1), renewed with its VAPID header. */
+  private readonly originHeaders = new Map<string, { readonly authorization: string; readonly headers: Readonly<Record<string, string | number>> }>();
   private readonly resources = new Map<string, CheckedResource>();
 
   constructor(private readonly options: WebPushTransportOptions) {
@@ -117,15 +123,7 @@ export class WebPushTransport implements PushTransport {
     const resource = this.resourceOf(registration.subscription.pushResource);
     if (!resource.ok) throw new Error(resource.refusal);
     const body = sealMessage(this.keys.take(registration.id, registration.subscription), this.bodyOf(message));
-    // The headers web-push's generateRequestDetails would set, with the VAPID header reused per push service.
-    const headers = {
-      TTL: this.ttl,
-      'Content-Length': body.length,
-      'Content-Type': 'application/octet-stream',
-      'Content-Encoding': 'aes128gcm',
-      Urgency: 'normal',
-      Authorization: this.authorizations.headerFor(resource.url.origin),
-    };
+    const headers = { ...this.headersFor(resource.url.origin), 'content-length': body.length };
     if (this.sessions !== undefined && resource.url.protocol === 'https:') {
       const status = await this.sessions.post(resource.url, headers, body);
       if (status !== undefined) return status;
@@ -150,7 +148,30 @@ export class WebPushTransport implements PushTransport {
     return checked;
   }
 
+  /**
+   * The headers web-push's generateRequestDetails would set, but for the
+   * length, with the VAPID header reused per push service: made once per
+   * origin (and VAPID renewal), lowercase as HTTP/2 wants them.
+   */
+  private headersFor(origin: string): Readonly<Record<string, string | number>> {
+    const authorization = this.authorizations.headerFor(origin);
+    const cached = this.originHeaders.get(origin);
+    if (cached !== undefined && cached.authorization === authorization) return cached.headers;
+    const headers = { ttl: this.ttl, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization };
+    if (this.originHeaders.size >= MAX_CACHED_ORIGINS) this.originHeaders.clear();
+    this.originHeaders.set(origin, { authorization, headers });
+    return headers;
+  }
+
   private bodyOf(message: PushMessage): Buffer {
+    const known = this.bodyOfMessage.get(message);
+    if (known !== undefined) return known;
+    const body = this.bodyOfContent(message);
+    this.bodyOfMessage.set(message, body);
+    return body;
+  }
+
+  private bodyOfContent(message: PushMessage): Buffer {
     const key = `${message.topic}\n${message.contentUpdate}\n${message.propertyUpdate}\n${message.syncToken ?? ''}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
