@@ -51,6 +51,12 @@
 //       TLS service has a throwaway certificate (support/self-signed.js) passed
 //       to davsync as the test-only `testTrustedCa`, and offers h2 and http/1.1.
 //   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
+//   DAVSYNC_PUSH_BENCH_STORE=memory  the Web Push rows' store: `memory` (one middleware over the memory store), or
+//       `postgres`: two instances (two stores, pools, change feeds and middlewares, as two `davsync serve
+//       --postgres --push` would have, in this one process) on one database of a throwaway PostgreSQL cluster
+//       (fsync on; or DAVSYNC_TEST_PG_URL), registrations made alternately through each, every PUT through
+//       the first. The instance that makes a change sends all its messages (the other hears of it by NOTIFY
+//       for its change streams only), so that is what is timed; the CPU column is both instances'.
 //   DAVSYNC_PUSH_BENCH_PROFILE=DIR  write a CPU profile of this (the server's) process per Web Push row to DIR,
 //       covering only the counted PUTs (not the registrations or the warm-up); summarise it with
 //       `node bench/support/profile-summary.js FILE`
@@ -70,6 +76,8 @@ const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
 const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
+const STORE = process.env.DAVSYNC_PUSH_BENCH_STORE ?? 'memory';
+if (!['memory', 'postgres'].includes(STORE)) throw new Error('DAVSYNC_PUSH_BENCH_STORE is memory or postgres');
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
 for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -181,24 +189,22 @@ async function webPush(subscriptions, protocol) {
   const cert = protocol === 'http' ? undefined : selfSigned();
   const push = await startPushService(protocol, cert);
   const vapid = { ...generateVapidKeys(), subject: 'mailto:bench@example.com' };
-  const middleware = davsync({
-    adapter: new MemoryAdapter(),
-    push: {
-      vapid,
-      allowHttpLoopback: true,
-      coalesceMs: 0,
-      maxRegistrations: 100_000,
-      maxRegistrationsPerUser: 100_000,
-      http2: protocol === 'h2',
-      ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
-    },
-  });
-  const dav = await listen((req, res) => middleware(req, res));
+  const pushOptions = {
+    vapid,
+    allowHttpLoopback: true,
+    coalesceMs: 0,
+    maxRegistrations: 100_000,
+    maxRegistrationsPerUser: 100_000,
+    http2: protocol === 'h2',
+    ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
+  };
+  const instances = STORE === 'postgres' ? await postgresInstances(pushOptions) : [await memoryInstance(pushOptions)];
+  const [dav] = instances;
   await request(`${dav.origin}/cal/`, 'MKCOL');
   for (let i = 0; i < subscriptions; i++) {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
-    const r = await request(`${dav.origin}/cal/`, 'POST', {
+    const r = await request(`${instances[i % instances.length].origin}/cal/`, 'POST', {
       headers: { 'content-type': 'application/xml' },
       body: registerBody(`${push.origin}/s${i}`, ecdh.getPublicKey().toString('base64url'), randomBytes(16).toString('base64url')),
     });
@@ -214,10 +220,55 @@ async function webPush(subscriptions, protocol) {
   const profiler = PROFILE_DIR === undefined ? undefined : await startProfile();
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
   if (profiler !== undefined) await profiler.stop(`${PROFILE_DIR}/push-${subscriptions}-${protocol}-${process.pid}.cpuprofile`);
-  await middleware.push.close();
-  await stop(dav.server);
+  for (const instance of instances) await instance.close();
   await push.close();
   return result;
+}
+
+/** One middleware over the memory store: `{ origin, close }`. */
+async function memoryInstance(push) {
+  const middleware = davsync({ adapter: new MemoryAdapter(), push });
+  const { server, origin } = await listen((req, res) => middleware(req, res));
+  return {
+    origin,
+    async close() {
+      await middleware.push.close();
+      await stop(server);
+    },
+  };
+}
+
+let postgres; // the throwaway cluster, started on first use and stopped at the end
+/** Two instances on one new database, as two `davsync serve --postgres URL --push` (stores, change feeds, middlewares). */
+async function postgresInstances(push) {
+  const { openPostgresStore, PostgresChangeFeed } = require('@davsync/adapter-postgres');
+  const { startTestPostgres } = require('@davsync/adapter-postgres/testing');
+  postgres ??= await startTestPostgres({ durable: true });
+  const url = await postgres.createDatabase('davsync_bench_push');
+  const instances = [];
+  for (let i = 0; i < 2; i++) {
+    const store = await openPostgresStore({ connectionString: url, poolOptions: { max: 10 } });
+    const feed = new PostgresChangeFeed({ pool: store.pool, connection: { connectionString: url }, local: store.engine.log });
+    await feed.start();
+    const middleware = davsync({ engine: store.engine, push: { ...push, store: store.pushRegistrations }, changeStream: { remoteChanges: feed } });
+    const { server, origin } = await listen((req, res) => middleware(req, res));
+    instances.push({
+      origin,
+      async close() {
+        await middleware.push.close();
+        middleware.changeStreams.close();
+        await feed.close();
+        await stop(server);
+        await store.close();
+      },
+    });
+  }
+  const closeBoth = instances[1].close;
+  instances[1].close = async () => {
+    await closeBoth();
+    await postgres.dropDatabase(url);
+  };
+  return instances;
 }
 
 /** Starts the V8 CPU profiler in this process; `stop(file)` writes the profile there. */
@@ -362,9 +413,9 @@ const row = (n, r, protocol) =>
   if (process.argv.includes('--push-service')) return runPushService();
   const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms';
   if (PARTS.has('webpush')) {
-    console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, node ${process.version})`);
+    console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, ${STORE === 'postgres' ? 'two instances on PostgreSQL, PUTs through the first' : 'memory store'}, node ${process.version})`);
     console.log(header.replace('subscriptions |', 'subscriptions | protocol |'));
-    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), protocol));
+    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), STORE === 'postgres' ? `${protocol} pg` : protocol));
   }
   if (PARTS.has('floor')) {
     console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
@@ -389,6 +440,7 @@ const row = (n, r, protocol) =>
     console.log(`polling every 30 s, up-to-date sync-collection REPORT | ${poll} B (${pollBytes.sent} sent, ${pollBytes.received} received) | ${poll * 120} B`);
   }
   agent.destroy();
+  await postgres?.close();
 })().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -18,7 +18,7 @@ import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
 import { Http2Sessions } from './http2-sessions';
 import type { PushResourcePolicy } from './push-resource-policy';
-import { sealMessage } from './message-encryption';
+import { plaintextRecord, sealRecord } from './message-encryption';
 import { PreparedMessageKeys } from './prepared-message-keys';
 import { VapidAuthorizations } from './vapid-authorization';
 
@@ -80,7 +80,7 @@ export class WebPushTransport implements PushTransport {
    * as long as the rest of sending it. Bounded, cleared when full.
    */
   private readonly bodies = new Map<string, Buffer>();
-  /** The body of a message object: the dispatcher hands one object to every registration a change reaches. */
+  /** The plaintext record of a message object: the dispatcher hands one object to every registration a change reaches. */
   private readonly bodyOfMessage = new WeakMap<PushMessage, Buffer>();
   /** The headers every message to a push service origin carries (lowercase, for HTTP/2 as for HTTP/1.1), renewed with its VAPID header. */
   private readonly originHeaders = new Map<string, { readonly authorization: string; readonly headers: Readonly<Record<string, string | number>> }>();
@@ -122,7 +122,7 @@ export class WebPushTransport implements PushTransport {
   async send(registration: PushRegistration, message: PushMessage): Promise<number> {
     const resource = this.resourceOf(registration.subscription.pushResource);
     if (!resource.ok) throw new Error(resource.refusal);
-    const body = sealMessage(this.keys.take(registration.id, registration.subscription), this.bodyOf(message));
+    const body = sealRecord(this.keys.take(registration.id, registration.subscription), this.recordOf(message));
     const headers = { ...this.headersFor(resource.url.origin), 'content-length': body.length };
     if (this.sessions !== undefined && resource.url.protocol === 'https:') {
       const status = await this.sessions.post(resource.url, headers, body);
@@ -163,20 +163,21 @@ export class WebPushTransport implements PushTransport {
     return headers;
   }
 
-  private bodyOf(message: PushMessage): Buffer {
+  /** The message's plaintext record (its body and the last-record delimiter), once per message object. */
+  private recordOf(message: PushMessage): Buffer {
     const known = this.bodyOfMessage.get(message);
     if (known !== undefined) return known;
-    const body = this.bodyOfContent(message);
-    this.bodyOfMessage.set(message, body);
-    return body;
+    const record = this.recordOfContent(message);
+    this.bodyOfMessage.set(message, record);
+    return record;
   }
 
-  private bodyOfContent(message: PushMessage): Buffer {
+  private recordOfContent(message: PushMessage): Buffer {
     const key = `${message.topic}\n${message.contentUpdate}\n${message.propertyUpdate}\n${message.syncToken ?? ''}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
       if (this.bodies.size >= MAX_CACHED_BODIES) this.bodies.clear();
-      body = Buffer.from(pushMessageBody(message));
+      body = plaintextRecord(Buffer.from(pushMessageBody(message)));
       this.bodies.set(key, body);
     }
     return body;

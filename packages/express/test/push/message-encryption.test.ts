@@ -53,6 +53,14 @@ describe('message encryption', () => {
     expect(() => sealMessage(messageKeys(s.ecdh.getPublicKey(), s.auth), Buffer.alloc(MAX_MESSAGE_BYTES + 1))).toThrow(RangeError);
     expect(() => messageKeys(Buffer.alloc(65, 4), s.auth)).toThrow();
   });
+
+  it('a refused key leaves the next sets fresh and sound (the ephemeral key pairs come from one reused ECDH object)', () => {
+    const s = subscriber();
+    expect(() => messageKeys(Buffer.alloc(65, 4), s.auth)).toThrow();
+    const bodies = Array.from({ length: 20 }, (_, i) => sealMessage(messageKeys(s.ecdh.getPublicKey(), s.auth), Buffer.from(`m${i}`)));
+    expect(new Set(bodies.map(ephemeralKey)).size).toBe(20);
+    expect(bodies.map((b) => open(s, b))).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
 });
 
 describe('prepared message keys', () => {
