@@ -73,7 +73,9 @@ export class WebPushTransport implements PushTransport {
   private readonly authorizations: VapidAuthorizations;
   /** HTTP/2 sessions, one per push service that speaks it; undefined when `http2` is off. */
   private readonly sessions: Http2Sessions | undefined;
-  private readonly keys = new PreparedMessageKeys();
+  /** Messages being sent now (keys are prepared only when none are). */
+  private sending = 0;
+  private readonly keys = new PreparedMessageKeys(undefined, () => this.sending > 0);
   /**
    * Recent message bodies: a change to a collection with 1 000 registrations
    * is one message said 1 000 times, and building its XML took ~0.1 ms —
@@ -120,6 +122,15 @@ export class WebPushTransport implements PushTransport {
   }
 
   async send(registration: PushRegistration, message: PushMessage): Promise<number> {
+    this.sending++;
+    try {
+      return await this.sendNow(registration, message);
+    } finally {
+      this.sending--;
+    }
+  }
+
+  private async sendNow(registration: PushRegistration, message: PushMessage): Promise<number> {
     const resource = this.resourceOf(registration.subscription.pushResource);
     if (!resource.ok) throw new Error(resource.refusal);
     const body = sealRecord(this.keys.take(registration.id, registration.subscription), this.recordOf(message));

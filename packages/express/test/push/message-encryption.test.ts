@@ -95,6 +95,19 @@ describe('prepared message keys', () => {
     expect(open(after, sealMessage(pool.take('r1', after.keys), Buffer.from('new keys')))).toBe('new keys');
   });
 
+  it('makes no keys while messages are being sent, and makes them once the sending ends', async () => {
+    let sending = true;
+    pool = new PreparedMessageKeys(10, () => sending);
+    const s = subscriber();
+    pool.prepare('r1', s.keys);
+    await idle();
+    await idle();
+    expect(pool.size).toBe(0); // a fan-out under way goes first, however long it pauses
+    sending = false;
+    await idle();
+    expect(pool.size).toBe(1);
+  });
+
   it('keeps at most its maximum, dropping the oldest', async () => {
     pool = new PreparedMessageKeys(2);
     const subs = [subscriber(), subscriber(), subscriber()];
