@@ -71,6 +71,7 @@ const { fork } = require('node:child_process');
 const { createECDH, randomBytes } = require('node:crypto');
 const { davsync, generateVapidKeys } = require('@davsync/express');
 const { MemoryAdapter } = require('@davsync/adapter-memory');
+const { closePostgres, memoryInstance, postgresInstances, startProfile } = require('./support/push-servers');
 
 const PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_PUTS ?? 30);
 const SIZES = (process.env.DAVSYNC_PUSH_BENCH_SIZES ?? '1,100,1000').split(',').map(Number);
@@ -230,79 +231,12 @@ async function webPush(subscriptions, protocol) {
   await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: 'warm-up' });
   await warm;
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
-  const profiler = PROFILE_DIR === undefined ? undefined : await startProfile();
+  const profiler = PROFILE_DIR === undefined ? undefined : await startProfile(PROFILE_DIR);
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
   if (profiler !== undefined) await profiler.stop(`${PROFILE_DIR}/push-${subscriptions}-${protocol}-${process.pid}.cpuprofile`);
   for (const instance of instances) await instance.close();
   await push.close();
   return result;
-}
-
-/** One middleware over the memory store: `{ origin, close }`. */
-async function memoryInstance(push) {
-  const middleware = davsync({ adapter: new MemoryAdapter(), push });
-  const { server, origin } = await listen((req, res) => middleware(req, res));
-  return {
-    origin,
-    async close() {
-      await middleware.push.close();
-      await stop(server);
-    },
-  };
-}
-
-let postgres; // the throwaway cluster, started on first use and stopped at the end
-/** Two instances on one new database, as two `davsync serve --postgres URL --push` (stores, change feeds, middlewares). */
-async function postgresInstances(push) {
-  const { openPostgresStore, PostgresChangeFeed } = require('@davsync/adapter-postgres');
-  const { startTestPostgres } = require('@davsync/adapter-postgres/testing');
-  postgres ??= await startTestPostgres({ durable: true });
-  const url = await postgres.createDatabase('davsync_bench_push');
-  const instances = [];
-  for (let i = 0; i < 2; i++) {
-    const store = await openPostgresStore({ connectionString: url, poolOptions: { max: 10 } });
-    const feed = new PostgresChangeFeed({ pool: store.pool, connection: { connectionString: url }, local: store.engine.log });
-    await feed.start();
-    const middleware = davsync({ engine: store.engine, push: { ...push, store: store.pushRegistrations }, changeStream: { remoteChanges: feed } });
-    const { server, origin } = await listen((req, res) => middleware(req, res));
-    instances.push({
-      origin,
-      async close() {
-        await middleware.push.close();
-        middleware.changeStreams.close();
-        await feed.close();
-        await stop(server);
-        await store.close();
-      },
-    });
-  }
-  const closeBoth = instances[1].close;
-  instances[1].close = async () => {
-    await closeBoth();
-    await postgres.dropDatabase(url);
-  };
-  return instances;
-}
-
-/** Starts the V8 CPU profiler in this process; `stop(file)` writes the profile there. */
-async function startProfile() {
-  const { Session } = require('node:inspector');
-  const fs = require('node:fs');
-  const session = new Session();
-  session.connect();
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 100 });
-  await post('Profiler.start');
-  return {
-    async stop(file) {
-      const { profile } = await post('Profiler.stop');
-      fs.mkdirSync(PROFILE_DIR, { recursive: true });
-      fs.writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-      console.log(`profile: ${file}`);
-    },
-  };
 }
 
 /** The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS times; p50/p99 of first request → last arrival. */
@@ -453,7 +387,7 @@ const row = (n, r, protocol) =>
     console.log(`polling every 30 s, up-to-date sync-collection REPORT | ${poll} B (${pollBytes.sent} sent, ${pollBytes.received} received) | ${poll * 120} B`);
   }
   agent.destroy();
-  await postgres?.close();
+  await closePostgres();
 })().catch((err) => {
   console.error(err);
   process.exit(1);
