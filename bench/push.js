@@ -29,7 +29,10 @@
 // Latencies: p50 and p99 of (arrival − PUT answered) over every delivery,
 // and of the time until the last subscription of each PUT had its message;
 // and the median CPU time this process spent per PUT with its fan-out
-// (process.cpuUsage: the server's, plus the receiver's when inline).
+// (process.cpuUsage: the server's, plus the receiver's when inline), from
+// the PUT to its last arrival; and "all CPU per PUT": the process's CPU
+// over the whole row (gaps included, so the next messages' key preparation
+// too) divided by the PUTs.
 // One uncounted PUT opens the connections first (since the HTTP/2 rows).
 // PUTs are spaced (each waits until the previous one was fully delivered,
 // then DAVSYNC_PUSH_BENCH_GAP_MS more, default 100: changes to one
@@ -51,6 +54,15 @@
 //       TLS service has a throwaway certificate (support/self-signed.js) passed
 //       to davsync as the test-only `testTrustedCa`, and offers h2 and http/1.1.
 //   DAVSYNC_PUSH_BENCH_H2_WINDOW=0  the push service's HTTP/2 connection window, bytes (0: the default 65 535)
+//   DAVSYNC_PUSH_BENCH_STORE=memory  the Web Push rows' store: `memory` (one middleware over the memory store), or
+//       `postgres`: two instances (two stores, pools, change feeds and middlewares, as two `davsync serve
+//       --postgres --push` would have, in this one process) on one database of a throwaway PostgreSQL cluster
+//       (fsync on; or DAVSYNC_TEST_PG_URL), registrations made alternately through each, every PUT through
+//       the first. The instance that makes a change sends all its messages (the other hears of it by NOTIFY
+//       for its change streams only), so that is what is timed; the CPU column is both instances'.
+//   DAVSYNC_PUSH_BENCH_PROFILE=DIR  write a CPU profile of this (the server's) process per Web Push row to DIR,
+//       covering only the counted PUTs (not the registrations or the warm-up); summarise it with
+//       `node bench/support/profile-summary.js FILE`
 'use strict';
 const http = require('node:http');
 const { selfSigned } = require('./support/self-signed');
@@ -59,6 +71,7 @@ const { fork } = require('node:child_process');
 const { createECDH, randomBytes } = require('node:crypto');
 const { davsync, generateVapidKeys } = require('@davsync/express');
 const { MemoryAdapter } = require('@davsync/adapter-memory');
+const { closePostgres, memoryInstance, postgresInstances, startProfile } = require('./support/push-servers');
 
 const PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_PUTS ?? 30);
 const SIZES = (process.env.DAVSYNC_PUSH_BENCH_SIZES ?? '1,100,1000').split(',').map(Number);
@@ -66,6 +79,9 @@ const PARTS = new Set((process.env.DAVSYNC_PUSH_BENCH_PARTS ?? 'webpush,floor,ss
 const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
+const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
+const STORE = process.env.DAVSYNC_PUSH_BENCH_STORE ?? 'memory';
+if (!['memory', 'postgres'].includes(STORE)) throw new Error('DAVSYNC_PUSH_BENCH_STORE is memory or postgres');
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
 for (const p of PROTOCOLS) if (!['http', 'https1', 'h2'].includes(p)) throw new Error('DAVSYNC_PUSH_BENCH_PROTOCOLS: http, https1, h2');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -106,6 +122,7 @@ async function measure(origin, expected, arm, label) {
   const latencies = [];
   const fanout = [];
   const cpu = [];
+  const rowStart = process.cpuUsage();
   for (let n = 0; n < PUTS; n++) {
     const delivered = withDeadline(arm(expected), `${label} PUT ${n}: ${expected} deliveries`);
     const cpuBefore = process.cpuUsage();
@@ -120,10 +137,19 @@ async function measure(origin, expected, arm, label) {
     fanout.push(Math.max(...arrivals) - answered);
     if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   }
+  const row = process.cpuUsage(rowStart);
   latencies.sort((a, b) => a - b);
   fanout.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastP50: percentile(fanout, 50), lastP99: percentile(fanout, 99), cpuP50: percentile(cpu, 50) };
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    lastP50: percentile(fanout, 50),
+    lastP99: percentile(fanout, 99),
+    cpuP50: percentile(cpu, 50),
+    // Everything the process spent over the row (the gaps' key preparation too), per PUT.
+    cpuAll: (row.user + row.system) / 1000 / PUTS,
+  };
 }
 
 function withDeadline(promise, what) {
@@ -177,24 +203,22 @@ async function webPush(subscriptions, protocol) {
   const cert = protocol === 'http' ? undefined : selfSigned();
   const push = await startPushService(protocol, cert);
   const vapid = { ...generateVapidKeys(), subject: 'mailto:bench@example.com' };
-  const middleware = davsync({
-    adapter: new MemoryAdapter(),
-    push: {
-      vapid,
-      allowHttpLoopback: true,
-      coalesceMs: 0,
-      maxRegistrations: 100_000,
-      maxRegistrationsPerUser: 100_000,
-      http2: protocol === 'h2',
-      ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
-    },
-  });
-  const dav = await listen((req, res) => middleware(req, res));
+  const pushOptions = {
+    vapid,
+    allowHttpLoopback: true,
+    coalesceMs: 0,
+    maxRegistrations: 100_000,
+    maxRegistrationsPerUser: 100_000,
+    http2: protocol === 'h2',
+    ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
+  };
+  const instances = STORE === 'postgres' ? await postgresInstances(pushOptions) : [await memoryInstance(pushOptions)];
+  const [dav] = instances;
   await request(`${dav.origin}/cal/`, 'MKCOL');
   for (let i = 0; i < subscriptions; i++) {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
-    const r = await request(`${dav.origin}/cal/`, 'POST', {
+    const r = await request(`${instances[i % instances.length].origin}/cal/`, 'POST', {
       headers: { 'content-type': 'application/xml' },
       body: registerBody(`${push.origin}/s${i}`, ecdh.getPublicKey().toString('base64url'), randomBytes(16).toString('base64url')),
     });
@@ -207,9 +231,10 @@ async function webPush(subscriptions, protocol) {
   await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: 'warm-up' });
   await warm;
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  const profiler = PROFILE_DIR === undefined ? undefined : await startProfile(PROFILE_DIR);
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
-  await middleware.push.close();
-  await stop(dav.server);
+  if (profiler !== undefined) await profiler.stop(`${PROFILE_DIR}/push-${subscriptions}-${protocol}-${process.pid}.cpuprofile`);
+  for (const instance of instances) await instance.close();
   await push.close();
   return result;
 }
@@ -329,15 +354,15 @@ const syncBody = (token) =>
   '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>';
 
 const row = (n, r, protocol) =>
-  `${String(n).padStart(13)} | ${(protocol ?? '').padEnd(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}`;
+  `${String(n).padStart(13)} | ${(protocol ?? '').padEnd(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}${r.cpuAll === undefined ? '' : ` | ${r.cpuAll.toFixed(1).padStart(19)}`}`;
 
 (async () => {
   if (process.argv.includes('--push-service')) return runPushService();
-  const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms';
+  const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms | all CPU per PUT ms';
   if (PARTS.has('webpush')) {
-    console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, node ${process.version})`);
+    console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, ${STORE === 'postgres' ? 'two instances on PostgreSQL, PUTs through the first' : 'memory store'}, node ${process.version})`);
     console.log(header.replace('subscriptions |', 'subscriptions | protocol |'));
-    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), protocol));
+    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), STORE === 'postgres' ? `${protocol} pg` : protocol));
   }
   if (PARTS.has('floor')) {
     console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
@@ -362,6 +387,7 @@ const row = (n, r, protocol) =>
     console.log(`polling every 30 s, up-to-date sync-collection REPORT | ${poll} B (${pollBytes.sent} sent, ${pollBytes.received} received) | ${poll * 120} B`);
   }
   agent.destroy();
+  await closePostgres();
 })().catch((err) => {
   console.error(err);
   process.exit(1);

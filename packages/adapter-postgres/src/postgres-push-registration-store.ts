@@ -23,6 +23,7 @@ import {
   tooManyForUser,
   type PushRegistrationLimits,
   type PushDelivery,
+  type PushDeliveryRecord,
   type PushRegistration,
   type PushRegistrationRequest,
   type PushRegistrationStore,
@@ -50,7 +51,7 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
   readonly #now: () => number;
   readonly #max: number;
   readonly #key: string;
-  readonly #sql: Readonly<Record<'get' | 'byResource' | 'at' | 'all' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
+  readonly #sql: Readonly<Record<'get' | 'getMany' | 'recordMany' | 'byResource' | 'at' | 'all' | 'insert' | 'update' | 'delete' | 'record' | 'ofUser' | 'purge' | 'count' | 'countOfUser', string>>;
 
   constructor(options: PostgresPushRegistrationStoreOptions) {
     const schema = options.schema ?? 'davsync';
@@ -63,6 +64,10 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
     const t = `${s}.push_registrations`;
     this.#sql = {
       get: `SELECT ${COLUMNS} FROM ${t} WHERE id = $1 AND expires > $2`,
+      getMany: `SELECT ${COLUMNS} FROM ${t} WHERE id = ANY ($1::text[]) AND expires > $2`,
+      // A fan-out's deliveries in one statement (the ids are distinct: the contract says so).
+      recordMany: `UPDATE ${t} AS r SET last_at = d.at, last_ok = d.ok, last_status = d.status, last_error = d.error, failures = CASE WHEN d.ok THEN 0 ELSE r.failures + 1 END
+        FROM unnest($1::text[], $2::bigint[], $3::boolean[], $4::int[], $5::text[]) AS d(id, at, ok, status, error) WHERE r.id = d.id AND r.expires > $6`,
       byResource: `SELECT id FROM ${t} WHERE collection = $1 AND push_resource = $2`,
       at: `SELECT ${COLUMNS} FROM ${t} WHERE collection = ANY ($1::text[]) AND expires > $2 ORDER BY created, seq`,
       all: `SELECT ${COLUMNS} FROM ${t} WHERE expires > $1 ORDER BY collection COLLATE "C", created, seq`,
@@ -107,6 +112,11 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
     return rows[0] === undefined ? undefined : registrationOf(rows[0]);
   }
 
+  async getMany(ids: readonly string[]): Promise<PushRegistration[]> {
+    const rows = await query<Row>(this.#pool, 'reading push registrations', { text: this.#sql.getMany, values: [[...ids], this.#now()] });
+    return rows.map(registrationOf);
+  }
+
   async remove(id: string): Promise<boolean> {
     return inTransaction(this.#pool, 'removing a push registration', async (client) => {
       await client.query(this.#sql.purge, [this.#now()]);
@@ -131,6 +141,15 @@ export class PostgresPushRegistrationStore implements PushRegistrationStore {
   async recordDelivery(id: string, d: PushDelivery): Promise<PushRegistration | undefined> {
     const rows = await query<Row>(this.#pool, 'recording a push delivery', { text: this.#sql.record, values: [id, d.at, d.ok, d.status ?? null, d.error ?? null, this.#now()] });
     return rows[0] === undefined ? undefined : registrationOf(rows[0]);
+  }
+
+  async recordDeliveries(deliveries: readonly PushDeliveryRecord[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const column = <T>(f: (r: PushDeliveryRecord) => T): T[] => deliveries.map(f);
+    await query(this.#pool, 'recording push deliveries', {
+      text: this.#sql.recordMany,
+      values: [column((r) => r.id), column((r) => r.delivery.at), column((r) => r.delivery.ok), column((r) => r.delivery.status ?? null), column((r) => r.delivery.error ?? null), this.#now()],
+    });
   }
 
   async removeForUser(user: string | undefined, collection: string): Promise<number> {

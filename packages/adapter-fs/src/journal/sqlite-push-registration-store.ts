@@ -18,6 +18,7 @@ import {
   tooManyForUser,
   type PushRegistrationLimits,
   type PushDelivery,
+  type PushDeliveryRecord,
   type PushRegistration,
   type PushRegistrationRequest,
   type PushRegistrationStore,
@@ -40,6 +41,8 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
   readonly #at: (collections: string, now: number) => Row[];
   readonly #all: (now: number) => Row[];
   readonly #record: (id: string, delivery: PushDelivery) => Row | undefined;
+  readonly #recordMany: (deliveries: readonly PushDeliveryRecord[]) => void;
+  readonly #getMany: (ids: string, now: number) => Row[];
   readonly #forUser: (user: string | undefined, collection: string) => number;
   readonly #purge: (now: number) => number;
   readonly #count: (now: number) => number;
@@ -52,6 +55,7 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
     if (!Number.isInteger(max) || max < 1) throw new TypeError('davsync: maxRegistrations must be a positive integer');
     const byId = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE id = ? AND expires > ?`);
     const byResource = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE collection = ? AND push_resource = ?`);
+    const byIds = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE id IN (SELECT value FROM json_each(?)) AND expires > ?`);
     const at = db.prepare<[string, number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE collection IN (SELECT value FROM json_each(?)) AND expires > ? ORDER BY created, rowid`);
     const insert = db.prepare(
       `INSERT INTO push_registrations (id, collection, push_resource, user, public_key, auth_secret, content_depth, property_depth, created, expires, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
@@ -68,6 +72,7 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
 
     this.#get = (id) => byId.get(id, now());
     this.#at = (collections, t) => at.all(collections, t);
+    this.#getMany = (ids, t) => byIds.all(ids, t);
     const all = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM push_registrations WHERE expires > ? ORDER BY collection, created, rowid`);
     this.#all = (t) => all.all(t);
     this.#count = (t) => count.get(t) as number;
@@ -99,6 +104,12 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
       return byId.get(id, t);
     });
     this.#record = (id, d) => recordTx.immediate(id, d);
+    // A fan-out's deliveries in one transaction: one fsync, not one per message.
+    const recordManyTx = db.transaction((deliveries: readonly PushDeliveryRecord[]) => {
+      const t = now();
+      for (const { id, delivery: d } of deliveries) record.run(d.at, d.ok ? 1 : 0, d.status ?? null, d.error ?? null, d.ok ? 1 : 0, id, t);
+    });
+    this.#recordMany = (deliveries) => recordManyTx.immediate(deliveries);
     const forUser = db.transaction((user: string | undefined, collection: string) => {
       purge.run(now());
       const u = user ?? null;
@@ -118,6 +129,11 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
   async get(id: string): Promise<PushRegistration | undefined> {
     const row = withStateDb(this.#db, 'reading a push registration', () => this.#get(id));
     return row === undefined ? undefined : registrationOf(row);
+  }
+
+  async getMany(ids: readonly string[]): Promise<PushRegistration[]> {
+    const json = JSON.stringify(ids);
+    return withStateDb(this.#db, 'reading push registrations', () => this.#getMany(json, this.#now())).map(registrationOf);
   }
 
   async remove(id: string): Promise<boolean> {
@@ -144,6 +160,10 @@ export class SqlitePushRegistrationStore implements PushRegistrationStore {
   async recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined> {
     const row = withStateDb(this.#db, 'recording a push delivery', () => this.#record(id, delivery));
     return row === undefined ? undefined : registrationOf(row);
+  }
+
+  async recordDeliveries(deliveries: readonly PushDeliveryRecord[]): Promise<void> {
+    if (deliveries.length > 0) withStateDb(this.#db, 'recording push deliveries', () => this.#recordMany(deliveries));
   }
 
   async removeForUser(user: string | undefined, collection: string): Promise<number> {

@@ -16,6 +16,7 @@
  * it is removed instead.
  */
 import type { SyncLogChange, SyncLogListener } from '../change-events';
+import { DeliveryRecords } from './delivery-records';
 import { firedTriggers, type PushRegistration } from './registration';
 import type { PushRegistrationStore } from './registration-store';
 import { currentPushSuppression, type PushSuppression } from './suppression';
@@ -56,6 +57,22 @@ export interface ChangeSource {
   onChange(listener: SyncLogListener): () => void;
 }
 
+/** The triggers a message reports. */
+interface Fired {
+  readonly content: boolean;
+  readonly property: boolean;
+}
+
+/**
+ * What the messages started in one ready slice share: each collection's
+ * token read once, and one message object per (collection, triggers) — a
+ * change to a collection with 1 000 registrations is one message said
+ * 1 000 times (the transport builds its body once per message object).
+ */
+interface SliceShared {
+  readonly messages: Map<string, Promise<PushMessage>>;
+}
+
 interface Pending {
   content: boolean;
   property: boolean;
@@ -80,6 +97,7 @@ export class PushDispatcher {
   private ready: string[] = [];
   private readyScheduled = false;
   private closed = false;
+  private readonly records: DeliveryRecords;
 
   constructor(private readonly options: PushDispatcherOptions) {
     this.store = options.store;
@@ -92,6 +110,7 @@ export class PushDispatcher {
       if (!Number.isInteger(v) || v < 0) throw new TypeError(`davsync: push ${name} must be a non-negative integer`);
     }
     if (!Number.isInteger(this.backoff.maxFailures) || this.backoff.maxFailures < 1) throw new TypeError('davsync: push backoff.maxFailures must be a positive integer');
+    this.records = new DeliveryRecords(this.store, this.onError);
   }
 
   /** Listens to `source`'s change events; returns the function that stops listening. */
@@ -144,6 +163,7 @@ export class PushDispatcher {
     this.pending.clear();
     this.ready = [];
     await Promise.allSettled([...this.running]);
+    await this.records.flush();
   }
 
   private schedule(id: string, content: boolean, property: boolean): void {
@@ -181,25 +201,75 @@ export class PushDispatcher {
     this.readyScheduled = true;
     setImmediate(() => {
       this.readyScheduled = false;
-      const slice = this.ready.splice(0, READY_SLICE);
-      for (const id of slice) {
+      const slice: Array<[string, Pending, Fired]> = [];
+      for (const id of this.ready.splice(0, READY_SLICE)) {
         const p = this.pending.get(id);
         if (p === undefined || !p.queued) continue;
         p.queued = false;
-        this.track(this.deliver(id, p));
+        slice.push([id, p, this.begin(p)]);
       }
+      if (slice.length > 0) this.track(this.deliverSlice(slice));
       this.startReady();
     });
   }
 
-  private async deliver(id: string, p: Pending): Promise<void> {
-    const content = p.content;
-    const property = p.property;
+  /** Takes what `p` owes for one message and marks it in flight (later changes wait for it, then go as another). */
+  private begin(p: Pending): Fired {
+    const fired = { content: p.content, property: p.property };
     p.content = p.property = false;
     p.inFlight = true;
+    return fired;
+  }
+
+  /** A delayed message (coalescing, back-off): its registration read again now. */
+  private async deliver(id: string, p: Pending): Promise<void> {
+    const fired = this.begin(p);
+    let registration: PushRegistration | undefined;
+    try {
+      registration = await this.store.get(id);
+    } catch (err) {
+      this.onError(err);
+      return this.finish(id, p, true);
+    }
+    await this.run(id, p, fired, registration, undefined);
+    await this.records.flush();
+  }
+
+  /**
+   * A ready slice's messages: their registrations re-read in one store call
+   * (`getMany`: removed or expired since the change are not sent to), the
+   * tokens and message objects shared, then each sent on its own.
+   */
+  private async deliverSlice(slice: ReadonlyArray<readonly [string, Pending, Fired]>): Promise<void> {
+    let found: Map<string, PushRegistration>;
+    try {
+      found = await this.readMany(slice.map(([id]) => id));
+    } catch (err) {
+      this.onError(err);
+      for (const [id, p] of slice) this.finish(id, p, true);
+      return;
+    }
+    const shared: SliceShared = { messages: new Map() };
+    await Promise.all(slice.map(([id, p, fired]) => this.run(id, p, fired, found.get(id), shared)));
+    await this.records.flush(); // the slice's successes, one write
+  }
+
+  private async readMany(ids: readonly string[]): Promise<Map<string, PushRegistration>> {
+    const found = new Map<string, PushRegistration>();
+    if (this.store.getMany !== undefined) {
+      for (const r of await this.store.getMany(ids)) found.set(r.id, r);
+    } else {
+      for (const id of ids) {
+        const r = await this.store.get(id);
+        if (r !== undefined) found.set(id, r);
+      }
+    }
+    return found;
+  }
+
+  private async run(id: string, p: Pending, fired: Fired, registration: PushRegistration | undefined, shared: SliceShared | undefined): Promise<void> {
     let keep = true;
     try {
-      const registration = await this.store.get(id);
       if (registration === undefined) {
         keep = false; // removed or expired since: nothing to send
         return;
@@ -209,22 +279,36 @@ export class PushDispatcher {
         keep = false;
         return;
       }
-      const message: PushMessage = {
-        topic: this.options.topicOf(registration.collection),
-        contentUpdate: content,
-        propertyUpdate: property,
-        syncToken: await this.options.tokenOf(registration.collection),
-      };
-      keep = await this.send(registration, message, p);
+      keep = await this.send(registration, await this.messageOf(registration.collection, fired, shared), p);
     } catch (err) {
       this.onError(err);
     } finally {
-      p.inFlight = false;
-      if (!keep) this.pending.delete(id);
-      else if (p.content || p.property) this.schedule(id, false, false);
-      else if (p.notBefore <= this.now()) this.pending.delete(id);
-      else this.forgetLater(id, p);
+      this.finish(id, p, keep);
     }
+  }
+
+  /** The message for `collection` with the token read now: one per slice and (collection, triggers) when `shared`. */
+  private messageOf(collection: string, fired: Fired, shared: SliceShared | undefined): Promise<PushMessage> {
+    const make = async (): Promise<PushMessage> => ({
+      topic: this.options.topicOf(collection),
+      contentUpdate: fired.content,
+      propertyUpdate: fired.property,
+      syncToken: await this.options.tokenOf(collection),
+    });
+    if (shared === undefined) return make();
+    const key = `${fired.content ? 'c' : ''}${fired.property ? 'p' : ''}\n${collection}`;
+    let message = shared.messages.get(key);
+    if (message === undefined) shared.messages.set(key, (message = make()));
+    return message;
+  }
+
+  /** After a message (sent or not): the next one owed, or the interval kept, or the entry dropped. */
+  private finish(id: string, p: Pending, keep: boolean): void {
+    p.inFlight = false;
+    if (!keep) this.pending.delete(id);
+    else if (p.content || p.property) this.schedule(id, false, false);
+    else if (p.notBefore <= this.now()) this.pending.delete(id);
+    else this.forgetLater(id, p);
   }
 
   /** Sends one message and records the outcome; returns whether the registration stays. */
@@ -238,7 +322,7 @@ export class PushDispatcher {
     }
     const at = this.now();
     if (status !== undefined && status >= 200 && status < 300) {
-      await this.store.recordDelivery(registration.id, { at, ok: true, status });
+      this.records.success(registration.id, { at, ok: true, status });
       p.notBefore = at + this.coalesceMs;
       return true;
     }
@@ -246,6 +330,7 @@ export class PushDispatcher {
       await this.store.remove(registration.id);
       return false;
     }
+    await this.records.flush(); // the successes before this failure land first
     const updated = await this.store.recordDelivery(registration.id, { at, ok: false, ...(status === undefined ? {} : { status }), error: error ?? `push service answered ${status}` });
     if (updated === undefined) return false;
     if (updated.failures >= this.backoff.maxFailures) {

@@ -5,7 +5,7 @@
 export { depthCovers, firedTriggers, isLiveRegistration } from './registration';
 export type { PushDelivery, PushDepth, PushRegistration, PushRegistrationRequest, PushTrigger, WebPushSubscription } from './registration';
 export { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser } from './registration-store';
-export type { PushRegistrationLimits, PushRegistrationStore, PushRegistrationStoreOptions } from './registration-store';
+export type { PushDeliveryRecord, PushRegistrationLimits, PushRegistrationStore, PushRegistrationStoreOptions } from './registration-store';
 export { MemoryPushRegistrationStore, newRegistrationId } from './memory-registration-store';
 export type { PushMessage, PushTransport } from './transport';
 export { pushTopic } from './topic';

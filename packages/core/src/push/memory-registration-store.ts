@@ -11,7 +11,7 @@ import { DavError } from '../errors';
 import { isWithin } from '../paths';
 import { ExpiryQueue } from '../locks/expiry-queue';
 import type { PushDelivery, PushRegistration, PushRegistrationRequest } from './registration';
-import { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser, type PushRegistrationLimits, type PushRegistrationStore, type PushRegistrationStoreOptions } from './registration-store';
+import { DEFAULT_MAX_PUSH_REGISTRATIONS, tooManyForUser, type PushDeliveryRecord, type PushRegistrationLimits, type PushRegistrationStore, type PushRegistrationStoreOptions } from './registration-store';
 
 /** A registration id: 128 random bits, base64url (URL-safe, unguessable). */
 export function newRegistrationId(): string {
@@ -61,6 +61,16 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
     return this.byId.get(id);
   }
 
+  async getMany(ids: readonly string[]): Promise<PushRegistration[]> {
+    this.purge();
+    const out: PushRegistration[] = [];
+    for (const id of ids) {
+      const registration = this.byId.get(id);
+      if (registration !== undefined) out.push(registration);
+    }
+    return out;
+  }
+
   async remove(id: string): Promise<boolean> {
     this.purge();
     return this.drop(id);
@@ -86,6 +96,15 @@ export class MemoryPushRegistrationStore implements PushRegistrationStore {
 
   async recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined> {
     this.purge();
+    return this.record(id, delivery);
+  }
+
+  async recordDeliveries(deliveries: readonly PushDeliveryRecord[]): Promise<void> {
+    this.purge();
+    for (const { id, delivery } of deliveries) this.record(id, delivery);
+  }
+
+  private record(id: string, delivery: PushDelivery): PushRegistration | undefined {
     const current = this.byId.get(id);
     if (current === undefined) return undefined;
     const updated: PushRegistration = { ...current, lastDelivery: delivery, failures: delivery.ok ? 0 : current.failures + 1 };

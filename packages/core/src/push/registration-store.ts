@@ -34,6 +34,12 @@ export function tooManyForUser(max: number, collection: string): DavError {
   return new DavError('forbidden', `davsync: at most ${max} push registrations per user`, collection);
 }
 
+/** One entry of {@link PushRegistrationStore.recordDeliveries}. */
+export interface PushDeliveryRecord {
+  readonly id: string;
+  readonly delivery: PushDelivery;
+}
+
 export interface PushRegistrationStore {
   /**
    * Registers `request`, or — when a live registration of the same push
@@ -50,6 +56,14 @@ export interface PushRegistrationStore {
 
   /** The live registration with this id, or `undefined`. */
   get(id: string): Promise<PushRegistration | undefined>;
+
+  /**
+   * The live registrations among `ids`, in any order (absent: removed or
+   * expired). The dispatcher re-reads a fan-out's registrations just before
+   * sending with this, a slice at a time, instead of one `get` each (a
+   * round trip per message on a database). Optional: without it, `get` per id.
+   */
+  getMany?(ids: readonly string[]): Promise<PushRegistration[]>;
 
   /** Removes the registration `id`; returns whether there was one. */
   remove(id: string): Promise<boolean>;
@@ -75,6 +89,15 @@ export interface PushRegistrationStore {
    * updated registration, or `undefined` when it is gone.
    */
   recordDelivery(id: string, delivery: PushDelivery): Promise<PushRegistration | undefined>;
+
+  /**
+   * Records many deliveries at once, as `recordDelivery` each (a gone id is
+   * skipped; the ids are distinct — one delivery per registration, its
+   * newest): the dispatcher records a fan-out's successes in one
+   * write (one transaction, one fsync) instead of one per message. Optional:
+   * without it, `recordDelivery` per entry.
+   */
+  recordDeliveries?(deliveries: readonly PushDeliveryRecord[]): Promise<void>;
 
   /** Removes `user`'s registrations on `collection` and below it (their access was revoked); returns how many. */
   removeForUser(user: string | undefined, collection: string): Promise<number>;

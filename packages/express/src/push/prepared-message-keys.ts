@@ -35,8 +35,17 @@ export class PreparedMessageKeys {
   private sliceScheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
 
-  /** `max`: sets kept at most (each about half a kilobyte with its buffers). */
-  constructor(private readonly max = 10_000) {}
+  /**
+   * `max`: sets kept at most (each about half a kilobyte with its buffers).
+   * `busy`: whether messages are still being sent (a fan-out under way):
+   * preparing waits for it to end, so on a loaded machine, where a fan-out
+   * can pause longer than IDLE_MS between messages, key making never
+   * competes with it.
+   */
+  constructor(
+    private readonly max = 10_000,
+    private readonly busy: () => boolean = () => false,
+  ) {}
 
   /** Keys for one message to registration `id`: its prepared set when made for these keys, else fresh ones. Another set is prepared later. */
   take(id: string, subscription: SubscriptionKeys): MessageKeys {
@@ -60,9 +69,14 @@ export class PreparedMessageKeys {
       clearImmediate(this.sliceScheduled);
       this.sliceScheduled = undefined;
     }
+    this.waitForIdle();
+  }
+
+  private waitForIdle(): void {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      this.prepareSlice();
+      if (this.busy()) this.waitForIdle();
+      else this.prepareSlice();
     }, IDLE_MS);
     this.idleTimer.unref?.();
   }
@@ -98,7 +112,9 @@ export class PreparedMessageKeys {
       if (this.ready.size >= this.max) this.ready.delete(this.ready.keys().next().value as string);
       this.ready.set(id, { ...subscription, keys });
     }
-    if (this.wanted.size > 0 && !this.closed) {
+    if (this.wanted.size > 0 && !this.closed && this.busy()) {
+      this.waitForIdle(); // a fan-out started meanwhile: it goes first
+    } else if (this.wanted.size > 0 && !this.closed) {
       // Not unref'd: Node stops running a chain of unref'd immediates. The chain ends when `wanted` is empty.
       this.sliceScheduled = setImmediate(() => this.prepareSlice());
     }

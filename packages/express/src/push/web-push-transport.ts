@@ -18,7 +18,7 @@ import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
 import { Http2Sessions } from './http2-sessions';
 import type { PushResourcePolicy } from './push-resource-policy';
-import { sealMessage } from './message-encryption';
+import { plaintextRecord, sealRecord } from './message-encryption';
 import { PreparedMessageKeys } from './prepared-message-keys';
 import { VapidAuthorizations } from './vapid-authorization';
 
@@ -58,6 +58,8 @@ export interface WebPushTransportOptions {
 
 /** Message bodies kept (see `bodies`): a few collections changing at once. */
 const MAX_CACHED_BODIES = 64;
+/** Push service origins whose headers are kept (push services are few). */
+const MAX_CACHED_ORIGINS = 1024;
 /** Push resources kept checked and parsed (see `resourceOf`): one per subscription sent to, ~200 bytes each. */
 const MAX_CACHED_RESOURCES = 10_000;
 
@@ -71,13 +73,19 @@ export class WebPushTransport implements PushTransport {
   private readonly authorizations: VapidAuthorizations;
   /** HTTP/2 sessions, one per push service that speaks it; undefined when `http2` is off. */
   private readonly sessions: Http2Sessions | undefined;
-  private readonly keys = new PreparedMessageKeys();
+  /** Messages being sent now (keys are prepared only when none are). */
+  private sending = 0;
+  private readonly keys = new PreparedMessageKeys(undefined, () => this.sending > 0);
   /**
    * Recent message bodies: a change to a collection with 1 000 registrations
    * is one message said 1 000 times, and building its XML took ~0.1 ms —
    * as long as the rest of sending it. Bounded, cleared when full.
    */
   private readonly bodies = new Map<string, Buffer>();
+  /** The plaintext record of a message object: the dispatcher hands one object to every registration a change reaches. */
+  private readonly bodyOfMessage = new WeakMap<PushMessage, Buffer>();
+  /** The headers every message to a push service origin carries (lowercase, for HTTP/2 as for HTTP/1.1), renewed with its VAPID header. */
+  private readonly originHeaders = new Map<string, { readonly authorization: string; readonly headers: Readonly<Record<string, string | number>> }>();
   private readonly resources = new Map<string, CheckedResource>();
 
   constructor(private readonly options: WebPushTransportOptions) {
@@ -114,18 +122,19 @@ export class WebPushTransport implements PushTransport {
   }
 
   async send(registration: PushRegistration, message: PushMessage): Promise<number> {
+    this.sending++;
+    try {
+      return await this.sendNow(registration, message);
+    } finally {
+      this.sending--;
+    }
+  }
+
+  private async sendNow(registration: PushRegistration, message: PushMessage): Promise<number> {
     const resource = this.resourceOf(registration.subscription.pushResource);
     if (!resource.ok) throw new Error(resource.refusal);
-    const body = sealMessage(this.keys.take(registration.id, registration.subscription), this.bodyOf(message));
-    // The headers web-push's generateRequestDetails would set, with the VAPID header reused per push service.
-    const headers = {
-      TTL: this.ttl,
-      'Content-Length': body.length,
-      'Content-Type': 'application/octet-stream',
-      'Content-Encoding': 'aes128gcm',
-      Urgency: 'normal',
-      Authorization: this.authorizations.headerFor(resource.url.origin),
-    };
+    const body = sealRecord(this.keys.take(registration.id, registration.subscription), this.recordOf(message));
+    const headers = { ...this.headersFor(resource.url.origin), 'content-length': body.length };
     if (this.sessions !== undefined && resource.url.protocol === 'https:') {
       const status = await this.sessions.post(resource.url, headers, body);
       if (status !== undefined) return status;
@@ -150,12 +159,36 @@ export class WebPushTransport implements PushTransport {
     return checked;
   }
 
-  private bodyOf(message: PushMessage): Buffer {
+  /**
+   * The headers web-push's generateRequestDetails would set, but for the
+   * length, with the VAPID header reused per push service: made once per
+   * origin (and VAPID renewal), lowercase as HTTP/2 wants them.
+   */
+  private headersFor(origin: string): Readonly<Record<string, string | number>> {
+    const authorization = this.authorizations.headerFor(origin);
+    const cached = this.originHeaders.get(origin);
+    if (cached !== undefined && cached.authorization === authorization) return cached.headers;
+    const headers = { ttl: this.ttl, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization };
+    if (this.originHeaders.size >= MAX_CACHED_ORIGINS) this.originHeaders.clear();
+    this.originHeaders.set(origin, { authorization, headers });
+    return headers;
+  }
+
+  /** The message's plaintext record (its body and the last-record delimiter), once per message object. */
+  private recordOf(message: PushMessage): Buffer {
+    const known = this.bodyOfMessage.get(message);
+    if (known !== undefined) return known;
+    const record = this.recordOfContent(message);
+    this.bodyOfMessage.set(message, record);
+    return record;
+  }
+
+  private recordOfContent(message: PushMessage): Buffer {
     const key = `${message.topic}\n${message.contentUpdate}\n${message.propertyUpdate}\n${message.syncToken ?? ''}`;
     let body = this.bodies.get(key);
     if (body === undefined) {
       if (this.bodies.size >= MAX_CACHED_BODIES) this.bodies.clear();
-      body = Buffer.from(pushMessageBody(message));
+      body = plaintextRecord(Buffer.from(pushMessageBody(message)));
       this.bodies.set(key, body);
     }
     return body;

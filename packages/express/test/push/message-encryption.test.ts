@@ -53,6 +53,14 @@ describe('message encryption', () => {
     expect(() => sealMessage(messageKeys(s.ecdh.getPublicKey(), s.auth), Buffer.alloc(MAX_MESSAGE_BYTES + 1))).toThrow(RangeError);
     expect(() => messageKeys(Buffer.alloc(65, 4), s.auth)).toThrow();
   });
+
+  it('a refused key leaves the next sets fresh and sound (the ephemeral key pairs come from one reused ECDH object)', () => {
+    const s = subscriber();
+    expect(() => messageKeys(Buffer.alloc(65, 4), s.auth)).toThrow();
+    const bodies = Array.from({ length: 20 }, (_, i) => sealMessage(messageKeys(s.ecdh.getPublicKey(), s.auth), Buffer.from(`m${i}`)));
+    expect(new Set(bodies.map(ephemeralKey)).size).toBe(20);
+    expect(bodies.map((b) => open(s, b))).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
 });
 
 describe('prepared message keys', () => {
@@ -85,6 +93,19 @@ describe('prepared message keys', () => {
     await idle();
     // Re-registered with new keys: the set made for the old ones is not used.
     expect(open(after, sealMessage(pool.take('r1', after.keys), Buffer.from('new keys')))).toBe('new keys');
+  });
+
+  it('makes no keys while messages are being sent, and makes them once the sending ends', async () => {
+    let sending = true;
+    pool = new PreparedMessageKeys(10, () => sending);
+    const s = subscriber();
+    pool.prepare('r1', s.keys);
+    await idle();
+    await idle();
+    expect(pool.size).toBe(0); // a fan-out under way goes first, however long it pauses
+    sending = false;
+    await idle();
+    expect(pool.size).toBe(1);
   });
 
   it('keeps at most its maximum, dropping the oldest', async () => {
