@@ -37,27 +37,3 @@ export interface DavResponse {
   /** Write each chunk of a streamed body as it comes, never collecting a first part (a change stream). */
   readonly live?: boolean;
 }
-
-/**
- * `req` with another body. Not a spread: a spread reads every field, and a
- * host may make `signal` only when it is first read (`node-http.ts`: an
- * AbortSignal costs more than the rest of a small request's glue), so the
- * copy reads it through `req` when asked. Every field is named (the type
- * requires it), so one added to {@link DavRequest} must be copied here too.
- */
-export function withBody(req: DavRequest, body: AsyncIterable<Uint8Array>): DavRequest {
-  const copy: { readonly [K in keyof Required<DavRequest>]: DavRequest[K] } = {
-    method: req.method,
-    url: req.url,
-    base: req.base,
-    headers: req.headers,
-    body,
-    origin: req.origin,
-    user: req.user,
-    interim: req.interim,
-    get signal() {
-      return req.signal;
-    },
-  };
-  return copy;
-}

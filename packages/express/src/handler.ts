@@ -13,7 +13,7 @@ import { SyncEngine } from '@davsync/core';
 import { withIdleTimeout } from './body-timeout';
 import { ChangeStreams } from './change-stream/change-stream';
 import { DavContext } from './context';
-import { withBody, type DavRequest, type DavResponse } from './dav-request';
+import type { DavRequest, DavResponse } from './dav-request';
 import { resolveOptions, type DavsyncOptions, type ResolvedOptions } from './options';
 import { underDontNotify } from './pipeline/dont-notify';
 import { answerError } from './pipeline/error-mapping';
@@ -84,7 +84,7 @@ function engineFor(resolved: ResolvedOptions): SyncEngine {
 async function run(route: Route, req: DavRequest, p: Pipeline): Promise<DavResponse> {
   const makeContext = (r: DavRequest): DavContext => new DavContext(r, p.engine, p.options, p.push);
   // A body that stops arriving must not hold the request forever.
-  const timed = (r: DavRequest): DavRequest => withBody(r, withIdleTimeout(r.body, p.options.limits.bodyIdleMs));
+  const timed = (r: DavRequest): DavRequest => ({ ...r, body: withIdleTimeout(r.body, p.options.limits.bodyIdleMs) });
   switch (route.kind) {
     case 'push-registration':
       return route.push.handleRegistrationUrl(req);

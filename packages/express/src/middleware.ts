@@ -6,8 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
 import { errorResponse } from './error-response';
 import { createDavHandler, type DavHandler } from './handler';
-import type { DavRequest } from './dav-request';
-import { sendDavResponse, toDavRequest, watchClient, writeInterim } from './node-http';
+import { closeSignal, sendDavResponse, toDavRequest, writeInterim } from './node-http';
 import type { DavsyncOptions } from './options';
 import { createTusEndpoint } from './uploads/tus-endpoint';
 
@@ -39,12 +38,12 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   // tus 1.0 speaks Node's req/res through @tus/server, so it is routed here, before the DAV handler.
   const tus = handle.uploads?.options.tus === true ? createTusEndpoint(handle, handle.uploads.store, handle.uploads.options) : undefined;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
-    const client = watchClient(res);
-    let user: string | undefined;
+    const signal = closeSignal(res);
+    let request = { ...toDavRequest(req), signal, interim: (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers) };
     if (userOf !== undefined) {
+      let user: string | undefined;
       try {
-        const named = userOf(req);
-        if (named !== undefined) user = String(named);
+        user = userOf(req);
       } catch (err) {
         handle.onError(err);
         res.statusCode = 500;
@@ -52,22 +51,14 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
         res.end();
         return;
       }
+      if (user !== undefined) request = { ...request, user: String(user) };
     }
-    const request: DavRequest = {
-      ...toDavRequest(req),
-      ...(user === undefined ? {} : { user }),
-      interim: (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers),
-      // A getter, so the signal is made only when a read or listing asks for it (`watchClient`).
-      get signal() {
-        return client.signal;
-      },
-    };
     if (tus?.matches(request.url) === true) return tus.handle(req, res, request.user);
     handle(request)
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {
         // The client went away and its reads were aborted: nobody to answer, nothing to report.
-        if (client.gone) {
+        if (signal.aborted) {
           res.destroy();
           return;
         }

@@ -100,41 +100,16 @@ async function* bodyLostToParser(): AsyncGenerator<Uint8Array> {
   );
 }
 
-/** Whether the client went away before its response was sent, and the abort signal that says so. */
-export interface ClientWatch {
-  /** True once `res` closed before it had finished. */
-  readonly gone: boolean;
-  /** Aborted when the client goes away, so the reads and listings serving it can stop (`DavRequest.signal`). */
-  readonly signal: AbortSignal;
-}
-
 /**
- * Watches `res` for a client that goes away. The signal is made on first
- * use only: most answers (an up-to-date sync REPORT above all) read and list
- * nothing, and making an AbortSignal costs Node more than the rest of this
- * glue does per request (docs/performance.md, "up-to-date REPORT").
+ * A signal aborted when `res` closes before it has finished: the client went
+ * away, so the reads and listings serving it can stop (`DavRequest.signal`).
  */
-export function watchClient(res: ServerResponse): ClientWatch {
-  let controller: AbortController | undefined;
-  let gone = false;
-  const reason = () => new Error('davsync: the client closed the connection');
+export function closeSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
   res.once('close', () => {
-    if (res.writableFinished) return;
-    gone = true;
-    controller?.abort(reason());
+    if (!res.writableFinished) controller.abort(new Error('davsync: the client closed the connection'));
   });
-  return {
-    get gone() {
-      return gone;
-    },
-    get signal() {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (gone) controller.abort(reason());
-      }
-      return controller.signal;
-    },
-  };
+  return controller.signal;
 }
 
 /** Writes a {@link DavResponse} to a Node response, streaming a streamed body. */
