@@ -7,8 +7,10 @@
 // then asked by 4 keep-alive clients for a fixed time. Prints requests per second and the server's CPU time per
 // request (process.cpuUsage of the server process, user + system), which
 // stays meaningful on a loaded machine where wall-clock throughput does not.
-//   node bench/report-idle.js [--seconds 10] [--rounds 3] [--cpu-prof DIR] ROOT...
+//   node bench/report-idle.js [--seconds 10] [--rounds 3] [--cpu-prof DIR] ROOT[=MiB]...
 // ROOT is a built checkout (default: this one); rounds alternate the roots.
+// `=MiB` holds about that much extra heap in small live objects in its
+// server: what a larger heap alone costs a request.
 // With --cpu-prof, each server profiles the timed requests only (not its
 // set-up) with node:inspector and writes BUILD-ROUND.cpuprofile into DIR.
 'use strict';
@@ -18,11 +20,11 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 
-if (process.argv[2] === '--serve') serve(process.argv[3]);
+if (process.argv[2] === '--serve') serve(process.argv[3], Number(process.argv[4]));
 else main();
 
 /** The server side: davsync from the build at `root`, plus GET /__cpu. */
-async function serve(root) {
+async function serve(root, ballastMib) {
   const load = (name) => require(require.resolve(name, { paths: [root] }));
   const { davsync } = load('@davsync/express');
   const { MemoryAdapter } = load('@davsync/adapter-memory');
@@ -39,6 +41,13 @@ async function serve(root) {
   for (const i of [0, 200, 400, 600, 800]) await mw.engine.write(`/c1k/m${i}.vcf`, bytes(`changed ${i}`), { contentType: 'text/vcard' });
   for (const i of [0, 1, 2]) await mw.engine.write(`/c1k/new${i}.vcf`, bytes(`new ${i}`), { contentType: 'text/vcard' });
   for (const i of [999, 998]) await mw.engine.remove(`/c1k/m${i}.vcf`);
+  // Ballast: about that many MiB of small live objects held beside the store, to see what a
+  // larger heap alone costs a request (the wave-2 store holds more per member).
+  const ballast = [];
+  for (let i = 0; i < ballastMib * 1700; i++) {
+    ballast.push({ sha1: `${i}`.padStart(40, 'a'), md5: `${i}`.padStart(32, 'b'), sha256: `${i}`.padStart(64, 'c') });
+  }
+  globalThis.reportIdleBallast = ballast;
   const profiler = profilerOf();
   const gc = { count: 0, ms: 0, major: 0 };
   new PerformanceObserver((list) => {
@@ -73,9 +82,11 @@ function profilerOf() {
   };
 }
 
-function start(root) {
+/** `spec`: a build root, optionally `=MiB` of ballast (see `serve`). */
+function start(spec) {
+  const [root, ballastMib = '0'] = spec.split('=');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [__filename, '--serve', root], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [__filename, '--serve', root, ballastMib], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.once('error', reject);
     child.stdout.on('data', (d) => {
       const m = /ready (\d+)/.exec(String(d));
@@ -137,7 +148,7 @@ async function drive(server, ms) {
 
 async function measure(server, { seconds, profDir, round }) {
   await drive(server, 1000); // warm-up
-  const profile = profDir ? path.join(profDir, `${path.basename(server.root)}-${round}.cpuprofile`) : undefined;
+  const profile = profDir ? path.join(profDir, `${path.basename(server.root).replace('=', '-')}-${round}.cpuprofile`) : undefined;
   const before = await server.cpu(profile ? '?start' : '');
   const t0 = process.hrtime.bigint();
   const count = await drive(server, seconds * 1000);
@@ -160,6 +171,7 @@ async function main() {
     options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, 'cpu-prof': { type: 'string' } },
   });
   const roots = positionals.length ? positionals.map((p) => path.resolve(p)) : [path.resolve(__dirname, '..')];
+  // A root may carry `=MiB`: that much ballast in its server (see `serve`).
   const opts = { seconds: Number(values.seconds), profDir: values['cpu-prof'] && path.resolve(values['cpu-prof']) };
   const servers = [];
   try {
