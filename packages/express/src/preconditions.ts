@@ -40,15 +40,20 @@ export function parseIfHeader(value: string, limits: Pick<ResolvedOptions['limit
  * caller turns that into 304 itself). A malformed header is 400.
  */
 export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry | undefined, options: PreconditionOptions = {}): Promise<void> {
-  const current = entry === undefined ? undefined : currentEtags(entry);
   const ifValue = ctx.header('if');
+  const ifMatch = ctx.header('if-match');
+  const ifNoneMatch = options.ifNoneMatch === false ? undefined : ctx.header('if-none-match');
+  const locks = options.locks === undefined || ctx.lockStore === undefined ? undefined : { store: ctx.lockStore, targets: options.locks };
+  // Most requests carry no condition at all (every up-to-date sync REPORT):
+  // nothing to decide, so nothing is built for it.
+  if (ifValue === undefined && ifMatch === undefined && ifNoneMatch === undefined && locks === undefined) return;
   const ifHeader = ifValue === undefined ? undefined : parseIfHeader(ifValue, ctx.options.limits);
   const resolver = ifResolver(ctx, entry);
   if (ifHeader !== undefined && !(await evaluateIf(ifHeader, '', resolver))) throw preconditionFailed('the If header is false', ctx.path);
   // A false If is 412 before any lock is looked at (RFC 4918 §10.4.1; litmus
   // fail_cond_put); a true one may still lack the token of a lock in the way: 423.
-  if (options.locks !== undefined && ctx.lockStore !== undefined) {
-    const groups = await locksInTheWay(ctx.lockStore, options.locks);
+  if (locks !== undefined) {
+    const groups = await locksInTheWay(locks.store, locks.targets);
     if (groups.length > 0) {
       const submitted = ifHeader === undefined ? new Set<string>() : await submittedLockTokens(ifHeader, resolver);
       const roots = unopenedRoots(groups, submitted);
@@ -57,8 +62,10 @@ export async function checkPreconditions(ctx: PreconditionRequest, entry: Entry 
       if (groups.some((group) => !group.some((lock) => submitted.has(lock.token) && mayUseLock(lock, ctx.req.user)))) throw notYourLock(ctx.path);
     }
   }
-  if (!ifMatchPasses(ctx.header('if-match'), current)) throw preconditionFailed('If-Match', ctx.path);
-  if (options.ifNoneMatch !== false && !ifNoneMatchPasses(ctx.header('if-none-match'), current)) throw preconditionFailed('If-None-Match', ctx.path);
+  if (ifMatch === undefined && ifNoneMatch === undefined) return;
+  const current = entry === undefined ? undefined : currentEtags(entry);
+  if (!ifMatchPasses(ifMatch, current)) throw preconditionFailed('If-Match', ctx.path);
+  if (ifNoneMatch !== undefined && !ifNoneMatchPasses(ifNoneMatch, current)) throw preconditionFailed('If-None-Match', ctx.path);
 }
 
 /**

@@ -7,8 +7,11 @@ import { withoutPushTo } from '@davsync/core';
 import type { DavRequest } from '../dav-request';
 import type { WebDavPush } from '../push/webdav-push';
 
-/** Runs `write` with the request's Push-Dont-Notify in scope; without push, `*` still spares the change streams. */
-export async function underDontNotify<T>(req: DavRequest, push: WebDavPush | undefined, write: () => Promise<T>): Promise<T> {
-  const suppression = push !== undefined ? await push.suppressionOf(req) : req.headers['push-dont-notify']?.trim() === '*' ? 'all' : undefined;
-  return withoutPushTo(suppression, write);
+/**
+ * Runs `write` with the request's Push-Dont-Notify in scope; without push, `*` still spares the change streams.
+ * Not an async function: every request passes here, and without push there is nothing to wait for.
+ */
+export function underDontNotify<T>(req: DavRequest, push: WebDavPush | undefined, write: () => Promise<T>): Promise<T> {
+  if (push !== undefined) return push.suppressionOf(req).then((suppression) => withoutPushTo(suppression, write));
+  return withoutPushTo(req.headers['push-dont-notify']?.trim() === '*' ? 'all' : undefined, write);
 }

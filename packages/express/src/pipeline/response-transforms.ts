@@ -13,7 +13,7 @@ export interface ResponseTransforms {
   readonly compression: CompressionSettings | undefined;
 }
 
-export async function transformResponse(req: DavRequest, response: DavResponse, transforms: ResponseTransforms): Promise<DavResponse> {
+export function transformResponse(req: DavRequest, response: DavResponse, transforms: ResponseTransforms): Promise<DavResponse> {
   return compressResponse(req, advertiseUploadLimit(req, response, transforms.uploads), transforms.compression);
 }
 
