@@ -11,20 +11,20 @@
  * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
  * - `names`: local names of address-book or calendar members whose own
  *   names are not usable file names (see `remote/member-names.ts`);
- * - `pending`: a download about to be renamed into place, with the identity
- *   it will have there (a rename keeps inode, size and mtime): if a kill
- *   lands between the rename and the state update, the next pass finds the
- *   file with exactly that identity and takes it as synced instead of
- *   fetching it again to compare.
+ * - `pending`: downloads about to be renamed into place (a group of them at
+ *   once, `sync/group-commit.ts`), each with the identity it will have there
+ *   (a rename keeps inode, size and mtime): if a kill lands between the
+ *   renames and the state update, the next pass finds each file with exactly
+ *   that identity and takes it as synced instead of fetching it again.
  *
  * The database is opened in exclusive locking mode: one pass at a time per folder.
  *
  * The local tree is not stored: it is scanned each pass, and compared with
  * `synced` by identity, so unchanged files are never read.
  *
- * The executor updates `synced` after each completed action, one small
- * transaction each: a pass killed midway resumes where it stopped and does
- * not fetch again what it already has.
+ * The executor updates `synced` after each completed action — a transfer's
+ * with its group, in one transaction per group: a pass killed midway
+ * resumes where it stopped and does not fetch again what it already has.
  */
 import Database from 'better-sqlite3';
 import type { FeedCursor, FullListing } from '../remote/change-feed';

@@ -1,8 +1,9 @@
 /**
- * Carries out a plan, one action at a time, recording each in the state as
- * soon as it is done — so a pass killed at any moment resumes without
- * fetching again what it already has, and without mistaking its own half
- * work for a user's change.
+ * Carries out a plan — transfers several at a time, every other action
+ * alone — recording each in the state once it is done (transfers in
+ * groups, `group-commit.ts`), so a pass killed at any moment resumes
+ * without fetching again what it already has, and without mistaking its
+ * own half work for a user's change.
  *
  * Nothing is overwritten that changed after the plan was made: remote
  * writes are conditional (a 412 defers the path: the next pass sees the
@@ -15,6 +16,7 @@ import type { RemoteCollection, Written } from '../remote/remote-collection';
 import { mayBeRewritten } from '../remote/dav-objects';
 import { giveCopyItsOwnUid } from './conflict-uid';
 import { checksumsMatch, type RemoteEntry } from '../remote/remote-entry';
+import { verifyDownload, type Downloaded } from './verify-download';
 import { digestFile } from '../local/file-digests';
 import { LocalFolder, sameBytes } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
@@ -98,9 +100,11 @@ export async function execute(actions: readonly Action[], ctx: ExecutorContext):
       settle(action, err);
     }
   };
+  // Everything under way finished, then its group written at once (not after the group's wait), then reported.
   const drain = async () => {
-    while (running.size > 0 || recording.size > 0) await Promise.all([...running.keys(), ...recording]);
+    while (running.size > 0) await Promise.all(running.keys());
     await group.settled();
+    while (recording.size > 0) await Promise.all(recording);
   };
 
   for (const action of actions) {
@@ -361,24 +365,6 @@ async function groupInstall(ctx: ExecutorContext, group: GroupCommit, temp: stri
     unchanged: async () => !(await changedLocally(ctx, path)),
     ...(r !== undefined && etag !== undefined && r.etag !== etag ? { alsoRecord: () => ctx.state.setRemote(path, { ...r, etag }) } : {}),
   });
-}
-
-type Downloaded = Awaited<ReturnType<RemoteCollection['download']>>;
-
-/**
- * Why a download must not be installed, or undefined when it may: the
- * server listed checksums for the version fetched and the bytes do not
- * match them (a corrupt transfer — reported, tried again next pass), or
- * the GET brought a newer version than the listing (its checksums are not
- * known yet — deferred: the next pass lists it).
- */
-function verifyDownload(listed: RemoteEntry | undefined, got: Downloaded): { reason: string; stale: boolean } | undefined {
-  if (listed?.checksums === undefined) return undefined;
-  if (got.etag !== undefined && listed.etag !== undefined && got.etag !== listed.etag) return { reason: 'changed on the server meanwhile (a newer version than listed)', stale: true };
-  if (checksumsMatch(listed.checksums, got.digests)) return undefined;
-  const want = listed.checksums.sha1 !== undefined ? `SHA-1 ${listed.checksums.sha1}` : `MD5 ${listed.checksums.md5}`;
-  const have = listed.checksums.sha1 !== undefined ? got.digests.sha1 : got.digests.md5;
-  return { reason: `the bytes received do not match the server's checksum (${want}, received ${have}): not installed, tried again next pass`, stale: false };
 }
 
 /**
