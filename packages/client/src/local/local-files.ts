@@ -77,8 +77,14 @@ export class LocalFolder {
    */
   async place(temp: string, path: string): Promise<void> {
     const target = this.abs(path);
-    await mkdir(dirname(target), { recursive: true });
-    await rename(temp, target);
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      // The folder is usually there (made before its files): made only when the rename says it is not.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+    }
   }
 
   /** Makes the entries of these folders (relative paths, '' the root) durable: one fsync each. */
