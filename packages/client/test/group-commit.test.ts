@@ -120,6 +120,29 @@ describe('transfers at once, recorded in groups', () => {
     expect(sorted(await remoteFiles(remote, tmp))).toEqual(sorted(expected));
   });
 
+  it('a folder synced again from scratch over the same files: the same ones settled by checksum, nothing fetched or sent; the different ones kept both', async () => {
+    const expected: Record<string, string> = { d0: '/', d1: '/', d2: '/' };
+    for (let i = 0; i < FILES; i++) {
+      if (i < 3) await remote.mkcol(`d${i}`);
+      await putRemote(remote, tmp, name(i), `content ${i}`);
+      await writeLocal(dir, name(i), i < 5 ? `mine ${i}` : `content ${i}`);
+      expected[name(i)] = `content ${i}`;
+    }
+    const from = server.requests.length;
+    const first = await sync({ transfers: 8, now: () => new Date('2026-12-02T08:00:00Z') });
+    expect(first.agreed).toBe(true);
+    expect(first.passes[0]?.counts).toMatchObject({ conflicts: 5, downloaded: 0, uploaded: 0, failed: 0 });
+    const differing = Array.from({ length: 5 }, (_, i) => name(i));
+    expect(requests('GET', from).sort()).toEqual(differing.sort());
+    const sent = requests('PUT', from);
+    expect(sent).toHaveLength(5);
+    expect(sent.every((p) => p.includes('(conflict 2026-12-02 080000)'))).toBe(true);
+    const files = await localFiles(dir);
+    for (let i = 0; i < 5; i++) expected[name(i).replace('.txt', ' (conflict 2026-12-02 080000).txt')] = `mine ${i}`;
+    expect(sorted(files)).toEqual(sorted(expected));
+    expect(sorted(await remoteFiles(remote, tmp))).toEqual(sorted(expected));
+  });
+
   it('one transfer at a time (--transfers 1) syncs the same trees', async () => {
     for (let i = 0; i < 6; i++) await writeLocal(dir, name(i), `local ${i}`);
     await remote.mkcol('r');

@@ -49,7 +49,7 @@ export interface ExecutorContext {
   readonly remoteTree: ReadonlyMap<string, RemoteEntry>;
   /** Called after each action (progress). */
   readonly onAction?: (report: ActionReport) => void;
-  /** Downloads, uploads and folders made at once (default `DEFAULT_TRANSFERS`; 1: one at a time). */
+  /** Downloads, uploads, conflicts and folders made at once (default `DEFAULT_TRANSFERS`; 1: one at a time). */
   readonly transfers?: number;
   /** Once aborted, no further action starts (those under way finish and are recorded). */
   readonly signal?: AbortSignal;
@@ -61,7 +61,7 @@ export interface ExecutorContext {
 export const DEFAULT_TRANSFERS = 4;
 
 /**
- * Downloads, uploads and folders made run up to `transfers` at a time
+ * Downloads, uploads, conflicts and folders made run up to `transfers` at a time
  * (a folder's members wait for it: actions come top-down, and none starts
  * below a path still in flight); every other action runs alone, after
  * those before it have finished. Their durable end is grouped
@@ -127,9 +127,13 @@ export async function execute(actions: readonly Action[], ctx: ExecutorContext):
   return reports;
 }
 
-/** The actions that may run beside others: each touches its own path, and its parent folder is made before it starts. */
+/**
+ * The actions that may run beside others: each touches its own path (a
+ * conflict also its copy's, a name no other action has), and its parent
+ * folder is made before it starts.
+ */
 function concurrent(action: Action): boolean {
-  return action.type === 'download' || action.type === 'upload' || action.type === 'mkdir-local' || action.type === 'mkdir-remote';
+  return action.type === 'download' || action.type === 'upload' || action.type === 'conflict' || action.type === 'mkdir-local' || action.type === 'mkdir-remote';
 }
 
 /** The report of an action the server refused for its path alone, or undefined for a failure that stops the pass. */
@@ -196,8 +200,9 @@ async function run(action: Action, ctx: ExecutorContext, group: GroupCommit): Pr
         const now = await local.stat(action.path);
         const mine = await digestFile(local.abs(action.path));
         if (now !== undefined && !localChanged(ctx.localTree.get(action.path) as SyncedEntry | undefined, now) && checksumsMatch(r.checksums, mine)) {
-          state.setSynced({ ...(await trusted(ctx, now, mine.sha1)), ...etagOf(action.etag), ...fileIdOf(r) });
-          return { action, outcome: 'same' };
+          // Recorded with its group: a folder synced again from scratch is thousands of these.
+          const entry: SyncedEntry = { ...(await trusted(ctx, now, mine.sha1)), ...etagOf(action.etag), ...fileIdOf(r) };
+          return { recorded: group.record(() => state.setSynced(entry)).then((): ActionReport => ({ action, outcome: 'same' })) };
         }
       }
       const temp = local.tempFile();
