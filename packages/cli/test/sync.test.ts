@@ -36,7 +36,13 @@ describe('parseCommandLine: sync', () => {
       options: { dir: 'dir', url: 'https://h/dav', once: true, dryRun: true, json: true, maxDelete: 20, interval: 30, watch: true, credentials: { user: 'u', password: 'p' } },
     });
   });
+  it('--transfers N sets the transfers at once', () => {
+    expect(parseCommandLine(['sync', 'dir', 'http://h/', '--transfers', '8'], {})).toMatchObject({ command: 'sync', options: { transfers: 8 } });
+    expect((parseCommandLine(['sync', 'dir', 'http://h/'], {}) as { options: object }).options).not.toHaveProperty('transfers');
+  });
   it.each([
+    [['sync', 'dir', 'http://h/', '--transfers', '0'], '--transfers must be a whole number from 1 to 64, not "0" (see davsync sync --help)'],
+    [['sync', 'dir', 'http://h/', '--transfers', 'many'], '--transfers must be a whole number from 1 to 64, not "many" (see davsync sync --help)'],
     [['sync', 'dir'], 'missing URL (see davsync sync --help)'],
     [['sync', 'dir', 'ftp://h/'], 'URL must be an absolute http:// or https:// URL (see davsync sync --help)'],
     [['sync', 'dir', 'http://h/', '--max-delete', '150'], '--max-delete must be a whole number from 0 to 100, not "150" (see davsync sync --help)'],
