@@ -197,6 +197,7 @@ const SYNC_FLAGS = {
   json: { type: 'boolean' },
   'max-delete': { type: 'string' },
   interval: { type: 'string' },
+  transfers: { type: 'string' },
   'no-watch': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
   help: { type: 'boolean', short: 'h' },
@@ -218,6 +219,7 @@ function parseSync(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine
     maxDelete: values['max-delete'] === undefined ? 50 : integer('--max-delete', values['max-delete'].replace(/%$/, ''), 0, 100),
     interval: values.interval === undefined ? 30 : integer('--interval', values.interval, 1, 86_400),
     watch: values['no-watch'] !== true,
+    ...(values.transfers === undefined ? {} : { transfers: integer('--transfers', values.transfers, 1, 64) }),
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'sync', options };

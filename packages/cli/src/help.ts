@@ -97,6 +97,8 @@ Options:
       --max-delete PCT     refuse a pass that deletes more than PCT % of the
                            synced files (default 50; 100 turns the guard off)
       --interval SECONDS   without --once: between timed passes (default 30)
+      --transfers N        downloads, uploads, conflicts and folders made
+                           at once (default 4; 1 to 64)
       --no-watch           without --once: neither watch DIR nor listen to the
                            server's change stream; timed passes only
   -u, --user NAME:PASS     HTTP Basic credentials (or user:pass@ in URL)

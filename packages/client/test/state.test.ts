@@ -80,6 +80,25 @@ describe('SyncState', () => {
     expect(() => SyncState.open(file, 'http://other/dav/')).toThrow('this folder is synced with http://h/dav/, not http://other/dav/');
   });
 
+  it('a removal takes exactly its subtree: names that sort beside "a/" (a.b, a-b, a0, a%, a_, aé, "a /") stay', () => {
+    const state = SyncState.open(join(dir, 'range.db'), 'http://h/dav/');
+    try {
+      const neighbours = ['a', 'a.b', 'a-b', 'a0', 'a%', 'a_', 'aé', 'a ', 'a /x', 'ab', 'a%/x', 'a_/x'];
+      const members = ['a/b', 'a/b/c', 'a/0', 'a/é', 'a/%'];
+      state.applyRemote([...neighbours, ...members].map((path) => ({ type: 'changed', entry: { path, kind: path.includes('/') || path === 'a' ? 'dir' : 'file' } })));
+      for (const path of [...neighbours, ...members]) state.setSynced({ path, kind: 'dir' });
+      // A folder that becomes a file takes its old members with it (deleteSubtree without itself).
+      state.applyRemote([{ type: 'changed', entry: { path: 'a', kind: 'file', etag: '"x"' } }]);
+      expect([...state.remoteTree().keys()].sort()).toEqual([...neighbours].sort());
+      state.forgetSynced('a');
+      expect([...state.synced().keys()].sort()).toEqual(neighbours.filter((p) => p !== 'a').sort());
+      state.move('synced', 'a%', 'z');
+      expect([...state.synced().keys()].sort()).toEqual(['a.b', 'a-b', 'a0', 'a_', 'aé', 'a ', 'a /x', 'ab', 'z', 'z/x', 'a_/x'].sort());
+    } finally {
+      state.close();
+    }
+  });
+
   it('a pending download is adopted only when its file is in place with the noted identity', () => {
     const state = SyncState.open(join(dir, 'state.db'), 'http://h/dav/');
     try {

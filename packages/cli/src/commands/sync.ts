@@ -25,6 +25,8 @@ export interface SyncCommandOptions {
   readonly maxDelete: number;
   /** Seconds between timed passes without --once. */
   readonly interval: number;
+  /** Transfers at once (--transfers; the client's default when absent). */
+  readonly transfers?: number;
   /** Without --once: watch DIR and listen to the server's change stream (false: timed passes only). */
   readonly watch: boolean;
 }
@@ -35,6 +37,7 @@ export async function syncCommand(options: SyncCommandOptions, out: LineSink = p
     url: options.url,
     maxDeletePercent: options.maxDelete,
     dryRun: options.dryRun,
+    ...(options.transfers === undefined ? {} : { transfers: options.transfers }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.json || options.dryRun ? {} : { onAction: (r: ActionReport) => err.write(`${describeReport(r)}\n`) }),
   };

@@ -70,6 +70,28 @@ export class LocalFolder {
     await syncDir(dirname(target));
   }
 
+  /**
+   * Moves a finished temporary file into place (parents made) without
+   * making the rename durable: the caller fsyncs the folders of a whole
+   * batch at once (`syncFolders`) before it records any of them.
+   */
+  async place(temp: string, path: string): Promise<void> {
+    const target = this.abs(path);
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      // The folder is usually there (made before its files): made only when the rename says it is not.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+    }
+  }
+
+  /** Makes the entries of these folders (relative paths, '' the root) durable: one fsync each. */
+  async syncFolders(paths: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(paths)].map((p) => syncDir(this.abs(p))));
+  }
+
   async rename(from: string, to: string): Promise<void> {
     const target = this.abs(to);
     await mkdir(dirname(target), { recursive: true });
@@ -78,9 +100,10 @@ export class LocalFolder {
     if (dirname(target) !== dirname(this.abs(from))) await syncDir(dirname(this.abs(from)));
   }
 
-  async mkdir(path: string): Promise<void> {
+  /** `durable: false`: the caller fsyncs the parent later (`syncFolders`), with others. */
+  async mkdir(path: string, durable = true): Promise<void> {
     await mkdir(this.abs(path), { recursive: true });
-    await syncDir(dirname(this.abs(path)));
+    if (durable) await syncDir(dirname(this.abs(path)));
   }
 
   async unlink(path: string): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * Carries out a plan, one action at a time, recording each in the state as
- * soon as it is done — so a pass killed at any moment resumes without
- * fetching again what it already has, and without mistaking its own half
- * work for a user's change.
+ * Carries out a plan — transfers several at a time, every other action
+ * alone — recording each in the state once it is done (transfers in
+ * groups, `group-commit.ts`), so a pass killed at any moment resumes
+ * without fetching again what it already has, and without mistaking its
+ * own half work for a user's change.
  *
  * Nothing is overwritten that changed after the plan was made: remote
  * writes are conditional (a 412 defers the path: the next pass sees the
@@ -15,10 +16,12 @@ import type { RemoteCollection, Written } from '../remote/remote-collection';
 import { mayBeRewritten } from '../remote/dav-objects';
 import { giveCopyItsOwnUid } from './conflict-uid';
 import { checksumsMatch, type RemoteEntry } from '../remote/remote-entry';
+import { verifyDownload, type Downloaded } from './verify-download';
 import { digestFile } from '../local/file-digests';
 import { LocalFolder, sameBytes } from '../local/local-files';
 import type { SyncState } from '../state/sync-state';
-import { isRacy, localChanged, nowNs, type LocalEntry, type SyncedEntry } from './entries';
+import { isRacy, localChanged, nowNs, parentOf, type LocalEntry, type SyncedEntry } from './entries';
+import { GroupCommit } from './group-commit';
 import type { Action } from './planner';
 import { deltaDownload } from './delta-download';
 import { ChangedWhileSent, deltaUpload } from './delta-upload';
@@ -46,37 +49,106 @@ export interface ExecutorContext {
   readonly remoteTree: ReadonlyMap<string, RemoteEntry>;
   /** Called after each action (progress). */
   readonly onAction?: (report: ActionReport) => void;
-  /** Once aborted, no further action starts (the one under way finishes and is recorded). */
+  /** Downloads, uploads, conflicts and folders made at once (default `DEFAULT_TRANSFERS`; 1: one at a time). */
+  readonly transfers?: number;
+  /** Once aborted, no further action starts (those under way finish and are recorded). */
   readonly signal?: AbortSignal;
   /** The synced collection is an address book or a calendar: a conflict copy gets a UID of its own (see conflict-uid.ts). */
   readonly davCollection?: 'addressbook' | 'calendar';
 }
 
+/** Transfers in flight at once by default (`transfers`): enough to hide a round trip and an fsync per file. */
+export const DEFAULT_TRANSFERS = 4;
+
+/**
+ * Downloads, uploads, conflicts and folders made run up to `transfers` at a time
+ * (a folder's members wait for it: actions come top-down, and none starts
+ * below a path still in flight); every other action runs alone, after
+ * those before it have finished. Their durable end is grouped
+ * (`group-commit.ts`). A failure that stops the pass lets the actions under
+ * way finish and be recorded, then stops it.
+ */
 export async function execute(actions: readonly Action[], ctx: ExecutorContext): Promise<ActionReport[]> {
   const reports: ActionReport[] = [];
-  for (const action of actions) {
-    if (ctx.signal?.aborted === true) break;
-    let report: ActionReport;
+  const group = new GroupCommit(ctx.state, ctx.local);
+  const limit = Math.max(1, ctx.transfers ?? DEFAULT_TRANSFERS);
+  const running = new Map<Promise<void>, string>(); // in flight → its path
+  const recording = new Set<Promise<void>>(); // finished, waiting for their group's commit
+  let stop: { err: unknown } | undefined;
+
+  const report = (r: ActionReport) => {
+    reports.push(r);
     try {
-      report = await run(action, ctx);
+      ctx.onAction?.(r);
     } catch (err) {
-      if (isRemoteError(err, 'precondition')) {
-        // Someone changed it meanwhile; nothing was overwritten, the next pass plans it again.
-        report = { action, outcome: 'deferred', reason: 'changed on the server meanwhile (412)' };
-      } else if (isRemoteError(err, 'status') || isRemoteError(err, 'not-found')) {
-        // This path only (a name the server will not take, no permission): the rest of the pass goes on.
-        report = { action, outcome: 'failed', reason: err.message };
-      } else {
-        throw err; // no connection, 401, TLS, a broken answer: the whole pass stops
-      }
+      stop ??= { err };
     }
-    reports.push(report);
-    ctx.onAction?.(report);
+  };
+  const settle = (action: Action, err: unknown) => {
+    const refused = refusal(action, err);
+    if (refused === undefined) stop ??= { err };
+    else report(refused);
+  };
+  const attempt = async (action: Action) => {
+    try {
+      const ran = await run(action, ctx, group);
+      if (!('recorded' in ran)) return report(ran);
+      const p = ran.recorded.then(report, (err: unknown) => settle(action, err));
+      recording.add(p);
+      void p.finally(() => recording.delete(p));
+    } catch (err) {
+      settle(action, err);
+    }
+  };
+  // Everything under way finished, then its group written at once (not after the group's wait), then reported.
+  const drain = async () => {
+    while (running.size > 0) await Promise.all(running.keys());
+    await group.settled();
+    while (recording.size > 0) await Promise.all(recording);
+  };
+
+  for (const action of actions) {
+    if (ctx.signal?.aborted === true || stop !== undefined) break;
+    if (!concurrent(action)) {
+      await drain();
+      if (stop !== undefined) break;
+      await attempt(action);
+      continue;
+    }
+    const path = (action as { path: string }).path;
+    while (running.size >= limit || [...running.values()].some((p) => path.startsWith(`${p}/`))) await Promise.race(running.keys());
+    if (stop !== undefined) break;
+    const p = attempt(action);
+    running.set(p, path);
+    void p.finally(() => running.delete(p));
   }
+  await drain();
+  if (stop !== undefined) throw stop.err;
   return reports;
 }
 
-async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> {
+/**
+ * The actions that may run beside others: each touches its own path (a
+ * conflict also its copy's, a name no other action has), and its parent
+ * folder is made before it starts.
+ */
+function concurrent(action: Action): boolean {
+  return action.type === 'download' || action.type === 'upload' || action.type === 'conflict' || action.type === 'mkdir-local' || action.type === 'mkdir-remote';
+}
+
+/** The report of an action the server refused for its path alone, or undefined for a failure that stops the pass. */
+function refusal(action: Action, err: unknown): ActionReport | undefined {
+  // Someone changed it meanwhile; nothing was overwritten, the next pass plans it again.
+  if (isRemoteError(err, 'precondition')) return { action, outcome: 'deferred', reason: 'changed on the server meanwhile (412)' };
+  // This path only (a name the server will not take, no permission): the rest of the pass goes on.
+  if (isRemoteError(err, 'status') || isRemoteError(err, 'not-found')) return { action, outcome: 'failed', reason: err.message };
+  return undefined; // no connection, 401, TLS, a broken answer: the whole pass stops
+}
+
+/** An action whose transfer is done and whose record waits for its group's commit. */
+type Ran = ActionReport | { readonly recorded: Promise<ActionReport> };
+
+async function run(action: Action, ctx: ExecutorContext, group: GroupCommit): Promise<Ran> {
   const { remote, local, state } = ctx;
   const done: ActionReport = { action, outcome: 'done' };
   switch (action.type) {
@@ -90,9 +162,7 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
         await local.discard(temp);
         return unverified.stale ? deferred(action, unverified.reason) : { action, outcome: 'failed', reason: unverified.reason };
       }
-      if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
-      await installDownload(ctx, temp, action.path, got);
-      return done;
+      return { recorded: groupInstall(ctx, group, temp, action.path, got).then((installed) => (installed ? done : deferred(action, 'changed here meanwhile'))) };
     }
     case 'upload': {
       const before = await local.stat(action.path);
@@ -113,12 +183,14 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       if (mayBeRewritten(action.path) && (await adoptRewrite(ctx, action.path, before, written))) return done;
       // The identity from before the upload: if the file changed while it was read, the next pass sends it again.
       const identity = await trusted(ctx, before, written.sha1);
-      state.transaction(() => {
+      // Recorded with its group: a kill before that commit leaves a file present on both sides with no synced row,
+      // which the next pass compares by the server's checksums (a hash here, nothing fetched) or, without them, by a download.
+      const recorded = group.record(() => {
         state.setSynced({ ...identity, ...(written.etag === undefined ? {} : { etag: written.etag }), ...(written.fileId === undefined ? {} : { fileId: written.fileId }) });
         state.setRemote(action.path, { path: action.path, kind: 'file', ...written, ...(before.size === undefined ? {} : { size: before.size }) });
         state.deltaUploads().forget(action.path);
       });
-      return done;
+      return { recorded: recorded.then(() => done) };
     }
     case 'conflict': {
       if (await changedLocally(ctx, action.path)) return deferred(action, 'changed here meanwhile');
@@ -128,8 +200,9 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
         const now = await local.stat(action.path);
         const mine = await digestFile(local.abs(action.path));
         if (now !== undefined && !localChanged(ctx.localTree.get(action.path) as SyncedEntry | undefined, now) && checksumsMatch(r.checksums, mine)) {
-          state.setSynced({ ...(await trusted(ctx, now, mine.sha1)), ...etagOf(action.etag), ...fileIdOf(r) });
-          return { action, outcome: 'same' };
+          // Recorded with its group: a folder synced again from scratch is thousands of these.
+          const entry: SyncedEntry = { ...(await trusted(ctx, now, mine.sha1)), ...etagOf(action.etag), ...fileIdOf(r) };
+          return { recorded: group.record(() => state.setSynced(entry)).then((): ActionReport => ({ action, outcome: 'same' })) };
         }
       }
       const temp = local.tempFile();
@@ -161,19 +234,21 @@ async function run(action: Action, ctx: ExecutorContext): Promise<ActionReport> 
       return done;
     }
     case 'mkdir-local': {
-      await local.mkdir(action.path);
+      // Its parent's fsync comes with the group's, before the record.
+      await local.mkdir(action.path, false);
       const now = await local.stat(action.path);
-      state.setSynced({ path: action.path, kind: 'dir', ...(now?.ino === undefined ? {} : { ino: now.ino }), ...fileIdOf(ctx.remoteTree.get(action.path)) });
-      return done;
+      const fileId = fileIdOf(ctx.remoteTree.get(action.path));
+      const recorded = group.record(() => state.setSynced({ path: action.path, kind: 'dir', ...(now?.ino === undefined ? {} : { ino: now.ino }), ...fileId }), [parentOf(action.path)]);
+      return { recorded: recorded.then(() => done) };
     }
     case 'mkdir-remote': {
       const written = await remote.mkcol(action.path);
       const ino = ctx.localTree.get(action.path)?.ino;
-      state.transaction(() => {
+      const recorded = group.record(() => {
         state.setSynced({ path: action.path, kind: 'dir', ...(ino === undefined ? {} : { ino }) });
         state.setRemote(action.path, { path: action.path, kind: 'dir', ...written });
       });
-      return done;
+      return { recorded: recorded.then(() => done) };
     }
     case 'delete-local': {
       if (action.kind === 'file') {
@@ -283,22 +358,18 @@ async function installDownload(ctx: ExecutorContext, temp: string, path: string,
   });
 }
 
-type Downloaded = Awaited<ReturnType<RemoteCollection['download']>>;
-
-/**
- * Why a download must not be installed, or undefined when it may: the
- * server listed checksums for the version fetched and the bytes do not
- * match them (a corrupt transfer — reported, tried again next pass), or
- * the GET brought a newer version than the listing (its checksums are not
- * known yet — deferred: the next pass lists it).
- */
-function verifyDownload(listed: RemoteEntry | undefined, got: Downloaded): { reason: string; stale: boolean } | undefined {
-  if (listed?.checksums === undefined) return undefined;
-  if (got.etag !== undefined && listed.etag !== undefined && got.etag !== listed.etag) return { reason: 'changed on the server meanwhile (a newer version than listed)', stale: true };
-  if (checksumsMatch(listed.checksums, got.digests)) return undefined;
-  const want = listed.checksums.sha1 !== undefined ? `SHA-1 ${listed.checksums.sha1}` : `MD5 ${listed.checksums.md5}`;
-  const have = listed.checksums.sha1 !== undefined ? got.digests.sha1 : got.digests.md5;
-  return { reason: `the bytes received do not match the server's checksum (${want}, received ${have}): not installed, tried again next pass`, stale: false };
+/** `installDownload` through the group: false when the local file changed since the scan (the download is dropped). */
+async function groupInstall(ctx: ExecutorContext, group: GroupCommit, temp: string, path: string, got: Downloaded): Promise<boolean> {
+  if (got.modified !== undefined) await ctx.local.stampModified(temp, got.modified);
+  const staged = await ctx.local.statAbsolute(temp, path);
+  const r = ctx.remoteTree.get(path);
+  const etag = got.etag;
+  return group.install({
+    temp,
+    entry: { ...withDigest(staged, got.digests.sha1), ...etagOf(etag), ...fileIdOf(r) },
+    unchanged: async () => !(await changedLocally(ctx, path)),
+    ...(r !== undefined && etag !== undefined && r.etag !== etag ? { alsoRecord: () => ctx.state.setRemote(path, { ...r, etag }) } : {}),
+  });
 }
 
 /**

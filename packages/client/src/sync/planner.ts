@@ -69,10 +69,14 @@ export function plan(input: PlanInput): Action[] {
 
   const paths = [...new Set([...synced.keys(), ...local.keys(), ...remote.keys()])].filter((p) => p !== '');
   const byPath = new Map<string, Action>();
-  const taken = (p: string) => local.has(p) || remote.has(p) || [...byPath.values()].some((a) => a.type === 'conflict' && a.copy === p);
+  // The conflict copies named so far, in a set: a first sync over two full folders makes a conflict of every file.
+  const copies = new Set<string>();
+  const taken = (p: string) => local.has(p) || remote.has(p) || copies.has(p);
   for (const path of paths) {
     const action = decide(path, synced.get(path), local.get(path), remote.get(path), input.now, taken);
-    if (action !== undefined) byPath.set(path, action);
+    if (action === undefined) continue;
+    byPath.set(path, action);
+    if (action.type === 'conflict') copies.add(action.copy);
   }
   keepFoldersWithContent(paths, byPath, local, remote);
   actions.push(...byPath.values());

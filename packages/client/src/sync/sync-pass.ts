@@ -32,6 +32,8 @@ export interface SyncOptions extends RemoteCollectionOptions {
   /** The clock, for conflict-copy names. */
   readonly now?: () => Date;
   readonly onAction?: (report: ActionReport) => void;
+  /** Downloads, uploads and folders made at once (default 4, `DEFAULT_TRANSFERS`; 1: one at a time). */
+  readonly transfers?: number;
   /** Stops the pass between two actions (SIGINT, SIGTERM): what was done is recorded, the rest waits for the next run. */
   readonly signal?: AbortSignal;
 }
@@ -121,6 +123,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
       ...(root.davCollection === undefined ? {} : { davCollection: root.davCollection }),
       ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.transfers === undefined ? {} : { transfers: options.transfers }),
     });
     return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length };
   } finally {
