@@ -100,6 +100,11 @@ it('with change feeds on both instances, a change is pushed once per registratio
   const [one, two] = [await instance(url, true), await instance(url, true)] as [Instance, Instance];
   service ??= await TestPushService.start(vapid.publicKey);
   await mkcol(`${one.origin}/cal`);
+  // The MKCOL is a change too (of /cal's own token): let its fan-out finish
+  // first, or under load it can run after once-0 registered and wake it once
+  // more — a spurious wake-up, not the double delivery this test looks for.
+  await one.middleware.push!.dispatcher.idle();
+  await two.middleware.push!.dispatcher.idle();
   // Registrations through both instances (a client registers wherever its request lands).
   const names = ['once-0', 'once-1', 'once-2', 'once-3', 'once-4', 'once-5'];
   for (const [i, name] of names.entries()) {
