@@ -197,6 +197,7 @@ const SYNC_FLAGS = {
   json: { type: 'boolean' },
   'max-delete': { type: 'string' },
   interval: { type: 'string' },
+  'full-scan': { type: 'string' },
   transfers: { type: 'string' },
   'no-watch': { type: 'boolean' },
   user: { type: 'string', short: 'u' },
@@ -220,6 +221,7 @@ function parseSync(args: readonly string[], env: NodeJS.ProcessEnv): CommandLine
     interval: values.interval === undefined ? 30 : integer('--interval', values.interval, 1, 86_400),
     watch: values['no-watch'] !== true,
     ...(values.transfers === undefined ? {} : { transfers: integer('--transfers', values.transfers, 1, 64) }),
+    ...(values['full-scan'] === undefined ? {} : { fullScan: integer('--full-scan', values['full-scan'], 1, 86_400) }),
     ...optionalCredentials(values.user, fromUrl, env),
   };
   return { command: 'sync', options };

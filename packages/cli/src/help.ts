@@ -97,6 +97,8 @@ Options:
       --max-delete PCT     refuse a pass that deletes more than PCT % of the
                            synced files (default 50; 100 turns the guard off)
       --interval SECONDS   without --once: between timed passes (default 30)
+      --full-scan SECONDS  without --once: scan DIR at least this often even
+                           when the watcher heard nothing (default 600)
       --transfers N        downloads, uploads, conflicts and folders made
                            at once (default 4; 1 to 64)
       --no-watch           without --once: neither watch DIR nor listen to the
@@ -110,6 +112,10 @@ Environment:
 Without --once it keeps running: a pass at start, then one whenever DIR changes
 (watched), the server says its collection changed (its change stream, where it
 has one: davsync serve --push), or --interval passes (polling by sync token).
+While the watcher hears nothing, those server-driven passes skip the scan of
+DIR (an idle poll is one request); DIR is still scanned after a local change, a
+watcher error, a failed pass and every --full-scan seconds, as watchers can
+miss events.
 
 Progress goes to stderr, one summary line per pass to stdout. Exit status: 0 in
 sync (or stopped by SIGINT/SIGTERM), 1 failure or refusal (DIR or the remote

@@ -32,8 +32,8 @@ export type { PassCounts, PassResult, SyncOptions } from './sync/sync-pass';
 export { LocalFolder } from './local/local-files';
 
 // Continuous mode: the folder watched, the server's change stream heard, passes on demand.
-export { syncContinuously } from './sync/continuous-sync';
-export type { ContinuousOptions, PassTrigger } from './sync/continuous-sync';
+export { DEFAULT_FULL_SCAN_INTERVAL_MS, syncContinuously } from './sync/continuous-sync';
+export type { ContinuousOptions, PassTrigger, Watcher } from './sync/continuous-sync';
 export { FolderWatcher } from './local/folder-watcher';
 export type { FolderWatcherHandlers } from './local/folder-watcher';
 export { RemoteChangeStream } from './remote/remote-change-stream';

@@ -25,6 +25,8 @@ export interface SyncCommandOptions {
   readonly maxDelete: number;
   /** Seconds between timed passes without --once. */
   readonly interval: number;
+  /** Without --once: seconds between scans of DIR when the watcher is quiet (--full-scan; the client's default when absent). */
+  readonly fullScan?: number;
   /** Transfers at once (--transfers; the client's default when absent). */
   readonly transfers?: number;
   /** Without --once: watch DIR and listen to the server's change stream (false: timed passes only). */
@@ -62,6 +64,7 @@ async function loop(base: SyncOptions, options: SyncCommandOptions, out: LineSin
       syncContinuously({
         ...base,
         intervalMs: options.interval * 1000,
+        ...(options.fullScan === undefined ? {} : { fullScanIntervalMs: options.fullScan * 1000 }),
         signal: stopping.signal,
         watch: options.watch,
         stream: options.watch,

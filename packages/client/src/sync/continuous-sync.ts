@@ -11,17 +11,33 @@
  *   stream; a safety net otherwise);
  *
  * — and never two passes at once: a trigger during a pass asks for one
- * more after it. The state stays consistent whatever stops it: a pass
+ * more after it. A `remote` or `timer` pass skips the local scan when the
+ * watcher has heard nothing (no event, no error) since the previous pass
+ * began (`trustLocal`, trusted-local.ts): an idle poll then costs one
+ * REPORT, not an lstat of every file. Watchers can miss events (a full
+ * inotify queue, a network mount, a platform's coalescing), so a pass
+ * still scans at start-up, for a local event, after a failed pass or a
+ * watcher error, when not watching, after a trusting pass found a local
+ * file changed (a deferred action), and at least every `fullScanIntervalMs`. The state stays consistent whatever stops it: a pass
  * records each action as it completes, an abort lets the action under way
  * finish, and kill -9 leaves what the next start resumes from.
  */
-import { FolderWatcher } from '../local/folder-watcher';
+import { FolderWatcher, type FolderWatcherHandlers } from '../local/folder-watcher';
 import { RemoteCollection } from '../remote/remote-collection';
 import type { StreamStatus } from '../remote/remote-change-stream';
 import { SyncRefused, syncPass, type PassResult, type SyncOptions } from './sync-pass';
 
+/** A pass scans the folder at least this often, whatever the watcher says: watchers can miss events. */
+export const DEFAULT_FULL_SCAN_INTERVAL_MS = 10 * 60_000;
+
 /** The longest a burst of events can hold a pass back. */
 const MAX_DELAY_MS = 2000;
+
+/** What the loop needs of a folder watcher. */
+export interface Watcher {
+  start(): void;
+  close(): void;
+}
 
 export type PassTrigger = 'start' | 'local' | 'remote' | 'timer' | 'retry';
 
@@ -32,8 +48,12 @@ export interface ContinuousOptions extends SyncOptions {
   readonly debounceMs?: number;
   /** Stops the loop: the pass under way finishes its current action. */
   readonly signal: AbortSignal;
+  /** A pass scans the folder at least this often, even with a quiet watcher (default 10 minutes). */
+  readonly fullScanIntervalMs?: number;
   /** Watch the folder (default true). */
   readonly watch?: boolean;
+  /** Makes the watcher (default: a {@link FolderWatcher}); tests pass one whose events they decide. */
+  readonly makeWatcher?: (dir: string, handlers: FolderWatcherHandlers) => Watcher;
   /** Listen to the server's change stream when it has one (default true). */
   readonly stream?: boolean;
   readonly onPass: (result: PassResult, trigger: PassTrigger) => void;
@@ -63,13 +83,29 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
     wake?.();
   };
 
-  const watcher = options.watch === false ? undefined : new FolderWatcher(options.dir, {
-    onChange: () => want('local', debounceMs),
-    onError: (err, retryMs) => options.onNotice?.(`watching ${options.dir} failed (${err.message}); a full scan after ${Math.round(retryMs / 1000)} s`),
+  const fullScanIntervalMs = options.fullScanIntervalMs ?? DEFAULT_FULL_SCAN_INTERVAL_MS;
+  // Whether the next pass may take the local side from the state: set when a pass begins, spoiled by any watcher news.
+  let watcherQuiet = false;
+  let lastScanAt = 0;
+  let watcherDown = false; // between an error and the re-opened watcher's first signal
+  const makeWatcher = options.makeWatcher ?? ((dir, handlers) => new FolderWatcher(dir, handlers));
+  const watcher = options.watch === false ? undefined : makeWatcher(options.dir, {
+    onChange: () => {
+      watcherQuiet = false;
+      watcherDown = false;
+      want('local', debounceMs);
+    },
+    onError: (err, retryMs) => {
+      watcherQuiet = false;
+      watcherDown = true;
+      options.onNotice?.(`watching ${options.dir} failed (${err.message}); a full scan after ${Math.round(retryMs / 1000)} s`);
+    },
   });
+  let watching = watcher !== undefined;
   try {
     watcher?.start();
   } catch (err) {
+    watching = false;
     options.onNotice?.(`cannot watch ${options.dir} (${(err as Error).message}): local changes are found by the timed passes`);
   }
   const streamDone = options.stream === false ? Promise.resolve() : listenToServer(options, () => want('remote', 50));
@@ -83,11 +119,23 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
       if (wanted !== undefined && now >= wakeAt) {
         const trigger = wanted;
         wanted = undefined;
+        const trustLocal = watching && !watcherDown && watcherQuiet && serverDriven(trigger) && Date.now() - lastScanAt < fullScanIntervalMs;
+        // Events from here on (this pass's own writes included) make the next pass scan.
+        watcherQuiet = true;
+        const startedAt = Date.now();
         try {
-          options.onPass(await syncPass(options), trigger);
+          const result = await syncPass({ ...options, trustLocal });
+          if (result.scanned) lastScanAt = startedAt;
+          // A trusting pass that found a local file not as recorded (the watcher missed it): scan now.
+          else if (result.counts.deferred > 0) {
+            watcherQuiet = false;
+            want('retry', 0);
+          }
+          options.onPass(result, trigger);
           retryMs = 2000;
         } catch (err) {
           if (err instanceof SyncRefused) throw err; // someone has to look
+          watcherQuiet = false; // what the failed pass left half done is found by a scan
           options.onPassError(err);
           if (!signal.aborted) want('retry', Math.min(retryMs, options.intervalMs));
           retryMs = Math.min(retryMs * 2, options.intervalMs);
@@ -117,6 +165,11 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
     watcher?.close();
     await streamDone;
   }
+}
+
+/** A pass asked for by the server or the clock: what the local side holds is not its question. */
+function serverDriven(trigger: PassTrigger): boolean {
+  return trigger === 'remote' || trigger === 'timer';
 }
 
 /** The change stream, for as long as the loop runs; notices when it connects, drops, or does not exist. */

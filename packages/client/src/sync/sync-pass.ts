@@ -11,7 +11,8 @@ import type { Unreadable } from '../remote/change-feed';
 import { MemberNames, memberExtension } from '../remote/member-names';
 import { RemoteCollection, type RemoteCollectionOptions } from '../remote/remote-collection';
 import { LocalFolder } from '../local/local-files';
-import { STATE_DIR, scanLocal } from '../local/local-scan';
+import { STATE_DIR, scanLocal, type LocalScan } from '../local/local-scan';
+import { trustedLocal } from './trusted-local';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
 import { PassTimings } from './pass-timings';
@@ -36,6 +37,11 @@ export interface SyncOptions extends RemoteCollectionOptions {
   readonly transfers?: number;
   /** Stops the pass between two actions (SIGINT, SIGTERM): what was done is recorded, the rest waits for the next run. */
   readonly signal?: AbortSignal;
+  /**
+   * Continuous mode, the folder watcher quiet since the previous pass began: the local side is taken
+   * as the state records it (no scan; `trusted-local.ts`). Ignored while a synced identity is racy.
+   */
+  readonly trustLocal?: boolean;
 }
 
 /** A pass refused before it changed anything: a vanished root, or too many deletions. */
@@ -65,6 +71,8 @@ export interface PassResult {
   readonly tokenRefused: boolean;
   /** Nothing was left to do but report unsyncable names. */
   readonly agreed: boolean;
+  /** The folder was scanned (false: a `trustLocal` pass took the local side from the state). */
+  readonly scanned: boolean;
 }
 
 /** Files deleted by a pass are not guarded below this many (deleting one of two files is a normal edit). */
@@ -75,8 +83,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
   await checkLocalRoot(options.dir);
   // The folder is scanned while the server answers (the scan yields between folders):
   // the two waits overlap. Nothing below changes the tree before the scan is awaited.
-  const scanning = scanLocal(options.dir);
-  scanning.catch(() => undefined); // awaited below; not an unhandled rejection if the pass stops first
+  let scanning = options.trustLocal === true ? undefined : startScan(options.dir);
   const remote = new RemoteCollection(options);
   const root = await remote.stat('');
   timings.mark('root');
@@ -94,13 +101,21 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     const pending = state.pendingPaths();
     const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
     state.resolvePending((p) => identities.get(p));
+    // A same-tick identity is trusted only after its content is compared (racy-files.ts): that needs the scan.
+    if (scanning === undefined && state.racySynced().length > 0) scanning = startScan(options.dir);
     timings.mark('open');
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     state.adoptFileIds();
     if (options.dryRun !== true) await resumeDeltaUploads(remote, state);
     timings.mark('feed');
-    const scan = await scanning;
-    timings.mark(`scan (${scan.entries.size})`);
+    if (scanning === undefined && unreadable.length === 0 && state.remoteAsSynced()) {
+      // Nothing changed on the server, and nothing here as far as the watcher knows: nothing to do.
+      timings.mark('trusted local side: nothing to plan');
+      timings.report();
+      return { actions: [], reports: [], counts: count([], []), tokenRefused, agreed: true, scanned: false };
+    }
+    const scan = scanning === undefined ? trustedLocal(state) : await scanning;
+    timings.mark(scanning === undefined ? `local side from the state (${scan.entries.size})` : `scan (${scan.entries.size})`);
     // Same-tick identities hashed first (racy-files.ts): the scan's entries then carry their digests,
     // and the check below, like the planner, compares those by content.
     await hashRacyFiles(local, scan.entries, state.racySynced(), state);
@@ -113,7 +128,7 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     guardDeletions(actions, synced, options.maxDeletePercent ?? 50);
     const agreed = actions.every((a) => a.type === 'skip');
     timings.report();
-    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed };
+    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed, scanned: scanning !== undefined };
     const reports = await execute(actions, {
       remote,
       local,
@@ -125,10 +140,16 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.transfers === undefined ? {} : { transfers: options.transfers }),
     });
-    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length };
+    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length, scanned: scanning !== undefined };
   } finally {
     state.close();
   }
+}
+
+function startScan(dir: string): Promise<LocalScan> {
+  const scanning = scanLocal(dir);
+  scanning.catch(() => undefined); // awaited later; not an unhandled rejection if the pass stops first
+  return scanning;
 }
 
 /** Passes until one finds nothing to do, at most `maxPasses` (a folder edited without pause never agrees). */
