@@ -40,11 +40,16 @@ describe('parseCommandLine: sync', () => {
     expect(parseCommandLine(['sync', 'dir', 'http://h/', '--transfers', '8'], {})).toMatchObject({ command: 'sync', options: { transfers: 8 } });
     expect((parseCommandLine(['sync', 'dir', 'http://h/'], {}) as { options: object }).options).not.toHaveProperty('transfers');
   });
+  it('--full-scan SECONDS sets how often a quiet watcher still scans (absent: the client default)', () => {
+    expect(parseCommandLine(['sync', 'dir', 'http://h/', '--full-scan', '120'], {})).toMatchObject({ command: 'sync', options: { fullScan: 120 } });
+    expect((parseCommandLine(['sync', 'dir', 'http://h/'], {}) as { options: object }).options).not.toHaveProperty('fullScan');
+  });
   it.each([
     [['sync', 'dir', 'http://h/', '--transfers', '0'], '--transfers must be a whole number from 1 to 64, not "0" (see davsync sync --help)'],
     [['sync', 'dir', 'http://h/', '--transfers', 'many'], '--transfers must be a whole number from 1 to 64, not "many" (see davsync sync --help)'],
     [['sync', 'dir'], 'missing URL (see davsync sync --help)'],
     [['sync', 'dir', 'ftp://h/'], 'URL must be an absolute http:// or https:// URL (see davsync sync --help)'],
+    [['sync', 'dir', 'http://h/', '--full-scan', '0'], '--full-scan must be a whole number from 1 to 86400, not "0" (see davsync sync --help)'],
     [['sync', 'dir', 'http://h/', '--max-delete', '150'], '--max-delete must be a whole number from 0 to 100, not "150" (see davsync sync --help)'],
   ])('%j is refused: %s', (argv, message) => {
     expect(() => parseCommandLine(argv, {})).toThrow(new UsageError(message));
