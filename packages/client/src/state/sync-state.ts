@@ -35,6 +35,20 @@ import { DeltaUploadLog } from './delta-uploads';
 /** 2: the server's checksums (`remote.checksums`) and the digest of a too-recent identity (`sha1`). */
 const SCHEMA_VERSION = '2';
 
+/**
+ * `meta.agreed` says "the remote table equals the synced one" (`remoteAsSynced`), written only
+ * right after that was checked. Any row written to `remote` or `synced` deletes it, by a trigger:
+ * inside the same transaction as the write, so no code path can forget to, and no crash can leave
+ * a stale "agreed" behind (the write and the deletion commit together or not at all).
+ */
+const AGREED_TRIGGERS = (['remote', 'synced'] as const)
+  .flatMap((table) =>
+    (['INSERT', 'UPDATE', 'DELETE'] as const).map(
+      (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_${op.toLowerCase()}_spoils_agreed AFTER ${op} ON ${table} BEGIN DELETE FROM meta WHERE key = 'agreed'; END;`,
+    ),
+  )
+  .join('\n');
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS remote (
@@ -44,7 +58,9 @@ CREATE TABLE IF NOT EXISTS synced (
 CREATE TABLE IF NOT EXISTS names (segment TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS pending (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
+${AGREED_TRIGGERS}
 `;
+
 
 /** Version 1 → 2: three columns, all empty (nothing known yet is lost: an empty one means "not known"). */
 const UPGRADE_1_TO_2 = `
@@ -183,6 +199,20 @@ export class SyncState {
    * the planner leaves it out.
    */
   remoteAsSynced(): boolean {
+    // Remembered from a previous check, with no write to either table since (AGREED_TRIGGERS).
+    if (this.statement("SELECT 1 FROM meta WHERE key = 'agreed'").get() !== undefined) return true;
+    const same = this.compareRemoteWithSynced();
+    // Remembered for the next pass (one small write, only when it was not known): an idle poll then skips the comparison.
+    if (same) this.statement("INSERT OR REPLACE INTO meta (key, value) VALUES ('agreed', '1')").run();
+    return same;
+  }
+
+  /** Whether `remoteAsSynced` would answer from memory (for tests and timings). */
+  agreementRemembered(): boolean {
+    return this.statement("SELECT 1 FROM meta WHERE key = 'agreed'").get() !== undefined;
+  }
+
+  private compareRemoteWithSynced(): boolean {
     const same = this.db
       .prepare(
         `SELECT (SELECT count(*) FROM remote WHERE path != '') = (SELECT count(*) FROM synced WHERE path != '')

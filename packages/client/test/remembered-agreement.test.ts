@@ -1,0 +1,148 @@
+/**
+ * `SyncState.remoteAsSynced` remembers a "yes" (meta `agreed`) so that the
+ * next idle pass skips the whole-table comparison; every write to `remote`
+ * or `synced` forgets it, in the same transaction (triggers).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { SyncState } from '../src/state/sync-state';
+
+const URL = 'http://h/dav/';
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'davsync-client-agreed-'));
+  file = join(dir, 'state.db');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A state whose two tables agree (one folder, one file), the agreement checked and so remembered. */
+function agreedState(): SyncState {
+  const state = SyncState.open(file, URL);
+  state.applyRemote([
+    { type: 'changed', entry: { path: 'd', kind: 'dir', fileId: 'D' } },
+    { type: 'changed', entry: { path: 'd/x', kind: 'file', etag: '"1"', fileId: 'F' } },
+  ]);
+  state.setSynced({ path: 'd', kind: 'dir', fileId: 'D', ino: '1' });
+  state.setSynced({ path: 'd/x', kind: 'file', etag: '"1"', fileId: 'F', size: 1, mtimeNs: '5', ino: '2' });
+  expect(state.agreementRemembered()).toBe(false);
+  expect(state.remoteAsSynced()).toBe(true);
+  expect(state.agreementRemembered()).toBe(true);
+  return state;
+}
+
+/** Writes to the database behind SyncState's back (it holds an exclusive lock, so after closing it). */
+function raw(sql: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+describe('the remembered agreement of the remote and synced tables', () => {
+  it('is answered from memory, without comparing: a difference slipped in behind the triggers goes unseen', () => {
+    agreedState().close();
+    // Bypass the triggers to prove the comparison is skipped (this is exactly what they exist to prevent).
+    raw("DROP TRIGGER remote_update_spoils_agreed; UPDATE remote SET etag = '\"2\"' WHERE path = 'd/x';");
+    const state = SyncState.open(file, URL); // re-creates the dropped trigger
+    try {
+      expect(state.remoteAsSynced()).toBe(true);
+      // Once forgotten, the comparison runs and sees the difference.
+      state.setRemote('d/x', { path: 'd/x', kind: 'file', etag: '"2"', fileId: 'F' });
+      expect(state.remoteAsSynced()).toBe(false);
+      expect(state.agreementRemembered()).toBe(false);
+    } finally {
+      state.close();
+    }
+  });
+
+  it('survives closing and opening again (an idle pass of a new process uses it)', () => {
+    agreedState().close();
+    const state = SyncState.open(file, URL);
+    try {
+      expect(state.agreementRemembered()).toBe(true);
+    } finally {
+      state.close();
+    }
+  });
+
+  it('is not remembered when the tables differ', () => {
+    const state = SyncState.open(file, URL);
+    try {
+      state.applyRemote([{ type: 'changed', entry: { path: 'a', kind: 'file', etag: '"1"' } }]);
+      expect(state.remoteAsSynced()).toBe(false);
+      expect(state.agreementRemembered()).toBe(false);
+    } finally {
+      state.close();
+    }
+  });
+
+  const writers: [string, (s: SyncState) => void][] = [
+    ['a feed page', (s) => s.applyRemote([{ type: 'changed', entry: { path: 'n', kind: 'file', etag: '"9"' } }])],
+    ['a feed removal', (s) => s.applyRemote([{ type: 'removed', path: 'd/x' }])],
+    ['a full listing that drops a path', (s) => s.finishFeed([{ path: '', recursive: true }], new Set(['d']), { mode: 'propfind' })],
+    ['setRemote', (s) => s.setRemote('d/x', { path: 'd/x', kind: 'file', etag: '"1"', fileId: 'F' })],
+    ['setRemote(undefined)', (s) => s.setRemote('d/x', undefined)],
+    ['setSynced', (s) => s.setSynced({ path: 'd/x', kind: 'file', etag: '"1"', fileId: 'F', size: 2, mtimeNs: '6', ino: '2' })],
+    ['forgetSynced', (s) => s.forgetSynced('d')],
+    ['a synced move', (s) => s.move('synced', 'd', 'e')],
+    ['a remote move', (s) => s.move('remote', 'd', 'e')],
+    ['commitPending', (s) => s.commitPending({ path: 'p', kind: 'file', etag: '"3"', size: 1, mtimeNs: '1', ino: '3' })],
+    [
+      'resolvePending adopting a download',
+      (s) => {
+        s.setPending({ path: 'p', kind: 'file', etag: '"3"', size: 1, mtimeNs: '1', ino: '3' });
+        s.resolvePending(() => ({ size: 1, mtimeNs: '1', ino: '3' }));
+      },
+    ],
+  ];
+  it.each(writers)('is forgotten by %s, durably', (_name, write) => {
+    const state = agreedState();
+    write(state);
+    expect(state.agreementRemembered()).toBe(false);
+    state.close();
+    const again = SyncState.open(file, URL);
+    try {
+      expect(again.agreementRemembered()).toBe(false);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('is forgotten by adoptFileIds giving a synced row its ID', () => {
+    const state = SyncState.open(file, URL);
+    try {
+      state.applyRemote([{ type: 'changed', entry: { path: 'd', kind: 'dir', fileId: 'D' } }]);
+      state.setSynced({ path: 'd', kind: 'dir', ino: '1' }); // made by MKCOL: no ID yet
+      expect(state.remoteAsSynced()).toBe(true);
+      state.adoptFileIds();
+      expect(state.synced().get('d')?.fileId).toBe('D');
+      expect(state.agreementRemembered()).toBe(false);
+    } finally {
+      state.close();
+    }
+  });
+
+  it('a write rolled back (a transaction that failed) leaves both the rows and the memory as they were', () => {
+    const state = agreedState();
+    try {
+      expect(() =>
+        state.transaction(() => {
+          state.setSynced({ path: 'd/x', kind: 'file', etag: '"7"', size: 1, mtimeNs: '5', ino: '2' });
+          throw new Error('stopped midway');
+        }),
+      ).toThrow('stopped midway');
+      expect(state.synced().get('d/x')?.etag).toBe('"1"');
+      expect(state.agreementRemembered()).toBe(true);
+    } finally {
+      state.close();
+    }
+  });
+});
