@@ -3,13 +3,13 @@
  * edit is synced within a moment rather than at the next timed pass.
  * node:fs.watch with `recursive: true` (inotify on Linux, where Node ≥ 20
  * watches new subfolders too; FSEvents on macOS; ReadDirectoryChangesW on
- * Windows). An event's path carries no trust: it only wakes the sync,
- * whose pass scans the whole folder. Its silence is trusted a little: a
- * timer or server pass with no event since the last one skips the scan,
- * bounded by continuous-sync.ts's full-scan interval and guarded by the
- * executor's identity checks — so a lost event delays a local change, and
- * never loses one. A watcher that fails (too many folders for the
- * inotify limit, the folder replaced) is reported and re-opened with
+ * Windows). An event's path says where to look: the next pass lstats it
+ * (and lists it, if a folder) instead of scanning the whole folder. Its
+ * silence about the rest is trusted a little — bounded by continuous-sync.ts's
+ * full-scan interval and guarded by the executor's identity checks — so a
+ * lost event delays a local change, and never loses one. An event without
+ * a path makes the next pass scan. A watcher that fails (too many folders
+ * for the inotify limit, the folder replaced) is reported and re-opened with
  * back-off while the timed passes go on (scanning). The client's own
  * `.davsync-client/` is ignored, or every pass would wake the next.
  */

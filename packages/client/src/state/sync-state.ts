@@ -225,6 +225,46 @@ export class SyncState {
   }
 
   /**
+   * The paths where the remote table differs from the synced one, by `remoteChanged`'s rule (the
+   * comparison `remoteAsSynced` makes, listing instead of stopping): a pass that plans only the
+   * changed part of the trees starts from these (sync/changed-paths.ts). None when the agreement
+   * is remembered.
+   */
+  remoteDifferences(): string[] {
+    if (this.agreementRemembered()) return [];
+    return this.statement(
+      `SELECT r.path FROM remote r LEFT JOIN synced s ON s.path = r.path
+         WHERE r.path != '' AND (s.path IS NULL OR s.kind != r.kind OR (r.kind = 'file' AND r.etag != s.etag))
+       UNION ALL
+       SELECT s.path FROM synced s WHERE s.path != '' AND NOT EXISTS (SELECT 1 FROM remote r WHERE r.path = s.path)`,
+    )
+      .pluck()
+      .all() as string[];
+  }
+
+  /** The synced rows at and below `path` (a key range: a seek, not a scan). */
+  syncedUnder(path: string): SyncedEntry[] {
+    const rows = this.statement(`SELECT ${SYNCED_COLUMNS} FROM synced WHERE path = ? OR (path > ? AND path < ?)`).raw().all(path, `${path}/`, `${path}0`) as SyncedRaw[];
+    return rows.map(([path, kind, etag, file_id, size, mtime_ns, ino, sha1]) => syncedEntry({ path, kind, etag, file_id, size, mtime_ns, ino, sha1 }));
+  }
+
+  /** The remote rows at and below `path`. */
+  remoteUnder(path: string): RemoteEntry[] {
+    const rows = this.statement(`SELECT ${REMOTE_COLUMNS} FROM remote WHERE path = ? OR (path > ? AND path < ?)`).raw().all(path, `${path}/`, `${path}0`) as RemoteRaw[];
+    return rows.map(([path, kind, etag, file_id, size, modified, checksums]) => remoteEntry({ path, kind, etag, file_id, size, modified, checksums }));
+  }
+
+  /** Whether either table holds `path`. */
+  holds(path: string): boolean {
+    return this.statement('SELECT 1 FROM synced WHERE path = ? UNION ALL SELECT 1 FROM remote WHERE path = ? LIMIT 1').get(path, path) !== undefined;
+  }
+
+  /** How many files are synced (the mass-deletion guard's denominator). */
+  syncedFileCount(): number {
+    return this.statement("SELECT count(*) FROM synced WHERE kind = 'file'").pluck().get() as number;
+  }
+
+  /**
    * The local identity of every synced path as one string, one record per
    * path joined by NUL (no path holds one: it could not have been synced),
    * in no particular order — `identityRecord` (sync/nothing-to-plan.ts)

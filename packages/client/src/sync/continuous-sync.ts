@@ -11,14 +11,18 @@
  *   stream; a safety net otherwise);
  *
  * — and never two passes at once: a trigger during a pass asks for one
- * more after it. A `remote` or `timer` pass skips the local scan when the
- * watcher has heard nothing (no event, no error) since the previous pass
- * began (`trustLocal`, trusted-local.ts): an idle poll then costs one
- * REPORT, not an lstat of every file. Watchers can miss events (a full
- * inotify queue, a network mount, a platform's coalescing), so a pass
- * still scans at start-up, for a local event, after a failed pass or a
- * watcher error, when not watching, after a trusting pass found a local
- * file changed (a deferred action), and at least every `fullScanIntervalMs`. The state stays consistent whatever stops it: a pass
+ * more after it. While the watcher works and names what changed, a pass
+ * does not scan the folder (`trustLocal`): it looks only at the paths
+ * reported since the previous pass began (and below a reported folder),
+ * takes everything else as the state recorded it, and plans only the paths
+ * that changed on either side (changed-paths.ts) — an idle poll costs one
+ * REPORT, an edit a few lstats, not an lstat of every file. Watchers can
+ * miss events (a full inotify queue, a network mount, a platform's
+ * coalescing), so a pass still scans at start-up, after a failed pass or a
+ * watcher error, for an event without a path or a flood of them, when not
+ * watching, after a trusting pass found a local file changed (a deferred
+ * action), and at least every `fullScanIntervalMs`. The state stays
+ * consistent whatever stops it: a pass
  * records each action as it completes, an abort lets the action under way
  * finish, and kill -9 leaves what the next start resumes from.
  */
@@ -29,6 +33,12 @@ import { SyncRefused, syncPass, type PassResult, type SyncOptions } from './sync
 
 /** A pass scans the folder at least this often, whatever the watcher says: watchers can miss events. */
 export const DEFAULT_FULL_SCAN_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Paths the watcher reported are looked at one by one while fewer than this; past it (a big copy
+ * into the folder) the next pass scans instead: a listing of everything is then the cheaper way.
+ */
+const MAX_REPORTED = 10_000;
 
 /** The longest a burst of events can hold a pass back. */
 const MAX_DELAY_MS = 2000;
@@ -84,14 +94,17 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
   };
 
   const fullScanIntervalMs = options.fullScanIntervalMs ?? DEFAULT_FULL_SCAN_INTERVAL_MS;
-  // Whether the next pass may take the local side from the state: set when a pass begins, spoiled by any watcher news.
+  // Whether the next pass may take the local side from the state, but for the paths reported meanwhile: set when
+  // a pass begins, spoiled by a change the watcher cannot name (or too many to list), an error, a failed pass.
   let watcherQuiet = false;
+  let reported = new Set<string>();
   let lastScanAt = 0;
   let watcherDown = false; // between an error and the re-opened watcher's first signal
   const makeWatcher = options.makeWatcher ?? ((dir, handlers) => new FolderWatcher(dir, handlers));
   const watcher = options.watch === false ? undefined : makeWatcher(options.dir, {
-    onChange: () => {
-      watcherQuiet = false;
+    onChange: (path) => {
+      if (path === undefined || reported.size >= MAX_REPORTED) watcherQuiet = false;
+      else reported.add(path);
       watcherDown = false;
       want('local', debounceMs);
     },
@@ -119,12 +132,14 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
       if (wanted !== undefined && now >= wakeAt) {
         const trigger = wanted;
         wanted = undefined;
-        const trustLocal = watching && !watcherDown && watcherQuiet && serverDriven(trigger) && Date.now() - lastScanAt < fullScanIntervalMs;
-        // Events from here on (this pass's own writes included) make the next pass scan.
+        const trustLocal = watching && !watcherDown && watcherQuiet && Date.now() - lastScanAt < fullScanIntervalMs;
+        // Events from here on (this pass's own writes included) are looked at by the next pass.
+        const localChanges = [...reported];
+        reported = new Set();
         watcherQuiet = true;
         const startedAt = Date.now();
         try {
-          const result = await syncPass({ ...options, trustLocal });
+          const result = await syncPass({ ...options, trustLocal, ...(trustLocal ? { localChanges } : {}) });
           if (result.scanned) lastScanAt = startedAt;
           // A trusting pass that found a local file not as recorded (the watcher missed it): scan now.
           else if (result.counts.deferred > 0) {
@@ -167,10 +182,6 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
   }
 }
 
-/** A pass asked for by the server or the clock: what the local side holds is not its question. */
-function serverDriven(trigger: PassTrigger): boolean {
-  return trigger === 'remote' || trigger === 'timer';
-}
 
 /** The change stream, for as long as the loop runs; notices when it connects, drops, or does not exist. */
 async function listenToServer(options: ContinuousOptions, onChange: () => void): Promise<void> {

@@ -44,6 +44,12 @@ export interface PlanInput {
   readonly remote: ReadonlyMap<string, RemoteEntry>;
   /** For conflict-copy names. */
   readonly now: Date;
+  /**
+   * Whether a path that is in none of the three maps exists on some side: a pass that plans
+   * only the changed part of the trees (changed-paths.ts) answers from the state, so that a
+   * conflict copy is never named like a file outside that part. Default: it does not.
+   */
+  readonly elsewhere?: (path: string) => boolean;
 }
 
 /** The order actions run in: moves, then folders top-down, then content, then deletions bottom-up. */
@@ -71,7 +77,9 @@ export function plan(input: PlanInput): Action[] {
   const byPath = new Map<string, Action>();
   // The conflict copies named so far, in a set: a first sync over two full folders makes a conflict of every file.
   const copies = new Set<string>();
-  const taken = (p: string) => local.has(p) || remote.has(p) || copies.has(p);
+  const elsewhere = input.elsewhere;
+  const outside = (p: string) => elsewhere !== undefined && !input.synced.has(p) && !input.local.has(p) && !input.remote.has(p) && elsewhere(p);
+  const taken = (p: string) => local.has(p) || remote.has(p) || copies.has(p) || outside(p);
   for (const path of paths) {
     const action = decide(path, synced.get(path), local.get(path), remote.get(path), input.now, taken);
     if (action === undefined) continue;

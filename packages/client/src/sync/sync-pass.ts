@@ -12,7 +12,8 @@ import { MemberNames, memberExtension } from '../remote/member-names';
 import { RemoteCollection, type RemoteCollectionOptions } from '../remote/remote-collection';
 import { LocalFolder } from '../local/local-files';
 import { STATE_DIR, scanLocal, type LocalScan } from '../local/local-scan';
-import { trustedLocal } from './trusted-local';
+import { lookable, scanWatched } from '../local/watched-paths';
+import { restrictedTrees } from './changed-paths';
 import { SyncState } from '../state/sync-state';
 import { execute, type ActionReport } from './executor';
 import { PassTimings } from './pass-timings';
@@ -38,10 +39,18 @@ export interface SyncOptions extends RemoteCollectionOptions {
   /** Stops the pass between two actions (SIGINT, SIGTERM): what was done is recorded, the rest waits for the next run. */
   readonly signal?: AbortSignal;
   /**
-   * Continuous mode, the folder watcher quiet since the previous pass began: the local side is taken
-   * as the state records it (no scan; `trusted-local.ts`). Ignored while a synced identity is racy.
+   * Continuous mode, the folder watcher working and able to name what changed since the previous pass
+   * began: no scan. The local side is taken as the state records it (`trusted-local.ts`) except at
+   * `localChanges` and the same-tick files (`racy-files.ts`), which are looked at.
    */
   readonly trustLocal?: boolean;
+  /**
+   * With `trustLocal`: the paths the watcher reported since the previous pass began (relative).
+   * Only these are looked at (and what is below a reported folder); the pass then plans only the
+   * paths that changed on either side (changed-paths.ts). A path that cannot be looked at on its own
+   * (not relative and normal) makes the pass scan.
+   */
+  readonly localChanges?: readonly string[];
 }
 
 /** A pass refused before it changed anything: a vanished root, or too many deletions. */
@@ -73,6 +82,8 @@ export interface PassResult {
   readonly agreed: boolean;
   /** The folder was scanned (false: a `trustLocal` pass took the local side from the state). */
   readonly scanned: boolean;
+  /** A pass that did not scan: how many local paths it lstat'ed, and how many paths it planned. */
+  readonly looked?: { readonly localPaths: number; readonly plannedPaths: number };
 }
 
 /** Files deleted by a pass are not guarded below this many (deleting one of two files is a normal edit). */
@@ -83,7 +94,9 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
   await checkLocalRoot(options.dir);
   // The folder is scanned while the server answers (the scan yields between folders):
   // the two waits overlap. Nothing below changes the tree before the scan is awaited.
-  let scanning = options.trustLocal === true ? undefined : startScan(options.dir);
+  const localChanges = options.localChanges ?? [];
+  const trusting = options.trustLocal === true && lookable(localChanges);
+  let scanning = trusting ? undefined : startScan(options.dir);
   const remote = new RemoteCollection(options);
   const root = await remote.stat('');
   timings.mark('root');
@@ -101,49 +114,94 @@ export async function syncPass(options: SyncOptions): Promise<PassResult> {
     const pending = state.pendingPaths();
     const identities = new Map(await Promise.all(pending.map(async (p) => [p, await local.stat(p)] as const)));
     state.resolvePending((p) => identities.get(p));
-    // A same-tick identity is trusted only after its content is compared (racy-files.ts): that needs the scan.
-    if (scanning === undefined && state.racySynced().length > 0) scanning = startScan(options.dir);
     timings.mark('open');
     const { tokenRefused, unreadable } = await readRemoteChanges(remote, state);
     state.adoptFileIds();
     if (options.dryRun !== true) await resumeDeltaUploads(remote, state);
     timings.mark('feed');
-    if (scanning === undefined && unreadable.length === 0 && state.remoteAsSynced()) {
-      // Nothing changed on the server, and nothing here as far as the watcher knows: nothing to do.
-      timings.mark('trusted local side: nothing to plan');
-      timings.report();
-      return { actions: [], reports: [], counts: count([], []), tokenRefused, agreed: true, scanned: false };
-    }
-    const scan = scanning === undefined ? trustedLocal(state) : await scanning;
-    timings.mark(scanning === undefined ? `local side from the state (${scan.entries.size})` : `scan (${scan.entries.size})`);
+    const c: PassContext = { options, timings, state, local, remote, root, localChanges, tokenRefused, unreadable };
+    if (scanning === undefined) return await changedPathsPass(c);
+    const scan = await scanning;
+    timings.mark(`scan (${scan.entries.size})`);
     // Same-tick identities hashed first (racy-files.ts): the scan's entries then carry their digests,
     // and the check below, like the planner, compares those by content.
     await hashRacyFiles(local, scan.entries, state.racySynced(), state);
     // Both sides as synced (the usual pass): the plan is empty, proven without reading either tree (nothing-to-plan.ts).
     const settled = nothingToPlan(state, scan.entries);
     timings.mark(settled ? 'check: nothing to plan' : 'check');
-    const { actions, synced, remoteTree } = settled ? nothingPlanned() : planPass(scan.entries, state, options.now, timings);
-    for (const s of scan.skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
-    for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
-    guardDeletions(actions, synced, options.maxDeletePercent ?? 50);
-    const agreed = actions.every((a) => a.type === 'skip');
-    timings.report();
-    if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed, scanned: scanning !== undefined };
-    const reports = await execute(actions, {
-      remote,
-      local,
-      state,
-      localTree: scan.entries,
-      remoteTree,
-      ...(root.davCollection === undefined ? {} : { davCollection: root.davCollection }),
-      ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.transfers === undefined ? {} : { transfers: options.transfers }),
-    });
-    return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length, scanned: scanning !== undefined };
+    const { actions, remoteTree } = settled ? nothingPlanned() : planPass(scan.entries, state, options.now, timings);
+    return await finishPass(c, actions, scan.skipped, { local: scan.entries, remote: remoteTree }, undefined);
   } finally {
     state.close();
   }
+}
+
+interface PassContext {
+  readonly options: SyncOptions;
+  readonly timings: PassTimings;
+  readonly state: SyncState;
+  readonly local: LocalFolder;
+  readonly remote: RemoteCollection;
+  readonly root: RemoteEntry;
+  readonly localChanges: readonly string[];
+  readonly tokenRefused: boolean;
+  readonly unreadable: readonly Unreadable[];
+}
+
+/**
+ * A pass without a scan (continuous mode, the watcher healthy): the local side is the state's, except
+ * at the paths the watcher reported and the same-tick files, which are looked at; only the paths that
+ * changed on either side are planned (changed-paths.ts), with what a full plan would do for them.
+ */
+async function changedPathsPass(c: PassContext): Promise<PassResult> {
+  const { options, timings, state, local, tokenRefused, unreadable } = c;
+  // A same-tick identity is trusted only after its content is compared (racy-files.ts): those few are looked at too.
+  const racy = state.racySynced();
+  if (c.localChanges.length === 0 && racy.length === 0 && unreadable.length === 0 && state.remoteAsSynced()) {
+    // Nothing changed on the server, and nothing here as far as the watcher knows: nothing to do.
+    timings.mark('trusted local side: nothing to plan');
+    timings.report();
+    return { actions: [], reports: [], counts: count([], []), tokenRefused, agreed: true, scanned: false, looked: { localPaths: 0, plannedPaths: 0 } };
+  }
+  const watched = await scanWatched(options.dir, [...c.localChanges, ...racy.map((s) => s.path)]);
+  timings.mark(`look at ${c.localChanges.length} reported + ${racy.length} same-tick paths (${watched.entries.size} entries)`);
+  const trees = restrictedTrees(state.remoteDifferences(), watched, state);
+  timings.mark(`changed part (${trees.paths} paths)`);
+  await hashRacyFiles(local, trees.local, racy, state);
+  const actions = plan({ ...trees, now: (options.now ?? (() => new Date()))(), elsewhere: (p) => state.holds(p) });
+  timings.mark('plan');
+  return finishPass(c, actions, watched.skipped, { local: trees.local, remote: trees.remote }, { localPaths: watched.entries.size, plannedPaths: trees.paths });
+}
+
+/** Reports, the deletion guard, and the plan carried out: the end of every pass that planned. */
+async function finishPass(
+  c: PassContext,
+  actions: Action[],
+  skipped: readonly { readonly path: string; readonly reason: string }[],
+  trees: { readonly local: ReadonlyMap<string, LocalEntry>; readonly remote: ReadonlyMap<string, RemoteEntry> },
+  looked: PassResult['looked'],
+): Promise<PassResult> {
+  const { options, timings, state, tokenRefused, unreadable } = c;
+  for (const s of skipped) actions.push({ type: 'skip', path: s.path, reason: s.reason });
+  for (const u of unreadable) actions.push({ type: 'skip', path: u.href, reason: `on the server: ${u.reason}` });
+  guardDeletions(actions, () => state.syncedFileCount(), options.maxDeletePercent ?? 50);
+  const agreed = actions.every((a) => a.type === 'skip');
+  timings.report();
+  const scanned = looked === undefined;
+  const extra = looked === undefined ? {} : { looked };
+  if (options.dryRun === true) return { actions, reports: [], counts: count(actions, undefined), tokenRefused, agreed, scanned, ...extra };
+  const reports = await execute(actions, {
+    remote: c.remote,
+    local: c.local,
+    state,
+    localTree: trees.local,
+    remoteTree: trees.remote,
+    ...(c.root.davCollection === undefined ? {} : { davCollection: c.root.davCollection }),
+    ...(options.onAction === undefined ? {} : { onAction: options.onAction }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.transfers === undefined ? {} : { transfers: options.transfers }),
+  });
+  return { actions, reports, counts: count(actions, reports), tokenRefused, agreed: agreed && reports.length === actions.length, scanned, ...extra };
 }
 
 function startScan(dir: string): Promise<LocalScan> {
@@ -213,11 +271,11 @@ async function checkLocalRoot(dir: string): Promise<void> {
   if (!isDir) throw new SyncRefused(`${dir} does not exist or is not a folder: refusing to sync (an unmounted drive would look like everything deleted); create it to start`);
 }
 
-function guardDeletions(actions: readonly Action[], synced: ReadonlyMap<string, SyncedEntry>, percent: number): void {
+/** `syncedFileCount`: asked only when there are enough deletions to guard. */
+function guardDeletions(actions: readonly Action[], syncedFileCount: () => number, percent: number): void {
   const deletes = actions.filter((a) => (a.type === 'delete-local' || a.type === 'delete-remote') && a.kind === 'file');
   if (percent >= 100 || deletes.length < GUARD_MINIMUM) return;
-  let syncedFiles = 0;
-  for (const e of synced.values()) if (e.kind === 'file') syncedFiles++;
+  const syncedFiles = syncedFileCount();
   if (deletes.length * 100 <= percent * syncedFiles) return;
   const here = deletes.filter((a) => a.type === 'delete-local').length;
   throw new SyncRefused(

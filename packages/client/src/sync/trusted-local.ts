@@ -14,18 +14,21 @@
  */
 import type { LocalScan } from '../local/local-scan';
 import type { SyncState } from '../state/sync-state';
-import type { LocalEntry } from './entries';
+import type { LocalEntry, SyncedEntry } from './entries';
 
 export function trustedLocal(state: SyncState): LocalScan {
   const entries = new Map<string, LocalEntry>();
-  for (const s of state.synced().values()) {
-    entries.set(s.path, {
-      path: s.path,
-      kind: s.kind,
-      ...(s.size === undefined ? {} : { size: s.size }),
-      ...(s.mtimeNs === undefined ? {} : { mtimeNs: s.mtimeNs }),
-      ...(s.ino === undefined ? {} : { ino: s.ino }),
-    });
-  }
+  for (const s of state.synced().values()) entries.set(s.path, trustedEntry(s));
   return { entries, skipped: [] };
+}
+
+/** A synced path's local side as the state recorded it (no digest: a racy one is hashed before planning). */
+export function trustedEntry(s: SyncedEntry): LocalEntry {
+  return {
+    path: s.path,
+    kind: s.kind,
+    ...(s.size === undefined ? {} : { size: s.size }),
+    ...(s.mtimeNs === undefined ? {} : { mtimeNs: s.mtimeNs }),
+    ...(s.ino === undefined ? {} : { ino: s.ino }),
+  };
 }
