@@ -9,6 +9,11 @@
 //   rclone   `rclone bisync DIR X:files --workdir W` with
 //            RCLONE_CONFIG_X_TYPE=webdav, _URL=<proxy>, _VENDOR=owncloud
 //            (`rclone mkdir X:files` and `--resync` first)
+//   davsync-running  `davsync sync DIR URL --json --interval S` (no --once:
+//            the running client, folder watched, polling every --interval
+//            seconds — the bench's server has no change stream), started
+//            once and kept running; its passes are read from its --json lines
+//            (each carries the pass's own wall-clock `ms` and its trigger)
 // The initial sync (and rclone's --resync) is timed once and kept out of the
 // passes. Then, --runs times: a pass with nothing changed; 10 local edits
 // plus 10 remote edits (plain HTTP PUTs to the server, not through the
@@ -17,6 +22,14 @@
 // two sides are compared — the local folder's files and contents against the
 // server's folder on disk — and a difference is a failure (exit status 1),
 // never a time.
+//
+// The running client's columns mean something else, as its passes do not
+// start a process: "no change" is the in-process time of a pass its poll
+// started (the bytes: that poll's), "10 + 10" is the wall clock from the
+// first edit until the end of the pass that finished the 20 transfers —
+// which includes waiting for the watcher's debounce (0.3 s) and for the next
+// poll to see the server's edits (up to --interval) — and, beside it, the
+// time spent inside those passes.
 //
 // --contacts: the same passes on an address book of N vCards (default 5 000,
 // m0.vcf … with UID m0 …) in Radicale (Debian; set up as bench/peers does),
@@ -28,7 +41,8 @@
 // version after an upload where Radicale serves the properties reordered.
 //
 // Run:  npm run bench:client   (= tsc -b && node bench/client.js)
-// Options: --n 10000,50000  --runs 3  --clients davsync,rclone  --quick (N = 500, 1 run)  --contacts
+// Options: --n 10000,50000  --runs 3  --clients davsync,davsync-running,rclone  --quick (N = 500, 1 run)  --contacts
+//          --interval 1: the running client's poll, seconds
 //          --initial-limit 1800: seconds an initial sync may take before that
 //          client is given up at this N (reported, not timed)
 //          --json FILE (write the results)
@@ -53,7 +67,7 @@ const children = new Set(); // killed on the way out
 let scratch;
 
 function parseArgs(argv) {
-  const opts = { n: undefined, runs: 3, clients: undefined, initialLimitS: 1800, json: undefined, contacts: false, timings: false };
+  const opts = { n: undefined, runs: 3, clients: undefined, initialLimitS: 1800, json: undefined, contacts: false, timings: false, interval: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -64,6 +78,7 @@ function parseArgs(argv) {
     else if (a === '--runs') opts.runs = Number(value());
     else if (a === '--clients') opts.clients = value().split(',');
     else if (a === '--initial-limit') opts.initialLimitS = Number(value());
+    else if (a === '--interval') opts.interval = Number(value());
     else if (a === '--json') opts.json = value();
     else if (a === '--quick') Object.assign(opts, { n: [500], runs: 1 });
     else if (a === '--contacts') opts.contacts = true;
@@ -72,12 +87,12 @@ function parseArgs(argv) {
       process.env.DAVSYNC_TIMINGS = '1'; // inherited by every davsync sync the bench starts
     }
     else if (a === '--help') {
-      console.log('Usage: node bench/client.js [--contacts] [--n 10000,50000] [--runs 3] [--clients davsync,rclone] [--initial-limit 1800] [--quick] [--json FILE] [--timings]');
+      console.log('Usage: node bench/client.js [--contacts] [--n 10000,50000] [--runs 3] [--clients davsync,davsync-running,rclone] [--interval 1] [--initial-limit 1800] [--quick] [--json FILE] [--timings]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   opts.n ??= opts.contacts ? [5000] : [10000, 50000];
-  opts.clients ??= opts.contacts ? ['davsync', 'vdirsyncer'] : ['davsync', 'rclone'];
+  opts.clients ??= opts.contacts ? ['davsync', 'vdirsyncer'] : ['davsync', 'davsync-running', 'rclone'];
   if (opts.n.some((n) => !Number.isInteger(n) || n < 4 * EDITS) || !(opts.runs >= 1)) throw new Error('--n needs integers ≥ 40, --runs ≥ 1');
   return opts;
 }
@@ -278,6 +293,11 @@ const CLIENTS = {
       return passes.map((p) => Object.entries(p.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(' ') || 'nothing').join(' / ');
     },
   },
+  'davsync-running': {
+    available: () => true,
+    version: () => `${require(path.join(REPO, 'packages', 'cli', 'package.json')).version} (this checkout, without --once)`,
+    stateDir: '.davsync-client',
+  },
   rclone: {
     available: () => {
       try {
@@ -450,11 +470,131 @@ async function benchClient(name, n, opts, server, tmp, scenario) {
   return result;
 }
 
+// ---- the running client ---------------------------------------------------
+
+/**
+ * `davsync sync` without --once, started once: the initial sync is its first pass; then, --runs
+ * times, a pass its poll starts with nothing changed, and 10 + 10 edits until a pass has carried
+ * them all. Passes are read from its --json lines as they come.
+ */
+async function benchRunning(n, opts, server, tmp, scenario) {
+  const name = 'davsync-running';
+  const work = fs.mkdtempSync(path.join(tmp, `${name}-`));
+  const local = path.join(work, 'local');
+  fs.mkdirSync(local);
+  const proxy = await startProxy(server.port);
+  const result = { client: name, n, passes: { initial: [], unchanged: [], changed: [] }, errors: [] };
+  const seen = []; // { at, pass } for every --json line
+  let wake;
+  const began = now();
+  const child = spawn(process.execPath, [DAVSYNC_BIN, 'sync', local, `http://127.0.0.1:${proxy.port}/${scenario.collection}`, '--json', '--max-delete', '100', '--interval', String(opts.interval)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    for (let nl = stdout.indexOf('\n'); nl >= 0; nl = stdout.indexOf('\n')) {
+      const line = stdout.slice(0, nl);
+      stdout = stdout.slice(nl + 1);
+      if (line.trim() !== '') seen.push({ at: now(), pass: JSON.parse(line) });
+    }
+    wake?.();
+  });
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-100_000)));
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    wake?.();
+  });
+  /** The first pass from index `from` on that `ok` accepts (or an error after `limitMs`). */
+  const passFrom = async (from, ok, limitMs) => {
+    const deadline = now() + limitMs;
+    for (;;) {
+      for (let i = from; i < seen.length; i++) if (ok(seen[i].pass, i)) return { index: i, ...seen[i] };
+      if (exited) throw new Error(`the client exited: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      const left = deadline - now();
+      if (left <= 0) throw new Error(`no such pass within ${limitMs / 1000} s`);
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  };
+  const idle = (p) => Object.values(p.counts).every((v) => v === 0);
+  const summary = (p) => Object.entries(p.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(' ') || 'nothing';
+  const check = async (what) => {
+    const diff = difference(treeOf(local, '.davsync-client'), treeOf(server.dir), false);
+    if (diff !== undefined) throw new Error(`${what}: the two sides differ (${diff})`);
+  };
+  const timingsOf = (from) => (stderr.match(/pass timings: .*/g) ?? []).slice(-from);
+  try {
+    proxy.take();
+    const first = await passFrom(0, (p) => p.trigger === 'start', opts.initialLimitS * 1000);
+    const bytes0 = proxy.take();
+    result.passes.initial.push({ ms: first.at - began, up: bytes0.up, down: bytes0.down, summary: summary(first.pass) });
+    process.stderr.write(`initial ${seconds(first.at - began)} s; `);
+    await check('initial pass');
+    // Settled: a poll that neither scanned nor found anything (the first polls scan the initial sync's own
+    // watcher events, and hash the files downloaded in the last tick).
+    let settled = await passFrom(first.index + 1, (p) => p.trigger === 'timer' && !p.scanned && idle(p), 600_000);
+    for (let r = 0; r < opts.runs; r++) {
+      // A poll with nothing changed: bytes counted from the end of the pass before it.
+      let before = await passFrom(settled.index + 1, () => true, 600_000);
+      proxy.take();
+      const poll = await passFrom(before.index + 1, (p) => p.trigger === 'timer', 600_000);
+      const pb = proxy.take();
+      if (!idle(poll.pass) || poll.pass.scanned) result.errors.push(`unchanged pass ${r + 1}: expected an idle scan-free poll, got ${summary(poll.pass)}, scanned ${poll.pass.scanned}`);
+      result.passes.unchanged.push({ ms: poll.pass.ms, up: pb.up, down: pb.down, summary: summary(poll.pass) });
+      process.stderr.write(`unchanged ${seconds(poll.pass.ms)} s ${group(pb.up + pb.down)} B; `);
+      if (opts.timings) process.stderr.write(`[${timingsOf(1).join(' | ')}] `);
+      await check(`unchanged pass ${r + 1}`);
+
+      // 10 edits here and 10 on the server (as for the other clients), then passes until all 20 are carried.
+      before = await passFrom(poll.index + 1, () => true, 600_000);
+      proxy.take();
+      const edited = seen.length;
+      const t0 = now();
+      const tag = `${name}-${r}`;
+      for (let k = 0; k < EDITS; k++) {
+        const i = (Math.floor((k * n) / (2 * EDITS)) + r) % n;
+        scenario.editLocal(local, i, tag);
+        await scenario.editRemote(server, (i + Math.floor(n / 2)) % n, tag);
+      }
+      const sum = (i, key) => seen.slice(edited, i + 1).reduce((x, s) => x + s.pass.counts[key], 0);
+      const done = await passFrom(edited, (_p, i) => sum(i, 'uploaded') >= EDITS && sum(i, 'downloaded') >= EDITS, 600_000);
+      const cb = proxy.take();
+      const carried = seen.slice(edited, done.index + 1).map((s) => s.pass);
+      for (const p of carried) if (p.counts.failed + p.counts.deferred + p.counts.conflicts > 0) result.errors.push(`changed pass ${r + 1}: ${summary(p)}`);
+      const passMs = carried.reduce((sum, p) => sum + p.ms, 0);
+      result.passes.changed.push({ ms: done.at - t0, passMs, up: cb.up, down: cb.down, summary: carried.map((p) => `${p.trigger}: ${summary(p)}${p.scanned ? ' (scanned)' : ''}`).join(' / ') });
+      process.stderr.write(`changed ${seconds(done.at - t0)} s (${carried.length} passes, ${seconds(passMs)} s in them) ${group(cb.up + cb.down)} B; `);
+      if (opts.timings) process.stderr.write(`[${timingsOf(carried.length).join(' | ')}] `);
+      await check(`changed pass ${r + 1}`);
+      settled = await passFrom(done.index + 1, (p) => p.trigger === 'timer' && !p.scanned && idle(p), 600_000);
+    }
+  } catch (err) {
+    result.errors.push(err.message);
+  } finally {
+    await stopChild(child);
+    await proxy.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return result;
+}
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
 // ---- report ---------------------------------------------------------------
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const group = (x) => String(x).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
-const seconds = (ms) => (ms >= 10_000 ? (ms / 1000).toFixed(0) : (ms / 1000).toFixed(2));
+const seconds = (ms) => (ms >= 10_000 ? (ms / 1000).toFixed(0) : ms < 100 ? (ms / 1000).toFixed(3) : (ms / 1000).toFixed(2));
 function stats(list) {
   if (list.length === 0) return undefined;
   const ms = list.map((p) => p.ms);
@@ -472,13 +612,23 @@ function tables(results, opts) {
   ];
   for (const r of results) {
     const [i, u, c] = ['initial', 'unchanged', 'changed'].map((k) => stats(r.passes[k]));
-    lines.push(`| ${group(r.n)} | ${r.client} | ${cell(i, false)} | ${cell(u)} | ${cell(c)} | ${bytesCell(i)} | ${bytesCell(u)} | ${bytesCell(c)} |`);
+    // The running client: its 10 + 10 cell is edits → agreed, with the time inside its passes beside it.
+    const inPasses = r.client === 'davsync-running' && c !== undefined ? ` [in passes ${seconds(median(r.passes.changed.map((p) => p.passMs)))}]` : '';
+    lines.push(`| ${group(r.n)} | ${r.client} | ${cell(i, false)} | ${cell(u)} | ${cell(c)}${inPasses} | ${bytesCell(i)} | ${bytesCell(u)} | ${bytesCell(c)} |`);
+  }
+  if (results.some((r) => r.client === 'davsync-running')) {
+    lines.push(
+      '',
+      'davsync-running (no --once, started once): initial = spawn → end of its first pass; no change = the in-process time of a pass its poll started;',
+      '10 + 10 = first edit → end of the pass that finished the 20 transfers (includes the 0.3 s watcher debounce and up to one --interval',
+      'of waiting for the poll that sees the server\'s edits), [in passes] = the time spent inside those passes.',
+    );
   }
   return lines;
 }
 
 function ratios(results, opts) {
-  const other = opts.clients.find((c) => c !== 'davsync') ?? 'rclone';
+  const other = opts.clients.find((c) => !c.startsWith('davsync')) ?? 'rclone';
   const lines = [`Ratios, ${other} / davsync (from this run):`];
   const get = (client, n, kind) => stats(results.find((r) => r.client === client && r.n === n)?.passes[kind] ?? []);
   const fmt = (a, b, key, goal) => {
@@ -488,11 +638,19 @@ function ratios(results, opts) {
   };
   for (const n of opts.n) {
     const goal = (g) => (n === 50000 && !opts.contacts ? g : undefined);
-    const [ru, du, rc, dc] = [get(other, n, 'unchanged'), get('davsync', n, 'unchanged'), get(other, n, 'changed'), get('davsync', n, 'changed')];
-    lines.push(
-      `- N = ${group(n)}: no change — time ${fmt(ru, du, 'ms', goal(100))}, bytes ${fmt(ru, du, 'bytes', goal(1000))}; ` +
-        `10 + 10 changes — time ${fmt(rc, dc, 'ms', goal(50))}, bytes ${fmt(rc, dc, 'bytes')}`,
-    );
+    for (const mine of ['davsync', 'davsync-running']) {
+      if (!results.some((r) => r.client === mine && r.n === n)) continue;
+      const them = other;
+      const [ru, du, rc, dc] = [get(them, n, 'unchanged'), get(mine, n, 'unchanged'), get(them, n, 'changed'), get(mine, n, 'changed')];
+      lines.push(
+        `- N = ${group(n)}, ${them} / ${mine}: no change — time ${fmt(ru, du, 'ms', goal(100))}, bytes ${fmt(ru, du, 'bytes', goal(1000))}; ` +
+          `10 + 10 changes — time ${fmt(rc, dc, 'ms', goal(50))}, bytes ${fmt(rc, dc, 'bytes')}`,
+      );
+      if (mine === 'davsync-running' && rc !== undefined && dc !== undefined) {
+        const inPasses = median(results.find((r) => r.client === mine && r.n === n).passes.changed.map((p) => p.passMs));
+        lines.push(`  (10 + 10, ${them}'s pass / the time inside the running client's passes: ${fmt(rc, { ms: inPasses }, 'ms', goal(50))})`);
+      }
+    }
   }
   return lines;
 }
@@ -517,7 +675,7 @@ async function main() {
         for (const c of clients) {
           process.stderr.write(`[bench:client] N = ${n}, ${c}… `);
           const s = Date.now();
-          const r = await benchClient(c, n, opts, server, tmp, scenario);
+          const r = c === 'davsync-running' ? await benchRunning(n, opts, server, tmp, scenario) : await benchClient(c, n, opts, server, tmp, scenario);
           const brief = ['initial', 'unchanged', 'changed'].map((k) => `${k} ${r.passes[k].map((p) => seconds(p.ms)).join(',') || '–'}`).join('; ');
           process.stderr.write(`${((Date.now() - s) / 1000).toFixed(0)} s (${brief})${r.errors.length ? ` — ${r.errors.join('; ')}` : ''}\n`);
           results.push(r);

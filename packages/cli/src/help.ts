@@ -112,10 +112,10 @@ Environment:
 Without --once it keeps running: a pass at start, then one whenever DIR changes
 (watched), the server says its collection changed (its change stream, where it
 has one: davsync serve --push), or --interval passes (polling by sync token).
-While the watcher hears nothing, those server-driven passes skip the scan of
-DIR (an idle poll is one request); DIR is still scanned after a local change, a
-watcher error, a failed pass and every --full-scan seconds, as watchers can
-miss events.
+While the watcher works, passes do not scan DIR: they look only at the paths it
+reported (an idle poll is one request, an edit a few lstats); DIR is still
+scanned at start, after a watcher error, an event without a path, a failed pass
+and every --full-scan seconds, as watchers can miss events.
 
 Progress goes to stderr, one summary line per pass to stdout. Exit status: 0 in
 sync (or stopped by SIGINT/SIGTERM), 1 failure or refusal (DIR or the remote

@@ -4,7 +4,8 @@
  * three-tree pictures — edits, creations, deletions, moves (a file's
  * identity showing up at another path), a file becoming a folder, a name
  * already taken by a conflict copy — and random watched paths covering at
- * least every local difference (what a working watcher reports, plus noise):
+ * least every local difference (what a working watcher reports, plus noise),
+ * and remote seeds covering every remote difference (plus noise):
  * plan(restricted trees) equals plan(whole trees).
  */
 import { describe, expect, it } from '@jest/globals';
@@ -39,6 +40,8 @@ interface PictureInput {
   readonly localDirFrom: readonly number[];
   readonly remoteDirFrom: readonly number[];
   readonly extraWatched: readonly number[];
+  /** Paths given as remote seeds though they did not change there (a superset must do too). */
+  readonly extraRemote: readonly number[];
 }
 
 const pictureInput: fc.Arbitrary<PictureInput> = fc.record({
@@ -48,6 +51,7 @@ const pictureInput: fc.Arbitrary<PictureInput> = fc.record({
   localDirFrom: fc.array(fc.integer({ min: -4, max: 6 }), { minLength: 8, maxLength: 8 }),
   remoteDirFrom: fc.array(fc.integer({ min: -4, max: 6 }), { minLength: 8, maxLength: 8 }),
   extraWatched: fc.array(fc.nat(30), { maxLength: 3 }),
+  extraRemote: fc.array(fc.nat(30), { maxLength: 2 }),
 });
 
 function ancestors(path: string): string[] {
@@ -146,6 +150,7 @@ describe('planning only the changed paths', () => {
         const watchedEntries = new Map<string, LocalEntry>();
         for (const seed of seeds) for (const l of under(local, seed)) watchedEntries.set(l.path, l);
         const remoteSeeds = all.filter((p) => remoteChanged(synced.get(p), remote.get(p)));
+        for (const k of input.extraRemote) if (k < all.length) remoteSeeds.push(all[k]!);
         const rows: SideRows = { syncedUnder: (p) => under(synced, p), remoteUnder: (p) => under(remote, p) };
         const part = restrictedTrees(remoteSeeds, { seeds, entries: watchedEntries }, rows);
         const elsewhere = (p: string) => synced.has(p) || local.has(p) || remote.has(p);
@@ -160,7 +165,7 @@ describe('planning only the changed paths', () => {
   });
 
   it('plans nothing and looks at nothing when nothing changed', () => {
-    const { synced, local, remote } = picture({ synced: FILES.map(() => true), local: FILES.map(() => ({ t: 'same' })), remote: FILES.map(() => ({ t: 'same' })), localDirFrom: [-1], remoteDirFrom: [-1], extraWatched: [] });
+    const { synced, local, remote } = picture({ synced: FILES.map(() => true), local: FILES.map(() => ({ t: 'same' })), remote: FILES.map(() => ({ t: 'same' })), localDirFrom: [-1], remoteDirFrom: [-1], extraWatched: [], extraRemote: [] });
     expect(plan({ synced, local, remote, now: NOW })).toEqual([]);
     const part = restrictedTrees([], { seeds: [], entries: new Map() }, { syncedUnder: (p) => under(synced, p), remoteUnder: (p) => under(remote, p) });
     expect(part.paths).toBe(0);

@@ -6,14 +6,14 @@
  * injected at the folder fsync between the two (what a kill there leaves:
  * files in place, noted in `pending`, not yet in `synced`).
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { RemoteCollection, syncUntilAgreed, type SyncOptions } from '../src/index';
+import { describe, expect, it, jest } from '@jest/globals';
+import { syncUntilAgreed, type RemoteCollection, type SyncOptions } from '../src/index';
 import { LocalFolder } from '../src/local/local-files';
-import { startDavServer, type TestDavServer } from './support/davsync-server';
+import { useClientFixture } from './support/client-fixture';
+import type { TestDavServer } from './support/davsync-server';
 import { localFiles, putRemote, remoteFiles, sorted, writeLocal } from './support/trees';
 
 const FILES = 40;
@@ -22,18 +22,7 @@ let dir: string;
 let server: TestDavServer;
 let remote: RemoteCollection;
 
-beforeEach(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'davsync-client-group-'));
-  dir = join(tmp, 'folder');
-  await mkdir(dir);
-  server = await startDavServer();
-  remote = new RemoteCollection({ url: server.url });
-});
-afterEach(async () => {
-  jest.restoreAllMocks();
-  await server?.close();
-  await rm(tmp, { recursive: true, force: true });
-});
+useClientFixture('davsync-client-group-', (fx) => ({ tmp, dir, server, remote } = fx));
 
 const sync = (extra: Partial<SyncOptions> = {}) => syncUntilAgreed({ dir, url: server.url, ...extra });
 const requests = (method: string, from: number) => server.requests.slice(from).filter((r) => r.method === method).map((r) => r.path.slice(1));

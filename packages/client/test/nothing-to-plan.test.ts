@@ -10,17 +10,18 @@
  *   the shortcut is seen to be taken (the synced tree is never read) only
  *   when nothing changed.
  */
-import { mkdir, mkdtemp, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
-import { RemoteCollection, SyncState, syncUntilAgreed } from '../src/index';
+import { SyncState, syncUntilAgreed, type RemoteCollection } from '../src/index';
 import type { RemoteEntry } from '../src/remote/remote-entry';
 import type { EntryKind, LocalEntry, SyncedEntry } from '../src/sync/entries';
 import { nothingToPlan } from '../src/sync/nothing-to-plan';
 import { plan } from '../src/sync/planner';
-import { startDavServer, type TestDavServer } from './support/davsync-server';
+import { useClientFixture } from './support/client-fixture';
+import type { TestDavServer } from './support/davsync-server';
 import { localFiles, putRemote, remoteFiles, writeLocal } from './support/trees';
 
 const RUNS = Number(process.env['DAVSYNC_MODEL_RUNS'] ?? 300);
@@ -139,18 +140,7 @@ describe('davsync sync: the no-change shortcut, end to end', () => {
   let server: TestDavServer;
   let remote: RemoteCollection;
 
-  beforeEach(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'davsync-shortcut-'));
-    dir = join(tmp, 'folder');
-    await mkdir(dir);
-    server = await startDavServer();
-    remote = new RemoteCollection({ url: server.url });
-  });
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await server.close();
-    await rm(tmp, { recursive: true, force: true });
-  });
+  useClientFixture('davsync-shortcut-', (fx) => ({ tmp, dir, server, remote } = fx));
 
   const sync = () => syncUntilAgreed({ dir, url: server.url, now: () => new Date('2026-12-02T08:00:00Z') });
   const PAST = 1_700_000_000; // seconds: long before the pass, so the identity is trusted (not "racy")

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SyncState } from '../src/state/sync-state';
+import { remoteChanged, type SyncedEntry } from '../src/sync/entries';
+import type { RemoteEntry } from '../src/remote/remote-entry';
 
 const URL = 'http://h/dav/';
 let dir: string;
@@ -141,6 +143,57 @@ describe('the remembered agreement of the remote and synced tables', () => {
       ).toThrow('stopped midway');
       expect(state.synced().get('d/x')?.etag).toBe('"1"');
       expect(state.agreementRemembered()).toBe(true);
+    } finally {
+      state.close();
+    }
+  });
+});
+
+describe('SyncState.remoteDifferences', () => {
+  it('lists exactly the paths where remoteChanged says the remote side differs from the synced one', () => {
+    const state = SyncState.open(file, URL);
+    try {
+      const remote: RemoteEntry[] = [
+        { path: '', kind: 'dir' }, // the root: never a difference
+        { path: 'same', kind: 'file', etag: '"1"' },
+        { path: 'edited', kind: 'file', etag: '"2"' },
+        { path: 'no-etag-here', kind: 'file' },
+        { path: 'became-dir', kind: 'dir' },
+        { path: 'new', kind: 'file', etag: '"n"' },
+        { path: 'dir', kind: 'dir' },
+        { path: 'dir/a b', kind: 'file', etag: '"a"' },
+      ];
+      const synced: SyncedEntry[] = [
+        { path: 'same', kind: 'file', etag: '"1"' },
+        { path: 'edited', kind: 'file', etag: '"1"' },
+        { path: 'no-etag-here', kind: 'file', etag: '"3"' },
+        { path: 'became-dir', kind: 'file', etag: '"4"' },
+        { path: 'gone', kind: 'file', etag: '"5"' },
+        { path: 'dir', kind: 'dir' },
+        { path: 'dir/a b', kind: 'file', etag: '"a"' },
+        { path: 'dir/gone too', kind: 'file', etag: '"g"' },
+      ];
+      state.applyRemote(remote.map((entry) => ({ type: 'changed', entry })));
+      for (const s of synced) state.setSynced(s);
+      const paths = [...new Set([...remote, ...synced].map((e) => e.path))].filter((p) => p !== '');
+      const expected = paths.filter((p) => remoteChanged(synced.find((s) => s.path === p), remote.find((r) => r.path === p))).sort();
+      expect(expected).toEqual(['became-dir', 'dir/gone too', 'edited', 'gone', 'new']);
+      expect(state.remoteDifferences().sort()).toEqual(expected);
+      expect(state.remoteAsSynced()).toBe(false);
+    } finally {
+      state.close();
+    }
+  });
+
+  it('is empty, without a query, while the agreement is remembered', () => {
+    const state = agreedState();
+    try {
+      expect(state.remoteDifferences()).toEqual([]);
+      expect(state.syncedUnder('d').map((s) => s.path).sort()).toEqual(['d', 'd/x']);
+      expect(state.remoteUnder('d/x').map((r) => r.path)).toEqual(['d/x']);
+      expect(state.holds('d/x')).toBe(true);
+      expect(state.holds('d/y')).toBe(false);
+      expect(state.syncedFileCount()).toBe(1);
     } finally {
       state.close();
     }

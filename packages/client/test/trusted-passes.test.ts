@@ -6,12 +6,12 @@
  * Nothing here is timed: each test waits (bounded) for passes to happen and
  * reads what they did from their results.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, utimes } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from '@jest/globals';
-import { RemoteCollection, syncContinuously, syncUntilAgreed, type ContinuousOptions, type FolderWatcherHandlers, type PassResult, type PassTrigger } from '../src/index';
-import { startDavServer, type TestDavServer } from './support/davsync-server';
+import { expect, it } from '@jest/globals';
+import { syncContinuously, syncUntilAgreed, type ContinuousOptions, type FolderWatcherHandlers, type PassResult, type PassTrigger, type RemoteCollection } from '../src/index';
+import { useClientFixture } from './support/client-fixture';
+import type { TestDavServer } from './support/davsync-server';
 import { localFiles, putRemote, remoteFiles, writeLocal } from './support/trees';
 
 let tmp: string;
@@ -20,18 +20,11 @@ let server: TestDavServer;
 let remote: RemoteCollection;
 let stopLoop: (() => Promise<void>) | undefined;
 
-beforeEach(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'davsync-client-trusted-'));
-  dir = join(tmp, 'folder');
-  await mkdir(dir);
-  server = await startDavServer();
-  remote = new RemoteCollection({ url: server.url });
-});
-afterEach(async () => {
-  await stopLoop?.();
-  stopLoop = undefined;
-  await server.close();
-  await rm(tmp, { recursive: true, force: true });
+useClientFixture('davsync-client-trusted-', (fx) => ({ tmp, dir, server, remote } = fx), {
+  beforeClose: async () => {
+    await stopLoop?.();
+    stopLoop = undefined;
+  },
 });
 
 interface Pass {

@@ -8,7 +8,7 @@
  * way finish and exit 0. Progress goes to stderr, one summary line per pass
  * to stdout.
  */
-import { describeCounts, isRemoteError, SyncRefused, syncContinuously, syncUntilAgreed, type Action, type ActionReport, type PassResult, type SyncOptions } from '@davsync/client';
+import { describeCounts, isRemoteError, SyncRefused, syncContinuously, syncUntilAgreed, type Action, type ActionReport, type PassResult, type PassTrigger, type SyncOptions } from '@davsync/client';
 import type { Credentials } from '../basic-auth';
 import { CliError, oneLine } from '../errors';
 import type { LineSink } from '../log';
@@ -68,7 +68,7 @@ async function loop(base: SyncOptions, options: SyncCommandOptions, out: LineSin
         signal: stopping.signal,
         watch: options.watch,
         stream: options.watch,
-        onPass: (result) => out.write(report(result, ++pass, options)),
+        onPass: (result, trigger, ms) => out.write(report(result, ++pass, options, { trigger, ms })),
         onPassError: (e) => err.write(`davsync: ${oneLine(e)} (retrying)\n`),
         onNotice: (line) => err.write(`davsync: ${line}\n`),
       }),
@@ -89,11 +89,13 @@ async function withCliErrors<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-function report(pass: PassResult, n: number, options: SyncCommandOptions): string {
+/** `running`: continuous mode's pass — what started it and how long it took (in --json). */
+function report(pass: PassResult, n: number, options: SyncCommandOptions, running?: { trigger: PassTrigger; ms: number }): string {
   if (options.json) {
     const outcomes = new Map(pass.reports.map((r) => [r.action, r]));
     const actions = pass.actions.map((a) => ({ ...a, ...(outcomes.has(a) ? { outcome: outcomes.get(a)!.outcome, ...(outcomes.get(a)!.reason === undefined ? {} : { reason: outcomes.get(a)!.reason }) } : {}) }));
-    return `${JSON.stringify({ pass: n, dryRun: options.dryRun, agreed: pass.agreed, tokenRefused: pass.tokenRefused, counts: pass.counts, actions })}\n`;
+    const timing = running === undefined ? {} : { trigger: running.trigger, ms: running.ms, scanned: pass.scanned };
+    return `${JSON.stringify({ pass: n, dryRun: options.dryRun, agreed: pass.agreed, tokenRefused: pass.tokenRefused, counts: pass.counts, ...timing, actions })}\n`;
   }
   if (options.dryRun) {
     const lines = pass.actions.map((a) => `would ${describeAction(a)}`);

@@ -66,7 +66,8 @@ export interface ContinuousOptions extends SyncOptions {
   readonly makeWatcher?: (dir: string, handlers: FolderWatcherHandlers) => Watcher;
   /** Listen to the server's change stream when it has one (default true). */
   readonly stream?: boolean;
-  readonly onPass: (result: PassResult, trigger: PassTrigger) => void;
+  /** `ms`: the pass's wall-clock time, from its start to its end (the debounce before it not included). */
+  readonly onPass: (result: PassResult, trigger: PassTrigger, ms: number) => void;
   /** A pass that failed (it is retried); a {@link SyncRefused} ends the loop instead, thrown. */
   readonly onPassError: (err: unknown) => void;
   /** What the watcher and the stream are doing: one line each, for a person. */
@@ -146,7 +147,7 @@ export async function syncContinuously(options: ContinuousOptions): Promise<void
             watcherQuiet = false;
             want('retry', 0);
           }
-          options.onPass(result, trigger);
+          options.onPass(result, trigger, Date.now() - startedAt);
           retryMs = 2000;
         } catch (err) {
           if (err instanceof SyncRefused) throw err; // someone has to look
