@@ -169,8 +169,12 @@ function moves(synced: Map<string, SyncedEntry>, local: Map<string, LocalEntry>,
   const localByIno = new Map<string, LocalEntry>();
   for (const l of local.values()) if (l.ino !== undefined) localByIno.set(l.ino, l);
   // Only a path gone from one side can have moved (and a rekey below never makes an unmoved one so).
-  // Shallowest first: a moved folder carries its members, which then need no move of their own.
-  const candidates = [...synced.values()].filter((s) => !remote.has(s.path) || !local.has(s.path)).sort((a, b) => depthOf(a.path) - depthOf(b.path));
+  // Shallowest first: a moved folder carries its members, which then need no move of their own. Then by
+  // path: one move can rule out another, so the order must not be the maps' (a plan over part of the
+  // trees, changed-paths.ts, holds them in another order than a plan over all of them).
+  const candidates = [...synced.values()]
+    .filter((s) => !remote.has(s.path) || !local.has(s.path))
+    .sort((a, b) => depthOf(a.path) - depthOf(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const s of candidates) {
     if (synced.get(s.path) !== s) continue; // re-keyed by a folder's move already
     const from = s.path;
