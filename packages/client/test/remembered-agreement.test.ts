@@ -199,3 +199,49 @@ describe('SyncState.remoteDifferences', () => {
     }
   });
 });
+
+describe('the differences after a remembered agreement: the paths written since', () => {
+  /** The differences a fresh connection computes by joining the tables (no agreement remembered: not tracked). */
+  function joined(): string[] {
+    raw("DELETE FROM meta WHERE key = 'agreed'");
+    const state = SyncState.open(file, URL);
+    try {
+      return state.remoteDifferences().sort();
+    } finally {
+      state.close();
+    }
+  }
+
+  it('cover every difference the join finds, whatever wrote it', () => {
+    agreedState().close();
+    const state = SyncState.open(file, URL); // opened with the agreement remembered: tracking
+    let tracked: string[];
+    try {
+      state.applyRemote([
+        { type: 'changed', entry: { path: 'n', kind: 'file', etag: '"9"' } },
+        { type: 'removed', path: 'd' }, // takes d/x with it, row by row
+      ]);
+      state.setSynced({ path: 'm', kind: 'file', etag: '"m"' });
+      state.move('synced', 'm', 'moved/m');
+      tracked = state.remoteDifferences().sort();
+    } finally {
+      state.close();
+    }
+    const differences = joined();
+    expect(differences).toEqual(['d', 'd/x', 'moved/m', 'n']);
+    for (const p of differences) expect(tracked).toContain(p);
+  });
+
+  it('are none while nothing was written', () => {
+    agreedState().close();
+    const state = SyncState.open(file, URL);
+    try {
+      state.remoteAsSynced();
+      expect(state.remoteDifferences()).toEqual([]);
+      state.setRemote('d/x', { path: 'd/x', kind: 'file', etag: '"2"', fileId: 'F' });
+      expect(state.remoteDifferences()).toEqual(['d/x']);
+    } finally {
+      state.close();
+    }
+  });
+});

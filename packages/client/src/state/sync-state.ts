@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS names (segment TEXT PRIMARY KEY, path TEXT NOT NULL U
 CREATE TABLE IF NOT EXISTS pending (
   path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
 ${AGREED_TRIGGERS}
+CREATE INDEX IF NOT EXISTS synced_racy ON synced (path) WHERE sha1 IS NOT NULL;
 `;
 
 
@@ -98,6 +99,12 @@ export class SyncState {
   private readonly db: Database.Database;
   private deltaLog: DeltaUploadLog | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  /**
+   * Whether `temp.touched` lists every path written in `remote` or `synced` since this connection
+   * opened — set up only when the agreement was remembered then, so that the differences can be
+   * only at those paths (`remoteDifferences`).
+   */
+  private tracking = false;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -135,7 +142,26 @@ export class SyncState {
       if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new Error(`davsync: another davsync sync is running on this folder (${file} is locked)`);
       throw err;
     }
-    return new SyncState(db);
+    const state = new SyncState(db);
+    state.tracking = state.agreementRemembered() && state.trackWrites();
+    return state;
+  }
+
+  /**
+   * Temporary triggers (this connection only; nothing is written to the database file) that note
+   * the path of every row inserted, updated (both paths: a move) or deleted in `remote` or `synced`.
+   */
+  private trackWrites(): boolean {
+    const statements = ['CREATE TEMP TABLE IF NOT EXISTS touched (path TEXT PRIMARY KEY) WITHOUT ROWID'];
+    for (const table of ['remote', 'synced']) {
+      statements.push(
+        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_insert_touches AFTER INSERT ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (new.path); END`,
+        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_update_touches AFTER UPDATE ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (old.path), (new.path); END`,
+        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_delete_touches AFTER DELETE ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (old.path); END`,
+      );
+    }
+    for (const sql of statements) this.db.exec(sql);
+    return true;
   }
 
   close(): void {
@@ -228,10 +254,14 @@ export class SyncState {
    * The paths where the remote table differs from the synced one, by `remoteChanged`'s rule (the
    * comparison `remoteAsSynced` makes, listing instead of stopping): a pass that plans only the
    * changed part of the trees starts from these (sync/changed-paths.ts). None when the agreement
-   * is remembered.
+   * is remembered; when it was remembered at open, the paths written since (a superset: every
+   * path that can differ, and perhaps some that do not — which the planner finds unchanged).
    */
   remoteDifferences(): string[] {
     if (this.agreementRemembered()) return [];
+    // The tables agreed when this pass opened the state: they can differ only where a row was written
+    // since (the feed's paths, what the executor recorded) — read those, not a join of both tables.
+    if (this.tracking) return this.statement("SELECT path FROM temp.touched WHERE path != ''").pluck().all() as string[];
     return this.statement(
       `SELECT r.path FROM remote r LEFT JOIN synced s ON s.path = r.path
          WHERE r.path != '' AND (s.path IS NULL OR s.kind != r.kind OR (r.kind = 'file' AND r.etag != s.etag))
@@ -285,7 +315,10 @@ export class SyncState {
     return { count, racy, records: records ?? '' };
   }
 
-  /** The synced rows that carry a digest (identities too recent to trust): few, read before each pass plans. */
+  /**
+   * The synced rows that carry a digest (identities too recent to trust): few, read before each pass
+   * plans — through a partial index of just those rows, not a scan of the table (an idle pass asks too).
+   */
   racySynced(): SyncedEntry[] {
     return (this.db.prepare(`SELECT ${SYNCED_COLUMNS} FROM synced WHERE sha1 IS NOT NULL`).all() as SyncedRow[]).map(syncedEntry);
   }
