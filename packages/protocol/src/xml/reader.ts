@@ -12,9 +12,9 @@
  * - every failure is a {@link ProtocolError} (`payload-too-large` for the size,
  *   `bad-request` otherwise) with a short reason, never another exception.
  */
-import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { ProtocolError, badRequest } from '../protocol-error';
+import { decoderFor, type ChunkDecoder } from './chunk-decoder';
 import { XML_LANG, clark } from './names';
 
 /** Bounds on a request body; see {@link DEFAULT_XML_LIMITS}. */
@@ -117,16 +117,33 @@ interface MutableElement {
   content: Array<MutableElement | string>;
 }
 
+/**
+ * Parsers that finished a document cleanly, ready for the next: saxes
+ * resets itself at the end of a document, and making one (its state
+ * table, its handlers) cost more than a small REPORT body's parse. A
+ * parser that failed is dropped, never reused.
+ */
+type NsParser = SaxesParser<{ xmlns: true }>;
+const idleParsers: NsParser[] = [];
+const IDLE_PARSERS_MAX = 16;
+const PARSER_EVENTS = ['doctype', 'xmldecl', 'opentagstart', 'opentag', 'closetag', 'text', 'cdata'] as const;
+
+function releaseParser(parser: NsParser): void {
+  // No handler keeps the finished tree alive while the parser waits.
+  for (const event of PARSER_EVENTS) parser.off(event);
+  if (idleParsers.length < IDLE_PARSERS_MAX) idleParsers.push(parser);
+}
+
 /** Drives saxes and builds the tree, enforcing the limits as it goes. */
 class TreeReader {
-  private readonly parser = new SaxesParser({ xmlns: true });
+  private readonly parser: NsParser = idleParsers.pop() ?? new SaxesParser({ xmlns: true });
   private readonly stack: MutableElement[] = [];
   private root: MutableElement | undefined;
   private bytes = 0;
   private elements = 0;
   private sawContent = false;
   private fromBytes = false;
-  private decoder: TextDecoder | undefined;
+  private decoder: ChunkDecoder | undefined;
   /** Up to one byte held back until the UTF-16 byte-order mark can be recognised. */
   private pendingByte: number | undefined;
   private readonly rootScope: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -175,19 +192,23 @@ class TreeReader {
         this.pendingByte = bytes[0];
         return;
       }
-      this.decoder = new TextDecoder(sniffEncoding(bytes), { fatal: true });
+      this.decoder = decoderFor(sniffEncoding(bytes));
     }
     this.feed(this.decode(bytes, true));
   }
 
   end(): XmlElement | undefined {
     if (this.pendingByte !== undefined) {
-      this.decoder = new TextDecoder('utf-8', { fatal: true });
+      this.decoder = decoderFor('utf-8');
       this.feed(this.decode(Uint8Array.of(this.pendingByte), true));
     }
     if (this.decoder !== undefined) this.feed(this.decode(new Uint8Array(0), false));
-    if (!this.sawContent) return undefined;
+    if (!this.sawContent) {
+      releaseParser(this.parser); // never written to
+      return undefined;
+    }
     this.guard(() => this.parser.close());
+    releaseParser(this.parser);
     if (this.root === undefined) throw badRequest('davsync: XML body has no root element');
     return this.root;
   }
@@ -200,17 +221,16 @@ class TreeReader {
   }
 
   private decode(bytes: Uint8Array, stream: boolean): string {
-    try {
-      return this.decoder!.decode(bytes, { stream });
-    } catch {
-      throw badRequest(`davsync: XML body is not valid ${this.decoder!.encoding}`);
-    }
+    const text = this.decoder!.decode(bytes, stream);
+    if (text === undefined) throw badRequest(`davsync: XML body is not valid ${this.decoder!.encoding}`);
+    return text;
   }
+
 
   private feed(text: string): void {
     if (text === '') return;
     if (!this.sawContent) {
-      // A leading BOM in string input is not content (byte input loses it in TextDecoder).
+      // A leading BOM is not content (byte input keeps it in the text for UTF-8, loses it in UTF-16's TextDecoder).
       const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
       if (/^[ \t\r\n]*$/.test(body)) return;
       this.sawContent = true;
@@ -249,7 +269,9 @@ class TreeReader {
       declared = true;
     }
     const parentScope = parent?.scope ?? this.rootScope;
-    const scope = declared ? (Object.assign(Object.create(parentScope), namespaces) as Record<string, string>) : parentScope;
+    // A flat copy, not a prototype chain: making each request's scopes into
+    // prototypes costs V8 more than copying the few prefixes a body declares.
+    const scope = declared ? (Object.assign(Object.create(null), parentScope, namespaces) as Record<string, string>) : parentScope;
     const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const attr of Object.values(tag.attributes)) {
       if (attr.prefix === 'xmlns' || (attr.prefix === '' && attr.local === 'xmlns')) continue;
