@@ -85,8 +85,11 @@ export async function parseXml(input: XmlInput, limits?: Partial<XmlLimits>): Pr
  * `undefined`: for methods where an absent body has a meaning (PROPFIND,
  * RFC 4918 §9.1).
  */
-export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLimits>): Promise<XmlElement | undefined> {
-  const reader = new TreeReader({ ...DEFAULT_XML_LIMITS, ...limits });
+export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLimits>, handOff?: XmlHandOff): Promise<XmlElement | undefined> {
+  const reader = new TreeReader({ ...DEFAULT_XML_LIMITS, ...limits }, handOff?.accepts);
+  const drain = (): void => {
+    for (let child = reader.handedOff.shift(); child !== undefined; child = reader.handedOff.shift()) handOff!.take(child);
+  };
   if (typeof input === 'string') {
     reader.writeString(input);
   } else if (input instanceof Uint8Array) {
@@ -97,9 +100,25 @@ export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLim
     for await (const chunk of input) {
       if (typeof chunk === 'string') reader.writeString(chunk);
       else reader.writeBytes(chunk);
+      drain();
     }
   }
-  return reader.end();
+  const root = reader.end();
+  drain();
+  return root;
+}
+
+/**
+ * Children of the root handed to the caller as each one closes, instead of
+ * being kept in the tree: a long document (a first sync's 50 000-member
+ * multistatus) is then read in the memory of one child at a time, not as a
+ * tree of every element at once.
+ */
+export interface XmlHandOff {
+  /** Whether this child of `root`, just closed, is handed off (called inside the parser: must not throw). */
+  accepts(root: XmlElement, child: XmlElement): boolean;
+  /** Receives the accepted children in document order, outside the parser; what it throws ends the parse. */
+  take(child: XmlElement): void;
 }
 
 /** XML 1.0 processors must support UTF-8 and UTF-16; we support exactly those (ASCII is a subset of UTF-8). */
@@ -147,8 +166,13 @@ class TreeReader {
   /** Up to one byte held back until the UTF-16 byte-order mark can be recognised. */
   private pendingByte: number | undefined;
   private readonly rootScope: Record<string, string> = Object.create(null) as Record<string, string>;
+  /** Children of the root accepted by the hand-off, waiting to be taken. */
+  readonly handedOff: XmlElement[] = [];
 
-  constructor(private readonly limits: XmlLimits) {
+  constructor(
+    private readonly limits: XmlLimits,
+    private readonly accepts?: XmlHandOff['accepts'],
+  ) {
     const p = this.parser;
     p.on('doctype', () => {
       throw badRequest('davsync: DOCTYPE is not allowed in a request body (no DTDs, no entities)');
@@ -165,9 +189,7 @@ class TreeReader {
       }
     });
     p.on('opentag', (tag) => this.open(tag));
-    p.on('closetag', () => {
-      this.stack.pop();
-    });
+    p.on('closetag', () => this.close());
     p.on('text', (text) => this.addText(text));
     p.on('cdata', (text) => this.addText(text));
   }
@@ -299,6 +321,16 @@ class TreeReader {
     }
     // A self-closing tag gets its closetag event right after this one.
     this.stack.push(el);
+  }
+
+  private close(): void {
+    const el = this.stack.pop();
+    const root = this.stack.length === 1 ? this.stack[0] : undefined;
+    if (el === undefined || root === undefined || this.accepts?.(root, el) !== true) return;
+    // Just closed, it is the root's last child and last content: nothing after it was read yet.
+    root.children.pop();
+    root.content.pop();
+    this.handedOff.push(el);
   }
 
   private addText(text: string): void {
