@@ -13,7 +13,7 @@
  * of its own (RFC 6578 §3.3), as does a collection an infinite answer says
  * it cannot descend into (a 403 member).
  */
-import { DAV, isCollectionEntry, readDavError, readMultistatus, readSyncAnswerEach, syncCollectionBody, propfindBody, type SyncAnswerEntry } from '@davsync/protocol';
+import { DAV, isCollectionEntry, readDavError, readMultistatusEach, readSyncAnswerEach, syncCollectionBody, propfindBody, type MultistatusEntry, type SyncAnswerEntry } from '@davsync/protocol';
 import { ENTRY_PROPS, entryOf, type RemoteChange } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { unexpected, type RemoteHttp } from './remote-http';
@@ -214,22 +214,24 @@ export class ChangeFeed {
         continue;
       }
       if (res.status !== 207) throw await unexpected(spec, res);
-      let answer;
+      // Member by member, as the answer is read (a flat folder of many files is one long answer).
+      const changes: RemoteChange[] = [];
+      const found: string[] = [];
+      const onResponse = (r: MultistatusEntry): void => {
+        if (r.kind !== 'propstat') return;
+        const where = this.paths.pathOf(r.hrefs[0] as string);
+        if (where === undefined) this.noteUnreadable(r.hrefs[0] as string, unreadable);
+        if (where === undefined || where.path === dir || !within(where.path, dir)) return;
+        const entry = entryOf(where.path, r, where.slash || isCollectionEntry(r));
+        changes.push({ type: 'changed', entry });
+        if (entry.kind === 'dir') found.push(where.path);
+      };
       try {
-        answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer');
+        await readMultistatusEach(res.body ?? '', onResponse, {}, 'PROPFIND answer');
       } catch (err) {
         throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${(err as Error).message.replace(/^davsync: /, '')}`);
       }
-      const changes: RemoteChange[] = [];
-      for (const r of answer.responses) {
-        if (r.kind !== 'propstat') continue;
-        const where = this.paths.pathOf(r.hrefs[0] as string);
-        if (where === undefined) this.noteUnreadable(r.hrefs[0] as string, unreadable);
-        if (where === undefined || where.path === dir || !within(where.path, dir)) continue;
-        const entry = entryOf(where.path, r, where.slash || isCollectionEntry(r));
-        changes.push({ type: 'changed', entry });
-        if (entry.kind === 'dir') queue.push(where.path);
-      }
+      queue.push(...found);
       if (changes.length > 0) yield { kind: 'changes', changes };
     }
     yield { kind: 'end', cursor: { mode: 'propfind' }, full: [{ path: '', recursive: true }], tokenRefused, unreadable };
