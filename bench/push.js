@@ -30,7 +30,9 @@
 // and of the time until the last subscription of each PUT had its message;
 // and the median CPU time this process spent per PUT with its fan-out
 // (process.cpuUsage: the server's, plus the receiver's when inline), from
-// the PUT to its last arrival; and "all CPU per PUT": the process's CPU
+// the PUT to its last arrival; with the push service in a child, the
+// child's median CPU per PUT (what receiving took, on the other core if
+// one is free); and "all CPU per PUT": the process's CPU
 // over the whole row (gaps included, so the next messages' key preparation
 // too) divided by the PUTs.
 // One uncounted PUT opens the connections first (since the HTTP/2 rows).
@@ -158,6 +160,14 @@ function withDeadline(promise, what) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The child push service's CPU per armed PUT (ms), since the last `takeReceiverCpu`. */
+let receiverCpu = [];
+function takeReceiverCpu() {
+  const taken = receiverCpu.sort((a, b) => a - b);
+  receiverCpu = [];
+  return taken;
+}
+
 /** The push service in this process (`inline`) or in a child (`process`): `{ origin, arm, close }`. */
 async function startPushService(protocol = 'http', cert = undefined) {
   if (RECEIVER === 'inline') {
@@ -176,7 +186,10 @@ async function startPushService(protocol = 'http', cert = undefined) {
     // One IPC message per PUT (not per delivery), so reporting costs the server's process nothing during a fan-out.
     arm: (n) =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve(m.arrivals));
+        child.once('message', (m) => {
+          receiverCpu.push(m.cpuMs);
+          resolve(m.arrivals);
+        });
         child.send({ expect: n });
       }),
     close: () =>
@@ -194,7 +207,11 @@ async function runPushService() {
   const { origin, close } = await listenPushService(protocol, cert, pushServiceHandler((at) => counter.arrived(at)));
   process.on('message', (m) => {
     if (m.stop) return void close().then(() => process.disconnect());
-    counter.arm(m.expect).then((arrivals) => process.send({ arrivals }));
+    const before = process.cpuUsage();
+    counter.arm(m.expect).then((arrivals) => {
+      const used = process.cpuUsage(before);
+      process.send({ arrivals, cpuMs: (used.user + used.system) / 1000 });
+    });
   });
   process.send({ origin });
 }
@@ -232,7 +249,10 @@ async function webPush(subscriptions, protocol) {
   await warm;
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   const profiler = PROFILE_DIR === undefined ? undefined : await startProfile(PROFILE_DIR);
+  takeReceiverCpu(); // not the warm-up's
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
+  const received = takeReceiverCpu();
+  if (received.length > 0) result.receiverCpuP50 = percentile(received, 50);
   if (profiler !== undefined) await profiler.stop(`${PROFILE_DIR}/push-${subscriptions}-${protocol}-${process.pid}.cpuprofile`);
   for (const instance of instances) await instance.close();
   await push.close();
@@ -354,14 +374,14 @@ const syncBody = (token) =>
   '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>';
 
 const row = (n, r, protocol) =>
-  `${String(n).padStart(13)} | ${(protocol ?? '').padEnd(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}${r.cpuAll === undefined ? '' : ` | ${r.cpuAll.toFixed(1).padStart(19)}`}`;
+  `${String(n).padStart(13)} | ${(protocol ?? '').padEnd(8)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.lastP50.toFixed(1).padStart(20)} | ${r.lastP99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(18)}${r.cpuAll === undefined ? '' : ` | ${r.cpuAll.toFixed(1).padStart(19)}`}${r.receiverCpuP50 === undefined ? '' : ` | ${r.receiverCpuP50.toFixed(1).padStart(23)}`}`;
 
 (async () => {
   if (process.argv.includes('--push-service')) return runPushService();
   const header = 'subscriptions | p50 ms | p99 ms | last of a PUT p50 ms | p99 ms | CPU per PUT p50 ms | all CPU per PUT ms';
   if (PARTS.has('webpush')) {
     console.log(`Web Push latency, PUT 2xx → message at the push service (${PUTS} PUTs per row, ${GAP_MS} ms between, push service ${RECEIVER === 'process' ? 'in a child process' : 'in the server process'}, coalesceMs 0, ${STORE === 'postgres' ? 'two instances on PostgreSQL, PUTs through the first' : 'memory store'}, node ${process.version})`);
-    console.log(header.replace('subscriptions |', 'subscriptions | protocol |'));
+    console.log(`${header.replace('subscriptions |', 'subscriptions | protocol |')}${RECEIVER === 'process' ? ' | receiver CPU per PUT p50 ms' : ''}`);
     for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), STORE === 'postgres' ? `${protocol} pg` : protocol));
   }
   if (PARTS.has('floor')) {

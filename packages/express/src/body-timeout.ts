@@ -10,36 +10,60 @@
 import { DavError, passAdoption } from '@davsync/core';
 
 export function withIdleTimeout(body: AsyncIterable<Uint8Array>, idleMs: number): AsyncIterable<Uint8Array> {
-  return passAdoption(body, {
-    async *[Symbol.asyncIterator]() {
-      const iterator = body[Symbol.asyncIterator]();
-      let finished = false;
-      try {
-        for (;;) {
-          const next = iterator.next();
-          // If the timer wins, this read may still fail later: nobody awaits it then.
-          next.catch(() => undefined);
-          let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new DavError('request-timeout', `davsync: no request body bytes for ${idleMs} ms`)), idleMs);
-          });
-          let result: IteratorResult<Uint8Array>;
-          try {
-            result = await Promise.race([next, timeout]);
-          } finally {
-            clearTimeout(timer);
-          }
-          if (result.done === true) {
-            finished = true;
-            return;
-          }
-          yield result.value;
-        }
-      } finally {
-        // Stop the source when the reader stops early, but never wait on it:
-        // after a timeout its pending read may never settle.
-        if (!finished) void Promise.resolve(iterator.return?.()).catch(() => undefined);
-      }
-    },
-  });
+  return passAdoption(body, { [Symbol.asyncIterator]: () => new IdleTimeoutReader(body[Symbol.asyncIterator](), idleMs) });
+}
+
+/**
+ * One read at a time, each raced against a timer. A plain iterator rather
+ * than an async generator: every request body passes through here, and a
+ * generator's state machine, `yield` and `Promise.race` cost more per
+ * chunk than the rest of a small REPORT's body handling.
+ */
+class IdleTimeoutReader implements AsyncIterator<Uint8Array> {
+  private finished = false;
+
+  constructor(
+    private readonly source: AsyncIterator<Uint8Array>,
+    private readonly idleMs: number,
+  ) {}
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    const pending = this.source.next();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // This read may still fail later: nobody awaits it then.
+        pending.catch(() => undefined);
+        this.stop();
+        reject(new DavError('request-timeout', `davsync: no request body bytes for ${this.idleMs} ms`));
+      }, this.idleMs);
+      pending.then(
+        (result) => {
+          clearTimeout(timer);
+          if (result.done === true) this.finished = true;
+          resolve(result);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.stop();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.stop();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  /**
+   * Stops the source when the reader stops early or fails, but never waits
+   * on it: after a timeout its pending read may never settle.
+   */
+  private stop(): void {
+    if (this.finished) return;
+    this.finished = true;
+    void Promise.resolve(this.source.return?.()).catch(() => undefined);
+  }
 }

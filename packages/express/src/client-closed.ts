@@ -29,10 +29,18 @@ export const CLIENT_CLOSED_STATUS = 499;
  * `complete()` tells whether the whole request had arrived: any read error
  * before that comes from the socket, i.e. from the client's side.
  */
-export async function* failingAsClientClosed(body: AsyncIterable<Uint8Array>, complete: () => boolean): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } catch (err) {
-    throw complete() ? err : new ClientClosedError(err);
-  }
+export function failingAsClientClosed(body: AsyncIterable<Uint8Array>, complete: () => boolean): AsyncIterable<Uint8Array> {
+  // A plain iterator, not an async generator: it is on every request's body.
+  return {
+    [Symbol.asyncIterator]() {
+      const source = body[Symbol.asyncIterator]();
+      const failed = (err: unknown): never => {
+        throw complete() ? err : new ClientClosedError(err);
+      };
+      return {
+        next: () => source.next().catch(failed),
+        return: () => (source.return === undefined ? Promise.resolve({ done: true, value: undefined }) : source.return().catch(failed)),
+      };
+    },
+  };
 }

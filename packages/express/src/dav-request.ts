@@ -20,7 +20,11 @@ export interface DavRequest {
   readonly origin?: string;
   /** The authenticated user, for the `authorize` hook (`undefined`: anonymous). */
   readonly user?: string;
-  /** Aborted when the client goes away before the response is sent: reads and listings stop (`ReadOptions.signal`). */
+  /**
+   * Aborted when the client goes away before the response is sent: reads and
+   * listings stop (`ReadOptions.signal`). The middleware gives one to the
+   * methods that read or list (GET, HEAD, PROPFIND, COPY, MOVE, DELETE, LOCK).
+   */
   readonly signal?: AbortSignal;
   /**
    * Sends an interim (1xx) response before the final one, when the host

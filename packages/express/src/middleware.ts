@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyncEngine } from '@davsync/core';
 import { errorResponse } from './error-response';
 import { createDavHandler, type DavHandler } from './handler';
-import { closeSignal, sendDavResponse, toDavRequest, writeInterim } from './node-http';
+import { ClientHangup, methodOf, sendDavResponse, toDavRequest, writeInterim } from './node-http';
 import type { DavsyncOptions } from './options';
 import { createTusEndpoint } from './uploads/tus-endpoint';
 
@@ -38,8 +38,10 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
   // tus 1.0 speaks Node's req/res through @tus/server, so it is routed here, before the DAV handler.
   const tus = handle.uploads?.options.tus === true ? createTusEndpoint(handle, handle.uploads.store, handle.uploads.options) : undefined;
   const middleware = (req: IncomingMessage, res: ServerResponse, _next?: NextFunction): void => {
-    const signal = closeSignal(res);
-    let request = { ...toDavRequest(req), signal, interim: (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers) };
+    const method = methodOf(req);
+    const hangup = new ClientHangup(res, method);
+    const interim = (status: number, reason: string, headers: Record<string, string>) => writeInterim(req, res, status, reason, headers);
+    let request = toDavRequest(req, method, hangup.signal, interim);
     if (userOf !== undefined) {
       let user: string | undefined;
       try {
@@ -58,7 +60,7 @@ export function davsync(options: DavsyncOptions): DavsyncMiddleware {
       .then((response) => sendDavResponse(req, res, response))
       .catch((err: unknown) => {
         // The client went away and its reads were aborted: nobody to answer, nothing to report.
-        if (signal.aborted) {
+        if (hangup.happened) {
           res.destroy();
           return;
         }

@@ -17,24 +17,39 @@ interface MountedRequest extends IncomingMessage {
   _body?: boolean;
 }
 
-/** Translates a Node request into a {@link DavRequest}. */
-export function toDavRequest(req: MountedRequest): DavRequest {
+/** Translates a Node request into a {@link DavRequest}; `signal` and `interim` are the host's, added in the same object. */
+export function toDavRequest(
+  req: MountedRequest,
+  method: string = methodOf(req),
+  signal?: AbortSignal,
+  interim?: DavRequest['interim'],
+): DavRequest {
   const { scheme, authority, path: url } = splitTarget(req.url ?? '/');
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const raw = req.headers;
+  for (const name in raw) {
+    const value = raw[name];
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   // RFC 9112 §3.2.2: with an absolute-form target, its host wins over Host.
   const host = authority ?? headers['host'];
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  return {
-    method: (req.method ?? 'GET').toUpperCase(),
+  const request: { -readonly [K in keyof DavRequest]: DavRequest[K] } = {
+    method,
     url: url.startsWith('/') ? url : `/${url}`,
     base: mountBase(req),
     headers,
     body: requestBody(req),
-    ...(host === undefined ? {} : { origin: `${scheme ?? (encrypted ? 'https' : 'http')}://${host}` }),
   };
+  if (host !== undefined) request.origin = `${scheme ?? (encrypted ? 'https' : 'http')}://${host}`;
+  if (signal !== undefined) request.signal = signal;
+  if (interim !== undefined) request.interim = interim;
+  return request;
+}
+
+/** The request's method, upper-case (`GET` when Node has none). */
+export function methodOf(req: IncomingMessage): string {
+  return (req.method ?? 'GET').toUpperCase();
 }
 
 const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)/;
@@ -101,15 +116,37 @@ async function* bodyLostToParser(): AsyncGenerator<Uint8Array> {
 }
 
 /**
- * A signal aborted when `res` closes before it has finished: the client went
- * away, so the reads and listings serving it can stop (`DavRequest.signal`).
+ * Methods whose work reads file bodies or walks collections: only they get
+ * a `DavRequest.signal`. An AbortSignal costs a few microseconds to make —
+ * more than the rest of an up-to-date sync REPORT's glue — and the other
+ * methods have nothing it could stop (a REPORT's stream stops when the
+ * socket closes, a PUT's body read fails as the client's).
  */
-export function closeSignal(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort(new Error('davsync: the client closed the connection'));
-  });
-  return controller.signal;
+const READING_METHODS = new Set(['GET', 'HEAD', 'PROPFIND', 'COPY', 'MOVE', 'DELETE', 'LOCK']);
+
+/**
+ * Whether the client went away: `res` closed before it had finished. For
+ * a reading method, {@link signal} is aborted then, so the reads and
+ * listings serving it stop (`DavRequest.signal`).
+ */
+export class ClientHangup {
+  private gone = false;
+  readonly signal: AbortSignal | undefined;
+
+  constructor(res: ServerResponse, method: string) {
+    const controller = READING_METHODS.has(method) ? new AbortController() : undefined;
+    this.signal = controller?.signal;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.gone = true;
+      controller?.abort(new Error('davsync: the client closed the connection'));
+    });
+  }
+
+  /** True once the client closed the connection before the response was complete. */
+  get happened(): boolean {
+    return this.gone;
+  }
 }
 
 /** Writes a {@link DavResponse} to a Node response, streaming a streamed body. */

@@ -13,7 +13,7 @@ export { reasonPhrase } from './reason-phrases';
 
 // XML in: the hardened reader, and the element tree it builds.
 export { DEFAULT_XML_LIMITS, childrenNamed, parseXml, parseXmlIfPresent, trimXmlSpace } from './xml/reader';
-export type { XmlElement, XmlInput, XmlLimits } from './xml/reader';
+export type { XmlElement, XmlHandOff, XmlInput, XmlLimits } from './xml/reader';
 export { CALDAV_NS, CARDDAV_NS, DAV, DAV_NS, OC, PUSH, PUSH_NS, XML_LANG, XML_NS, clark, splitClark } from './xml/names';
 export { parsePushRegister, pushMessageBody } from './xml/push';
 export type { PushMessageContent, PushRegisterDepth, PushRegisterRefusal, PushRegisterRequest, PushRegisterResult } from './xml/push';
@@ -64,9 +64,9 @@ export { serializeElement } from './xml/serialize';
 export { buildXml } from './xml/build';
 
 // Answers, read by clients: any multistatus (PROPFIND), sync answers, DAV:error bodies.
-export { isCollectionEntry, propText, readMultistatus } from './xml/multistatus-response';
+export { isCollectionEntry, propText, readMultistatus, readMultistatusEach } from './xml/multistatus-response';
 export type { MultistatusAnswer, MultistatusEntry, MultistatusLimits } from './xml/multistatus-response';
-export { readDavError, readSyncAnswer, readSyncResponse } from './xml/sync-response';
+export { readDavError, readSyncAnswer, readSyncAnswerEach, readSyncResponse } from './xml/sync-response';
 export type { SyncAnswer, SyncAnswerEntry, SyncChangeType, SyncResponse, SyncResponseEntry, SyncResponseLimits } from './xml/sync-response';
 
 // Content-defined chunking (FastCDC) for `ds:chunk-hashes`, the same on server and client.

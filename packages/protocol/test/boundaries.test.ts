@@ -25,12 +25,12 @@ describe('@davsync/protocol stands alone', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('imports (and re-exports) only its own modules, saxes, xmlbuilder2 (types; loaded on first use), zod, node:util and node:crypto (chunk hashes)', () => {
+  it('imports (and re-exports) only its own modules, saxes, xmlbuilder2 (types; loaded on first use), zod, node:util, node:buffer (UTF-8 validation) and node:crypto (chunk hashes)', () => {
     const imported = new Set<string>();
     for (const f of files) {
       for (const m of readFileSync(f, 'utf8').matchAll(/^(?:import|export) [^;]*? from '([^']+)';$/gm)) imported.add(m[1] as string);
     }
     const external = [...imported].filter((spec) => !spec.startsWith('.')).sort();
-    expect(external).toEqual(['node:crypto', 'node:util', 'saxes', 'xmlbuilder2', 'zod']);
+    expect(external).toEqual(['node:buffer', 'node:crypto', 'node:util', 'saxes', 'xmlbuilder2', 'zod']);
   });
 });

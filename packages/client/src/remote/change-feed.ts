@@ -13,7 +13,7 @@
  * of its own (RFC 6578 §3.3), as does a collection an infinite answer says
  * it cannot descend into (a 403 member).
  */
-import { DAV, isCollectionEntry, readDavError, readMultistatus, readSyncAnswer, syncCollectionBody, propfindBody } from '@davsync/protocol';
+import { DAV, isCollectionEntry, readDavError, readMultistatusEach, readSyncAnswerEach, syncCollectionBody, propfindBody, type MultistatusEntry, type SyncAnswerEntry } from '@davsync/protocol';
 import { ENTRY_PROPS, entryOf, type RemoteChange } from './remote-entry';
 import { RemoteError } from './remote-error';
 import { unexpected, type RemoteHttp } from './remote-http';
@@ -152,23 +152,19 @@ export class ChangeFeed {
         return { token: current!, collections, removed };
       }
       if (res.status !== 207) throw await refusal(spec, res, level, current);
-      let answer;
-      try {
-        answer = await readSyncAnswer(res.body ?? '');
-      } catch (err) {
-        // A 207 without a sync-token: a server that answered the REPORT as something else.
-        if (/no DAV:sync-token$/.test((err as Error).message)) throw new Refused('unsupported');
-        throw new RemoteError('protocol', `REPORT ${url}: ${(err as Error).message.replace(/^davsync: /, '')}`);
-      }
+      // Each member becomes its change as it is read, its XML dropped (the answer to a first sync lists
+      // every member); the changes are yielded only once the answer is whole, as before.
       const changes: RemoteChange[] = [];
-      for (const r of answer.responses) {
+      let responses = 0;
+      const onEntry = (r: SyncAnswerEntry): void => {
+        responses++;
         const where = this.paths.pathOf(r.href);
         if (where === undefined) {
           this.noteUnreadable(r.href, unreadable);
-          continue;
+          return;
         }
         // The collection itself: some servers list it as its own member.
-        if (where.path === path) continue;
+        if (where.path === path) return;
         if (r.type === 'changed') {
           const entry = entryOf(where.path, r, where.slash);
           changes.push({ type: 'changed', entry });
@@ -180,11 +176,19 @@ export class ChangeFeed {
           // 403 member: the server will not descend there in this answer; sync it on its own.
           collections.push(where.path);
         }
+      };
+      let answer;
+      try {
+        answer = await readSyncAnswerEach(res.body ?? '', onEntry);
+      } catch (err) {
+        // A 207 without a sync-token: a server that answered the REPORT as something else.
+        if (/no DAV:sync-token$/.test((err as Error).message)) throw new Refused('unsupported');
+        throw new RemoteError('protocol', `REPORT ${url}: ${(err as Error).message.replace(/^davsync: /, '')}`);
       }
       if (changes.length > 0) yield { kind: 'changes', changes };
-      checking = !answer.truncated && mayBeCut(answer.responses.length, this.limits.pageSize) && answer.token !== current;
+      checking = !answer.truncated && mayBeCut(responses, this.limits.pageSize) && answer.token !== current;
       if (!answer.truncated && !checking) return { token: answer.token, collections, removed };
-      if (answer.truncated && answer.responses.length === 0 && answer.token === current) throw new RemoteError('protocol', `REPORT ${url}: truncated answers that make no progress`);
+      if (answer.truncated && responses === 0 && answer.token === current) throw new RemoteError('protocol', `REPORT ${url}: truncated answers that make no progress`);
       current = answer.token;
     }
     throw new RemoteError('protocol', `REPORT ${url}: still truncated after ${maxPages} pages`);
@@ -210,22 +214,24 @@ export class ChangeFeed {
         continue;
       }
       if (res.status !== 207) throw await unexpected(spec, res);
-      let answer;
+      // Member by member, as the answer is read (a flat folder of many files is one long answer).
+      const changes: RemoteChange[] = [];
+      const found: string[] = [];
+      const onResponse = (r: MultistatusEntry): void => {
+        if (r.kind !== 'propstat') return;
+        const where = this.paths.pathOf(r.hrefs[0] as string);
+        if (where === undefined) this.noteUnreadable(r.hrefs[0] as string, unreadable);
+        if (where === undefined || where.path === dir || !within(where.path, dir)) return;
+        const entry = entryOf(where.path, r, where.slash || isCollectionEntry(r));
+        changes.push({ type: 'changed', entry });
+        if (entry.kind === 'dir') found.push(where.path);
+      };
       try {
-        answer = await readMultistatus(res.body ?? '', {}, 'PROPFIND answer');
+        await readMultistatusEach(res.body ?? '', onResponse, {}, 'PROPFIND answer');
       } catch (err) {
         throw new RemoteError('protocol', `PROPFIND ${spec.url}: ${(err as Error).message.replace(/^davsync: /, '')}`);
       }
-      const changes: RemoteChange[] = [];
-      for (const r of answer.responses) {
-        if (r.kind !== 'propstat') continue;
-        const where = this.paths.pathOf(r.hrefs[0] as string);
-        if (where === undefined) this.noteUnreadable(r.hrefs[0] as string, unreadable);
-        if (where === undefined || where.path === dir || !within(where.path, dir)) continue;
-        const entry = entryOf(where.path, r, where.slash || isCollectionEntry(r));
-        changes.push({ type: 'changed', entry });
-        if (entry.kind === 'dir') queue.push(where.path);
-      }
+      queue.push(...found);
       if (changes.length > 0) yield { kind: 'changes', changes };
     }
     yield { kind: 'end', cursor: { mode: 'propfind' }, full: [{ path: '', recursive: true }], tokenRefused, unreadable };

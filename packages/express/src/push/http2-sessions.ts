@@ -56,14 +56,19 @@ class Session {
     return !this.h2.closed && !this.h2.destroyed;
   }
 
-  async acquire(): Promise<void> {
+  /**
+   * A slot for one stream: `undefined` when one was free (taken now, no
+   * promise and no microtask — a fan-out's first 100 streams), else a
+   * promise of the slot passed on by `release`.
+   */
+  acquire(): Promise<void> | undefined {
     // The service's SETTINGS_MAX_CONCURRENT_STREAMS, once known, lowers the bound.
     const limit = Math.min(this.maxStreams, this.h2.remoteSettings.maxConcurrentStreams ?? this.maxStreams);
     if (this.inFlight < limit) {
       this.inFlight++;
-      return;
+      return undefined;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {
@@ -97,7 +102,8 @@ export class Http2Sessions {
    */
   async post(url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const route = await this.route(url);
+      // A connected origin's session is used at once (awaiting its settled route cost each message a few microtask turns).
+      const route = this.connected(url.origin) ?? (await this.route(url));
       if (route.kind === 'http1') return undefined;
       try {
         return await this.stream(route.session, url, headers, body);
@@ -112,6 +118,12 @@ export class Http2Sessions {
   close(): void {
     for (const entry of this.routes.values()) if (entry.resolved?.kind === 'h2') entry.resolved.session.h2.destroy();
     this.routes.clear();
+  }
+
+  /** `origin`'s HTTP/2 route when it is connected and usable, else undefined (`route` finds or refreshes it). */
+  private connected(origin: string): Route | undefined {
+    const resolved = this.routes.get(origin)?.resolved;
+    return resolved?.kind === 'h2' && resolved.session.usable ? resolved : undefined;
   }
 
   private async route(url: URL): Promise<Route> {
@@ -183,7 +195,8 @@ export class Http2Sessions {
   }
 
   private async stream(session: Session, url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number> {
-    await session.acquire();
+    const slot = session.acquire();
+    if (slot !== undefined) await slot;
     try {
       if (!session.usable) throw new ConnectionLost('push service: HTTP/2 session closed');
       return await new Promise<number>((resolve, reject) => {

@@ -147,6 +147,37 @@ class ConnectTimeOnly extends PushResourcePolicy {
   }
 }
 
+describe('HTTP/2 stream slots', () => {
+  it('with fewer slots than messages, the rest wait their turn, and all arrive decrypted over the one connection', async () => {
+    service = await TestPushService.start(vapid.publicKey, 'h2');
+    const s = service;
+    transport = new WebPushTransport({ vapid, policy: new PushResourcePolicy({ allowHttpLoopback: true, allowPrivateAddresses: true }), testTrustedCa: s.ca as string, timeoutMs: 5000, maxStreamsPerService: 3 });
+    const send = (round: number): Promise<number[]> =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) => {
+          const sub = s.subscribe(`tablet${i}`);
+          const registration: PushRegistration = {
+            id: `r${i}`,
+            collection: '/cal',
+            user: undefined,
+            subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
+            trigger: { contentUpdate: 1 },
+            created: Date.now(),
+            expires: Date.now() + 60_000,
+            failures: 0,
+          };
+          return transport!.send(registration, { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: `round ${round}` });
+        }),
+      );
+    expect(await send(1)).toEqual(Array(20).fill(201));
+    expect(await send(2)).toEqual(Array(20).fill(201));
+    expect(s.rejections).toEqual([]);
+    expect(s.messages).toHaveLength(40);
+    expect(s.messages.every((m) => m.httpVersion === '2.0')).toBe(true);
+    expect(s.connections).toBe(1);
+  });
+});
+
 describe('the push resource policy on the HTTP/2 path', () => {
   async function sendVia(policy: PushResourcePolicy, s: TestPushService, sub: TestSubscription): Promise<number> {
     transport = new WebPushTransport({ vapid, policy, testTrustedCa: s.ca as string, timeoutMs: 5000 });

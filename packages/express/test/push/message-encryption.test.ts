@@ -48,6 +48,13 @@ describe('message encryption', () => {
     expect([open(s, a), open(s, b)]).toEqual(['x', 'x']);
   });
 
+  it('seals once with a set of keys: its cipher is made with it, and a second seal throws instead of reusing the nonce', () => {
+    const s = subscriber();
+    const keys = messageKeys(s.ecdh.getPublicKey(), s.auth);
+    expect(open(s, sealMessage(keys, Buffer.from('once')))).toBe('once');
+    expect(() => sealMessage(keys, Buffer.from('twice'))).toThrow();
+  });
+
   it('refuses a message longer than one record and a key that is not a P-256 point', () => {
     const s = subscriber();
     expect(() => sealMessage(messageKeys(s.ecdh.getPublicKey(), s.auth), Buffer.alloc(MAX_MESSAGE_BYTES + 1))).toThrow(RangeError);

@@ -56,35 +56,68 @@ const RESPONSE_LIMITS = {
  *   propstat nor a well-formed status.
  */
 export async function readMultistatus(input: XmlInput, limits: MultistatusLimits = {}, what = 'multistatus response'): Promise<MultistatusAnswer> {
+  const responses: MultistatusEntry[] = [];
+  const { syncToken } = await readMultistatusEach(input, (entry) => responses.push(entry), limits, what);
+  return { responses, syncToken };
+}
+
+/**
+ * {@link readMultistatus}, each `DAV:response` handed to `onResponse` as it
+ * is read and then dropped: the memory of one response at a time, however
+ * long the document (a first sync's answer lists every member). The entries
+ * come in document order, before the document is known to be complete: an
+ * error (malformed XML further on, a missing sync-token) still rejects the
+ * returned promise, after some entries were handed over.
+ */
+export async function readMultistatusEach(
+  input: XmlInput,
+  onResponse: (entry: MultistatusEntry) => void,
+  limits: MultistatusLimits = {},
+  what = 'multistatus response',
+): Promise<Pick<MultistatusAnswer, 'syncToken'>> {
   const invalid = (why: string, cause?: unknown) => new Error(`davsync: not a ${what}: ${why}`, cause === undefined ? undefined : { cause });
+  const handOff = {
+    accepts: (root: XmlElement, child: XmlElement) => root.name === DAV.multistatus && child.name === DAV.response,
+    take: (response: XmlElement) => {
+      try {
+        onResponse(entryOf(response, invalid));
+      } catch (err) {
+        throw new FromResponse(err);
+      }
+    },
+  };
   let root: XmlElement | undefined;
   try {
-    root = await parseXmlIfPresent(input, { ...RESPONSE_LIMITS, ...limits });
+    root = await parseXmlIfPresent(input, { ...RESPONSE_LIMITS, ...limits }, handOff);
   } catch (err) {
+    if (err instanceof FromResponse) throw err.error; // already says what it is
     throw invalid(err instanceof ProtocolError ? err.message.replace(/^davsync: /, '') : String(err), err);
   }
   if (root === undefined) throw invalid('the body is empty');
   if (root.name !== DAV.multistatus) throw invalid(`the document is ${root.name}, not {DAV:}multistatus`);
-  const responses: MultistatusEntry[] = [];
-  for (const response of childrenNamed(root, DAV.response)) {
-    const hrefs = childrenNamed(response, DAV.href).map((h) => trimXmlSpace(h.text));
-    if (hrefs.length === 0) throw invalid('a response without a DAV:href');
-    const conditions = childrenNamed(response, DAV.error).flatMap((e) => e.children.map((c) => c.name));
-    const propstats = childrenNamed(response, DAV.propstat);
-    if (propstats.length > 0) {
-      const props: Record<string, XmlElement> = {};
-      for (const propstat of propstats) {
-        const status = statusOf(propstat, invalid);
-        if (status < 200 || status > 299) continue;
-        for (const prop of childrenNamed(propstat, DAV.prop)) for (const p of prop.children) if (!(p.name in props)) props[p.name] = p;
-      }
-      responses.push({ kind: 'propstat', hrefs, status: 200, props, conditions });
-    } else {
-      responses.push({ kind: 'status', hrefs, status: statusOf(response, invalid), props: {}, conditions });
-    }
-  }
   const token = childrenNamed(root, DAV.syncToken)[0];
-  return { responses, syncToken: token === undefined ? undefined : trimXmlSpace(token.text) };
+  return { syncToken: token === undefined ? undefined : trimXmlSpace(token.text) };
+}
+
+/** An error from reading one response or from `onResponse`: passed on as it is, not as a malformed document. */
+class FromResponse {
+  constructor(readonly error: unknown) {}
+}
+
+/** One `DAV:response` element read into its entry. */
+function entryOf(response: XmlElement, invalid: (why: string) => Error): MultistatusEntry {
+  const hrefs = childrenNamed(response, DAV.href).map((h) => trimXmlSpace(h.text));
+  if (hrefs.length === 0) throw invalid('a response without a DAV:href');
+  const conditions = childrenNamed(response, DAV.error).flatMap((e) => e.children.map((c) => c.name));
+  const propstats = childrenNamed(response, DAV.propstat);
+  if (propstats.length === 0) return { kind: 'status', hrefs, status: statusOf(response, invalid), props: {}, conditions };
+  const props: Record<string, XmlElement> = {};
+  for (const propstat of propstats) {
+    const status = statusOf(propstat, invalid);
+    if (status < 200 || status > 299) continue;
+    for (const prop of childrenNamed(propstat, DAV.prop)) for (const p of prop.children) if (!(p.name in props)) props[p.name] = p;
+  }
+  return { kind: 'propstat', hrefs, status: 200, props, conditions };
 }
 
 /** The trimmed text of a property, or undefined when the entry does not have it. */

@@ -12,9 +12,9 @@
  * - every failure is a {@link ProtocolError} (`payload-too-large` for the size,
  *   `bad-request` otherwise) with a short reason, never another exception.
  */
-import { TextDecoder } from 'node:util';
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { ProtocolError, badRequest } from '../protocol-error';
+import { decoderFor, type ChunkDecoder } from './chunk-decoder';
 import { XML_LANG, clark } from './names';
 
 /** Bounds on a request body; see {@link DEFAULT_XML_LIMITS}. */
@@ -85,8 +85,11 @@ export async function parseXml(input: XmlInput, limits?: Partial<XmlLimits>): Pr
  * `undefined`: for methods where an absent body has a meaning (PROPFIND,
  * RFC 4918 §9.1).
  */
-export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLimits>): Promise<XmlElement | undefined> {
-  const reader = new TreeReader({ ...DEFAULT_XML_LIMITS, ...limits });
+export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLimits>, handOff?: XmlHandOff): Promise<XmlElement | undefined> {
+  const reader = new TreeReader({ ...DEFAULT_XML_LIMITS, ...limits }, handOff?.accepts);
+  const drain = (): void => {
+    for (let child = reader.handedOff.shift(); child !== undefined; child = reader.handedOff.shift()) handOff!.take(child);
+  };
   if (typeof input === 'string') {
     reader.writeString(input);
   } else if (input instanceof Uint8Array) {
@@ -97,9 +100,25 @@ export async function parseXmlIfPresent(input: XmlInput, limits?: Partial<XmlLim
     for await (const chunk of input) {
       if (typeof chunk === 'string') reader.writeString(chunk);
       else reader.writeBytes(chunk);
+      drain();
     }
   }
-  return reader.end();
+  const root = reader.end();
+  drain();
+  return root;
+}
+
+/**
+ * Children of the root handed to the caller as each one closes, instead of
+ * being kept in the tree: a long document (a first sync's 50 000-member
+ * multistatus) is then read in the memory of one child at a time, not as a
+ * tree of every element at once.
+ */
+export interface XmlHandOff {
+  /** Whether this child of `root`, just closed, is handed off (called inside the parser: must not throw). */
+  accepts(root: XmlElement, child: XmlElement): boolean;
+  /** Receives the accepted children in document order, outside the parser; what it throws ends the parse. */
+  take(child: XmlElement): void;
 }
 
 /** XML 1.0 processors must support UTF-8 and UTF-16; we support exactly those (ASCII is a subset of UTF-8). */
@@ -117,21 +136,43 @@ interface MutableElement {
   content: Array<MutableElement | string>;
 }
 
+/**
+ * Parsers that finished a document cleanly, ready for the next: saxes
+ * resets itself at the end of a document, and making one (its state
+ * table, its handlers) cost more than a small REPORT body's parse. A
+ * parser that failed is dropped, never reused.
+ */
+type NsParser = SaxesParser<{ xmlns: true }>;
+const idleParsers: NsParser[] = [];
+const IDLE_PARSERS_MAX = 16;
+const PARSER_EVENTS = ['doctype', 'xmldecl', 'opentagstart', 'opentag', 'closetag', 'text', 'cdata'] as const;
+
+function releaseParser(parser: NsParser): void {
+  // No handler keeps the finished tree alive while the parser waits.
+  for (const event of PARSER_EVENTS) parser.off(event);
+  if (idleParsers.length < IDLE_PARSERS_MAX) idleParsers.push(parser);
+}
+
 /** Drives saxes and builds the tree, enforcing the limits as it goes. */
 class TreeReader {
-  private readonly parser = new SaxesParser({ xmlns: true });
+  private readonly parser: NsParser = idleParsers.pop() ?? new SaxesParser({ xmlns: true });
   private readonly stack: MutableElement[] = [];
   private root: MutableElement | undefined;
   private bytes = 0;
   private elements = 0;
   private sawContent = false;
   private fromBytes = false;
-  private decoder: TextDecoder | undefined;
+  private decoder: ChunkDecoder | undefined;
   /** Up to one byte held back until the UTF-16 byte-order mark can be recognised. */
   private pendingByte: number | undefined;
   private readonly rootScope: Record<string, string> = Object.create(null) as Record<string, string>;
+  /** Children of the root accepted by the hand-off, waiting to be taken. */
+  readonly handedOff: XmlElement[] = [];
 
-  constructor(private readonly limits: XmlLimits) {
+  constructor(
+    private readonly limits: XmlLimits,
+    private readonly accepts?: XmlHandOff['accepts'],
+  ) {
     const p = this.parser;
     p.on('doctype', () => {
       throw badRequest('davsync: DOCTYPE is not allowed in a request body (no DTDs, no entities)');
@@ -148,9 +189,7 @@ class TreeReader {
       }
     });
     p.on('opentag', (tag) => this.open(tag));
-    p.on('closetag', () => {
-      this.stack.pop();
-    });
+    p.on('closetag', () => this.close());
     p.on('text', (text) => this.addText(text));
     p.on('cdata', (text) => this.addText(text));
   }
@@ -175,19 +214,23 @@ class TreeReader {
         this.pendingByte = bytes[0];
         return;
       }
-      this.decoder = new TextDecoder(sniffEncoding(bytes), { fatal: true });
+      this.decoder = decoderFor(sniffEncoding(bytes));
     }
     this.feed(this.decode(bytes, true));
   }
 
   end(): XmlElement | undefined {
     if (this.pendingByte !== undefined) {
-      this.decoder = new TextDecoder('utf-8', { fatal: true });
+      this.decoder = decoderFor('utf-8');
       this.feed(this.decode(Uint8Array.of(this.pendingByte), true));
     }
     if (this.decoder !== undefined) this.feed(this.decode(new Uint8Array(0), false));
-    if (!this.sawContent) return undefined;
+    if (!this.sawContent) {
+      releaseParser(this.parser); // never written to
+      return undefined;
+    }
     this.guard(() => this.parser.close());
+    releaseParser(this.parser);
     if (this.root === undefined) throw badRequest('davsync: XML body has no root element');
     return this.root;
   }
@@ -200,17 +243,16 @@ class TreeReader {
   }
 
   private decode(bytes: Uint8Array, stream: boolean): string {
-    try {
-      return this.decoder!.decode(bytes, { stream });
-    } catch {
-      throw badRequest(`davsync: XML body is not valid ${this.decoder!.encoding}`);
-    }
+    const text = this.decoder!.decode(bytes, stream);
+    if (text === undefined) throw badRequest(`davsync: XML body is not valid ${this.decoder!.encoding}`);
+    return text;
   }
+
 
   private feed(text: string): void {
     if (text === '') return;
     if (!this.sawContent) {
-      // A leading BOM in string input is not content (byte input loses it in TextDecoder).
+      // A leading BOM is not content (byte input keeps it in the text for UTF-8, loses it in UTF-16's TextDecoder).
       const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
       if (/^[ \t\r\n]*$/.test(body)) return;
       this.sawContent = true;
@@ -249,7 +291,9 @@ class TreeReader {
       declared = true;
     }
     const parentScope = parent?.scope ?? this.rootScope;
-    const scope = declared ? (Object.assign(Object.create(parentScope), namespaces) as Record<string, string>) : parentScope;
+    // A flat copy, not a prototype chain: making each request's scopes into
+    // prototypes costs V8 more than copying the few prefixes a body declares.
+    const scope = declared ? (Object.assign(Object.create(null), parentScope, namespaces) as Record<string, string>) : parentScope;
     const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const attr of Object.values(tag.attributes)) {
       if (attr.prefix === 'xmlns' || (attr.prefix === '' && attr.local === 'xmlns')) continue;
@@ -277,6 +321,16 @@ class TreeReader {
     }
     // A self-closing tag gets its closetag event right after this one.
     this.stack.push(el);
+  }
+
+  private close(): void {
+    const el = this.stack.pop();
+    const root = this.stack.length === 1 ? this.stack[0] : undefined;
+    if (el === undefined || root === undefined || this.accepts?.(root, el) !== true) return;
+    // Just closed, it is the root's last child and last content: nothing after it was read yet.
+    root.children.pop();
+    root.content.pop();
+    this.handedOff.push(el);
   }
 
   private addText(text: string): void {

@@ -5,7 +5,7 @@
  * own sync loop) read responses with the same hardened XML reader the
  * server uses for requests, instead of pattern-matching XML text.
  */
-import { readMultistatus, propText, type MultistatusLimits } from './multistatus-response';
+import { readMultistatusEach, propText, type MultistatusLimits } from './multistatus-response';
 import { DAV } from './names';
 import { parseXmlIfPresent, type XmlElement, type XmlInput } from './reader';
 
@@ -89,25 +89,42 @@ export async function readSyncResponse(input: XmlInput, limits: SyncResponseLimi
  * for `DAV:resourcetype`, size, modification time and `oc:fileid`).
  */
 export async function readSyncAnswer(input: XmlInput, limits: SyncResponseLimits = {}): Promise<SyncAnswer> {
-  const answer = await readMultistatus(input, limits, 'sync-collection response');
   const responses: SyncAnswerEntry[] = [];
+  const { token, truncated } = await readSyncAnswerEach(input, (entry) => responses.push(entry), limits);
+  return { responses, token, truncated };
+}
+
+/**
+ * {@link readSyncAnswer}, each member handed to `onEntry` as it is read and
+ * then dropped (see `readMultistatusEach`): a first sync's answer, which
+ * lists every member, is read in the memory of one member at a time. The
+ * members come before the document is known to be whole — the promise can
+ * still reject after some were handed over; the token and the truncation
+ * come at the end.
+ */
+export async function readSyncAnswerEach(input: XmlInput, onEntry: (entry: SyncAnswerEntry) => void, limits: SyncResponseLimits = {}): Promise<Omit<SyncAnswer, 'responses'>> {
   let truncated = false;
-  for (const entry of answer.responses) {
-    const { hrefs, conditions } = entry;
-    if (entry.kind === 'propstat') {
-      responses.push({ type: 'changed', href: hrefs[0] as string, status: 200, etag: propText(entry, DAV.getetag), conditions, props: entry.props });
-    } else if (entry.status === 507) {
-      truncated = true;
-    } else if (entry.status === 404 || entry.status === 403) {
-      // RFC 4918 §14.24 lets one status response name several hrefs.
-      const type = entry.status === 404 ? 'removed' : 'forbidden';
-      for (const href of hrefs) responses.push({ type, href, status: entry.status, etag: undefined, conditions, props: {} });
-    } else {
-      throw invalid(`the response for ${hrefs[0]} has status ${entry.status}, which RFC 6578 does not define`);
-    }
-  }
+  const answer = await readMultistatusEach(
+    input,
+    (entry) => {
+      const { hrefs, conditions } = entry;
+      if (entry.kind === 'propstat') {
+        onEntry({ type: 'changed', href: hrefs[0] as string, status: 200, etag: propText(entry, DAV.getetag), conditions, props: entry.props });
+      } else if (entry.status === 507) {
+        truncated = true;
+      } else if (entry.status === 404 || entry.status === 403) {
+        // RFC 4918 §14.24 lets one status response name several hrefs.
+        const type = entry.status === 404 ? 'removed' : 'forbidden';
+        for (const href of hrefs) onEntry({ type, href, status: entry.status, etag: undefined, conditions, props: {} });
+      } else {
+        throw invalid(`the response for ${hrefs[0]} has status ${entry.status}, which RFC 6578 does not define`);
+      }
+    },
+    limits,
+    'sync-collection response',
+  );
   if (answer.syncToken === undefined) throw invalid('no DAV:sync-token');
-  return { responses, token: answer.syncToken, truncated };
+  return { token: answer.syncToken, truncated };
 }
 
 /**

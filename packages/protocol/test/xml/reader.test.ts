@@ -25,8 +25,8 @@ describe('reading XML into a namespace-resolved tree', () => {
     expect(root.namespaces).toEqual({ '': 'urn:a', b: 'urn:b' });
     const c = root.children[0]!;
     expect(c.namespaces).toEqual({ e: 'urn:e' });
-    expect({ ...c.scope }).toEqual({ e: 'urn:e' });
-    expect(c.scope['b']).toBe('urn:b'); // inherited binding
+    expect({ ...c.scope }).toEqual({ '': 'urn:a', b: 'urn:b', e: 'urn:e' }); // every binding in scope, inherited ones included
+    expect(root.scope['e']).toBeUndefined(); // a child's declaration stays the child's
     expect(c.lang).toBe('en');
     expect(c.children[0]?.lang).toBe('de');
   });
@@ -255,5 +255,24 @@ describe('trimXmlSpace', () => {
   it('trims XML white space only, not e.g. a no-break space', () => {
     expect(trimXmlSpace(' \r\n\tx y\t ')).toBe('x y');
     expect(trimXmlSpace('\u00a0x\u00a0')).toBe('\u00a0x\u00a0');
+  });
+});
+
+describe('parsers reused between bodies', () => {
+  it('reads a body right after one that failed half-way, and after one that was empty', async () => {
+    await expectProtocolError(() => parseXml('<a><b></a>'), 'bad-request');
+    await expect(parseXmlIfPresent('  ')).resolves.toBeUndefined();
+    const root = await parseXml('<D:prop xmlns:D="DAV:"><D:getetag/></D:prop>');
+    expect(plain(root)).toEqual(plain(await parseXml('<x:prop xmlns:x="DAV:"><x:getetag/></x:prop>')));
+    expect(root.children.map((c) => c.name)).toEqual(['{DAV:}getetag']);
+  });
+
+  it('gives each of many bodies read at once its own tree', async () => {
+    const docs = Array.from({ length: 40 }, (_, i) => `<r:n${i} xmlns:r="urn:${i}"><r:v>${'x'.repeat(i)}</r:v></r:n${i}>`);
+    const roots = await Promise.all(docs.map((d) => parseXml(chunks(d, 3))));
+    roots.forEach((root, i) => {
+      expect(root.name).toBe(`{urn:${i}}n${i}`);
+      expect(root.children[0]?.text).toBe('x'.repeat(i));
+    });
   });
 });

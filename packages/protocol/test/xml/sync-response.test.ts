@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readDavError, readSyncResponse } from '../../src/index';
+import { parseXmlIfPresent, readDavError, readSyncAnswerEach, readSyncResponse, type SyncAnswerEntry } from '../../src/index';
 import { errorBody } from '../../src/xml/error-body';
 import { multistatusChunks, propstatsOf } from '../../src/xml/multistatus';
 import { DAV } from '../../src/xml/names';
@@ -132,5 +132,66 @@ describe('readDavError', () => {
     for (const body of ['', '   ', 'Forbidden', '<html><body>403</body></html>', '<D:error xmlns:D="DAV:">']) {
       await expect(readDavError(body)).resolves.toEqual([]);
     }
+  });
+});
+
+describe('readSyncAnswerEach: a long answer member by member', () => {
+  const member = (i: number) => `<D:response><D:href>/f${i}</D:href><D:propstat><D:prop><D:getetag>"${i}"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`;
+  /** The body in one chunk per member, noting how many members the reader had handed over when each chunk was asked for. */
+  async function* body(n: number, handed: () => number, seen: number[]): AsyncGenerator<string> {
+    yield '<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">';
+    for (let i = 0; i < n; i++) {
+      seen.push(handed());
+      yield member(i);
+    }
+    yield '<D:sync-token>t9</D:sync-token></D:multistatus>';
+  }
+
+  it('hands each member over as its response closes, before the rest of the body has arrived', async () => {
+    const got: SyncAnswerEntry[] = [];
+    const seen: number[] = [];
+    const end = await readSyncAnswerEach(body(5, () => got.length, seen), (e) => got.push(e));
+    expect(end).toEqual({ token: 't9', truncated: false });
+    expect(got.map((e) => [e.href, e.etag])).toEqual([0, 1, 2, 3, 4].map((i) => [`/f${i}`, `"${i}"`]));
+    // Member i was handed over before member i+1 was even read.
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('gives the same members as the whole-answer reader, truncation included', async () => {
+    const text = ms(`${member(1)}<D:response><D:href>/g</D:href><D:status>HTTP/1.1 404 Not Found</D:status></D:response><D:response><D:href>/</D:href><D:status>HTTP/1.1 507 Insufficient Storage</D:status></D:response><D:sync-token>t</D:sync-token>`);
+    const got: SyncAnswerEntry[] = [];
+    const end = await readSyncAnswerEach(chunks(text, 7), (e) => got.push(e));
+    const whole = await readSyncResponse(text);
+    expect({ ...end, responses: got.map(({ props: _p, ...e }) => e) }).toEqual(whole);
+  });
+
+  it('passes an error of the callback on as it is, and reads no further', async () => {
+    const seen: number[] = [];
+    let handed = 0;
+    const stop = new Error('stop here');
+    await expect(
+      readSyncAnswerEach(body(100, () => handed, seen), () => {
+        if (++handed === 3) throw stop;
+      }),
+    ).rejects.toBe(stop);
+    expect(seen.length).toBeLessThan(10);
+  });
+
+  it('still rejects a document that turns out wrong after members were handed over', async () => {
+    const got: SyncAnswerEntry[] = [];
+    await expect(readSyncAnswerEach(ms(member(1)), (e) => got.push(e))).rejects.toThrow('davsync: not a sync-collection response: no DAV:sync-token');
+    await expect(readSyncAnswerEach(`${ms(member(2)).slice(0, -5)}`, (e) => got.push(e))).rejects.toThrow(/not a sync-collection response: malformed XML/);
+    await expect(readSyncAnswerEach(ms('<D:response/>'), (e) => got.push(e))).rejects.toThrow('davsync: not a sync-collection response: a response without a DAV:href');
+  });
+
+  it('keeps only what is not handed off in the tree (the hand-off of the XML reader)', async () => {
+    const taken: string[] = [];
+    const root = await parseXmlIfPresent(ms(`${member(1)}${member(2)}<D:sync-token>t</D:sync-token>`), {}, {
+      accepts: (_root, child) => child.name === '{DAV:}response',
+      take: (child) => taken.push(child.children[0]!.text),
+    });
+    expect(taken).toEqual(['/f1', '/f2']);
+    expect(root!.children.map((c) => c.name)).toEqual(['{DAV:}sync-token']);
+    expect(root!.content).toEqual(root!.children);
   });
 });
