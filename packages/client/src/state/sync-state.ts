@@ -1,21 +1,8 @@
 /**
  * The client's memory, in `DIR/.davsync-client/state.db` (SQLite, WAL,
- * `synchronous = FULL`: a commit that returned survives kill -9):
- *
- * - `remote`: the server's tree as the change feed last described it —
- *   kept up to date from deltas, so a pass asks the server only what changed;
- * - `synced`: per path, the state both sides had when it was last in sync:
- *   the remote ETag and file ID, the local size, mtime (ns) and inode, and
- *   — only while that identity is too recent to trust (see `entries.ts`,
- *   "racy") — the content's SHA-1;
- * - `meta`: the remote URL the state belongs to, and the feed cursor (sync tokens);
- * - `names`: local names of address-book or calendar members whose own
- *   names are not usable file names (see `remote/member-names.ts`);
- * - `pending`: downloads about to be renamed into place (a group of them at
- *   once, `sync/group-commit.ts`), each with the identity it will have there
- *   (a rename keeps inode, size and mtime): if a kill lands between the
- *   renames and the state update, the next pass finds each file with exactly
- *   that identity and takes it as synced instead of fetching it again.
+ * `synchronous = FULL`: a commit that returned survives kill -9); its
+ * tables (`remote`, `synced`, `meta`, `names`, `pending`) are described in
+ * `schema.ts`.
  *
  * The database is opened in exclusive locking mode: one pass at a time per folder.
  *
@@ -28,72 +15,25 @@
  */
 import Database from 'better-sqlite3';
 import type { FeedCursor, FullListing } from '../remote/change-feed';
-import { formatChecksums, parseChecksums, type EntryKind, type RemoteChange, type RemoteEntry } from '../remote/remote-entry';
+import type { EntryKind, RemoteChange, RemoteEntry } from '../remote/remote-entry';
 import { parentOf, within, type SyncedEntry } from '../sync/entries';
 import { DeltaUploadLog } from './delta-uploads';
-
-/** 2: the server's checksums (`remote.checksums`) and the digest of a too-recent identity (`sha1`). */
-const SCHEMA_VERSION = '2';
-
-/**
- * `meta.agreed` says "the remote table equals the synced one" (`remoteAsSynced`), written only
- * right after that was checked. Any row written to `remote` or `synced` deletes it, by a trigger:
- * inside the same transaction as the write, so no code path can forget to, and no crash can leave
- * a stale "agreed" behind (the write and the deletion commit together or not at all).
- */
-const AGREED_TRIGGERS = (['remote', 'synced'] as const)
-  .flatMap((table) =>
-    (['INSERT', 'UPDATE', 'DELETE'] as const).map(
-      (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_${op.toLowerCase()}_spoils_agreed AFTER ${op} ON ${table} BEGIN DELETE FROM meta WHERE key = 'agreed'; END;`,
-    ),
-  )
-  .join('\n');
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS remote (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, modified INTEGER, checksums TEXT);
-CREATE TABLE IF NOT EXISTS synced (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
-CREATE TABLE IF NOT EXISTS names (segment TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS pending (
-  path TEXT PRIMARY KEY, kind TEXT NOT NULL, etag TEXT, file_id TEXT, size INTEGER, mtime_ns TEXT, ino TEXT, sha1 TEXT);
-${AGREED_TRIGGERS}
-CREATE INDEX IF NOT EXISTS synced_racy ON synced (path) WHERE sha1 IS NOT NULL;
-`;
-
-
-/** Version 1 → 2: three columns, all empty (nothing known yet is lost: an empty one means "not known"). */
-const UPGRADE_1_TO_2 = `
-ALTER TABLE remote ADD COLUMN checksums TEXT;
-ALTER TABLE synced ADD COLUMN sha1 TEXT;
-ALTER TABLE pending ADD COLUMN sha1 TEXT;
-`;
-
-interface RemoteRow {
-  path: string;
-  kind: EntryKind;
-  etag: string | null;
-  file_id: string | null;
-  size: number | null;
-  modified: number | null;
-  checksums: string | null;
-}
-interface SyncedRow {
-  path: string;
-  kind: EntryKind;
-  etag: string | null;
-  file_id: string | null;
-  size: number | null;
-  mtime_ns: string | null;
-  ino: string | null;
-  sha1: string | null;
-}
-
-const REMOTE_COLUMNS = 'path, kind, etag, file_id, size, modified, checksums';
-type RemoteRaw = [string, EntryKind, string | null, string | null, number | null, number | null, string | null];
-const SYNCED_COLUMNS = 'path, kind, etag, file_id, size, mtime_ns, ino, sha1';
-type SyncedRaw = [string, EntryKind, string | null, string | null, number | null, string | null, string | null, string | null];
+import {
+  REMOTE_COLUMNS,
+  SCHEMA,
+  SCHEMA_VERSION,
+  REMOTE_EQUALS_SYNCED,
+  TRACK_WRITES,
+  SYNCED_COLUMNS,
+  UPGRADE_1_TO_2,
+  remoteEntry,
+  remoteRow,
+  syncedEntry,
+  type RemoteRaw,
+  type RemoteRow,
+  type SyncedRaw,
+  type SyncedRow,
+} from './schema';
 
 export class SyncState {
   private readonly db: Database.Database;
@@ -147,20 +87,9 @@ export class SyncState {
     return state;
   }
 
-  /**
-   * Temporary triggers (this connection only; nothing is written to the database file) that note
-   * the path of every row inserted, updated (both paths: a move) or deleted in `remote` or `synced`.
-   */
+  /** Notes the paths written from now on ({@link TRACK_WRITES}); `remoteDifferences` reads them. */
   private trackWrites(): boolean {
-    const statements = ['CREATE TEMP TABLE IF NOT EXISTS touched (path TEXT PRIMARY KEY) WITHOUT ROWID'];
-    for (const table of ['remote', 'synced']) {
-      statements.push(
-        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_insert_touches AFTER INSERT ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (new.path); END`,
-        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_update_touches AFTER UPDATE ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (old.path), (new.path); END`,
-        `CREATE TEMP TRIGGER IF NOT EXISTS ${table}_delete_touches AFTER DELETE ON main.${table} BEGIN INSERT OR IGNORE INTO touched VALUES (old.path); END`,
-      );
-    }
-    for (const sql of statements) this.db.exec(sql);
+    for (const sql of TRACK_WRITES) this.db.exec(sql);
     return true;
   }
 
@@ -240,11 +169,7 @@ export class SyncState {
 
   private compareRemoteWithSynced(): boolean {
     const same = this.db
-      .prepare(
-        `SELECT (SELECT count(*) FROM remote WHERE path != '') = (SELECT count(*) FROM synced WHERE path != '')
-           AND NOT EXISTS (SELECT 1 FROM remote r LEFT JOIN synced s ON s.path = r.path
-             WHERE r.path != '' AND (s.path IS NULL OR s.kind != r.kind OR (r.kind = 'file' AND r.etag != s.etag)))`,
-      )
+      .prepare(REMOTE_EQUALS_SYNCED)
       .pluck()
       .get();
     return same === 1;
@@ -473,31 +398,3 @@ export class SyncState {
   }
 }
 
-function remoteEntry(r: RemoteRow): RemoteEntry {
-  // Plain assignments, not conditional spreads: this runs once per remote path each pass.
-  const e: { -readonly [K in keyof RemoteEntry]: RemoteEntry[K] } = { path: r.path, kind: r.kind };
-  if (r.etag !== null) e.etag = r.etag;
-  if (r.file_id !== null) e.fileId = r.file_id;
-  if (r.size !== null) e.size = r.size;
-  if (r.modified !== null) e.modified = r.modified;
-  if (r.checksums !== null) {
-    const sums = parseChecksums(r.checksums);
-    if (sums !== undefined) e.checksums = sums;
-  }
-  return e;
-}
-
-function remoteRow(e: RemoteEntry): [string, EntryKind, string | null, string | null, number | null, number | null, string | null] {
-  return [e.path, e.kind, e.etag ?? null, e.fileId ?? null, e.size ?? null, e.modified ?? null, e.checksums === undefined ? null : formatChecksums(e.checksums)];
-}
-
-function syncedEntry(r: SyncedRow): SyncedEntry {
-  const e: { -readonly [K in keyof SyncedEntry]: SyncedEntry[K] } = { path: r.path, kind: r.kind };
-  if (r.etag !== null) e.etag = r.etag;
-  if (r.file_id !== null) e.fileId = r.file_id;
-  if (r.size !== null) e.size = r.size;
-  if (r.mtime_ns !== null) e.mtimeNs = r.mtime_ns;
-  if (r.ino !== null) e.ino = r.ino;
-  if (r.sha1 !== null) e.sha1 = r.sha1;
-  return e;
-}
