@@ -147,6 +147,20 @@ class ConnectTimeOnly extends PushResourcePolicy {
   }
 }
 
+/** A content-update registration of `sub` on /cal, as the store would hand it to the transport. */
+function registrationOf(sub: TestSubscription, id: string): PushRegistration {
+  return {
+    id,
+    collection: '/cal',
+    user: undefined,
+    subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
+    trigger: { contentUpdate: 1 },
+    created: Date.now(),
+    expires: Date.now() + 60_000,
+    failures: 0,
+  };
+}
+
 describe('HTTP/2 stream slots', () => {
   it('with fewer slots than messages, the rest wait their turn, and all arrive decrypted over the one connection', async () => {
     service = await TestPushService.start(vapid.publicKey, 'h2');
@@ -155,18 +169,7 @@ describe('HTTP/2 stream slots', () => {
     const send = (round: number): Promise<number[]> =>
       Promise.all(
         Array.from({ length: 20 }, (_, i) => {
-          const sub = s.subscribe(`tablet${i}`);
-          const registration: PushRegistration = {
-            id: `r${i}`,
-            collection: '/cal',
-            user: undefined,
-            subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
-            trigger: { contentUpdate: 1 },
-            created: Date.now(),
-            expires: Date.now() + 60_000,
-            failures: 0,
-          };
-          return transport!.send(registration, { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: `round ${round}` });
+          return transport!.send(registrationOf(s.subscribe(`tablet${i}`), `r${i}`), { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: `round ${round}` });
         }),
       );
     expect(await send(1)).toEqual(Array(20).fill(201));
@@ -181,17 +184,7 @@ describe('HTTP/2 stream slots', () => {
 describe('the push resource policy on the HTTP/2 path', () => {
   async function sendVia(policy: PushResourcePolicy, s: TestPushService, sub: TestSubscription): Promise<number> {
     transport = new WebPushTransport({ vapid, policy, testTrustedCa: s.ca as string, timeoutMs: 5000 });
-    const registration: PushRegistration = {
-      id: 'r1',
-      collection: '/cal',
-      user: undefined,
-      subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
-      trigger: { contentUpdate: 1 },
-      created: Date.now(),
-      expires: Date.now() + 60_000,
-      failures: 0,
-    };
-    return transport.send(registration, { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: 'x' });
+    return transport.send(registrationOf(sub, 'r1'), { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: 'x' });
   }
 
   it('refuses to connect to a loopback address the name resolves to; the same transport with private addresses allowed delivers over h2', async () => {
