@@ -9,6 +9,16 @@ import { Labels, observe, stepArb } from '../journal-model';
 import { MemoryJournal } from '../../memory-journal';
 import { START_TIME, type JournalSuiteEnv } from './env';
 
+/**
+ * Each run builds a fresh store (for PostgreSQL a schema with its tables and
+ * triggers, ~160 ms idle), so the test's length grows with the run count and
+ * the machine's load: a CI runner ran 50 runs past jest's 30 s default. Allow
+ * 2 s a run; a real mismatch fails on its first shrink, not by time.
+ */
+function runsTimeout(runs: number): number {
+  return Math.max(30_000, runs * 2_000);
+}
+
 export function differentialTest(env: JournalSuiteEnv): void {
   describe('differential', () => {
     it(`matches MemoryJournal on random histories of commits and prunes (${env.runs} runs)`, async () => {
@@ -43,6 +53,6 @@ export function differentialTest(env: JournalSuiteEnv): void {
         }),
         { numRuns: env.runs },
       );
-    });
+    }, runsTimeout(env.runs));
   });
 }
