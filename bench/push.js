@@ -12,11 +12,12 @@
 //    server's process, as the first version of this benchmark did. Times
 //    are compared across the processes on the shared clock
 //    (performance.timeOrigin + performance.now()).
-// 1b. (part `floor`) The HTTP floor: the same number of bare POSTs, no
-//    davsync, no encryption, from this process's http client (keep-alive,
-//    32 sockets, as the transport) to the same push service, timed from
-//    the first request to the last arrival. No delivery can beat it on
-//    one thread.
+// 1b. (part `floor`) The HTTP floor: the same number of bare POSTs (no
+//    davsync, no encryption) per round, to the same push service, through
+//    each protocol's client as the transport uses it (HTTP/1.1: 32
+//    kept-alive sockets; h2: one session, 100 streams in flight), timed
+//    from the round's first request, with the Web Push rows' columns. No
+//    delivery can beat it on one thread.
 // 2. Change stream latency: from a PUT's 2xx to the `change` event at an
 //    SSE client, with 1, 100 and 1 000 streams open on the collection.
 // 3. Bytes per hour of an idle client: the change stream's heartbeats (one
@@ -35,7 +36,8 @@
 // one is free); and "all CPU per PUT": the process's CPU
 // over the whole row (gaps included, so the next messages' key preparation
 // too) divided by the PUTs.
-// One uncounted PUT opens the connections first (since the HTTP/2 rows).
+// Uncounted PUTs first (DAVSYNC_PUSH_BENCH_WARM_UP, default 5; 1 until 2026-12-02
+// night): the first opens the connections, the next let V8 finish compiling the path.
 // PUTs are spaced (each waits until the previous one was fully delivered,
 // then DAVSYNC_PUSH_BENCH_GAP_MS more, default 100: changes to one
 // collection do not come back to back, and the server prepares the next
@@ -62,11 +64,17 @@
 //       (fsync on; or DAVSYNC_TEST_PG_URL), registrations made alternately through each, every PUT through
 //       the first. The instance that makes a change sends all its messages (the other hears of it by NOTIFY
 //       for its change streams only), so that is what is timed; the CPU column is both instances'.
+//   DAVSYNC_PUSH_BENCH_WARM_UP=5         uncounted PUTs (floor: rounds) first, after the registrations: the
+//       first one opens the connections; the first few after start cost 2–3× (V8 compiling the
+//       path on its threads — counted in the process's CPU): 1 shows a freshly started server
+//   DAVSYNC_PUSH_BENCH_PER_PUT=1         also print (stderr) each PUT's last arrival and CPU, in order
 //   DAVSYNC_PUSH_BENCH_PROFILE=DIR  write a CPU profile of this (the server's) process per Web Push row to DIR,
 //       covering only the counted PUTs (not the registrations or the warm-up); summarise it with
 //       `node bench/support/profile-summary.js FILE`
 'use strict';
 const http = require('node:http');
+const https = require('node:https');
+const http2 = require('node:http2');
 const { selfSigned } = require('./support/self-signed');
 const { arrivalCounter, clock, listen, listenPushService, pushServiceHandler, stop } = require('./support/push-receiver');
 const { fork } = require('node:child_process');
@@ -82,6 +90,8 @@ const GAP_MS = Number(process.env.DAVSYNC_PUSH_BENCH_GAP_MS ?? 100);
 const RECEIVER = process.env.DAVSYNC_PUSH_BENCH_RECEIVER ?? 'process';
 if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BENCH_RECEIVER is process or inline');
 const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
+const WARM_UP_PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_WARM_UP ?? 5);
+const PER_PUT = process.env.DAVSYNC_PUSH_BENCH_PER_PUT === '1';
 const STORE = process.env.DAVSYNC_PUSH_BENCH_STORE ?? 'memory';
 if (!['memory', 'postgres'].includes(STORE)) throw new Error('DAVSYNC_PUSH_BENCH_STORE is memory or postgres');
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
@@ -141,6 +151,7 @@ async function measure(origin, expected, arm, label) {
   }
   const row = process.cpuUsage(rowStart);
   latencies.sort((a, b) => a - b);
+  if (PER_PUT) console.error(`${label}, last arrival of each PUT (ms):`, fanout.map((f) => f.toFixed(0)).join(' '), 'cpu', cpu.map((f) => f.toFixed(0)).join(' '));
   fanout.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   return {
@@ -242,12 +253,15 @@ async function webPush(subscriptions, protocol) {
     if (r.status !== 201) throw new Error(`registration ${i}: ${r.status} ${r.headers['x-davsync-reason'] ?? ''}`);
   }
   if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS)); // registrations' first keys
-  // One uncounted PUT first: it opens the connections to the push service (a TLS handshake for
-  // HTTP/2, up to 32 for HTTP/1.1), which a row of 10–30 PUTs would otherwise have as its p99.
-  const warm = withDeadline(push.arm(subscriptions), 'warm-up PUT');
-  await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: 'warm-up' });
-  await warm;
-  if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  // Uncounted PUTs first: the first opens the connections to the push service (a TLS handshake for
+  // HTTP/2, up to 32 for HTTP/1.1), which a row of 10–30 PUTs would otherwise have as its p99; the
+  // next let V8 finish optimizing the path (the first few after start cost 2–3× the CPU).
+  for (let w = 0; w < WARM_UP_PUTS; w++) {
+    const warm = withDeadline(push.arm(subscriptions), 'warm-up PUT');
+    await request(`${dav.origin}/cal/warm-up.ics`, 'PUT', { body: `warm-up ${w}` });
+    await warm;
+    if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+  }
   const profiler = PROFILE_DIR === undefined ? undefined : await startProfile(PROFILE_DIR);
   takeReceiverCpu(); // not the warm-up's
   const result = await measure(dav.origin, subscriptions, push.arm, 'web push');
@@ -259,32 +273,77 @@ async function webPush(subscriptions, protocol) {
   return result;
 }
 
-/** The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS times; p50/p99 of first request → last arrival. */
-async function httpFloor(count) {
-  const push = await startPushService();
-  const via = new http.Agent({ keepAlive: true, maxSockets: 32 });
+/**
+ * The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS
+ * rounds, through the protocol's client as the transport uses it (HTTP/1.1:
+ * an agent of 32 kept-alive sockets; h2: one session, at most 100 streams
+ * in flight), timed from the round's first request: per delivery and per
+ * round's last, like a Web Push row — no davsync and no encryption can do
+ * better on this machine.
+ */
+async function httpFloor(count, protocol) {
+  const cert = protocol === 'http' ? undefined : selfSigned();
+  const push = await startPushService(protocol, cert);
   const body = Buffer.alloc(250, 1); // about a sealed push-message
-  const headers = { TTL: 86400, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization: `vapid t=${'x'.repeat(300)}, k=${'y'.repeat(87)}` };
-  const times = [];
+  const headers = { ttl: 86400, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization: `vapid t=${'x'.repeat(300)}, k=${'y'.repeat(87)}`, 'content-length': body.length };
+  const send = floorSender(protocol, push.origin, cert, headers, body);
+  const latencies = [];
+  const last = [];
   const cpu = [];
-  for (let n = 0; n < PUTS; n++) {
+  for (let n = -WARM_UP_PUTS; n < PUTS; n++) {
     const delivered = withDeadline(push.arm(count), `floor round ${n}`);
     const start = clock();
     const cpuBefore = process.cpuUsage();
-    const answers = [];
-    for (let i = 0; i < count; i++) answers.push(request(`${push.origin}/s${i}`, 'POST', { headers, body, via }));
+    let next = 0;
+    // The answers are read too, as the transport reads them.
+    await Promise.all(Array.from({ length: Math.min(count, send.inFlight) }, async () => {
+      while (next < count) if ((await send.post(`/s${next++}`)) !== 201) throw new Error('floor: push service did not answer 201');
+    }));
     const arrivals = await delivered;
-    await Promise.all(answers); // the answers are read too, as the transport reads them
     const used = process.cpuUsage(cpuBefore);
-    cpu.push((used.user + used.system) / 1000);
-    times.push(Math.max(...arrivals) - start);
+    if (n >= 0) {
+      cpu.push((used.user + used.system) / 1000);
+      for (const at of arrivals) latencies.push(at - start);
+      last.push(Math.max(...arrivals) - start);
+    }
     if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
   }
-  times.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  via.destroy();
+  send.close();
   await push.close();
-  return { p50: percentile(times, 50), p99: percentile(times, 99), cpuP50: percentile(cpu, 50) };
+  if (PER_PUT) console.error('floor, last arrival of each round (ms):', last.map((f) => f.toFixed(0)).join(' '), 'cpu', cpu.map((f) => f.toFixed(0)).join(' '));
+  for (const xs of [latencies, last, cpu]) xs.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastP50: percentile(last, 50), lastP99: percentile(last, 99), cpuP50: percentile(cpu, 50), receiverCpuP50: percentile(takeReceiverCpu(), 50) };
+}
+
+/** The floor's client: `{ post(path) → status, inFlight, close() }`. */
+function floorSender(protocol, origin, cert, headers, body) {
+  if (protocol === 'h2') {
+    const session = http2.connect(origin, { ca: cert.cert });
+    const post = (path) =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': path, ...headers });
+        stream.on('response', (h) => {
+          stream.resume();
+          resolve(h[':status']);
+        });
+        stream.on('error', reject);
+        stream.end(body);
+      });
+    return { post, inFlight: 100, close: () => session.close() };
+  }
+  const tls = protocol === 'https1';
+  const via = new (tls ? https : http).Agent({ keepAlive: true, maxSockets: 32, ...(tls ? { ca: cert.cert } : {}) });
+  const post = (path) =>
+    new Promise((resolve, reject) => {
+      const req = (tls ? https : http).request(`${origin}${path}`, { method: 'POST', headers, agent: via }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  // The agent queues beyond its sockets itself.
+  return { post, inFlight: Infinity, close: () => via.destroy() };
 }
 
 /** Opens a change stream; calls `onEvent` with the arrival time of each `change` event. */
@@ -385,12 +444,9 @@ const row = (n, r, protocol) =>
     for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await webPush(size, protocol), STORE === 'postgres' ? `${protocol} pg` : protocol));
   }
   if (PARTS.has('floor')) {
-    console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, first request → last arrival (${PUTS} rounds)`);
-    console.log('            N | p50 ms | p99 ms | CPU per round p50 ms');
-    for (const size of SIZES) {
-      const r = await httpFloor(size);
-      console.log(`${String(size).padStart(13)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${r.cpuP50.toFixed(1).padStart(20)}`);
-    }
+    console.log(`\nHTTP floor: N bare POSTs (no davsync, no encryption) to the same push service, timed from a round's first request (${PUTS} rounds, ${GAP_MS} ms between)`);
+    console.log(`${header.replace('subscriptions |', '            N | protocol |').replace('last of a PUT', 'last of a round').replace('CPU per PUT p50 ms | all CPU per PUT ms', 'CPU per round p50 ms')}${RECEIVER === 'process' ? ' | receiver CPU per round p50 ms' : ''}`);
+    for (const size of SIZES) for (const protocol of PROTOCOLS) console.log(row(size, await httpFloor(size, protocol), protocol));
   }
   if (PARTS.has('sse')) {
     console.log(`\nchange stream latency, PUT 2xx → event at an SSE client (${PUTS} PUTs per row, ${GAP_MS} ms between)`);

@@ -42,14 +42,28 @@ interface RouteEntry {
   resolved?: Route;
 }
 
-/** An HTTP/2 session with a bound on its streams in flight (the rest wait their turn, in order). */
+/** A stream waiting for its answer: given up at `deadline` (performance.now() ms). */
+interface Awaited {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+/**
+ * An HTTP/2 session with a bound on its streams in flight (the rest wait
+ * their turn, in order), and their answer deadlines: one sweep timer for
+ * the session while streams are out, not a timer per stream (a fan-out's
+ * 1 000 `stream.setTimeout`s were timer-list work on every write).
+ */
 class Session {
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly awaited = new Set<Awaited>();
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     readonly h2: ClientHttp2Session,
     private readonly maxStreams: number,
+    private readonly timeoutMs: number,
   ) {}
 
   get usable(): boolean {
@@ -76,6 +90,34 @@ class Session {
     if (next !== undefined) next(); // the slot passes on
     else this.inFlight--;
   }
+
+  /** Calls `expire` if the stream is still awaited `timeoutMs` from now (up to a tenth later: the sweep's period). */
+  await(expire: () => void): Awaited {
+    const entry = { deadline: performance.now() + this.timeoutMs, expire };
+    this.awaited.add(entry);
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), Math.max(5, Math.min(1000, this.timeoutMs / 10)));
+      this.sweeper.unref();
+    }
+    return entry;
+  }
+
+  answered(entry: Awaited): void {
+    this.awaited.delete(entry);
+    if (this.awaited.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    // Oldest first (a Set keeps insertion order, and every entry has the same timeout): stop at the first not due.
+    for (const entry of this.awaited) {
+      if (entry.deadline > now) break;
+      entry.expire();
+    }
+  }
 }
 
 /** A stream that failed because of its connection (gone away, refused, reset), not its message: worth one retry on a fresh session. */
@@ -100,18 +142,19 @@ export class Http2Sessions {
    * retried once on a new one (a push message is a wake-up: receiving it
    * twice is harmless).
    */
-  async post(url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      // A connected origin's session is used at once (awaiting its settled route cost each message a few microtask turns).
-      const route = this.connected(url.origin) ?? (await this.route(url));
-      if (route.kind === 'http1') return undefined;
-      try {
-        return await this.stream(route.session, url, headers, body);
-      } catch (err) {
-        // A closed or gone-away session was dropped by its events: the retry connects anew.
-        if (!(err instanceof ConnectionLost) || attempt > 0) throw err;
-      }
-    }
+  post(url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number | undefined> {
+    // A closed or gone-away session was dropped by its events: the one retry connects anew.
+    return this.attempt(url, headers, body).catch((err: unknown) => {
+      if (err instanceof ConnectionLost) return this.attempt(url, headers, body);
+      throw err;
+    });
+  }
+
+  private attempt(url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number | undefined> {
+    // A connected origin's session is used at once (awaiting its settled route cost each message a few microtask turns).
+    const connected = this.connected(url.origin);
+    if (connected?.kind === 'h2') return this.stream(connected.session, url, headers, body);
+    return this.route(url).then((route) => (route.kind === 'http1' ? undefined : this.stream(route.session, url, headers, body)));
   }
 
   /** Closes every session (streams in flight fail). */
@@ -182,7 +225,7 @@ export class Http2Sessions {
           return resolve({ kind: 'http1' });
         }
         const h2 = http2Connect(url.origin, { createConnection: () => socket, settings: { enablePush: false } });
-        const route: Route = { kind: 'h2', session: new Session(h2, this.maxStreams) };
+        const route: Route = { kind: 'h2', session: new Session(h2, this.maxStreams, this.options.timeoutMs) };
         h2.on('error', () => undefined); // its streams report it; the route is dropped on close
         h2.once('goaway', () => this.forget(url.origin, route));
         h2.once('close', () => this.forget(url.origin, route));
@@ -194,38 +237,48 @@ export class Http2Sessions {
     });
   }
 
-  private async stream(session: Session, url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number> {
+  private stream(session: Session, url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number> {
     const slot = session.acquire();
-    if (slot !== undefined) await slot;
-    try {
-      if (!session.usable) throw new ConnectionLost('push service: HTTP/2 session closed');
-      return await new Promise<number>((resolve, reject) => {
-        let stream: ClientHttp2Stream;
-        try {
-          stream = session.h2.request({ ':method': 'POST', ':path': `${url.pathname}${url.search}`, ...headers });
-        } catch (err) {
-          // request() throws on a session that is closing or out of stream ids.
-          return reject(new ConnectionLost(err instanceof Error ? err.message : String(err)));
-        }
-        let answered = false;
-        stream.setTimeout(this.options.timeoutMs, () => {
-          stream.close(constants.NGHTTP2_CANCEL);
-          reject(new Error(`push service did not answer within ${this.options.timeoutMs} ms`));
-        });
-        stream.on('response', (h: IncomingHttpHeaders) => {
-          answered = true;
-          // Only the status matters; the body is discarded as it arrives.
-          stream.resume();
-          resolve(Number(h[':status']));
-        });
-        stream.on('error', (err) => reject(answered ? err : new ConnectionLost(err.message)));
-        stream.on('close', () => {
-          if (!answered) reject(new ConnectionLost(`push service: HTTP/2 stream closed without an answer (code ${stream.rstCode})`));
-        });
-        stream.end(body);
+    const path = `${url.pathname}${url.search}`;
+    return slot === undefined ? this.open(session, path, headers, body) : slot.then(() => this.open(session, path, headers, body));
+  }
+
+  /** One POST as one stream, holding a slot of `session` until its outcome (the answer's status, an error, the timeout). */
+  private open(session: Session, path: string, headers: Record<string, string | number>, body: Buffer): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      if (!session.usable) {
+        session.release();
+        return reject(new ConnectionLost('push service: HTTP/2 session closed'));
+      }
+      let stream: ClientHttp2Stream;
+      try {
+        stream = session.h2.request({ ':method': 'POST', ':path': path, ...headers });
+      } catch (err) {
+        // request() throws on a session that is closing or out of stream ids.
+        session.release();
+        return reject(new ConnectionLost(err instanceof Error ? err.message : String(err)));
+      }
+      let settled = false;
+      const settle = (status: number | undefined, err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        session.answered(awaited);
+        session.release();
+        if (err === undefined) resolve(status as number);
+        else reject(err);
+      };
+      const awaited = session.await(() => {
+        stream.close(constants.NGHTTP2_CANCEL);
+        settle(undefined, new Error(`push service did not answer within ${this.options.timeoutMs} ms`));
       });
-    } finally {
-      session.release();
-    }
+      stream.on('response', (h: IncomingHttpHeaders) => {
+        // Only the status matters; the body is discarded as it arrives.
+        stream.resume();
+        settle(Number(h[':status']));
+      });
+      stream.on('error', (err) => settle(undefined, new ConnectionLost(err.message)));
+      stream.on('close', () => settle(undefined, new ConnectionLost(`push service: HTTP/2 stream closed without an answer (code ${stream.rstCode})`)));
+      stream.end(body);
+    });
   }
 }

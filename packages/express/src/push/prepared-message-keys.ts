@@ -33,6 +33,8 @@ export class PreparedMessageKeys {
   private readonly wanted = new Map<string, SubscriptionKeys>();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private sliceScheduled: ReturnType<typeof setImmediate> | undefined;
+  /** When `prepare` was last called (performance.now()). */
+  private lastAsked = 0;
   private closed = false;
 
   /**
@@ -63,21 +65,25 @@ export class PreparedMessageKeys {
   prepare(id: string, subscription: SubscriptionKeys): void {
     if (this.closed) return;
     this.wanted.set(id, subscription);
-    // Every call pushes preparing back: it starts only after IDLE_MS without messages.
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    // Every call pushes preparing back: it starts only after IDLE_MS without messages. Only the
+    // time is noted here — a fan-out calls this per message, and a clearTimeout + setTimeout
+    // each time was timer-list work on every message; the one timer re-arms itself instead.
+    this.lastAsked = performance.now();
     if (this.sliceScheduled !== undefined) {
       clearImmediate(this.sliceScheduled);
       this.sliceScheduled = undefined;
     }
-    this.waitForIdle();
+    if (this.idleTimer === undefined) this.waitForIdle(IDLE_MS);
   }
 
-  private waitForIdle(): void {
+  private waitForIdle(ms: number): void {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (this.busy()) this.waitForIdle();
+      const quietFor = performance.now() - this.lastAsked;
+      if (quietFor < IDLE_MS) this.waitForIdle(IDLE_MS - quietFor);
+      else if (this.busy()) this.waitForIdle(IDLE_MS);
       else this.prepareSlice();
-    }, IDLE_MS);
+    }, ms);
     this.idleTimer.unref?.();
   }
 
@@ -113,7 +119,7 @@ export class PreparedMessageKeys {
       this.ready.set(id, { ...subscription, keys });
     }
     if (this.wanted.size > 0 && !this.closed && this.busy()) {
-      this.waitForIdle(); // a fan-out started meanwhile: it goes first
+      this.waitForIdle(IDLE_MS); // a fan-out started meanwhile: it goes first
     } else if (this.wanted.size > 0 && !this.closed) {
       // Not unref'd: Node stops running a chain of unref'd immediates. The chain ends when `wanted` is empty.
       this.sliceScheduled = setImmediate(() => this.prepareSlice());

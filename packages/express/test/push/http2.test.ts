@@ -181,6 +181,28 @@ describe('HTTP/2 stream slots', () => {
   });
 });
 
+describe('HTTP/2 answer timeout', () => {
+  it('gives up on a stream the service never answers after timeoutMs, frees its slot, and the session still delivers', async () => {
+    service = await TestPushService.start(vapid.publicKey, 'h2');
+    const s = service;
+    transport = new WebPushTransport({ vapid, policy: new PushResourcePolicy({ allowHttpLoopback: true, allowPrivateAddresses: true }), testTrustedCa: s.ca as string, timeoutMs: 300, maxStreamsPerService: 1 });
+    const silent = s.subscribe('silent');
+    silent.status = 0;
+    const message = { topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: 'x' };
+    const started = performance.now();
+    const lost = transport.send(registrationOf(silent, 'r1'), message);
+    // With one slot, this message waits for the silent one's outcome.
+    const next = transport.send(registrationOf(s.subscribe('phone'), 'r2'), message);
+    await expect(lost).rejects.toThrow('push service did not answer within 300 ms');
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(5000);
+    expect(await next).toBe(201);
+    expect(s.messages.map((m) => m.name)).toEqual(['phone']);
+    expect(s.connections).toBe(1);
+  });
+});
+
 describe('the push resource policy on the HTTP/2 path', () => {
   async function sendVia(policy: PushResourcePolicy, s: TestPushService, sub: TestSubscription): Promise<number> {
     transport = new WebPushTransport({ vapid, policy, testTrustedCa: s.ca as string, timeoutMs: 5000 });

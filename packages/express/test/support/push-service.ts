@@ -50,7 +50,7 @@ export interface TestSubscription {
   /** The user agent's public key, uncompressed, base64url. */
   readonly publicKey: string;
   readonly authSecret: string;
-  /** The status this subscription's push resource answers with (201 unless a test changes it). */
+  /** The status this subscription's push resource answers with (201 unless a test changes it; 0: it never answers). */
   status: number;
 }
 
@@ -162,6 +162,7 @@ export class TestPushService {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const sub = name === undefined ? undefined : this.subscriptions.get(name);
     if (name === undefined || sub === undefined) return this.answer(res, 404);
+    if (sub.status === 0) return; // a service that never answers (the sender's timeout)
     if (sub.status !== 201) return this.answer(res, sub.status);
     try {
       if (req.method !== 'POST') throw new Error(`method ${req.method}`);
