@@ -14,8 +14,8 @@
 //    (performance.timeOrigin + performance.now()).
 // 1b. (part `floor`) The HTTP floor: the same number of bare POSTs (no
 //    davsync, no encryption) per round, to the same push service, through
-//    each protocol's client as the transport uses it (HTTP/1.1: 32
-//    kept-alive sockets; h2: one session, 100 streams in flight), timed
+//    each protocol's client as the transport uses it (HTTP/1.1: undici, 32
+//    kept-alive connections; h2: one session, 100 streams in flight), timed
 //    from the round's first request, with the Web Push rows' columns. No
 //    delivery can beat it on one thread.
 // 2. Change stream latency: from a PUT's 2xx to the `change` event at an
@@ -68,6 +68,8 @@
 //       first one opens the connections; the first few after start cost 2–3× (V8 compiling the
 //       path on its threads — counted in the process's CPU): 1 shows a freshly started server
 //   DAVSYNC_PUSH_BENCH_PER_PUT=1         also print (stderr) each PUT's last arrival and CPU, in order
+//   DAVSYNC_PUSH_BENCH_FLOOR_HTTP1=undici  the floor's HTTP/1.1 client: `undici` (a Pool of 32 connections, as the
+//       transport has since 2026-12-03) or `node` (an https/http Agent of 32 kept-alive sockets, as before)
 //   DAVSYNC_PUSH_BENCH_PROFILE=DIR  write a CPU profile of this (the server's) process per Web Push row to DIR,
 //       covering only the counted PUTs (not the registrations or the warm-up); summarise it with
 //       `node bench/support/profile-summary.js FILE`
@@ -92,6 +94,7 @@ if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BEN
 const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
 const WARM_UP_PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_WARM_UP ?? 5);
 const PER_PUT = process.env.DAVSYNC_PUSH_BENCH_PER_PUT === '1';
+const FLOOR_HTTP1 = process.env.DAVSYNC_PUSH_BENCH_FLOOR_HTTP1 ?? 'undici';
 const STORE = process.env.DAVSYNC_PUSH_BENCH_STORE ?? 'memory';
 if (!['memory', 'postgres'].includes(STORE)) throw new Error('DAVSYNC_PUSH_BENCH_STORE is memory or postgres');
 const PROTOCOLS = (process.env.DAVSYNC_PUSH_BENCH_PROTOCOLS ?? 'https1,h2').split(',');
@@ -276,7 +279,8 @@ async function webPush(subscriptions, protocol) {
 /**
  * The HTTP floor: `count` bare POSTs of a message's size and headers, PUTS
  * rounds, through the protocol's client as the transport uses it (HTTP/1.1:
- * an agent of 32 kept-alive sockets; h2: one session, at most 100 streams
+ * an undici Pool of 32 kept-alive connections, or with FLOOR_HTTP1=node an
+ * agent of 32 kept-alive sockets; h2: one session, at most 100 streams
  * in flight), timed from the round's first request: per delivery and per
  * round's last, like a Web Push row — no davsync and no encryption can do
  * better on this machine.
@@ -315,6 +319,11 @@ async function httpFloor(count, protocol) {
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lastP50: percentile(last, 50), lastP99: percentile(last, 99), cpuP50: percentile(cpu, 50), receiverCpuP50: percentile(takeReceiverCpu(), 50) };
 }
 
+/** undici as @davsync/express has it (the root's node_modules holds another major, a dependency of node-gyp). */
+function expressUndici() {
+  return require(require.resolve('undici', { paths: [require.resolve('@davsync/express/package.json')] }));
+}
+
 /** The floor's client: `{ post(path) → status, inFlight, close() }`. */
 function floorSender(protocol, origin, cert, headers, body) {
   if (protocol === 'h2') {
@@ -332,6 +341,17 @@ function floorSender(protocol, origin, cert, headers, body) {
     return { post, inFlight: 100, close: () => session.close() };
   }
   const tls = protocol === 'https1';
+  if (FLOOR_HTTP1 === 'undici') {
+    // The transport's HTTP/1.1 client (push/http1-pools.ts): an undici Pool of 32 connections, pipelining 1.
+    const pool = new (expressUndici().Pool)(origin, { connections: 32, pipelining: 1, ...(tls ? { connect: { ca: cert.cert } } : {}) });
+    const h = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)]));
+    const post = (path) =>
+      pool.request({ path, method: 'POST', headers: h, body }).then((answer) => {
+        answer.body.dump().catch(() => undefined);
+        return answer.statusCode;
+      });
+    return { post, inFlight: Infinity, close: () => pool.destroy() };
+  }
   const via = new (tls ? https : http).Agent({ keepAlive: true, maxSockets: 32, ...(tls ? { ca: cert.cert } : {}) });
   const post = (path) =>
     new Promise((resolve, reject) => {

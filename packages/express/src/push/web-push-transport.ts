@@ -8,14 +8,14 @@
  * the push resource policy's checked address lookup, with a timeout and
  * without reading more of the answer than its status — over HTTP/2 when an
  * https push service offers it (`http2-sessions.ts`: one connection, a
- * stream per message), else HTTP/1.1 with kept-alive connections.
+ * stream per message), else HTTP/1.1 with kept-alive connections
+ * (`http1-pools.ts`: undici, a connection pool per push service).
  * (`web-push`'s own sender always uses https/1.1 and resolves names unchecked.)
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { PushMessage, PushRegistration, PushTransport } from '@davsync/core';
 import { pushMessageBody } from '@davsync/protocol';
 import type * as WebPush from 'web-push';
+import { Http1Pools } from './http1-pools';
 import { Http2Sessions } from './http2-sessions';
 import type { PushResourcePolicy } from './push-resource-policy';
 import { plaintextRecord, sealRecord } from './message-encryption';
@@ -67,9 +67,8 @@ type CheckedResource = { readonly ok: true; readonly url: URL } | { readonly ok:
 
 export class WebPushTransport implements PushTransport {
   private readonly ttl: number;
-  private readonly timeoutMs: number;
-  // Kept-alive connections (push services are few; their subscribers many), at most maxSocketsPerService each.
-  private readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
+  /** HTTP/1.1 connection pools, one per push service (push services are few; their subscribers many). */
+  private readonly pools: Http1Pools;
   private readonly authorizations: VapidAuthorizations;
   /** HTTP/2 sessions, one per push service that speaks it; undefined when `http2` is off. */
   private readonly sessions: Http2Sessions | undefined;
@@ -85,7 +84,7 @@ export class WebPushTransport implements PushTransport {
   /** The plaintext record of a message object: the dispatcher hands one object to every registration a change reaches. */
   private readonly bodyOfMessage = new WeakMap<PushMessage, Buffer>();
   /** The headers every message to a push service origin carries (lowercase, for HTTP/2 as for HTTP/1.1), renewed with its VAPID header. */
-  private readonly originHeaders = new Map<string, { readonly authorization: string; readonly headers: Readonly<Record<string, string | number>> }>();
+  private readonly originHeaders = new Map<string, { readonly authorization: string; readonly headers: Readonly<Record<string, string>> }>();
   private readonly resources = new Map<string, CheckedResource>();
 
   constructor(private readonly options: WebPushTransportOptions) {
@@ -93,16 +92,20 @@ export class WebPushTransport implements PushTransport {
       webpush().getVapidHeaders(audience, keys.subject, keys.publicKey, keys.privateKey, 'aes128gcm', expiration).Authorization,
     );
     this.ttl = options.ttlSeconds ?? 86_400;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    const maxSockets = options.maxSocketsPerService ?? 32;
+    const timeoutMs = options.timeoutMs ?? 10_000;
     const ca = options.testTrustedCa;
-    this.agents = { http: new HttpAgent({ keepAlive: true, maxSockets }), https: new HttpsAgent({ keepAlive: true, maxSockets, ...(ca === undefined ? {} : { ca }) }) };
+    this.pools = new Http1Pools({
+      lookup: options.policy.lookup,
+      timeoutMs,
+      maxConnections: options.maxSocketsPerService ?? 32,
+      ...(ca === undefined ? {} : { ca }),
+    });
     this.sessions =
       options.http2 === false
         ? undefined
         : new Http2Sessions({
             lookup: options.policy.lookup,
-            timeoutMs: this.timeoutMs,
+            timeoutMs,
             ...(options.maxStreamsPerService === undefined ? {} : { maxStreams: options.maxStreamsPerService }),
             ...(ca === undefined ? {} : { ca }),
           });
@@ -117,8 +120,7 @@ export class WebPushTransport implements PushTransport {
   close(): void {
     this.keys.close();
     this.sessions?.close();
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.pools.close();
   }
 
   async send(registration: PushRegistration, message: PushMessage): Promise<number> {
@@ -134,12 +136,12 @@ export class WebPushTransport implements PushTransport {
     const resource = this.resourceOf(registration.subscription.pushResource);
     if (!resource.ok) throw new Error(resource.refusal);
     const body = sealRecord(this.keys.take(registration.id, registration.subscription), this.recordOf(message));
-    const headers = { ...this.headersFor(resource.url.origin), 'content-length': body.length };
+    const headers = { ...this.headersFor(resource.url.origin), 'content-length': String(body.length) };
     if (this.sessions !== undefined && resource.url.protocol === 'https:') {
       const status = await this.sessions.post(resource.url, headers, body);
       if (status !== undefined) return status;
     }
-    return this.post(resource.url, headers, body);
+    return this.pools.post(resource.url, headers, body);
   }
 
   /**
@@ -162,13 +164,14 @@ export class WebPushTransport implements PushTransport {
   /**
    * The headers web-push's generateRequestDetails would set, but for the
    * length, with the VAPID header reused per push service: made once per
-   * origin (and VAPID renewal), lowercase as HTTP/2 wants them.
+   * origin (and VAPID renewal), lowercase as HTTP/2 wants them, the
+   * values strings as undici's types want them.
    */
-  private headersFor(origin: string): Readonly<Record<string, string | number>> {
+  private headersFor(origin: string): Readonly<Record<string, string>> {
     const authorization = this.authorizations.headerFor(origin);
     const cached = this.originHeaders.get(origin);
     if (cached !== undefined && cached.authorization === authorization) return cached.headers;
-    const headers = { ttl: this.ttl, 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization };
+    const headers = { ttl: String(this.ttl), 'content-type': 'application/octet-stream', 'content-encoding': 'aes128gcm', urgency: 'normal', authorization };
     if (this.originHeaders.size >= MAX_CACHED_ORIGINS) this.originHeaders.clear();
     this.originHeaders.set(origin, { authorization, headers });
     return headers;
@@ -192,23 +195,6 @@ export class WebPushTransport implements PushTransport {
       this.bodies.set(key, body);
     }
     return body;
-  }
-
-  private post(url: URL, headers: Record<string, string | number>, body: Buffer): Promise<number> {
-    const plain = url.protocol === 'http:';
-    const request = plain ? httpRequest : httpsRequest;
-    const agent = plain ? this.agents.http : this.agents.https;
-    return new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, agent, lookup: this.options.policy.lookup, timeout: this.timeoutMs }, (res: IncomingMessage) => {
-        // Only the status matters; the body is discarded as it arrives.
-        res.resume();
-        res.on('error', () => undefined);
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('timeout', () => req.destroy(new Error(`push service did not answer within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
   }
 }
 
