@@ -67,6 +67,8 @@
 //   DAVSYNC_PUSH_BENCH_WARM_UP=5         uncounted PUTs (floor: rounds) first, after the registrations: the
 //       first one opens the connections; the first few after start cost 2–3× (V8 compiling the
 //       path on its threads — counted in the process's CPU): 1 shows a freshly started server
+//   DAVSYNC_PUSH_BENCH_ANSWER_DELAY_MS=0  the push service answers this long after a message
+//       arrived (a service a round trip away: the sender's connection or stream is held meanwhile)
 //   DAVSYNC_PUSH_BENCH_PER_PUT=1         also print (stderr) each PUT's last arrival and CPU, in order
 //   DAVSYNC_PUSH_BENCH_FLOOR_HTTP1=undici  the floor's HTTP/1.1 client: `undici` (a Pool of 32 connections, as the
 //       transport has since 2026-12-03) or `node` (an https/http Agent of 32 kept-alive sockets, as before)

@@ -8,6 +8,13 @@ const http2 = require('node:http2');
 /** The push service's HTTP/2 connection window, bytes (0: the protocol's 65 535). */
 const H2_WINDOW = Number(process.env.DAVSYNC_PUSH_BENCH_H2_WINDOW ?? 0);
 
+/**
+ * Delay before each answer, ms (0: at once): stands in for a push service
+ * across the internet, whose answer comes a round trip later — what bounds a
+ * sender by its connections (HTTP/1.1) or streams in flight (h2).
+ */
+const ANSWER_DELAY_MS = Number(process.env.DAVSYNC_PUSH_BENCH_ANSWER_DELAY_MS ?? 0);
+
 /** Now on the clock both processes share (ms since the epoch, sub-ms resolution). */
 const clock = () => performance.timeOrigin + performance.now();
 
@@ -57,7 +64,8 @@ function pushServiceHandler(arrived) {
     req.on('end', () => {
       arrived(at);
       res.statusCode = 201;
-      res.end();
+      if (ANSWER_DELAY_MS > 0) setTimeout(() => res.end(), ANSWER_DELAY_MS);
+      else res.end();
     });
   };
 }
