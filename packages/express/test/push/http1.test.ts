@@ -10,9 +10,9 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { PushRegistration } from '@davsync/core';
 import { generateVapidKeys } from '@davsync/express';
-import { TestPushService, type TestSubscription } from '../support/push-service';
+import { ConnectTimeOnly, registrationOf } from '../support/push-transport';
+import { TestPushService } from '../support/push-service';
 import { Http1Pools } from '../../src/push/http1-pools';
 import { PushResourcePolicy } from '../../src/push/push-resource-policy';
 import { WebPushTransport } from '../../src/push/web-push-transport';
@@ -40,26 +40,6 @@ async function startService(): Promise<TestPushService> {
   const s = await TestPushService.start(vapid.publicKey, 'https1');
   services.push(s);
   return s;
-}
-
-/** A policy whose URL check passes everything, so only its connect-time check (`lookup`) stands between a message and the address. */
-class ConnectTimeOnly extends PushResourcePolicy {
-  override refusal(): string | undefined {
-    return undefined;
-  }
-}
-
-function registrationOf(sub: TestSubscription, id: string): PushRegistration {
-  return {
-    id,
-    collection: '/cal',
-    user: undefined,
-    subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
-    trigger: { contentUpdate: 1 },
-    created: Date.now(),
-    expires: Date.now() + 60_000,
-    failures: 0,
-  };
 }
 
 const message = (round: number) => ({ topic: 't', contentUpdate: true, propertyUpdate: false, syncToken: `round ${round}` });

@@ -13,8 +13,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
 import { MemoryAdapter } from '@davsync/adapter-memory';
 import { davsync, generateVapidKeys, type DavsyncMiddleware, type DavsyncOptions } from '@davsync/express';
-import type { PushRegistration } from '@davsync/core';
 import { dav, mkcol, put, XML_HEADERS } from '../support/dav';
+import { ConnectTimeOnly, registrationOf } from '../support/push-transport';
 import { TestPushService, type PushServiceProtocol, type TestSubscription } from '../support/push-service';
 import { closeServer, listen } from '../support/server';
 import { PushResourcePolicy } from '../../src/push/push-resource-policy';
@@ -139,27 +139,6 @@ describe('Web Push over HTTP/2', () => {
     expect(s.to('phone')[0]!.httpVersion).toBe('1.1');
   });
 });
-
-/** A policy whose URL check passes everything, so only its connect-time check (`lookup`) stands between a message and the address. */
-class ConnectTimeOnly extends PushResourcePolicy {
-  override refusal(): string | undefined {
-    return undefined;
-  }
-}
-
-/** A content-update registration of `sub` on /cal, as the store would hand it to the transport. */
-function registrationOf(sub: TestSubscription, id: string): PushRegistration {
-  return {
-    id,
-    collection: '/cal',
-    user: undefined,
-    subscription: { pushResource: sub.pushResource, publicKey: sub.publicKey, authSecret: sub.authSecret },
-    trigger: { contentUpdate: 1 },
-    created: Date.now(),
-    expires: Date.now() + 60_000,
-    failures: 0,
-  };
-}
 
 describe('HTTP/2 stream slots', () => {
   it('with fewer slots than messages, the rest wait their turn, and all arrive decrypted over the one connection', async () => {
