@@ -69,6 +69,7 @@
 //       path on its threads — counted in the process's CPU): 1 shows a freshly started server
 //   DAVSYNC_PUSH_BENCH_ANSWER_DELAY_MS=0  the push service answers this long after a message
 //       arrived (a service a round trip away: the sender's connection or stream is held meanwhile)
+//   DAVSYNC_PUSH_BENCH_HTTP1_CONNECTIONS=32  davsync's push option maxConnectionsPerService (HTTP/1.1)
 //   DAVSYNC_PUSH_BENCH_PER_PUT=1         also print (stderr) each PUT's last arrival and CPU, in order
 //   DAVSYNC_PUSH_BENCH_FLOOR_HTTP1=undici  the floor's HTTP/1.1 client: `undici` (a Pool of 32 connections, as the
 //       transport has since 2026-12-03) or `node` (an https/http Agent of 32 kept-alive sockets, as before)
@@ -96,6 +97,7 @@ if (!['process', 'inline'].includes(RECEIVER)) throw new Error('DAVSYNC_PUSH_BEN
 const PROFILE_DIR = process.env.DAVSYNC_PUSH_BENCH_PROFILE;
 const WARM_UP_PUTS = Number(process.env.DAVSYNC_PUSH_BENCH_WARM_UP ?? 5);
 const PER_PUT = process.env.DAVSYNC_PUSH_BENCH_PER_PUT === '1';
+const HTTP1_CONNECTIONS = process.env.DAVSYNC_PUSH_BENCH_HTTP1_CONNECTIONS === undefined ? undefined : Number(process.env.DAVSYNC_PUSH_BENCH_HTTP1_CONNECTIONS);
 const FLOOR_HTTP1 = process.env.DAVSYNC_PUSH_BENCH_FLOOR_HTTP1 ?? 'undici';
 const STORE = process.env.DAVSYNC_PUSH_BENCH_STORE ?? 'memory';
 if (!['memory', 'postgres'].includes(STORE)) throw new Error('DAVSYNC_PUSH_BENCH_STORE is memory or postgres');
@@ -243,6 +245,7 @@ async function webPush(subscriptions, protocol) {
     maxRegistrations: 100_000,
     maxRegistrationsPerUser: 100_000,
     http2: protocol === 'h2',
+    ...(HTTP1_CONNECTIONS === undefined ? {} : { maxConnectionsPerService: HTTP1_CONNECTIONS }),
     ...(cert === undefined ? {} : { testTrustedCa: cert.cert }),
   };
   const instances = STORE === 'postgres' ? await postgresInstances(pushOptions) : [await memoryInstance(pushOptions)];

@@ -45,6 +45,14 @@ export const pushOptionsSchema = z
     /** Speak HTTP/2 to https push services that offer it (ALPN `h2`): a change's messages to one service share a connection. Default true. */
     http2: z.boolean().default(true),
     /**
+     * Most HTTP/1.1 connections open to one push service (a change's messages beyond them queue). Default 32.
+     * More lets a large change reach a distant service sooner (one message per connection per round trip), at a
+     * TLS handshake per connection after each idle spell.
+     */
+    maxConnectionsPerService: z.number().int().min(1).max(1000).default(32),
+    /** Most HTTP/2 streams in flight to one push service (fewer if it says so). Default 100. */
+    maxStreamsPerService: z.number().int().min(1).max(1000).default(100),
+    /**
      * FOR TESTS ONLY: CA certificates (PEM) trusted for push services
      * *instead of* Node's roots, so tests and benchmarks can run an https
      * (HTTP/2) push service on 127.0.0.1 with a throwaway certificate.

@@ -56,6 +56,8 @@ export class WebDavPush implements PushPropertySource {
             policy: this.policy,
             timeoutMs: options.deliveryTimeoutMs,
             http2: options.http2,
+            maxSocketsPerService: options.maxConnectionsPerService,
+            maxStreamsPerService: options.maxStreamsPerService,
             ...(options.testTrustedCa === undefined ? {} : { testTrustedCa: options.testTrustedCa }),
           })
         : undefined;

@@ -160,6 +160,49 @@ describe('HTTP/2 stream slots', () => {
   });
 });
 
+describe('connections and streams per push service, from the push options', () => {
+  /** Registers `n` subscriptions, PUTs once, and waits for their messages (each answered 50 ms late, as from a distant service). */
+  async function change(s: TestPushService, n: number): Promise<void> {
+    s.answerDelayMs = 50;
+    for (let i = 0; i < n; i++) await register(s.subscribe(`phone${i}`));
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.messages.length === n);
+    expect(s.rejections).toEqual([]);
+  }
+
+  it('HTTP/1.1: the default opens more than 2 connections for 8 slow answers', async () => {
+    const s = await start('https1', { http2: false });
+    await change(s, 8);
+    expect(s.connections).toBeGreaterThan(2);
+    expect(s.maxInFlight).toBeGreaterThan(2);
+  });
+
+  it('HTTP/1.1: maxConnectionsPerService 2 keeps it to 2, and every message still arrives', async () => {
+    const s = await start('https1', { http2: false, maxConnectionsPerService: 2 });
+    await change(s, 8);
+    expect(s.connections).toBeLessThanOrEqual(2);
+    expect(s.maxInFlight).toBeLessThanOrEqual(2);
+  });
+
+  it('HTTP/2: maxStreamsPerService 2 keeps at most 2 streams in flight on the one session', async () => {
+    const s = await start('h2', { maxStreamsPerService: 2 });
+    await change(s, 8);
+    expect(s.connections).toBe(1);
+    expect(s.maxInFlight).toBeLessThanOrEqual(2);
+  });
+
+  it('HTTP/2: the default (100) has more than 2 of the 8 in flight at once', async () => {
+    const s = await start('h2');
+    await change(s, 8);
+    expect(s.maxInFlight).toBeGreaterThan(2);
+  });
+
+  it('refuses a bound outside 1..1000', () => {
+    expect(() => davsync({ adapter: new MemoryAdapter(), push: { vapid, maxConnectionsPerService: 0 } } as DavsyncOptions)).toThrow(/maxConnectionsPerService/);
+    expect(() => davsync({ adapter: new MemoryAdapter(), push: { vapid, maxStreamsPerService: 1001 } } as DavsyncOptions)).toThrow(/maxStreamsPerService/);
+  });
+});
+
 describe('HTTP/2 answer timeout', () => {
   it('gives up on a stream the service never answers after timeoutMs, frees its slot, and the session still delivers', async () => {
     service = await TestPushService.start(vapid.publicKey, 'h2');

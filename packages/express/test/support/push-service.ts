@@ -72,6 +72,11 @@ export class TestPushService {
   readonly rejections: Rejection[] = [];
   /** TLS connections accepted (HTTP/2 sessions for `h2`): shows whether messages shared one. */
   connections = 0;
+  /** The most messages received and not yet answered at one time (streams or connections busy at once). */
+  maxInFlight = 0;
+  private inFlight = 0;
+  /** How long each answer waits, ms (a service a round trip away: the sender's connection or stream stays busy). */
+  answerDelayMs = 0;
   private readonly keys = new Map<string, Keys>();
   private readonly subscriptions = new Map<string, TestSubscription>();
   private waiters: Array<() => void> = [];
@@ -157,6 +162,7 @@ export class TestPushService {
   }
 
   private async receive(req: Request, res: Response): Promise<void> {
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     const name = /^\/push\/([^/]+)$/.exec(req.url ?? '')?.[1];
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -179,6 +185,12 @@ export class TestPushService {
   }
 
   private answer(res: Response, status: number): void {
+    if (this.answerDelayMs > 0) setTimeout(() => this.reply(res, status), this.answerDelayMs);
+    else this.reply(res, status);
+  }
+
+  private reply(res: Response, status: number): void {
+    this.inFlight--;
     res.statusCode = status;
     res.end();
     const waiters = this.waiters;
