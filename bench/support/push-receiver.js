@@ -19,7 +19,8 @@ const ANSWER_DELAY_MS = Number(process.env.DAVSYNC_PUSH_BENCH_ANSWER_DELAY_MS ??
 const clock = () => performance.timeOrigin + performance.now();
 
 function listen(handler) {
-  const server = http.createServer(handler);
+  // Past Node's 5 s default: the benchmark's kept-alive client agent must not reuse a socket the server just closed in a long gap (GAP_MS ≥ 5 000).
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` })));
 }
 

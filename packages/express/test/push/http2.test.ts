@@ -105,6 +105,29 @@ describe('Web Push over HTTP/2', () => {
     expect(s.to('phone').map((m) => m.httpVersion)).toEqual(['2.0', '2.0']);
   });
 
+  it('a stream the service resets without an answer is sent once more, on the same session, and arrives once', async () => {
+    // A back-off of 3 s after a failure: a message that arrives sooner was sent again at once, not after a failure.
+    const s = await start('h2', { backoff: { baseMs: 3000 } });
+    const phone = s.subscribe('phone');
+    await register(phone);
+    phone.refuseStreams = 1;
+    await put(`${origin}/cal/a.ics`, 'x');
+    await s.waitFor(() => s.to('phone').length === 1, 2000);
+    expect(s.refusedStreams).toBe(1);
+    expect(s.connections).toBe(1);
+    expect(s.rejections).toEqual([]);
+    // Refused twice in a row: the one retry is spent, so the message waits for the dispatcher's back-off, not a third stream at once.
+    phone.refuseStreams = 2;
+    await put(`${origin}/cal/b.ics`, 'x');
+    await s.waitFor(() => s.refusedStreams === 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(s.to('phone')).toHaveLength(1);
+    expect(s.refusedStreams).toBe(3);
+    // …and after it the change still arrives.
+    await s.waitFor(() => s.to('phone').length === 2, 10_000);
+    expect(s.to('phone')[1]!.body).not.toBe(s.to('phone')[0]!.body); // the second change's token
+  });
+
   it('a 410 over HTTP/2 removes the registration', async () => {
     const s = await start('h2');
     const sub = s.subscribe('phone');

@@ -20,7 +20,7 @@
 import { createECDH, createPublicKey, hkdfSync, createDecipheriv, randomBytes, verify, type ECDH } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { closeServer, listen } from './server';
 import { selfSigned } from './self-signed';
@@ -52,6 +52,8 @@ export interface TestSubscription {
   readonly authSecret: string;
   /** The status this subscription's push resource answers with (201 unless a test changes it; 0: it never answers). */
   status: number;
+  /** Over HTTP/2: this many of its next messages get their stream reset (REFUSED_STREAM) instead of an answer. */
+  refuseStreams?: number;
 }
 
 /** What went wrong with a message the service could not accept (a test fails on any). */
@@ -75,6 +77,8 @@ export class TestPushService {
   /** The most messages received and not yet answered at one time (streams or connections busy at once). */
   maxInFlight = 0;
   private inFlight = 0;
+  /** HTTP/2 streams reset without an answer (`refuseStreams`). */
+  refusedStreams = 0;
   /** How long each answer waits, ms (a service a round trip away: the sender's connection or stream stays busy). */
   answerDelayMs = 0;
   private readonly keys = new Map<string, Keys>();
@@ -169,6 +173,14 @@ export class TestPushService {
     const sub = name === undefined ? undefined : this.subscriptions.get(name);
     if (name === undefined || sub === undefined) return this.answer(res, 404);
     if (sub.status === 0) return; // a service that never answers (the sender's timeout)
+    if ((sub.refuseStreams ?? 0) > 0 && 'stream' in res) {
+      // RFC 9113 §8.7: a stream refused this way was not processed, so the client may send it again.
+      sub.refuseStreams = (sub.refuseStreams as number) - 1;
+      this.refusedStreams++;
+      this.inFlight--;
+      res.stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
     if (sub.status !== 201) return this.answer(res, sub.status);
     try {
       if (req.method !== 'POST') throw new Error(`method ${req.method}`);
