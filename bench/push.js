@@ -50,7 +50,8 @@
 //   DAVSYNC_PUSH_BENCH_PUTS=N            PUTs per row (default 30)
 //   DAVSYNC_PUSH_BENCH_SIZES=1,100,1000  subscriptions / streams per row
 //   DAVSYNC_PUSH_BENCH_PARTS=webpush,floor,sse,bytes  which parts to run
-//   DAVSYNC_PUSH_BENCH_GAP_MS=100        pause after each PUT's deliveries
+//   DAVSYNC_PUSH_BENCH_GAP_MS=100        pause after each PUT's deliveries (6000: V8's memory reducer has run between
+//       changes; 31000: davsync's connections were closed idle too — see docs/performance.md, seventh round)
 //   DAVSYNC_PUSH_BENCH_RECEIVER=process  the push service: `process` (a child) or `inline`
 //   DAVSYNC_PUSH_BENCH_PROTOCOLS=https1,h2  how the Web Push rows reach the push service, a row
 //       per size and protocol: `http` plain HTTP/1.1 (the figures before HTTP/2),
